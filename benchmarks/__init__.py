@@ -1,0 +1,1 @@
+"""Problem folders bundled with hpsearch (installed as ``hpsearch/benchmarks``)."""

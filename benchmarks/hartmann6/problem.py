@@ -1,0 +1,7 @@
+"""Hartmann 6-D function on the unit hypercube: minimise, optimum -3.32237."""
+from hpsearch import HpProblem
+
+Problem = HpProblem(objective="objective", direction="minimize", optimum=-3.32236801141551,
+                    kind="synthetic")
+for i in range(6):
+    Problem.add_dim(f"x{i}", (0.0, 1.0), default=0.5)

@@ -1,0 +1,4 @@
+"""``python -m hpsearch`` is ``hps``."""
+from .cli import main
+
+main()

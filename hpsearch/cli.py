@@ -1,0 +1,277 @@
+"""The ``hps`` command line: parse, call the library, print.
+
+Exit codes: 0 success; 1 every evaluation failed; 2 usage error (one line,
+no traceback); 130 interrupted by Ctrl-C (143 by SIGTERM), resumable.
+"""
+from __future__ import annotations
+
+import functools
+import signal
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from . import __version__
+from .evaluators import DEFAULT_EVALUATOR, EVALUATORS, EvaluatorError
+from .loader import ProblemLoadError, list_problems, load_problem
+from .report import format_rows, format_value, ranked, results_rows
+from .search import ALGORITHMS, ALIASES, BackendOptionError
+from .space import SpaceError
+from .store import RunStore, StoreError
+
+__all__ = ["cli", "main"]
+
+#: Errors that are the user's input, printed as one line with exit code 2.
+USAGE_ERRORS: tuple[type[BaseException], ...] = (ProblemLoadError, SpaceError, BackendOptionError,
+                                                  StoreError, EvaluatorError)
+
+
+class HpsUsageError(click.ClickException):
+    """One line, exit code 2."""
+
+    exit_code = 2
+
+
+def usage_errors(fn: Callable) -> Callable:
+    """Turn the library's usage errors into one-line click errors (exit 2)."""
+    from .engine import ResumeError
+    from .runner import RunError
+
+    errors = USAGE_ERRORS + (RunError, ResumeError)
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except errors as exc:
+            raise HpsUsageError(str(exc)) from None
+
+    return wrapper
+
+
+# -- shared options (run and resume) -------------------------------------------------
+def _limit_options(fn: Callable) -> Callable:
+    options = [
+        click.option("--max-evals", type=int, default=None,
+                     help="Stop asking after this many evaluations in all."),
+        click.option("--timeout", type=float, default=None,
+                     help="Stop the whole run after this many seconds (resumable)."),
+        click.option("--trial-timeout", type=float, default=None,
+                     help="Stop one evaluation after this many seconds; it is stored as 'timeout'."),
+        click.option("--workers", type=int, default=None,
+                     help="Evaluations run at once (default 1)."),
+        click.option("--evaluator", type=click.Choice(sorted(EVALUATORS)), default=None,
+                     help=f"Where evaluations run (default {DEFAULT_EVALUATOR})."),
+        click.option("--scheduler", default=None, metavar="ADDRESS",
+                     help="Dask scheduler address or scheduler file (with --evaluator dask)."),
+    ]
+    for opt in reversed(options):
+        fn = opt(fn)
+    return fn
+
+
+#: Backend options on the command line: (flag, backend option name, click type, help).
+ALGO_OPTIONS: list[tuple[str, str, Any, str]] = [
+    ("--max-resource", "max_resource", float,
+     "Hyperband/ASHA: the largest resource per configuration, R (default: the resource's upper bound)."),
+    ("--min-resource", "min_resource", float,
+     "Hyperband/ASHA: the smallest resource, r_min (default: the resource's lower bound)."),
+    ("--eta", "eta", int, "Hyperband/ASHA: the reduction factor (default 3)."),
+    ("--iterations", "iterations", int, "Hyperband: how many full Hyperband passes (default 1)."),
+    ("--initial-points", "initial_points", int,
+     "Bayesian: random points after the starting points, before the model is used."),
+    ("--base-estimator", "base_estimator", click.Choice(["GP", "RF", "ET", "GBRT"], case_sensitive=False),
+     "Bayesian: the surrogate model (default GP)."),
+    ("--acq-func", "acq_func", click.Choice(["gp_hedge", "EI", "PI", "LCB"], case_sensitive=False),
+     "Bayesian: the acquisition function (default gp_hedge)."),
+    ("--kappa", "kappa", float, "Bayesian: exploration of LCB (default 1.96)."),
+    ("--xi", "xi", float, "Bayesian: exploration of EI and PI (default 0.01)."),
+]
+
+
+def _algo_options(fn: Callable) -> Callable:
+    for flag, name, typ, text in reversed(ALGO_OPTIONS):
+        fn = click.option(flag, name, type=typ, default=None, help=text)(fn)
+    return fn
+
+
+def _parse_fix(values: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise HpsUsageError(f"--fix: expected name=value, got {item!r}")
+        out[name.strip()] = value.strip()
+    return out
+
+
+# -- commands ------------------------------------------------------------------------
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="hps")
+def cli() -> None:
+    """Hyperparameter search over problem folders.
+
+    A problem folder holds problem.py (the search space) and model_run.py
+    (def run(config) returning the objective). Find one by name (bundled or
+    on HPS_PATH) or pass its path.
+    """
+
+
+@cli.command("list")
+def list_cmd() -> None:
+    """List the problem folders found (bundled and on HPS_PATH)."""
+    rows = []
+    for info in list_problems():
+        desc = info.description if info.error is None else f"(cannot load: {info.error})"
+        rows.append([info.name, info.kind, info.n_dims or "", info.resource or "", desc])
+    click.echo(_left_table(["name", "kind", "dims", "resource", "description"], rows))
+
+
+def _left_table(head: list[str], rows: list[list[Any]]) -> str:
+    cells = [head] + [[format_value(v) for v in r] for r in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(head))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("problem")
+@usage_errors
+def show(problem: str) -> None:
+    """Show a problem's space: each dimension's kind, range, prior and default."""
+    lp = load_problem(problem, with_run=False)
+    p = lp.problem
+    click.echo(f"{lp.name}: {lp.description}" if lp.description else lp.name)
+    click.echo(f"folder:    {lp.folder}")
+    opt = f", known optimum {p.optimum:g}" if p.optimum is not None else ""
+    click.echo(f"objective: {p.objective} ({p.direction}{opt})")
+    click.echo(f"resource:  {p.resource.name if p.resource else '-'}")
+    click.echo("")
+    rows = [[d.name + (" *" if d.resource else ""), d.kind, d.describe(), d.prior, repr(d.default)]
+            for d in p.dims]
+    click.echo(_left_table(["name", "kind", "range / choices", "prior", "default"], rows))
+    extra = len(p.starting_points) - 1
+    if p.resource:
+        click.echo("\n* the resource (set by multi-fidelity algorithms such as hyperband)")
+    if extra > 0:
+        click.echo(f"\n{extra} starting point(s) besides the defaults")
+
+
+@cli.command()
+@click.option("--problem", "-p", required=True, help="Problem name or folder path.")
+@click.option("--algo", "-a", default="random", show_default=True,
+              type=click.Choice(sorted([*ALGORITHMS, *ALIASES])), help="Search algorithm.")
+@click.option("--seed", type=int, default=None, help="Seed (a random one is chosen and stored if omitted).")
+@click.option("--fix", multiple=True, metavar="NAME=VALUE", help="Pin a dimension (repeatable).")
+@click.option("--run-dir", type=click.Path(file_okay=False), default=None,
+              help="Where to store the run (default runs/<problem>-<algo>-<timestamp>).")
+@_limit_options
+@_algo_options
+@usage_errors
+def run(problem: str, algo: str, seed: int | None, fix: tuple[str, ...], run_dir: str | None,
+        max_evals, timeout, trial_timeout, workers, evaluator, scheduler, **algo_options) -> None:
+    """Search a problem and store every evaluation in a run directory."""
+    from .runner import RunConfig, start_run
+
+    if max_evals is None and algo in ("random", "bayesian", "skopt") and timeout is None:
+        max_evals = 100
+    cfg = RunConfig(problem=problem, algo=algo, algo_options=algo_options, seed=seed,
+                    max_evals=max_evals, timeout=timeout, trial_timeout=trial_timeout,
+                    evaluator=evaluator or DEFAULT_EVALUATOR, workers=workers or 1,
+                    scheduler=scheduler, fix=_parse_fix(fix), run_dir=run_dir)
+    _finish(start_run(cfg, observer=_progress()))
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@_limit_options
+@usage_errors
+def resume(run_dir: str, **overrides: Any) -> None:
+    """Continue a stopped run: stored evaluations are kept, unfinished ones run again."""
+    from .runner import resume_run
+
+    _finish(resume_run(run_dir, observer=_progress(), **overrides))
+
+
+def _progress():
+    from .progress import Progress
+
+    return Progress()
+
+
+def _finish(outcome) -> None:
+    """Print the summary and exit with the run's status."""
+    s, store, run_dir = outcome.summary, outcome.store, outcome.run_dir
+    try:
+        click.echo(f"run directory: {run_dir}")
+        counts = f"{s.n_done} done, {s.n_failed} failed, {s.n_timeout} timeout"
+        if s.n_interrupted:
+            counts += f", {s.n_interrupted} interrupted"
+        click.echo(f"evaluations:   {counts}" + (f" ({s.n_replayed} from before the resume)"
+                                                  if s.n_replayed else ""))
+        timing = f"wall time:     {s.wall_s:.2f} s"
+        if s.workers == 1 and s.overhead_per_eval_s is not None:
+            timing += f", engine overhead {s.overhead_per_eval_s * 1e3:.3f} ms per evaluation"
+        elif s.utilisation is not None:
+            timing += f", worker utilisation {s.utilisation:.0%} of {s.workers} workers"
+        click.echo(timing)
+        if s.best is not None:
+            b = s.best
+            budget = f", budget {format_value(b.budget)}" if b.budget is not None else ""
+            click.echo(f"best:          {format_value(b.objective)} (trial {b.trial_id}{budget})")
+            for name in store.param_names:
+                click.echo(f"  {name} = {b.params.get(name)!r}")
+    finally:
+        store.close()
+    if s.stopped_by == "signal":
+        code = 143 if s.signal == signal.SIGTERM else 130
+        click.echo(f"interrupted; nothing finished is lost. Resume with: hps resume {run_dir}", err=True)
+        sys.exit(code)
+    if s.stopped_by == "timeout":
+        click.echo(f"stopped at --timeout. Continue with: hps resume {run_dir}", err=True)
+    if s.n_finished and s.n_done == 0:
+        click.echo(f"every evaluation failed ({s.n_finished}); first error: {s.first_error}", err=True)
+        sys.exit(1)
+    click.echo(f"results:       hps results {run_dir}")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
+              help="Show the best N (0 for all).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+@click.option("--all-rungs", is_flag=True, help="Multi-fidelity runs: every rung, not only the highest.")
+@click.option("--failed", is_flag=True, help="List failed and timed-out evaluations after the others.")
+@usage_errors
+def results(run_dir: str, top: int, fmt: str, all_rungs: bool, failed: bool) -> None:
+    """Show a run's evaluations, best first (works while the run is going)."""
+    with RunStore.open(run_dir, readonly=True) as store:
+        trials = ranked(store, all_rungs=all_rungs, include_failed=failed)
+        if top:
+            trials = trials[:top]
+        head, rows = results_rows(store, trials)
+        click.echo(format_rows(head, rows, fmt))
+        if fmt == "table":
+            counts = store.counts()
+            n_bad = counts.get("failed", 0) + counts.get("timeout", 0)
+            running = counts.get("running", 0) + counts.get("interrupted", 0)
+            notes = []
+            if n_bad and not failed:
+                notes.append(f"{n_bad} failed or timed out (--failed lists them)")
+            if running:
+                notes.append(f"{running} running or interrupted")
+            if notes:
+                click.echo("\n" + "; ".join(notes))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point."""
+    cli.main(args=argv, prog_name="hps")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,311 @@
+"""The search loop: ask -> submit -> collect -> store -> tell, with limits and signals.
+
+The engine is the only code that talks to the store. It records every ask
+(as ``running`` rows) and every tell, in one event order, so that
+:meth:`Engine.run` on a reopened store first *replays* that history into a
+fresh backend (same seed, same asks, same tells) and then re-runs whatever was
+in flight: a resumed run continues exactly where the stopped one was.
+
+Example:
+    >>> from hpsearch.loader import load_problem
+    >>> from hpsearch.search import make_backend
+    >>> from hpsearch.evaluators import make_evaluator
+    >>> import tempfile
+    >>> lp = load_problem("branin")
+    >>> store = RunStore.create(tempfile.mkdtemp() + "/run", {}, lp.problem.names)
+    >>> engine = Engine(lp.problem, make_backend("random", lp.problem, 1, {}),
+    ...                 make_evaluator("serial", lp.folder, loaded=lp), store, Limits(max_evals=5), seed=1)
+    >>> engine.run().n_done
+    5
+"""
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from .evaluators.base import Evaluator
+from .search.base import DONE, WAIT, SearchBackend, Suggestion, Told
+from .space import HpProblem, rank_key
+from .store import RunStore, StoredTrial
+from .trial import StopRun, TrialResult, TrialSpec
+
+__all__ = ["Engine", "Limits", "RunSummary", "ResumeError", "Observer", "trial_seed"]
+
+
+class ResumeError(Exception):
+    """The stored history cannot be replayed (the problem or backend changed)."""
+
+
+@dataclass
+class Limits:
+    """When to stop asking: ``max_evals`` evaluations, ``timeout`` seconds of wall time."""
+
+    max_evals: int | None = None
+    timeout: float | None = None
+    trial_timeout: float | None = None
+
+
+@dataclass
+class RunSummary:
+    """What a finished (or stopped) run did."""
+
+    n_done: int = 0
+    n_failed: int = 0
+    n_timeout: int = 0
+    n_interrupted: int = 0
+    n_replayed: int = 0
+    best: StoredTrial | None = None
+    wall_s: float = 0.0
+    busy_s: float = 0.0
+    workers: int = 1
+    stopped_by: str | None = None  # None, "signal", "timeout"
+    signal: int | None = None
+    first_error: str | None = None
+    resource_spent: float = 0.0
+
+    @property
+    def n_finished(self) -> int:
+        return self.n_done + self.n_failed + self.n_timeout
+
+    @property
+    def overhead_per_eval_s(self) -> float | None:
+        """Wall time not spent inside ``run`` per evaluation run in this session."""
+        n = self.n_finished - self.n_replayed
+        if n <= 0:
+            return None
+        return max(self.wall_s - self.busy_s / self.workers, 0.0) / n
+
+    @property
+    def utilisation(self) -> float | None:
+        """Busy time / (workers x wall time)."""
+        if self.wall_s <= 0:
+            return None
+        return self.busy_s / (self.workers * self.wall_s)
+
+
+class Observer(Protocol):
+    """Receives progress events (the CLI's progress bar implements it)."""
+
+    def on_start(self, engine: "Engine") -> None: ...
+
+    def on_result(self, trial: StoredTrial, best: StoredTrial | None, summary: RunSummary) -> None: ...
+
+    def on_end(self, summary: RunSummary) -> None: ...
+
+
+def trial_seed(run_seed: int, config_id: int) -> int:
+    """A seed for one configuration, independent of the others."""
+    return int(np.random.SeedSequence([run_seed, config_id]).generate_state(1)[0] & 0x7FFFFFFF)
+
+
+class Engine:
+    """Drives one run.
+
+    Args:
+        problem: the space, with ``--fix`` pins applied.
+        backend: proposes configurations.
+        evaluator: runs them.
+        store: records everything; may already hold a history (resume).
+        limits: when to stop.
+        seed: the run's seed (for per-trial seeds).
+        observer: progress callbacks, or None.
+    """
+
+    def __init__(self, problem: HpProblem, backend: SearchBackend, evaluator: Evaluator,
+                 store: RunStore, limits: Limits, seed: int, observer: Observer | None = None):
+        self.problem = problem
+        self.backend = backend
+        self.evaluator = evaluator
+        self.store = store
+        self.limits = limits
+        self.seed = seed
+        self.observer = observer
+        self.summary = RunSummary(workers=evaluator.capacity)
+        self._flights: dict[int, Suggestion] = {}  # asked, not yet told
+        self._n_asked = 0
+        self._next_tid, self._seq = store.next_ids()
+        self._key = rank_key(problem.direction, backend.multi_fidelity)
+        self._stop_signal: int | None = None
+        self._interruptible = False
+        self._checkpoint_root = str(store.run_dir / "checkpoints")
+
+    # -- history -------------------------------------------------------------------
+    def _replay(self) -> list[StoredTrial]:
+        """Feed the stored asks and tells to the backend; return the trials to re-run."""
+        trials = self.store.trials()
+        if not trials:
+            return []
+        events: list[tuple[int, int, Any]] = []
+        batches: dict[int, list[StoredTrial]] = {}
+        for t in trials:
+            batches.setdefault(t.ask_seq, []).append(t)
+            if t.tell_seq is not None:
+                events.append((t.tell_seq, 1, t))
+        events.extend((seq, 0, batch) for seq, batch in batches.items())
+        events.sort(key=lambda e: (e[0], e[1]))
+        for _, kind, item in events:
+            if kind == 0:
+                self._replay_ask(item)
+            else:
+                self._tell(item)
+                self._count(item, replayed=True)
+        return [t for t in trials if t.tell_seq is None]
+
+    def _replay_ask(self, batch: list[StoredTrial]) -> None:
+        got = self.backend.ask(batch[0].ask_n)
+        if not isinstance(got, list) or len(got) < len(batch):
+            raise ResumeError(f"cannot resume: the search backend no longer proposes trial "
+                              f"{batch[0].trial_id} (got {got!r}); was the problem or hpsearch changed?")
+        for t, s in zip(batch, got):
+            if self.problem.check(s.config) != self.problem.check(t.params) or s.config_id != t.config_id:
+                raise ResumeError(
+                    f"cannot resume: trial {t.trial_id} was {t.params} but the backend now proposes "
+                    f"{s.config}; was the problem or hpsearch changed since the run started?")
+            self._flights[t.trial_id] = s
+        self._n_asked += len(batch)
+
+    # -- the loop ------------------------------------------------------------------
+    def run(self) -> RunSummary:
+        """Replay any stored history, then search until a limit, DONE, or a signal."""
+        t_start = time.monotonic()
+        deadline = t_start + self.limits.timeout if self.limits.timeout else None
+        old_handlers = self._install_signals()
+        try:
+            pending = self._replay()
+            self.evaluator.start()
+            if self.observer:
+                self.observer.on_start(self)
+            for t in pending:
+                self._submit(t.trial_id, self._flights[t.trial_id])
+            self._loop(deadline)
+        except (KeyboardInterrupt, StopRun) as exc:
+            self.summary.stopped_by = "timeout" if isinstance(exc, StopRun) else "signal"
+            self._interrupt()
+        finally:
+            self._restore_signals(old_handlers)
+            self.summary.wall_s += time.monotonic() - t_start
+            try:
+                self.evaluator.close()
+            finally:
+                if self.observer:
+                    self.observer.on_end(self.summary)
+        return self.summary
+
+    def _loop(self, deadline: float | None) -> None:
+        backend_done = False
+        max_evals = self.limits.max_evals
+        while True:
+            if self._stop_signal is not None:
+                raise KeyboardInterrupt
+            if deadline is not None and time.monotonic() >= deadline:
+                raise StopRun
+            free = self.evaluator.capacity - len(self._flights)
+            left = None if max_evals is None else max_evals - self._n_asked
+            waiting = False
+            if free > 0 and not backend_done and (left is None or left > 0):
+                n = free if left is None else min(free, left)
+                got = self.backend.ask(n)
+                if got is DONE:
+                    backend_done = True
+                elif got is WAIT or not got:
+                    waiting = True
+                else:
+                    self._launch(got, n)
+                    continue  # fill every free slot before waiting
+            if not self._flights:
+                if waiting:
+                    raise RuntimeError(f"{type(self.backend).__name__} says WAIT with nothing in flight")
+                return
+            self._interruptible = True
+            try:
+                if self._stop_signal is not None:
+                    raise KeyboardInterrupt
+                results = self.evaluator.wait(timeout=1.0, deadline=deadline)
+            finally:
+                self._interruptible = False
+            for r in results:
+                self._finish(r)
+
+    def _launch(self, suggestions: list[Suggestion], n: int) -> None:
+        tids = list(range(self._next_tid, self._next_tid + len(suggestions)))
+        self._next_tid += len(suggestions)
+        seq = self._seq
+        self._seq += 1
+        self.store.add_trials(tids, suggestions, seq, n)
+        self._n_asked += len(suggestions)
+        for tid, s in zip(tids, suggestions):
+            self._flights[tid] = s
+            self._submit(tid, s)
+
+    def _submit(self, tid: int, s: Suggestion) -> None:
+        self.evaluator.submit(TrialSpec(
+            trial_id=tid, config_id=s.config_id, config=s.config, budget=s.budget,
+            previous_budget=s.previous_budget, bracket=s.bracket, rung=s.rung,
+            seed=trial_seed(self.seed, s.config_id), checkpoint_root=self._checkpoint_root,
+            objective=self.problem.objective, timeout=self.limits.trial_timeout))
+
+    def _finish(self, result: TrialResult) -> None:
+        seq = self._seq
+        self._seq += 1
+        self.store.finish_trial(result, seq)  # committed before the backend hears of it
+        stored = self.store.get_trial(result.trial_id)
+        self._tell(stored)
+        self._count(stored)
+        if self.observer:
+            self.observer.on_result(stored, self.summary.best, self.summary)
+
+    def _tell(self, t: StoredTrial) -> None:
+        suggestion = self._flights.pop(t.trial_id)
+        loss = self.problem.to_loss(t.objective) if t.status == "done" else None
+        self.backend.tell(Told(trial_id=t.trial_id, suggestion=suggestion, status=t.status,
+                               loss=loss, objective=t.objective))
+
+    def _count(self, t: StoredTrial, replayed: bool = False) -> None:
+        s = self.summary
+        if replayed:
+            s.n_replayed += 1
+        else:
+            s.busy_s += t.duration_s or 0.0
+        if t.status == "done":
+            s.n_done += 1
+            if s.best is None or self._key(t) < self._key(s.best):
+                s.best = t
+        elif t.status == "timeout":
+            s.n_timeout += 1
+        else:
+            s.n_failed += 1
+            if s.first_error is None:
+                s.first_error = f"trial {t.trial_id}: {t.error}"
+        if t.budget is not None:
+            s.resource_spent += float(t.budget) - float(t.previous_budget or 0)
+
+    def _interrupt(self) -> None:
+        ids = set(self.evaluator.cancel()) | set(self._flights)
+        ids &= {t.trial_id for t in self.store.trials() if t.status == "running"}
+        self.store.mark_interrupted(sorted(ids))
+        self.summary.n_interrupted = len(ids)
+
+    # -- signals -------------------------------------------------------------------
+    def _install_signals(self) -> dict:
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+        old = {}
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            old[sig] = signal.signal(sig, self._on_signal)
+        return old
+
+    def _restore_signals(self, old: dict) -> None:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        self._stop_signal = signum
+        self.summary.signal = signum
+        if self._interruptible:
+            self._interruptible = False
+            raise KeyboardInterrupt

@@ -1,0 +1,71 @@
+"""The evaluator interface: run trial specs somewhere, hand back results.
+
+Evaluators never choose configurations and never touch the store: the engine
+submits :class:`~hpsearch.trial.TrialSpec` objects and collects
+:class:`~hpsearch.trial.TrialResult` objects. Every implementation runs the
+shared contract tests in ``tests/evaluators/contract.py``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..trial import TrialResult, TrialSpec
+
+__all__ = ["Evaluator", "EvaluatorError"]
+
+
+class EvaluatorError(Exception):
+    """An evaluator cannot start as configured (a usage error: bad address, bad option)."""
+
+
+class Evaluator:
+    """Base class.
+
+    Args:
+        folder: the problem folder (workers import ``model_run.py`` from it).
+        workers: how many evaluations may run at once.
+        trial_timeout: seconds after which a trial is stopped and stored as ``timeout``.
+        run_dir: the run directory (for per-trial logs).
+    """
+
+    name = "evaluator"
+
+    def __init__(self, folder: Path, workers: int = 1, trial_timeout: float | None = None,
+                 run_dir: Path | None = None, **options):
+        self.folder = Path(folder)
+        self.workers = workers
+        self.trial_timeout = trial_timeout
+        self.run_dir = run_dir
+        self.options = options
+
+    @property
+    def capacity(self) -> int:
+        """How many evaluations may be in flight."""
+        return self.workers
+
+    def start(self) -> None:
+        """Acquire workers (called once before the first submit)."""
+
+    def submit(self, spec: TrialSpec) -> None:
+        """Queue one evaluation; returns at once."""
+        raise NotImplementedError
+
+    def wait(self, timeout: float | None = None, deadline: float | None = None) -> list[TrialResult]:
+        """Block until at least one evaluation finishes, or ``timeout`` seconds pass.
+
+        ``deadline`` (a ``time.monotonic()`` value) is when the whole run must stop;
+        an evaluator that cannot otherwise be interrupted raises
+        :class:`~hpsearch.trial.StopRun` then.
+        """
+        raise NotImplementedError
+
+    def in_flight(self) -> list[int]:
+        """trial_ids submitted and not yet returned by :meth:`wait`."""
+        raise NotImplementedError
+
+    def cancel(self) -> list[int]:
+        """Stop every evaluation in flight; return their trial_ids."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release workers."""

@@ -1,0 +1,88 @@
+"""Progress for long runs: a tqdm bar on a terminal, plain log lines otherwise.
+
+Implements the engine's :class:`~hpsearch.engine.Observer` and never touches
+the store or the search.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from .report import format_value
+
+__all__ = ["Progress"]
+
+
+class Progress:
+    """Shows evaluations done, failures and the best objective so far.
+
+    Args:
+        total: evaluations expected in all, if known.
+        stream: where to write (standard error by default).
+        tty: force terminal (bar) or log-line mode; None asks the stream.
+        interval: in log-line mode, the least seconds between routine lines.
+    """
+
+    def __init__(self, total: int | None = None, stream: TextIO | None = None,
+                 tty: bool | None = None, interval: float = 1.0):
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty() if tty is None else tty
+        self.total = total
+        self.interval = interval
+        self._bar = None
+        self._last_line = 0.0
+        self._best_id: int | None = None
+        self._shown_failure = False
+        self._count = 0
+
+    def on_start(self, engine) -> None:
+        if self.total is None:
+            self.total = engine.limits.max_evals or engine.backend.max_evaluations()
+        done = engine.summary.n_finished
+        self._count = done
+        self._best_id = engine.summary.best.trial_id if engine.summary.best else None
+        if self.tty:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=self.total, initial=done, unit="eval", file=self.stream,
+                             dynamic_ncols=True, mininterval=0.2, leave=True)
+            if engine.summary.best is not None:
+                self._bar.set_postfix_str(f"best={format_value(engine.summary.best.objective)}")
+        elif done:
+            self._line(f"resumed: {done} evaluations already stored")
+
+    def _line(self, text: str) -> None:
+        self.stream.write(text + "\n")
+        self.stream.flush()
+        self._last_line = time.monotonic()
+
+    def on_result(self, trial, best, summary) -> None:
+        self._count += 1
+        new_best = best is not None and best.trial_id != self._best_id
+        if new_best:
+            self._best_id = best.trial_id
+        failed = trial.status != "done"
+        if self._bar is not None:
+            self._bar.update(1)
+            if new_best:
+                self._bar.set_postfix_str(f"best={format_value(best.objective)}")
+            if failed and not self._shown_failure:
+                self._shown_failure = True
+                self._bar.write(f"trial {trial.trial_id} {trial.status}: {trial.error}", file=self.stream)
+            return
+        now = time.monotonic()
+        if not (new_best or (failed and not self._shown_failure) or now - self._last_line >= self.interval):
+            return
+        of = f"/{self.total}" if self.total else ""
+        budget = f" budget={format_value(trial.budget)}" if trial.budget is not None else ""
+        what = (f"objective={format_value(trial.objective)}" if not failed
+                else f"{trial.status}: {trial.error}")
+        best_txt = f" best={format_value(best.objective)} (trial {best.trial_id})" if best else ""
+        self._shown_failure = self._shown_failure or failed
+        self._line(f"[{self._count}{of}] trial {trial.trial_id}{budget} {what}{best_txt}")
+
+    def on_end(self, summary) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

@@ -1,0 +1,81 @@
+"""Tables of results: best-first ranking, text/CSV/JSON output. Reads only the store."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from typing import Any, Sequence
+
+from .space import rank_key
+from .store import RunStore, StoredTrial
+
+__all__ = ["ranked", "results_rows", "format_rows", "format_value"]
+
+
+def ranked(store: RunStore, all_rungs: bool = False, include_failed: bool = False) -> list[StoredTrial]:
+    """Finished evaluations, best first.
+
+    For a multi-fidelity run each configuration appears once, at its highest
+    rung (``all_rungs`` shows every evaluation), and larger budgets rank first.
+    Failed evaluations follow, in trial order, when ``include_failed``.
+    """
+    s = store.settings
+    direction = s.get("space", {}).get("direction", "maximize")
+    mf = bool(s.get("multi_fidelity"))
+    trials = store.trials(finished_only=True)
+    done = [t for t in trials if t.status == "done"]
+    if mf and not all_rungs:
+        top: dict[int, StoredTrial] = {}
+        for t in done:
+            cur = top.get(t.config_id)
+            if cur is None or (t.rung or 0, t.trial_id) > (cur.rung or 0, cur.trial_id):
+                top[t.config_id] = t
+        done = list(top.values())
+    done.sort(key=rank_key(direction, mf))
+    failed = [t for t in trials if t.status != "done"] if include_failed else []
+    return done + failed
+
+
+def results_rows(store: RunStore, trials: Sequence[StoredTrial]) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows for a results table (rank first, then the results.csv columns)."""
+    mf = bool(store.settings.get("multi_fidelity"))
+    names = store.param_names
+    metrics = store.metric_names
+    head = ["rank", "trial_id", "config_id"] + (["bracket", "rung", "budget"] if mf else []) \
+        + ["objective"] + names + [f"m:{m}" for m in metrics] + ["status", "duration_s"]
+    rows = []
+    for i, t in enumerate(trials, 1):
+        rows.append([i if t.status == "done" else "-", t.trial_id, t.config_id]
+                    + ([t.bracket, t.rung, t.budget] if mf else [])
+                    + [t.objective] + [t.params.get(n) for n in names]
+                    + [t.metrics.get(m) for m in metrics] + [t.status, t.duration_s])
+    return head, rows
+
+
+def format_value(v: Any) -> str:
+    """Short, exact-enough text for tables."""
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return str(v)
+        return f"{v:.6g}"
+    return str(v)
+
+
+def format_rows(head: list[str], rows: list[list[Any]], fmt: str = "table") -> str:
+    """Render as an aligned text table, CSV or JSON (a list of objects)."""
+    if fmt == "json":
+        return json.dumps([dict(zip(head, r)) for r in rows], indent=2)
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(head)
+        w.writerows([["" if v is None else v for v in r] for r in rows])
+        return buf.getvalue().rstrip("\n")
+    cells = [head] + [[format_value(v) for v in r] for r in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(head))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(line.rstrip() for line in lines)
