@@ -21,10 +21,10 @@ import inspect
 import os
 import sys
 import traceback
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Callable, Iterator
 
 from .space import HpProblem, SpaceError, display_path
 

@@ -5,7 +5,8 @@ import csv
 import io
 import json
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .space import rank_key
 from .store import RunStore, StoredTrial

@@ -19,7 +19,8 @@ import math
 import numbers
 import os
 import sys
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -450,7 +451,8 @@ class HpProblem:
             raise SpaceError(f"{self._where(name)}{exc}") from None
         if dim.resource:
             if isinstance(dim, Categorical) or (isinstance(dim, Ordinal) and not dim.is_range):
-                raise SpaceError(f"{self._where(name)}a resource must be a numeric range, got {dim.describe()}")
+                raise SpaceError(
+                    f"{self._where(name)}a resource must be a numeric range, got {dim.describe()}")
             other = self.resource
             if other is not None:
                 raise SpaceError(
@@ -545,7 +547,7 @@ class HpProblem:
         """True if objective ``a`` beats ``b`` (None is beaten by anything)."""
         return b is None or self.to_loss(a) < self.to_loss(b)
 
-    def fix(self, values: Mapping[str, Any]) -> "HpProblem":
+    def fix(self, values: Mapping[str, Any]) -> HpProblem:
         """A copy with some dimensions pinned to a value (``--fix name=value``).
 
         String values are parsed as on the command line.

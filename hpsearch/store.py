@@ -17,9 +17,10 @@ import datetime as _dt
 import json
 import os
 import sqlite3
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from .search.base import Suggestion
 from .trial import FINISHED, TrialResult
@@ -145,7 +146,7 @@ class RunStore:
         return conn
 
     @classmethod
-    def create(cls, run_dir: str | os.PathLike, settings: dict, param_names: list[str]) -> "RunStore":
+    def create(cls, run_dir: str | os.PathLike, settings: dict, param_names: list[str]) -> RunStore:
         """Make a new run directory (refuses one that already holds a run)."""
         run_dir = Path(run_dir)
         if is_run_dir(run_dir):
@@ -164,7 +165,7 @@ class RunStore:
         return store
 
     @classmethod
-    def open(cls, run_dir: str | os.PathLike, readonly: bool = False) -> "RunStore":
+    def open(cls, run_dir: str | os.PathLike, readonly: bool = False) -> RunStore:
         """Open an existing run directory."""
         run_dir = Path(run_dir)
         if not is_run_dir(run_dir):
@@ -188,7 +189,7 @@ class RunStore:
             self._csv_file = self._csv_writer = None
         self.conn.close()
 
-    def __enter__(self) -> "RunStore":
+    def __enter__(self) -> RunStore:
         return self
 
     def __exit__(self, *exc: Any) -> None:

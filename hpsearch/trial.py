@@ -8,9 +8,10 @@ import math
 import numbers
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["TrialSpec", "TrialResult", "Trial", "TrialTimeout", "StopRun", "execute_trial", "STATUSES"]
 
