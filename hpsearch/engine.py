@@ -26,8 +26,6 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import numpy as np
-
 from .evaluators.base import Evaluator
 from .search.base import DONE, WAIT, SearchBackend, Suggestion, Told
 from .space import HpProblem, rank_key
@@ -99,8 +97,14 @@ class Observer(Protocol):
 
 
 def trial_seed(run_seed: int, config_id: int) -> int:
-    """A seed for one configuration, independent of the others."""
-    return int(np.random.SeedSequence([run_seed, config_id]).generate_state(1)[0] & 0x7FFFFFFF)
+    """A seed in [0, 2**31) for one configuration, well mixed (splitmix64 finaliser)."""
+    z = (run_seed * 0x9E3779B97F4A7C15 + config_id + 1) & _M64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+    return (z ^ (z >> 31)) & 0x7FFFFFFF
+
+
+_M64 = (1 << 64) - 1
 
 
 class Engine:
@@ -252,8 +256,7 @@ class Engine:
     def _finish(self, result: TrialResult) -> None:
         seq = self._seq
         self._seq += 1
-        self.store.finish_trial(result, seq)  # committed before the backend hears of it
-        stored = self.store.get_trial(result.trial_id)
+        stored = self.store.finish_trial(result, seq)  # committed before the backend hears of it
         self._tell(stored)
         self._count(stored)
         if self.observer:

@@ -147,6 +147,7 @@ class LoadedProblem:
     run: Callable | None = None
     accepts_trial: bool = False
     siblings: dict[str, ModuleType] = field(default_factory=dict, repr=False)
+    _sibling_names: list[str] | None = field(default=None, repr=False)
 
     @contextlib.contextmanager
     def activate(self) -> Iterator[None]:
@@ -154,15 +155,17 @@ class LoadedProblem:
         folder = str(self.folder)
         if not sys.path or sys.path[0] != folder:
             sys.path.insert(0, folder)
-        saved = {n: sys.modules.get(n) for n in self.siblings}
+        if self._sibling_names is None:
+            self._sibling_names = _sibling_names(self.folder)
+        saved = {n: sys.modules.get(n) for n in (*self._sibling_names, *self.siblings)}
         sys.modules.update(self.siblings)
-        before = set(sys.modules)
         try:
             yield
         finally:
-            for n in set(sys.modules) - before:  # lazily imported siblings
-                m = sys.modules[n]
-                if _in_folder(m, self.folder):
+            for n in self._sibling_names:  # siblings imported lazily, inside run()
+                m = sys.modules.get(n)
+                if m is not None and m is not saved.get(n) and n not in self.siblings \
+                        and _in_folder(m, self.folder):
                     self.siblings[n] = m
             for n in self.siblings:
                 old = saved.get(n)

@@ -15,6 +15,8 @@ that declared the problem and the dimension, and states the rule that broke.
 """
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import numbers
 import os
@@ -106,7 +108,8 @@ class Dimension:
         self.resource = bool(resource)
 
     # -- declared by subclasses ------------------------------------------------
-    def sample(self, rng: np.random.Generator) -> Any:  # pragma: no cover - abstract
+    def from_unit(self, u: float) -> Any:  # pragma: no cover - abstract
+        """The value at quantile ``u`` in [0, 1) of this dimension's prior."""
         raise NotImplementedError
 
     def check(self, value: Any) -> Any:  # pragma: no cover - abstract
@@ -124,6 +127,10 @@ class Dimension:
         raise NotImplementedError
 
     # -- shared ----------------------------------------------------------------
+    def sample(self, rng: np.random.Generator) -> Any:
+        """One draw from the prior."""
+        return self.from_unit(float(rng.random()))
+
     def parse(self, text: str) -> Any:
         """Convert a command-line string (``--fix name=value``) to a valid value."""
         return self.check(_parse_literal(text))
@@ -187,10 +194,12 @@ class Continuous(Dimension):
         if prior == "log-uniform":
             self._loglow, self._loghigh = math.log(self.low), math.log(self.high)
 
-    def sample(self, rng: np.random.Generator) -> float:
+    def from_unit(self, u: float) -> float:
         if self.prior == "log-uniform":
-            return float(min(self.high, max(self.low, math.exp(rng.uniform(self._loglow, self._loghigh)))))
-        return float(rng.uniform(self.low, self.high))
+            v = math.exp(self._loglow + u * (self._loghigh - self._loglow))
+        else:
+            v = self.low + u * (self.high - self.low)
+        return min(self.high, max(self.low, v))
 
     def check(self, value: Any) -> float:
         if not _is_number(value):
@@ -258,13 +267,14 @@ class Ordinal(Dimension):
         """True for an integer range, False for a list of values."""
         return self.values is None
 
-    def sample(self, rng: np.random.Generator) -> Any:
+    def from_unit(self, u: float) -> Any:
         if self.values is not None:
-            return self.values[int(rng.integers(len(self.values)))]
+            return self.values[min(int(u * len(self.values)), len(self.values) - 1)]
         if self.prior == "log-uniform":
-            v = int(math.floor(math.exp(rng.uniform(self._loglow, self._loghigh))))
-            return min(self.high, max(self.low, v))
-        return int(rng.integers(self.low, self.high + 1))
+            v = int(math.exp(self._loglow + u * (self._loghigh - self._loglow)))
+        else:
+            v = self.low + int(u * (self.high - self.low + 1))
+        return min(self.high, max(self.low, v))
 
     def check(self, value: Any) -> Any:
         if self.values is not None:
@@ -322,15 +332,17 @@ class Categorical(Dimension):
                 raise SpaceError(f"weights must be >= 0 with a positive sum, got {list(weights)}")
             total = sum(w)
             self.weights: list[float] | None = [x / total for x in w]
+            self._cumulative = list(itertools.accumulate(self.weights))
             self.prior = "weighted"
         else:
             self.weights = None
             self.prior = "uniform"
 
-    def sample(self, rng: np.random.Generator) -> Any:
+    def from_unit(self, u: float) -> Any:
+        n = len(self.choices)
         if self.weights is None:
-            return self.choices[int(rng.integers(len(self.choices)))]
-        return self.choices[int(rng.choice(len(self.choices), p=self.weights))]
+            return self.choices[min(int(u * n), n - 1)]
+        return self.choices[min(bisect.bisect_right(self._cumulative, u), n - 1)]
 
     def check(self, value: Any) -> Any:
         i = self._index.get(repr(value))
@@ -519,9 +531,14 @@ class HpProblem:
         return out
 
     def sample(self, rng: np.random.Generator) -> dict:
-        """One configuration drawn from every dimension's prior (fixed ones pinned)."""
+        """One configuration drawn from every dimension's prior (fixed ones pinned).
+
+        One uniform draw per dimension, mapped through the prior's quantiles.
+        """
         fixed = self.fixed
-        return {d.name: fixed[d.name] if d.name in fixed else d.sample(rng) for d in self.dims}
+        units = rng.random(len(self.dims)).tolist()
+        return {d.name: fixed[d.name] if d.name in fixed else d.from_unit(u)
+                for d, u in zip(self.dims, units)}
 
     def check(self, config: Mapping[str, Any]) -> dict:
         """Validate a full configuration; return it with values of the declared types."""

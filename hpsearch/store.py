@@ -133,6 +133,7 @@ class RunStore:
         self.metric_names: list[str] = self._get_meta("metric_names") or []
         self._csv_file = None
         self._csv_writer = None
+        self._running: dict[int, StoredTrial] = {}  # submitted this session, not yet finished
 
     # -- opening ---------------------------------------------------------------
     @staticmethod
@@ -221,9 +222,14 @@ class RunStore:
             "INSERT INTO trials (trial_id, config_id, bracket, rung, budget, previous_budget, params,"
             " status, ask_seq, ask_n, info) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
         c.execute("COMMIT")
+        for tid, s in zip(trial_ids, suggestions):
+            self._running[tid] = StoredTrial(
+                tid, s.config_id, s.bracket, s.rung, _num(s.budget), _num(s.previous_budget),
+                dict(s.config), None, {}, "running", None, None, None, None, None, ask_seq, ask_n,
+                None, dict(s.info))
 
-    def finish_trial(self, result: TrialResult, tell_seq: int) -> None:
-        """Store a finished evaluation (committed), then append it to results.csv."""
+    def finish_trial(self, result: TrialResult, tell_seq: int) -> StoredTrial:
+        """Store a finished evaluation (committed), append it to results.csv, return its row."""
         c = self.conn
         c.execute("BEGIN")
         c.execute(
@@ -241,10 +247,15 @@ class RunStore:
             self.metric_names.extend(new_metrics)
             self.set_meta("metric_names", self.metric_names)
         c.execute("COMMIT")
+        t = self._running.pop(result.trial_id, None) or self.get_trial(result.trial_id)
+        t.objective, t.metrics, t.status, t.error = result.objective, result.metrics, result.status, result.error
+        t.started_at, t.finished_at, t.duration_s = result.started_at, result.finished_at, result.duration_s
+        t.worker, t.tell_seq = result.worker, tell_seq
         if new_metrics:
             self.rewrite_csv()
         else:
-            self._append_csv(self.get_trial(result.trial_id))
+            self._append_csv(t)
+        return t
 
     def mark_interrupted(self, trial_ids: Iterable[int]) -> None:
         """Mark evaluations that were cut off; ``resume`` runs them again."""
