@@ -248,9 +248,10 @@ class RunStore:
             self.set_meta("metric_names", self.metric_names)
         c.execute("COMMIT")
         t = self._running.pop(result.trial_id, None) or self.get_trial(result.trial_id)
-        t.objective, t.metrics, t.status, t.error = result.objective, result.metrics, result.status, result.error
-        t.started_at, t.finished_at, t.duration_s = result.started_at, result.finished_at, result.duration_s
-        t.worker, t.tell_seq = result.worker, tell_seq
+        r = result
+        t.objective, t.metrics, t.status, t.error = r.objective, r.metrics, r.status, r.error
+        t.started_at, t.finished_at, t.duration_s = r.started_at, r.finished_at, r.duration_s
+        t.worker, t.tell_seq = r.worker, tell_seq
         if new_metrics:
             self.rewrite_csv()
         else:

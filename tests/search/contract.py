@@ -42,8 +42,9 @@ def drive(backend, run, n: int, fail_every: int = 0) -> list:
 
 def rows(run_dir) -> list[tuple]:
     with open(f"{run_dir}/results.csv", newline="") as f:
-        return [(r["trial_id"], r["config_id"], r["budget"], tuple(v for k, v in r.items() if k.startswith("p:")),
-                 r["objective"], r["status"]) for r in csv.DictReader(f)]
+        return [(r["trial_id"], r["config_id"], r["budget"],
+                 tuple(v for k, v in r.items() if k.startswith("p:")), r["objective"], r["status"])
+                for r in csv.DictReader(f)]
 
 
 class BackendContract:
