@@ -89,7 +89,7 @@ def find_problem(spec: str | os.PathLike) -> Path:
     found = _candidates()
     if text in found:
         return found[text].resolve()
-    close = difflib.get_close_matches(text, list(found), n=3, cutoff=0.5)
+    close = difflib.get_close_matches(text, list(found), n=3, cutoff=0.7)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     names = ", ".join(sorted(found)) or "none"
     raise ProblemLoadError(

@@ -87,7 +87,7 @@ def _is_int(x: Any) -> bool:
 
 
 def _fmt(x: Any) -> str:
-    return repr(x) if isinstance(x, str) else f"{x:g}" if isinstance(x, float) else str(x)
+    return repr(x) if isinstance(x, (str, float)) else str(x)
 
 
 class Dimension:

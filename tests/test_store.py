@@ -1,0 +1,60 @@
+"""The run store: results.csv columns as DESIGN.md fixes them, commit-before-tell, exports."""
+import csv
+import sqlite3
+
+import pytest
+
+from hpsearch.search.base import Suggestion
+from hpsearch.store import RunStore, StoreError
+from hpsearch.trial import TrialResult
+
+
+def result(tid, status="done", objective=1.5, metrics=None, error=None):
+    return TrialResult(trial_id=tid, status=status, objective=objective, metrics=metrics or {},
+                       error=error, started_at=1.7e9, finished_at=1.7e9 + 2, duration_s=2.0, worker="w0")
+
+
+def test_csv_columns_and_rows(tmp_path):
+    s = RunStore.create(tmp_path / "run", {"algo": "random"}, ["lr", "act"])
+    s.add_trials([0, 1], [Suggestion({"lr": 0.1, "act": "relu"}, 0),
+                          Suggestion({"lr": 0.01, "act": "tanh"}, 1, budget=3, bracket=2, rung=1)], 0, 2)
+    s.finish_trial(result(1, metrics={"loss": 0.3}), 1)
+    s.finish_trial(result(0, status="failed", objective=None, error="ValueError: boom"), 2)
+    s.close()
+    with open(tmp_path / "run" / "results.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["trial_id", "config_id", "bracket", "rung", "budget", "p:lr", "p:act", "objective",
+                       "m:loss", "status", "error", "started_at", "finished_at", "duration_s", "worker"]
+    # completion order; a new metric rewrote the header
+    assert rows[1][:10] == ["1", "1", "2", "1", "3", "0.01", "tanh", "1.5", "0.3", "done"]
+    assert rows[2][:11] == ["0", "0", "", "", "", "0.1", "relu", "", "", "failed", "ValueError: boom"]
+    assert rows[1][11] == "2023-11-14T22:13:20.000+00:00" and rows[1][13] == "2.0" and rows[1][14] == "w0"
+
+
+def test_rows_are_committed_at_once(tmp_path):
+    s = RunStore.create(tmp_path / "run", {}, ["x"])
+    s.add_trials([0], [Suggestion({"x": 1.0}, 0)], 0, 1)
+    other = sqlite3.connect(tmp_path / "run" / "results.db")  # a second reader sees it immediately
+    assert other.execute("SELECT status FROM trials").fetchall() == [("running",)]
+    s.finish_trial(result(0), 1)
+    assert other.execute("SELECT status, objective FROM trials").fetchall() == [("done", 1.5)]
+
+
+def test_existing_run_dir_is_refused_and_kept(tmp_path):
+    s = RunStore.create(tmp_path / "run", {"seed": 1}, ["x"])
+    s.close()
+    with pytest.raises(StoreError, match="already holds a run; continue it with 'hps resume"):
+        RunStore.create(tmp_path / "run", {"seed": 2}, ["x"])
+    assert RunStore.open(tmp_path / "run").settings == {"seed": 1}
+    with pytest.raises(StoreError, match="not a run directory"):
+        RunStore.open(tmp_path)
+
+
+def test_dataframe_matches_csv(tmp_path):
+    s = RunStore.create(tmp_path / "run", {}, ["x"])
+    s.add_trials([0, 1], [Suggestion({"x": 1.0}, 0), Suggestion({"x": 2.0}, 1)], 0, 2)
+    s.finish_trial(result(0, objective=3.0), 1)
+    s.finish_trial(result(1, objective=4.0), 2)
+    df = s.dataframe()
+    assert list(df["p:x"]) == [1.0, 2.0] and list(df["objective"]) == [3.0, 4.0]
+    assert str(df["started_at"].dtype).startswith("datetime64")
