@@ -161,20 +161,34 @@ def show(problem: str) -> None:
 
 
 @cli.command()
-@click.option("--problem", "-p", required=True, help="Problem name or folder path.")
+@click.option("--problem", "-p", default=None, help="Problem name or folder path.")
 @click.option("--algo", "-a", default="random", show_default=True,
               type=click.Choice(sorted([*ALGORITHMS, *ALIASES])), help="Search algorithm.")
 @click.option("--seed", type=int, default=None, help="Seed (a random one is chosen and stored if omitted).")
 @click.option("--fix", multiple=True, metavar="NAME=VALUE", help="Pin a dimension (repeatable).")
 @click.option("--run-dir", type=click.Path(file_okay=False), default=None,
               help="Where to store the run (default runs/<problem>-<algo>-<timestamp>).")
+@click.option("--resume", "resume_dir", type=click.Path(file_okay=False), default=None,
+              metavar="RUN_DIR", help="Continue a stopped run instead (same as hps resume RUN_DIR).")
 @_limit_options
 @_algo_options
 @usage_errors
-def run(problem: str, algo: str, seed: int | None, fix: tuple[str, ...], run_dir: str | None,
-        max_evals, timeout, trial_timeout, workers, evaluator, scheduler, **algo_options) -> None:
+def run(problem: str | None, algo: str, seed: int | None, fix: tuple[str, ...], run_dir: str | None,
+        resume_dir: str | None, max_evals, timeout, trial_timeout, workers, evaluator, scheduler,
+        **algo_options) -> None:
     """Search a problem and store every evaluation in a run directory."""
-    from .runner import RunConfig, start_run
+    from .runner import RunConfig, resume_run, start_run
+
+    if resume_dir is not None:
+        if problem or fix or run_dir or seed is not None or any(v is not None for v in algo_options.values()):
+            raise HpsUsageError("--resume: the run's stored settings are used; only --max-evals, --timeout, "
+                                "--trial-timeout, --workers, --evaluator and --scheduler may change")
+        _finish(resume_run(resume_dir, observer=_progress(), max_evals=max_evals, timeout=timeout,
+                           trial_timeout=trial_timeout, workers=workers, evaluator=evaluator,
+                           scheduler=scheduler))
+        return
+    if problem is None:
+        raise HpsUsageError("--problem is required (a problem name or folder path; see hps list)")
 
     if max_evals is None and algo in ("random", "bayesian", "skopt") and timeout is None:
         max_evals = 100

@@ -76,6 +76,17 @@ def test_usage_errors_are_one_line_exit_2(runner, in_tmp, make_problem):
     assert not os.path.exists("runs")  # nothing was written for a usage error
 
 
+def test_run_resume_option_continues_a_run(runner, in_tmp):
+    assert runner.invoke(cli, ["run", "-p", "branin", "--max-evals", "5", "--run-dir", "r", "--seed", "1",
+                               "--evaluator", "serial"]).exit_code == 0
+    out = runner.invoke(cli, ["run", "--resume", "r", "--max-evals", "9"])
+    assert out.exit_code == 0, out.output
+    assert "evaluations:   9 done, 0 failed, 0 timeout (5 from before the resume)" in out.output
+    one_line_error(runner.invoke(cli, ["run", "--resume", "r", "--algo", "random", "-p", "branin"]),
+                   "--resume: the run's stored settings are used")
+    one_line_error(runner.invoke(cli, ["run"]), "--problem is required")
+
+
 def test_existing_run_dir_is_refused_and_its_data_kept(runner, in_tmp):
     assert runner.invoke(cli, ["run", "-p", "branin", "--max-evals", "3", "--run-dir", "r",
                                "--evaluator", "serial"]).exit_code == 0
