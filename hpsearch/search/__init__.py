@@ -17,8 +17,9 @@ __all__ = ["ALGORITHMS", "ALIASES", "make_backend", "backend_class", "SearchBack
 #: --algo name -> "module:Class" (relative to this package).
 ALGORITHMS: dict[str, str] = {
     "random": "random:RandomSearch",
+    "bayesian": "bayesian:BayesianSearch",
 }
-ALIASES: dict[str, str] = {}
+ALIASES: dict[str, str] = {"skopt": "bayesian"}
 
 
 def backend_class(algo: str) -> type[SearchBackend]:
