@@ -32,11 +32,12 @@ Policies:
   seen so far among successes (recomputed at every fit), so the model learns
   to avoid the region without a made-up scale; until a first success exists
   they are only remembered.
-* Parallel asks use the constant liar "CL-min" (skopt's default): every
-  suggestion still running, including earlier ones of the same batch, is
-  added to the model with the best loss observed so far as its value. This
-  only depends on the sequence of asks and tells, so a replay on resume
-  reproduces it exactly.
+* Parallel asks use a constant liar, "CL-mean": every suggestion still
+  running, including earlier ones of the same batch, is added to the model
+  with the mean observed loss as its value. (skopt's default lie, the best
+  loss, made the model propose near-duplicates within a batch in our tests;
+  the mean pushes batch members apart.) The lie only depends on the sequence
+  of asks and tells, so a replay on resume reproduces it exactly.
 * ``gp_hedge`` keeps skopt's gains, measured in standardised units so the
   choice does not depend on the objective's scale.
 """
@@ -101,7 +102,7 @@ class _Encoder:
 
     def encode(self, config: dict) -> np.ndarray:
         x = np.zeros(self.n_cols)
-        for kind, d, c, w in self.groups:
+        for kind, d, c, _w in self.groups:
             v = config[d.name]
             if kind in ("real", "int"):
                 if d.prior == "log-uniform":
@@ -182,7 +183,7 @@ class _Encoder:
         X = np.repeat(centres, m, axis=0)
         X = X + rng.normal(0.0, scale, size=X.shape)
         p = 1.0 / max(len(self.groups), 1)
-        for kind, d, c, w in self.groups:
+        for kind, _d, c, w in self.groups:
             if kind == "cat":
                 old = np.argmax(np.repeat(centres[:, c:c + w], m, axis=0), axis=1)
                 flip = rng.random(len(X)) < p
@@ -365,6 +366,11 @@ class BayesianSearch(SearchBackend):
 
     # -- ask / tell --------------------------------------------------------------------
     def ask(self, n: int) -> list[Suggestion]:
+        # The matrices are small: BLAS threads only add contention (10x slower on a busy machine).
+        with _one_blas_thread():
+            return self._ask(n)
+
+    def _ask(self, n: int) -> list[Suggestion]:
         out = []
         prepared = None
         resource = self.problem.resource
@@ -414,15 +420,15 @@ class BayesianSearch(SearchBackend):
         if self.options["acq_func"] == "gp_hedge" and self._hedge_prev is not None:
             self._model.condition(X, yn)
             self._gains -= self._model.predict(self._hedge_prev)[0]
-        return {"X": X, "yn": yn, "best": (best - mean) / std, "std": std}
+        return {"X": X, "yn": yn, "best": (best - mean) / std, "std": std, "lie": float(np.mean(yn))}
 
     def _suggest(self, p: dict) -> dict:
         enc, rng, o = self._enc, self.rng, self.options
         pending = list(self._pending.values())
         X, yn = p["X"], p["yn"]
-        if pending:  # constant liar, CL-min
+        if pending:  # constant liar, CL-mean
             X = np.vstack([X, np.array(pending)])
-            yn = np.concatenate([yn, np.full(len(pending), p["best"])])
+            yn = np.concatenate([yn, np.full(len(pending), p["lie"])])
         self._model.condition(X, yn)
         xi = o["xi"] / p["std"]
         order = np.argsort(p["yn"], kind="stable")[:_N_BEST]
@@ -459,6 +465,20 @@ class BayesianSearch(SearchBackend):
             firsts[chosen] = best_x
             self._hedge_prev = firsts
         return config
+
+
+_BLAS: Any = None
+
+
+def _one_blas_thread() -> Any:
+    global _BLAS
+    if _BLAS is None:
+        import scipy.linalg  # noqa: F401 - load scipy's BLAS before looking for it
+        import sklearn.gaussian_process  # noqa: F401
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS = ThreadpoolController()
+    return _BLAS.limit(limits=1, user_api="blas")  # numpy's and scipy's OpenBLAS
 
 
 def _choice(flag: str, value: Any, allowed: tuple[str, ...]) -> str:

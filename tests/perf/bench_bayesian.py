@@ -23,8 +23,6 @@ import tempfile
 import time
 import warnings
 
-import numpy as np
-
 from hpsearch.loader import load_problem
 from hpsearch.runner import RunConfig, start_run
 from hpsearch.search import Told, make_backend
