@@ -249,27 +249,45 @@ class _GP:
 
     def condition(self, X: np.ndarray, y: np.ndarray) -> None:
         """The posterior given data, with the current hyperparameters."""
-        from scipy.linalg import cho_solve, cholesky
+        from scipy.linalg import cho_solve, cholesky, solve_triangular
 
-        K = self.kernel(X)
-        jitter = 1e-10
+        signal, white = self.kernel.k1, self.kernel.k2
+        self._amp = float(signal.k1.constant_value)
+        self._scale = np.asarray(signal.k2.length_scale, dtype=float)
+        self._Xs = X / self._scale
+        K = self._matern(self._Xs)
+        jitter = float(white.noise_level) + 1e-10
         while True:
             try:
-                self._L = cholesky(K + jitter * np.eye(len(X)), lower=True)
+                L = cholesky(K + jitter * np.eye(len(X)), lower=True, check_finite=False)
                 break
             except np.linalg.LinAlgError:
                 jitter *= 100
-        self._X = X
-        self._alpha = cho_solve((self._L, True), y)
-        self._signal = self.kernel.k1
+        self._alpha = cho_solve((L, True), y, check_finite=False)
+        # L^-1 once, so that each prediction's variance is a matrix product, not a triangular solve
+        self._Linv_T = solve_triangular(L, np.eye(len(X)), lower=True, check_finite=False).T
+
+    def _matern(self, A: np.ndarray, B: np.ndarray | None = None) -> np.ndarray:
+        """amplitude x Matern 5/2 between already length-scaled points (what sklearn computes)."""
+        from scipy.spatial.distance import cdist
+
+        r = cdist(A, A if B is None else B)
+        r *= math.sqrt(5.0)
+        k = r * r
+        k *= 1.0 / 3.0
+        k += r
+        k += 1.0
+        np.negative(r, out=r)
+        np.exp(r, out=r)
+        k *= r
+        k *= self._amp
+        return k
 
     def predict(self, Xc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        from scipy.linalg import solve_triangular
-
-        Ks = self._signal(Xc, self._X)
+        Ks = self._matern(Xc / self._scale, self._Xs)
         mu = Ks @ self._alpha
-        v = solve_triangular(self._L, Ks.T, lower=True, check_finite=False)
-        var = self._signal.diag(Xc) - np.einsum("ij,ij->j", v, v)
+        V = Ks @ self._Linv_T
+        var = self._amp - np.einsum("ij,ij->i", V, V)
         return mu, np.sqrt(np.maximum(var, 1e-12))
 
 
@@ -362,7 +380,6 @@ class BayesianSearch(SearchBackend):
         self._asked: set[str] = set()
         self._gains = np.zeros(3)
         self._hedge_prev: np.ndarray | None = None
-        self._n_model_asks = 0
 
     # -- ask / tell --------------------------------------------------------------------
     def ask(self, n: int) -> list[Suggestion]:
@@ -415,12 +432,14 @@ class BayesianSearch(SearchBackend):
         std = std if std > 0 else 1.0
         yn = (y - mean) / std
         X = np.array(self._X)
-        self._n_model_asks += 1
         self._model.fit_hyper(X, yn, seed=_mix(self.seed, len(yn)))
+        conditioned = False
         if self.options["acq_func"] == "gp_hedge" and self._hedge_prev is not None:
             self._model.condition(X, yn)
             self._gains -= self._model.predict(self._hedge_prev)[0]
-        return {"X": X, "yn": yn, "best": (best - mean) / std, "std": std, "lie": float(np.mean(yn))}
+            conditioned = True
+        return {"X": X, "yn": yn, "best": (best - mean) / std, "std": std, "lie": float(np.mean(yn)),
+                "conditioned": conditioned}
 
     def _suggest(self, p: dict) -> dict:
         enc, rng, o = self._enc, self.rng, self.options
@@ -429,7 +448,8 @@ class BayesianSearch(SearchBackend):
         if pending:  # constant liar, CL-mean
             X = np.vstack([X, np.array(pending)])
             yn = np.concatenate([yn, np.full(len(pending), p["lie"])])
-        self._model.condition(X, yn)
+        if pending or not p["conditioned"]:
+            self._model.condition(X, yn)
         xi = o["xi"] / p["std"]
         order = np.argsort(p["yn"], kind="stable")[:_N_BEST]
         cands = np.vstack([enc.random(_N_RANDOM, rng)]
