@@ -90,11 +90,12 @@ def regret_ours(problem: str, algo: str, seed: int, evals: int) -> float:
 
 def regret_gp_minimize(problem: str, seed: int, evals: int) -> float:
     from skopt import gp_minimize
+    from threadpoolctl import threadpool_limits
 
     lp = load_problem(problem)
     p, names = lp.problem, lp.problem.names
     dims = [(d.low, d.high) for d in p.dims]
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):  # faster; same search
         warnings.simplefilter("ignore")
         res = gp_minimize(lambda x: p.to_loss(lp.run(dict(zip(names, x)))), dims, n_calls=evals,
                           random_state=seed)
