@@ -201,7 +201,7 @@ def test_only_failures_so_far_keeps_sampling():
 
 
 # -- parallel asks -----------------------------------------------------------------------
-def test_batch_asks_are_distinct_and_deterministic():
+def test_batch_asks_are_spread_distinct_and_deterministic():
     lp = load_problem("branin")
 
     def run(seed):
@@ -211,9 +211,12 @@ def test_batch_asks_are_distinct_and_deterministic():
             got = b.ask(n)
             out.append([s.config for s in got])
             pending += got
-            for s in pending[:2]:  # two finish, the others stay in flight
+            for s in pending[:2]:  # two finish (every fifth fails), the others stay in flight
                 v = lp.run(s.config)
-                b.tell(Told(trial_id=tid, suggestion=s, status="done", loss=v, objective=v))
+                if tid % 5 == 4:
+                    b.tell(Told(trial_id=tid, suggestion=s, status="failed", loss=None))
+                else:
+                    b.tell(Told(trial_id=tid, suggestion=s, status="done", loss=v, objective=v))
                 tid += 1
             pending = pending[2:]
         return out, pending
