@@ -80,6 +80,8 @@ ALGO_OPTIONS: list[tuple[str, str, Any, str]] = [
      "Hyperband/ASHA: the smallest resource, r_min (default: the resource's lower bound)."),
     ("--eta", "eta", int, "Hyperband/ASHA: the reduction factor (default 3)."),
     ("--iterations", "iterations", int, "Hyperband: how many full Hyperband passes (default 1)."),
+    ("--max-configs", "max_configs", int,
+     "ASHA: how many configurations to start (default eta^s_max, as in Hyperband's widest bracket)."),
     ("--initial-points", "initial_points", int,
      "Bayesian: random points after the starting points, before the model is used."),
     ("--base-estimator", "base_estimator", click.Choice(["GP", "RF", "ET", "GBRT"], case_sensitive=False),

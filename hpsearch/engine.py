@@ -41,11 +41,19 @@ class ResumeError(Exception):
 
 @dataclass
 class Limits:
-    """When to stop asking: ``max_evals`` evaluations, ``timeout`` seconds of wall time."""
+    """When to stop asking: ``max_evals`` evaluations, ``timeout`` seconds of wall time.
+
+    ``max_resource_spent`` stops new asks once the resource committed to asked
+    evaluations (``budget - previous_budget`` summed, as in
+    :attr:`RunSummary.resource_spent`) reaches it; while it is set the engine
+    asks one evaluation at a time, so the last evaluation asked is the one
+    that reaches or crosses the limit.
+    """
 
     max_evals: int | None = None
     timeout: float | None = None
     trial_timeout: float | None = None
+    max_resource_spent: float | None = None
 
 
 @dataclass
@@ -107,6 +115,11 @@ def trial_seed(run_seed: int, config_id: int) -> int:
 _M64 = (1 << 64) - 1
 
 
+def _cost(s: Suggestion) -> float:
+    """Resource an evaluation trains: ``budget - previous_budget`` (0 without a resource)."""
+    return 0.0 if s.budget is None else float(s.budget) - float(s.previous_budget or 0)
+
+
 class Engine:
     """Drives one run.
 
@@ -132,6 +145,7 @@ class Engine:
         self.summary = RunSummary(workers=evaluator.capacity)
         self._flights: dict[int, Suggestion] = {}  # asked, not yet told
         self._n_asked = 0
+        self._committed = 0.0  # resource of every asked evaluation (budget - previous_budget)
         self._next_tid, self._seq = store.next_ids()
         self._key = rank_key(problem.direction, backend.multi_fidelity)
         self._stop_signal: int | None = None
@@ -172,6 +186,7 @@ class Engine:
                     f"{s.config}; was the problem or hpsearch changed since the run started?")
             self._flights[t.trial_id] = s
         self._n_asked += len(batch)
+        self._committed += sum(_cost(s) for s in got[:len(batch)])
 
     # -- the loop ------------------------------------------------------------------
     def run(self) -> RunSummary:
@@ -203,6 +218,7 @@ class Engine:
     def _loop(self, deadline: float | None) -> None:
         backend_done = False
         max_evals = self.limits.max_evals
+        max_resource = self.limits.max_resource_spent
         while True:
             if self._stop_signal is not None:
                 raise KeyboardInterrupt
@@ -211,8 +227,11 @@ class Engine:
             free = self.evaluator.capacity - len(self._flights)
             left = None if max_evals is None else max_evals - self._n_asked
             waiting = False
-            if free > 0 and not backend_done and (left is None or left > 0):
+            resource_left = max_resource is None or self._committed < max_resource
+            if free > 0 and not backend_done and (left is None or left > 0) and resource_left:
                 n = free if left is None else min(free, left)
+                if max_resource is not None:
+                    n = 1
                 got = self.backend.ask(n)
                 if got is DONE:
                     backend_done = True
@@ -242,6 +261,7 @@ class Engine:
         self._seq += 1
         self.store.add_trials(tids, suggestions, seq, n)
         self._n_asked += len(suggestions)
+        self._committed += sum(_cost(s) for s in suggestions)
         for tid, s in zip(tids, suggestions):
             self._flights[tid] = s
             self._submit(tid, s)

@@ -49,6 +49,7 @@ class RunConfig:
     algo_options: dict = field(default_factory=dict)
     seed: int | None = None
     max_evals: int | None = None
+    max_resource_spent: float | None = None
     timeout: float | None = None
     trial_timeout: float | None = None
     evaluator: str = "serial"
@@ -105,6 +106,11 @@ def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
     for name, value in (("--max-evals", cfg.max_evals), ("--workers", cfg.workers)):
         if value is not None and value < 1:
             raise RunError(f"{name} must be >= 1, got {value}")
+    if cfg.max_resource_spent is not None:
+        if problem.resource is None:
+            raise RunError(f"max_resource_spent: problem {loaded.name!r} declares no resource dimension")
+        if not cfg.max_resource_spent > 0:
+            raise RunError(f"max_resource_spent must be > 0, got {cfg.max_resource_spent:g}")
     for name, value in (("--timeout", cfg.timeout), ("--trial-timeout", cfg.trial_timeout)):
         if value is not None and value <= 0:
             raise RunError(f"{name} must be > 0 seconds, got {value:g}")
@@ -114,7 +120,8 @@ def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
         options["scheduler"] = cfg.scheduler
     evaluator = make_evaluator(cfg.evaluator, loaded.folder, workers=cfg.workers,
                                trial_timeout=cfg.trial_timeout, run_dir=run_dir, **options)
-    limits = Limits(max_evals=cfg.max_evals, timeout=cfg.timeout, trial_timeout=cfg.trial_timeout)
+    limits = Limits(max_evals=cfg.max_evals, timeout=cfg.timeout, trial_timeout=cfg.trial_timeout,
+                    max_resource_spent=cfg.max_resource_spent)
     return _Parts(problem, backend, evaluator, limits)
 
 
@@ -151,7 +158,7 @@ def resume_run(run_dir: str | os.PathLike, observer: Observer | None = None,
 
     Args:
         run_dir: the run directory.
-        **overrides: settings to change (``max_evals``, ``timeout``, ``workers``,
+        **overrides: settings to change (``max_evals``, ``max_resource_spent``, ``timeout``, ``workers``,
             ``evaluator``, ``scheduler``, ``trial_timeout``); None means keep.
     """
     store = RunStore.open(run_dir)
