@@ -255,6 +255,64 @@ def _finish(outcome) -> None:
 
 
 @cli.command()
+@click.option("--problem", "-p", default=None, help="Problem name or folder path.")
+@click.option("--algo", "-a", "algos", default=None, metavar="A,B,...",
+              help="Comma-separated algorithms (default: every one that applies to the problem).")
+@click.option("--seeds", type=int, default=5, show_default=True, help="Runs per algorithm (seeds 0..N-1).")
+@click.option("--budget", type=float, default=None,
+              help="Per run: resource units when the problem has a resource (a full evaluation costs R; "
+                   "default 100 R), else evaluations (default 100).")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Comparison directory (default runs/compare-<problem>); rerunning continues it.")
+@click.option("--resume", "resume_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Continue a stored comparison with its own settings.")
+@click.option("--workers", type=int, default=None, help="Evaluations run at once (default 1).")
+@click.option("--evaluator", type=click.Choice(sorted(EVALUATORS)), default=None,
+              help=f"Where evaluations run (default {DEFAULT_EVALUATOR}).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Dask scheduler address or scheduler file (with --evaluator dask).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+@_algo_options
+@usage_errors
+def compare(problem, algos, seeds, budget, out, resume_dir, workers, evaluator, scheduler, fmt,
+            **algo_options) -> None:
+    """Compare algorithms on one problem over seeds, on equal budgets: table and compare.png."""
+    from .compare import (
+        CompareConfig,
+        ComparisonInterrupted,
+        config_from_settings,
+        format_table,
+        plot_comparison,
+        run_comparison,
+        summarise,
+    )
+
+    if resume_dir is not None:
+        if problem or algos or budget is not None or out or any(v is not None for v in algo_options.values()):
+            raise HpsUsageError("--resume: the comparison's stored settings are used; only --workers, "
+                                "--evaluator and --scheduler may change")
+        cfg = config_from_settings(resume_dir, workers=workers, evaluator=evaluator, scheduler=scheduler)
+    elif problem is None:
+        raise HpsUsageError("--problem is required (a problem name or folder path; see hps list)")
+    else:
+        names = [a.strip() for a in (algos or "").split(",") if a.strip()]
+        cfg = CompareConfig(problem=problem, algos=names, seeds=seeds, budget=budget, out=out,
+                            evaluator=evaluator or DEFAULT_EVALUATOR, workers=workers or 1,
+                            scheduler=scheduler, algo_options=algo_options)
+    try:
+        done = run_comparison(cfg, echo=lambda m: click.echo(m, err=True))
+    except ComparisonInterrupted as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(143 if exc.signum == signal.SIGTERM else 130)
+    cmp = summarise(done, algos=cfg.algos or None, seeds=cfg.seeds)
+    png = plot_comparison(cmp)
+    click.echo(format_table(cmp, fmt))
+    if fmt == "table":
+        click.echo(f"plot: {png}")
+
+
+@cli.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
               help="Show the best N (0 for all).")
