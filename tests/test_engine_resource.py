@@ -1,7 +1,11 @@
 """Limits.max_resource_spent: new asks stop once the committed resource reaches the limit."""
 import pytest
 
+from hpsearch.engine import Engine, Limits
+from hpsearch.evaluators.serial import SerialEvaluator
+from hpsearch.loader import load_problem
 from hpsearch.runner import RunConfig, RunError, resume_run, start_run
+from hpsearch.search import make_backend
 from hpsearch.store import RunStore
 
 from .conftest import PROBLEMS
@@ -58,3 +62,27 @@ def test_bad_limits_are_usage_errors(tmp_path, problem, value, message):
         start_run(RunConfig(problem=problem, algo="random", evaluator="serial", max_resource_spent=value,
                             run_dir=str(tmp_path / "r")))
     assert not (tmp_path / "r").exists()
+
+
+class ThreeSlots(SerialEvaluator):
+    """The serial evaluator with three evaluations in flight (they run one by one in ``wait``)."""
+
+    @property
+    def capacity(self) -> int:
+        return 3
+
+
+@pytest.mark.parametrize("limit", [None, 50])
+def test_with_free_workers_the_limit_asks_one_evaluation_at_a_time(tmp_path, limit):
+    lp = load_problem(MIXED)
+    problem = lp.problem.fix({"steps": 9})
+    store = RunStore.create(tmp_path / "r", {}, problem.names)
+    engine = Engine(problem, make_backend("random", problem, 0, {}), ThreeSlots(lp.folder, loaded=lp), store,
+                    Limits(max_evals=None if limit else 9, max_resource_spent=limit), seed=0)
+    engine.run()
+    trials = store.trials()
+    store.close()
+    if limit is None:
+        assert [t.ask_n for t in trials][:3] == [3, 3, 3]  # one batch ask fills the free slots
+    else:
+        assert [t.ask_n for t in trials] == [1] * 6  # 45 < 50 <= 54: not a batch beyond the limit
