@@ -21,6 +21,7 @@ allow a promotion are in flight, and DONE when nothing is left.
 """
 from __future__ import annotations
 
+import bisect
 import math
 from fractions import Fraction
 from typing import Any
@@ -123,8 +124,8 @@ class AshaSearch(SearchBackend):
         self._resource = problem.resource.name
         self._starts = list(problem.starting_points)
         self._configs: dict[int, dict] = {}  # config_id -> config (resource value aside)
-        # rung k -> list of (loss or None, config_id), in tell order
-        self._rungs: list[list[tuple[float | None, int]]] = [[] for _ in self.budgets]
+        # rung k -> its results, best first: (0, loss, config_id) if done, else (1, 0.0, config_id)
+        self._rungs: list[list[tuple[int, float, int]]] = [[] for _ in self.budgets]
         self._promoted: list[set[int]] = [set() for _ in self.budgets]
         self._in_flight = 0
 
@@ -133,12 +134,12 @@ class AshaSearch(SearchBackend):
 
     def _promotable(self, k: int) -> int | None:
         rung = self._rungs[k]
-        top = len(rung) // self.eta
-        if top == 0:
-            return None
-        ranked = sorted(rung, key=lambda e: (e[0] is None, e[0] if e[0] is not None else 0.0, e[1]))
-        for loss, cid in ranked[:top]:
-            if loss is not None and cid not in self._promoted[k]:
+        promoted = self._promoted[k]
+        for i in range(len(rung) // self.eta):
+            failed, _, cid = rung[i]
+            if failed:
+                return None  # failed results sort last: nothing better follows
+            if cid not in promoted:
                 return cid
         return None
 
@@ -174,5 +175,8 @@ class AshaSearch(SearchBackend):
     def tell(self, result: Told) -> None:
         self._in_flight -= 1
         s = result.suggestion
-        loss = result.loss if result.status == "done" else None
-        self._rungs[s.rung].append((loss, s.config_id))
+        if result.status == "done" and result.loss is not None:
+            entry = (0, float(result.loss), s.config_id)
+        else:
+            entry = (1, 0.0, s.config_id)
+        bisect.insort(self._rungs[s.rung], entry)
