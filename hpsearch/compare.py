@@ -410,8 +410,9 @@ def format_table(cmp: Comparison, fmt: str = "table") -> str:
         s = cmp.settings
         what = "evaluations" if unit == "evals" else \
             f"resource units (a full evaluation is {s['max_resource']})"
-        note = (f"\nbudget {format_value(float(s['budget']))} {what} per run; {m} of full-budget "
-                "evaluations: median over seeds [interquartile range]; '-': none yet")
+        of = f"{m} of full-budget evaluations" if unit == "resource" else m
+        note = (f"\nbudget {format_value(float(s['budget']))} {what} per run; {of}: median over seeds "
+                "[interquartile range]; '-': none yet")
         return text + "\n" + note
     head = ["algo", "runs"]
     for f in FRACTIONS:
