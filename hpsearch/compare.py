@@ -47,11 +47,11 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .evaluators import DEFAULT_EVALUATOR
+from .evaluators import DEFAULT_EVALUATOR, EVALUATORS
 from .loader import load_problem
 from .report import format_rows, format_value
 from .runner import RunConfig, RunError, resume_run, start_run
-from .search import ALGORITHMS, ALIASES, backend_class
+from .search import ALGORITHMS, ALIASES, backend_class, make_backend
 from .space import Continuous
 from .store import RunStore, is_run_dir
 
@@ -176,6 +176,12 @@ def _plan(cfg: CompareConfig) -> tuple[dict, list[tuple[str, RunConfig]]]:
                 max_evals=budget if unit == "evaluations" else None,
                 max_resource_spent=budget if unit == "resource" else None,
                 evaluator=cfg.evaluator, workers=cfg.workers or 1, scheduler=cfg.scheduler, fix=fix)))
+    if cfg.evaluator not in EVALUATORS:
+        raise CompareError(f"--evaluator: unknown evaluator {cfg.evaluator!r} "
+                           f"(choose from {', '.join(sorted(EVALUATORS))})")
+    for _, rc in runs[:len(algos)]:  # every algorithm's options, checked before anything runs
+        problem = loaded.problem.fix(rc.fix) if rc.fix else loaded.problem
+        make_backend(rc.algo, problem, 0, rc.algo_options)
     settings = {
         "problem": cfg.problem, "problem_dir": str(loaded.folder), "problem_name": loaded.name,
         "algos": algos, "seeds": cfg.seeds, "budget": budget, "unit": unit, "max_resource": r_max,
