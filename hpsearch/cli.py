@@ -305,6 +305,9 @@ def compare(problem, algos, seeds, budget, out, resume_dir, workers, evaluator, 
     except ComparisonInterrupted as exc:
         click.echo(str(exc), err=True)
         sys.exit(143 if exc.signum == signal.SIGTERM else 130)
+    except KeyboardInterrupt:  # between two runs
+        click.echo("interrupted; rerun the same command to continue", err=True)
+        sys.exit(130)
     cmp = summarise(done, algos=cfg.algos or None, seeds=cfg.seeds)
     png = plot_comparison(cmp)
     click.echo(format_table(cmp, fmt))

@@ -159,6 +159,13 @@ def test_cli_asha_on_a_problem_without_resource_exits_2(runner, in_tmp):
     assert "declares no resource dimension" in res.output and len(res.output.strip().splitlines()) == 1
 
 
+def test_cli_asha_with_the_resource_fixed_exits_2(runner, in_tmp):
+    res = runner.invoke(cli, ["run", "--problem", str(MIXED), "--algo", "asha", "--evaluator", "serial",
+                              "--fix", "steps=3"])
+    assert res.exit_code == 2
+    assert res.output.strip() == "Error: --fix steps: --algo asha sets the resource itself; it cannot be fixed"
+
+
 def test_hps_run_asha_without_max_evals_finishes(runner, in_tmp):
     res = runner.invoke(cli, ["run", "--problem", str(MIXED), "--algo", "asha", "--evaluator", "serial",
                               "--seed", "3", "--run-dir", "r", "--max-resource", "9", "--eta", "3"])
