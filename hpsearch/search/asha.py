@@ -126,22 +126,20 @@ class AshaSearch(SearchBackend):
         self._configs: dict[int, dict] = {}  # config_id -> config (resource value aside)
         # rung k -> its results, best first: (0, loss, config_id) if done, else (1, 0.0, config_id)
         self._rungs: list[list[tuple[int, float, int]]] = [[] for _ in self.budgets]
-        self._promoted: list[set[int]] = [set() for _ in self.budgets]
+        # rung k -> its done results not promoted yet, best first (a sublist of the rung)
+        self._waiting: list[list[tuple[int, float, int]]] = [[] for _ in self.budgets]
         self._in_flight = 0
 
     def max_evaluations(self) -> int | None:
         return None
 
     def _promotable(self, k: int) -> int | None:
-        rung = self._rungs[k]
-        promoted = self._promoted[k]
-        for i in range(len(rung) // self.eta):
-            failed, _, cid = rung[i]
-            if failed:
-                return None  # failed results sort last: nothing better follows
-            if cid not in promoted:
-                return cid
-        return None
+        """The best unpromoted configuration of rung k if it ranks in the top 1/eta, else None."""
+        waiting = self._waiting[k]
+        if not waiting:
+            return None
+        rank = bisect.bisect_left(self._rungs[k], waiting[0])
+        return waiting[0][2] if rank < len(self._rungs[k]) // self.eta else None
 
     def _suggest(self, cid: int, k: int) -> Suggestion:
         config = {**self._configs[cid], self._resource: self.budgets[k]}
@@ -156,7 +154,7 @@ class AshaSearch(SearchBackend):
             for k in range(len(self.budgets) - 2, -1, -1):
                 cid = self._promotable(k)
                 if cid is not None:
-                    self._promoted[k].add(cid)
+                    self._waiting[k].pop(0)
                     s = self._suggest(cid, k + 1)
                     break
             if s is None and len(self._configs) < self.max_configs:
@@ -180,3 +178,5 @@ class AshaSearch(SearchBackend):
         else:
             entry = (1, 0.0, s.config_id)
         bisect.insort(self._rungs[s.rung], entry)
+        if entry[0] == 0:
+            bisect.insort(self._waiting[s.rung], entry)
