@@ -132,11 +132,11 @@ def _plan(cfg: CompareConfig) -> tuple[dict, list[tuple[str, RunConfig]]]:
         if integer and r_max == int(r_max):
             r_max = int(r_max)
         elif integer:
-            raise CompareError(f"--max-resource must be an integer (resource {res.name!r} is an integer "
-                               f"range), got {r_max:g}")
+            raise CompareError(f"--max-resource must be an integer (the resource {res.name!r} is an "
+                               f"integer), got {r_max:g}")
         if not res.low <= r_max <= res.high:
-            raise CompareError(f"--max-resource must be in [{res.low:g}, {res.high:g}] (the range of "
-                               f"resource {res.name!r}), got {r_max:g}")
+            raise CompareError(f"--max-resource must be within the resource {res.name!r}'s range "
+                               f"[{res.low:g}, {res.high:g}], got {r_max:g}")
     unit = "evaluations" if res is None else "resource"
     budget = cfg.budget
     if budget is None:

@@ -180,7 +180,7 @@ def test_resume_option_and_a_rerun_skip_finished_runs(runner, in_tmp):
      "Error: --eta: does not apply to any of --algo random"),
     (["--problem", "branin", "--seeds", "0"], "Error: --seeds must be an integer >= 1, got 0"),
     (["--problem", MIXED, "--max-resource", "30"],
-     "Error: --max-resource must be in [1, 27] (the range of resource 'steps'), got 30"),
+     "Error: --max-resource must be within the resource 'steps''s range [1, 27], got 30"),
     (["--problem", MIXED, "--algo", "random,asha", "--eta", "1"], "Error: --eta must be an integer >= 2, got 1"),
     (["--algo", "random"], "Error: --problem is required"),
     (["--resume", "nowhere"], "Error: nowhere: not a comparison directory (no compare.json in it)"),

@@ -81,21 +81,23 @@ def resource_options(problem: HpProblem, options: dict[str, Any]) -> tuple[Any, 
     for key, flag, default in (("min_resource", "--min-resource", res.low),
                                ("max_resource", "--max-resource", res.high)):
         v = options.get(key)
+        given = v is not None
         v = default if v is None else v
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise BackendOptionError(f"{flag} must be a number, got {v!r}")
         if integer and v != int(v):
-            raise BackendOptionError(f"{flag} must be an integer (resource {res.name!r} is an integer "
-                                     f"range), got {v:g}")
+            raise BackendOptionError(f"{flag} must be an integer (the resource {res.name!r} is an integer), "
+                                     f"got {v:g}")
         if not res.low <= v <= res.high:
-            raise BackendOptionError(f"{flag} must be in [{res.low:g}, {res.high:g}] (the range of "
-                                     f"resource {res.name!r}), got {v:g}")
+            raise BackendOptionError(f"{flag} must be within the resource {res.name!r}'s range "
+                                     f"[{res.low:g}, {res.high:g}], got {v:g}")
         if v <= 0:
-            raise BackendOptionError(f"{flag} must be > 0, got {v:g}")
+            raise BackendOptionError(f"{flag} must be > 0, got {v:g}" + (
+                "" if given else f" (the lower bound of {res.name!r}); pass {flag}"))
         values[key] = int(v) if integer else float(v)
     r_min, r_max = values["min_resource"], values["max_resource"]
-    if r_min > r_max:
-        raise BackendOptionError(f"--min-resource must be <= --max-resource ({r_max:g}), got {r_min:g}")
+    if r_min >= r_max:
+        raise BackendOptionError(f"--min-resource must be < --max-resource ({r_max:g}), got {r_min:g}")
     return r_min, r_max, eta, integer
 
 
