@@ -50,7 +50,8 @@ def registry_text() -> str:
         cls, err = _load("hpsearch.search", target)
         aliases = ", ".join(f"``{a}``" for a, n in sorted(ALIASES.items()) if n == name)
         if cls is None:
-            rows.append([f"``{name}``", aliases, f"``hpsearch.search.{target}``", "", f"not importable: {err}"])
+            rows.append([f"``{name}``", aliases, f"``hpsearch.search.{target}``", "",
+                         f"not importable: {err}"])
             continue
         opts = ", ".join(f"``--{o.replace('_', '-')}``" for o in getattr(cls, "OPTIONS", {})) or "none"
         mf = "yes" if getattr(cls, "multi_fidelity", False) else "no"
@@ -65,7 +66,7 @@ def registry_text() -> str:
         rows.append([f"``{name}``{default}", f"``hpsearch.evaluators.{target.replace(':', '.')}``",
                      _first_line(cls) if cls is not None else f"not importable: {err}"])
     lines += _rows(["``--evaluator``", "class", "description"], rows)
-    for name, target in sorted(ALGORITHMS.items()):
+    for _name, target in sorted(ALGORITHMS.items()):
         cls, _ = _load("hpsearch.search", target)
         if cls is not None:
             lines += [f".. autoclass:: hpsearch.search.{target.replace(':', '.')}", "   :no-members:", ""]
