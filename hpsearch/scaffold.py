@@ -174,4 +174,5 @@ def next_steps(folder: Path) -> str:
         f"  hps show {spec}",
         f"  hps run --problem {spec} --algo random --max-evals 3",
         f"  hps run --problem {spec} --algo hyperband      (epochs is the resource)",
+        f"to use it by name from anywhere: export HPS_PATH={folder.resolve().parent}",
     ])
