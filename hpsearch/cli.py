@@ -345,6 +345,43 @@ def results(run_dir: str, top: int, fmt: str, all_rungs: bool, failed: bool) -> 
                 click.echo("\n" + "; ".join(notes))
 
 
+@cli.command()
+@click.argument("name")
+@click.option("--dir", "directory", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Where to create the folder NAME.")
+def new(name: str, directory: str) -> None:
+    """Scaffold a problem folder NAME that runs as generated (never overwrites)."""
+    from .scaffold import ScaffoldError, new_problem, next_steps
+
+    try:
+        folder = new_problem(name, directory)
+    except ScaffoldError as exc:
+        raise HpsUsageError(str(exc)) from None
+    click.echo(next_steps(folder))
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@usage_errors
+def plot(run_dir: str) -> None:
+    """Draw a run's plots as PNG files in RUN_DIR/plots/ (headless).
+
+    Best-so-far (regret on a log scale when the problem declares its optimum)
+    against evaluations and against resource spent, the objective against each
+    parameter, and for multi-fidelity runs the rungs. Exit code 1 when the run
+    has no successful evaluation yet (nothing is written).
+    """
+    from .plots import NothingToPlot, plot_run
+
+    try:
+        files = plot_run(run_dir)
+    except NothingToPlot as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    for f in files:
+        click.echo(str(f))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
     cli.main(args=argv, prog_name="hps")
