@@ -8,7 +8,7 @@ import pytest
 
 from hpsearch.cli import cli
 from hpsearch.compare import CompareConfig, default_algos, run_comparison, summarise
-from hpsearch.search import backend_class
+from hpsearch.search import ALGORITHMS, backend_class
 from hpsearch.store import RunStore
 
 from .conftest import PROBLEMS, hps_cmd, hps_env
@@ -101,6 +101,17 @@ def test_json_table_equals_the_runs_statistics(runner, in_tmp):
         assert row["evaluations_median"] == np.median(evals)
         assert row["spent_median"] == np.median(spent)
         assert row["budget"] == 100 and row["unit"] == "resource"
+
+
+@pytest.mark.parametrize("algo", sorted(ALGORITHMS))
+def test_every_registered_algorithm_spends_the_budget_exactly(tmp_path, algo):
+    out = tmp_path / "cmp"
+    run_comparison(CompareConfig(problem=MIXED, algos=[algo], seeds=1, budget=120, out=str(out),
+                                 evaluator="serial"))
+    c = costs(out / f"{algo}-seed0")
+    assert sum(c[:-1]) < 120 <= sum(c)  # the budget, not the algorithm's own stopping rule, ends the run
+    if not backend_class(algo).multi_fidelity:
+        assert set(c) == {27.0}
 
 
 def test_random_at_a_quarter_of_the_budget_counts_only_what_was_spent_by_then(tmp_path):
