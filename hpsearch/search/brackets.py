@@ -15,7 +15,8 @@ import math
 from fractions import Fraction
 from typing import NamedTuple
 
-__all__ = ["Rung", "Bracket", "plan", "s_max", "total_resource", "total_evaluations", "as_fraction"]
+__all__ = ["Rung", "Bracket", "plan", "s_max", "total_resource", "total_evaluations", "as_fraction",
+           "plan_table"]
 
 Number = int | float | Fraction
 
@@ -120,3 +121,26 @@ def total_resource(brackets: list[Bracket], warm_start: bool = True) -> int | fl
 def total_evaluations(brackets: list[Bracket]) -> int:
     """Evaluations one pass runs (every rung of every bracket)."""
     return sum(rung.n for b in brackets for rung in b.rungs)
+
+
+def plan_table(brackets: list[Bracket]) -> tuple[list[str], list[list]]:
+    """Header and rows for printing a plan: one row per rung.
+
+    Columns: bracket s, rung i, n_i, r_i, the resource the rung adds to each
+    configuration with warm start (r_i - r_(i-1)), and the rung's total resource
+    with and without warm start.
+    """
+    head = ["bracket", "rung", "n_i", "r_i", "r_i - r_i-1", "warm", "cold"]
+    rows = []
+    for b in brackets:
+        previous: Number = 0
+        for i, rung in enumerate(b.rungs):
+            step = _plain(as_fraction(rung.r) - as_fraction(previous), rung.r)
+            rows.append([b.s, i, rung.n, rung.r, step, _plain(rung.n * as_fraction(step), rung.r),
+                         _plain(rung.n * as_fraction(rung.r), rung.r)])
+            previous = rung.r
+    return head, rows
+
+
+def _plain(x: Fraction, like: int | float) -> int | float:
+    return float(x) if isinstance(like, float) else int(x)
