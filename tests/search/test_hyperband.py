@@ -236,6 +236,13 @@ def test_runner_refuses_a_fixed_resource_or_none(tmp_path, make_problem, runner)
                               "--run-dir", str(tmp_path / "r2")])
     assert res.exit_code == 2 and res.output.strip() == "Error: --eta must be an integer >= 2, got 1"
     assert not (tmp_path / "r2").exists()
+    res = runner.invoke(cli, ["run", "--problem", "hartmann6", "--algo", "hyperband",
+                              "--run-dir", str(tmp_path / "r3")])
+    assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1
+    assert "declares no resource dimension; declare one in problem.py, e.g. Problem.add_dim(" in res.output
+    res = runner.invoke(cli, ["run", "--problem", str(folder), "--algo", "hyperband", "--fix", "epochs=3",
+                              "--run-dir", str(tmp_path / "r4")])
+    assert res.exit_code == 2 and "--fix epochs: --algo hyperband sets the resource itself" in res.output
 
 
 RESUMABLE = """
