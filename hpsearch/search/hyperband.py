@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..space import Continuous
+from ..space import Continuous, HpProblem
 from .base import DONE, WAIT, BackendOptionError, SearchBackend, Suggestion, Told
 from .brackets import Bracket, plan, total_evaluations
 
@@ -58,7 +58,7 @@ class HyperbandSearch(SearchBackend):
     multi_fidelity = True
     OPTIONS = {"max_resource": None, "min_resource": None, "eta": 3, "iterations": 1}
 
-    def __init__(self, problem, seed, **options):
+    def __init__(self, problem: HpProblem, seed: int | None, **options: Any):
         super().__init__(problem, seed, **options)
         self.resource = _resource(problem)
         self.integer = not isinstance(self.resource, Continuous)
@@ -165,7 +165,7 @@ class HyperbandSearch(SearchBackend):
                           info={"iteration": run.iteration})
 
 
-def _resource(problem):
+def _resource(problem: HpProblem):
     dim = problem.resource
     if dim is None:
         raise BackendOptionError(
