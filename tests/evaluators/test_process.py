@@ -183,3 +183,21 @@ def test_threads_per_worker_reach_the_worker(make_process_evaluator, monkeypatch
     assert ev._env["OMP_NUM_THREADS"] == str(max(1, (os.cpu_count() or 1) // 2))
     ev.submit(spec(0))
     assert ev.wait(timeout=30)[0].status == "done"
+
+
+def test_a_worker_that_cannot_load_the_problem_fails_its_trials(tmp_path, make_problem):
+    from .contract import collect, spec
+
+    folder = make_problem("breaks", problem=SLOW_PROBLEM, model_run="def run(config):\n    return 1.0\n")
+    (folder / "model_run.py").write_text("def run(config:\n")  # broken after the driver checked it
+    ev = build("process", folder, workers=1, run_dir=tmp_path)
+    ev.start()
+    try:
+        for t in range(4):
+            ev.submit(spec(t))
+        got = collect(ev, 4)
+    finally:
+        ev.close()
+    for r in got.values():
+        assert r.status == "failed"
+        assert r.error.startswith("worker could not load the problem: ") and "SyntaxError" in r.error
