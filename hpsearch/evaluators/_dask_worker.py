@@ -81,32 +81,57 @@ def unpack_folder(data: bytes, digest: str, name: str) -> Path:
 
 
 class ProblemUpload(WorkerPlugin):
-    """Ships a problem folder to every worker of the cluster."""
+    """Ships a problem folder to every worker of the cluster and starts its trial processes early."""
 
-    def __init__(self, data: bytes, digest: str, name: str):
-        self.data, self.digest, self.name = data, digest, name
+    def __init__(self, data: bytes, digest: str, name: str, threads: int | None = None):
+        self.data, self.digest, self.folder_name, self.threads = data, digest, name, threads
+        self.name = f"hpsearch-problem-{digest}"  # how Dask names the plugin
 
     def setup(self, worker) -> None:
-        unpack_folder(self.data, self.digest, self.name)
+        folder = unpack_folder(self.data, self.digest, self.folder_name)
+        try:
+            n = int(worker.state.nthreads)
+        except (AttributeError, TypeError, ValueError):
+            n = 1
+        with _lock:
+            have = _started.get(str(folder), 0)
+            for _ in range(max(n - have, 0)):
+                _idle.setdefault(str(folder), []).append(_spawn(folder, self.threads))
 
 
-_local = threading.local()
+# Trial processes of this Dask worker process, per problem folder: idle ones wait in _idle;
+# a task takes one (or starts one), gives it back after the trial unless it was killed.
+_lock = threading.Lock()
+_idle: dict[str, list[WorkerProcess]] = {}
+_started: dict[str, int] = {}
 
 
-def _runner(folder: Path, threads: int | None) -> WorkerProcess:
-    """This thread's worker process for ``folder`` (one per Dask worker thread, reused)."""
-    runners = getattr(_local, "runners", None)
-    if runners is None:
-        runners = _local.runners = {}
-    proc = runners.get(str(folder))
-    if proc is not None and not proc.alive():
-        proc.kill(0)
-        proc = None
-    if proc is None:
-        if threads is None and os.environ.get("OMP_NUM_THREADS", "").isdigit():
-            threads = int(os.environ["OMP_NUM_THREADS"])  # what the Dask nanny chose
-        proc = runners[str(folder)] = WorkerProcess(folder, thread_env(threads))
-    return proc
+def _spawn(folder: Path, threads: int | None) -> WorkerProcess:
+    if threads is None and os.environ.get("OMP_NUM_THREADS", "").isdigit():
+        threads = int(os.environ["OMP_NUM_THREADS"])  # what the Dask nanny chose
+    _started[str(folder)] = _started.get(str(folder), 0) + 1
+    return WorkerProcess(folder, thread_env(threads))
+
+
+def _take(folder: Path, threads: int | None) -> WorkerProcess:
+    with _lock:
+        idle = _idle.setdefault(str(folder), [])
+        while idle:
+            proc = idle.pop()
+            if proc.alive():
+                return proc
+            proc.kill(0)
+            _started[str(folder)] -= 1
+        return _spawn(folder, threads)
+
+
+def _give_back(folder: Path, proc: WorkerProcess) -> None:
+    with _lock:
+        if proc.alive():
+            _idle.setdefault(str(folder), []).append(proc)
+        else:
+            proc.release()
+            _started[str(folder)] -= 1
 
 
 def _cancelled(worker, key) -> bool:
@@ -125,7 +150,7 @@ def run_trial(spec: TrialSpec, digest: str, name: str, threads: int | None,
     folder = problem_dir(digest, name)
     if not folder.is_dir():
         raise RuntimeError(f"the problem folder {name} was not unpacked on this worker ({folder})")
-    proc = _runner(folder, threads)
+    proc = _take(folder, threads)
     fd, log = tempfile.mkstemp(prefix=f"hps-trial-{spec.trial_id}-", suffix=".log")
     os.close(fd)
     label = f"{worker.address}/{proc.pid}"
@@ -179,6 +204,7 @@ def run_trial(spec: TrialSpec, digest: str, name: str, threads: int | None,
                 break
         return result, _tail(log)
     finally:
+        _give_back(folder, proc)
         try:
             os.unlink(log)
         except OSError:

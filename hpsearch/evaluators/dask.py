@@ -82,6 +82,7 @@ class DaskEvaluator(Evaluator):
         self._client = None
         self._cluster = None
         self._futures: dict = {}  # key -> (future, spec)
+        self._done = None  # distributed.as_completed: gathers results as they finish
         self._token = secrets.token_hex(4)
         self._digest = self._name = None
 
@@ -97,27 +98,36 @@ class DaskEvaluator(Evaluator):
 
         from ._dask_worker import ProblemUpload, pack_folder
 
-        if self.scheduler is None:
-            self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                         dashboard_address=None, silence_logs=logging.ERROR)
-            self._client = Client(self._cluster)
-        else:
-            path = Path(self.scheduler).expanduser()
-            try:
-                if path.is_file():
-                    self._client = Client(scheduler_file=str(path), timeout=self.connect_timeout)
-                else:
-                    self._client = Client(self.scheduler, timeout=self.connect_timeout)
-            except (OSError, TimeoutError, ValueError) as exc:
-                raise EvaluatorError(f"--scheduler {self.scheduler}: cannot connect to a Dask scheduler "
-                                     f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
-                                     ) from None
-            threads = sum(self._client.nthreads().values())
-            self._capacity = max(self.workers, threads)
         data, self._digest = pack_folder(self.folder)
         self._name = self.folder.name
-        self._client.register_plugin(ProblemUpload(data, self._digest, self._name),
-                                     name=f"hpsearch-problem-{self._digest}")
+        upload = ProblemUpload(data, self._digest, self._name, self.threads)
+        if self.scheduler is None:
+            # the plugin goes in with the workers: they unpack the folder and start their trial
+            # processes while the cluster is still starting
+            self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                         dashboard_address=None, silence_logs=logging.ERROR,
+                                         plugins={upload})
+            self._client = Client(self._cluster)
+            self._new_queue()
+            return
+        path = Path(self.scheduler).expanduser()
+        try:
+            if path.is_file():
+                self._client = Client(scheduler_file=str(path), timeout=self.connect_timeout)
+            else:
+                self._client = Client(self.scheduler, timeout=self.connect_timeout)
+        except (OSError, TimeoutError, ValueError) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            raise EvaluatorError(f"--scheduler {self.scheduler}: cannot connect to a Dask scheduler "
+                                 f"({type(exc).__name__}: {first})") from None
+        self._capacity = max(self.workers, sum(self._client.nthreads().values()))
+        self._client.register_plugin(upload, name=upload.name)
+        self._new_queue()
+
+    def _new_queue(self) -> None:
+        from distributed import as_completed
+
+        self._done = as_completed([], with_results=True, raise_errors=False)
 
     def close(self) -> None:
         if self._client is not None and self._futures:
@@ -145,6 +155,7 @@ class DaskEvaluator(Evaluator):
         fut = self._client.submit(run_trial, spec, self._digest, self._name, self.threads, timeout,
                                   key=key, pure=False)
         self._futures[key] = (fut, spec)
+        self._done.add(fut)
 
     def in_flight(self) -> list[int]:
         return [spec.trial_id for _, spec in self._futures.values()]
@@ -157,29 +168,34 @@ class DaskEvaluator(Evaluator):
             except Exception:  # noqa: BLE001 - the cluster may be gone already
                 pass
         self._futures.clear()
+        if self._client is not None:
+            self._new_queue()
         return ids
 
     def wait(self, timeout=None, deadline=None) -> list[TrialResult]:
         if not self._futures:
             return []
-        from distributed import wait as dask_wait
-
         limit = timeout
         if deadline is not None:
             left = max(deadline - time.monotonic(), 0.0)
             limit = left if limit is None else min(limit, left)
-        try:
-            done, _ = dask_wait([f for f, _ in self._futures.values()], timeout=limit,
-                                return_when="FIRST_COMPLETED")
-        except TimeoutError:
-            return []
-        return [self._collect(f) for f in done]
+        done = self._done
+        # as_completed fetches each result in the client's event loop the moment it finishes and
+        # notifies thread_condition; sleeping on it saves a round trip per trial over wait()+result()
+        with done.thread_condition:
+            if done.queue.empty():
+                done.thread_condition.wait(limit)
+        out = []
+        for fut, value in done.next_batch(block=False):
+            if fut.key in self._futures:
+                out.append(self._collect(fut, value))
+        return out
 
-    def _collect(self, fut) -> TrialResult:
+    def _collect(self, fut, value) -> TrialResult:
         _, spec = self._futures.pop(fut.key)
         now = time.time()
         if fut.status == "finished":
-            result, output = fut.result()
+            result, output = value
             if output and self.run_dir is not None:
                 logs = Path(self.run_dir) / "logs"
                 logs.mkdir(parents=True, exist_ok=True)
