@@ -53,10 +53,19 @@ def thread_env(threads: int | None, base: dict | None = None) -> dict:
                 env[var] = str(threads)
     root = str(Path(__file__).resolve().parent.parent.parent)  # the hpsearch this parent runs
     paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
-    if root not in paths:
+    if root not in paths and root not in _site_dirs():  # a source checkout: make it importable
         env["PYTHONPATH"] = os.pathsep.join([root, *paths])
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     return env
+
+
+def _site_dirs() -> set[str]:
+    import site
+
+    dirs = set(getattr(site, "getsitepackages", list)())
+    with contextlib.suppress(Exception):
+        dirs.add(site.getusersitepackages())
+    return {str(Path(d).resolve()) for d in dirs}
 
 
 def death_reason(code: int | None) -> str:
