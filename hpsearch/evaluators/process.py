@@ -10,6 +10,7 @@ due, so it never polls.
 - ``--trial-timeout``: an overrunning trial's worker gets SIGTERM, then SIGKILL
   after a short grace; the evaluation is stored as ``timeout`` and a fresh
   worker takes the slot.
+  A worker still importing the problem folder gets ``max(120 s, trial timeout)``.
 - A worker that dies (``os._exit``, a signal, a segfault, the out-of-memory
   killer) fails only the evaluation it was running, with a reason such as
   ``worker died (exit code -9: SIGKILL, ...)``; it is replaced.
@@ -33,7 +34,10 @@ from ..trial import TrialResult, TrialSpec
 from ._worker import WorkerProcess, death_reason, thread_env
 from .base import Evaluator, EvaluatorError
 
-__all__ = ["ProcessEvaluator", "default_threads"]
+__all__ = ["ProcessEvaluator", "default_threads", "LOAD_TIMEOUT"]
+
+#: With a trial timeout, a worker gets at least this many seconds to import the problem folder.
+LOAD_TIMEOUT = 120.0
 
 
 def default_threads(workers: int) -> int:
@@ -59,6 +63,7 @@ class _Slot:
         self.spec: TrialSpec | None = None
         self.clock: float | None = None  # monotonic start of the trial, once the worker is ready
         self.wall: float = 0.0
+        self.sent: float = 0.0  # monotonic time the trial was handed over
 
     @property
     def name(self) -> str:
@@ -147,7 +152,7 @@ class ProcessEvaluator(Evaluator):
             if slot.proc is None:
                 self._spawn(slot)
             slot.spec = spec
-            slot.wall = time.time()
+            slot.wall, slot.sent = time.time(), time.monotonic()
             slot.clock = time.monotonic() if slot.proc.ready else None
             log = self._log(f"trial-{spec.trial_id}")
             if not slot.proc.send((spec, None if log is None else str(log), slot.name)):
@@ -202,6 +207,8 @@ class ProcessEvaluator(Evaluator):
                 t = self._timeout_of(s.spec)
                 if t and s.clock is not None:
                     due.append(s.clock + t)
+                elif t:
+                    due.append(s.sent + self._load_limit(s.spec))
             due += [kill_at for _, kill_at in self._dying]
             limit = max(min(due) - now, 0.0) if due else None
             pairs = [(w, s) for s in self._slots if s.proc is not None for w in s.proc.waitables()]
@@ -261,10 +268,23 @@ class ProcessEvaluator(Evaluator):
             if self._pending or self._load_error is None:
                 self._spawn(slot)  # replace it now, so it is ready when the next trial comes
 
+    def _load_limit(self, spec: TrialSpec) -> float | None:
+        """How long a worker with a trial timeout may take to load the problem."""
+        t = self._timeout_of(spec)
+        return None if not t else max(LOAD_TIMEOUT, t)
+
     def _check_timeouts(self) -> None:
         now = time.monotonic()
         for slot in self._slots:
-            if slot.spec is None or slot.clock is None:
+            if slot.spec is None:
+                continue
+            if slot.clock is None:
+                limit = self._load_limit(slot.spec)
+                if limit and now - slot.sent >= limit:
+                    self._results.append(self._failure(
+                        slot.spec, slot, f"worker did not load the problem within {limit:g} s"))
+                    self._retire(slot)
+                    self._spawn(slot)
                 continue
             t = self._timeout_of(slot.spec)
             if t and now - slot.clock >= t:

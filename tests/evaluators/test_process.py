@@ -201,3 +201,21 @@ def test_a_worker_that_cannot_load_the_problem_fails_its_trials(tmp_path, make_p
     for r in got.values():
         assert r.status == "failed"
         assert r.error.startswith("worker could not load the problem: ") and "SyntaxError" in r.error
+
+
+def test_a_worker_stuck_importing_the_problem_is_stopped(tmp_path, make_problem, monkeypatch):
+    from hpsearch.evaluators import process
+
+    from .contract import collect, spec
+
+    monkeypatch.setattr(process, "LOAD_TIMEOUT", 1.0)
+    folder = make_problem("stuck", problem=SLOW_PROBLEM,
+                          model_run="import time\ntime.sleep(60)\ndef run(config):\n    return 1.0\n")
+    ev = build("process", folder, workers=1, trial_timeout=1.0, run_dir=tmp_path)
+    ev.start()
+    try:
+        ev.submit(spec(0, timeout=1.0))
+        r = collect(ev, 1, limit=20)[0]
+    finally:
+        ev.close()
+    assert (r.status, r.error) == ("failed", "worker did not load the problem within 1 s")
