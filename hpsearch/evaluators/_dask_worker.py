@@ -98,6 +98,14 @@ class ProblemUpload(WorkerPlugin):
             for _ in range(max(n - have, 0)):
                 _idle.setdefault(str(folder), []).append(_spawn(folder, self.threads))
 
+    def teardown(self, worker) -> None:
+        """The run is over: stop the idle trial processes of this folder."""
+        with _lock:
+            idle = _idle.pop(str(problem_dir(self.digest, self.folder_name)), [])
+            _started[str(problem_dir(self.digest, self.folder_name))] = 0
+        for proc in idle:
+            proc.stop(1.0)
+
 
 # Trial processes of this Dask worker process, per problem folder: idle ones wait in _idle;
 # a task takes one (or starts one), gives it back after the trial unless it was killed.

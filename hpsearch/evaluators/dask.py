@@ -136,6 +136,11 @@ class DaskEvaluator(Evaluator):
             except Exception:  # noqa: BLE001 - closing anyway
                 pass
         self._futures.clear()
+        if self._client is not None and self._cluster is None and self._digest is not None:
+            try:  # a running cluster outlives the run: stop this run's idle trial processes there
+                self._client.unregister_worker_plugin(f"hpsearch-problem-{self._digest}")
+            except Exception:  # noqa: BLE001 - best effort at shutdown
+                pass
         for thing in (self._client, self._cluster):
             if thing is not None:
                 try:

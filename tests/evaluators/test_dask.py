@@ -136,6 +136,8 @@ def test_cluster_search_equals_local_search_and_logs_reach_the_driver(cluster, t
     # the workers ran a shipped copy of the folder, not the driver's
     where = {r["m:where"] for r in rows(tmp_path / "dask" / "results.csv")}
     assert len(where) == 1 and str(folder) not in where.pop()
+    # the run's trial processes on the workers are stopped when it ends
+    assert gone({int(r["worker"].rsplit("/", 1)[1]) for r in rows(tmp_path / "dask" / "results.csv")})
 
 
 def test_losing_a_worker_mid_run_loses_no_evaluation(cluster, tmp_path, make_problem):
