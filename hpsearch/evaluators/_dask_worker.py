@@ -4,9 +4,10 @@
   bytes; every worker, including ones that join or restart later, unpacks it
   once per machine into ``$TMPDIR/hpsearch-problems/<sha256>/<name>`` (keyed by
   content, so an edited folder never meets a stale copy).
-- :func:`run_trial` is the task: each Dask worker thread keeps one
-  :class:`~hpsearch.evaluators._worker.WorkerProcess` that loaded the problem
-  once, and runs the trial in it. A trial past its timeout, or whose task was
+- :func:`run_trial` is the task: it takes an idle
+  :class:`~hpsearch.evaluators._worker.WorkerProcess` of this Dask worker that
+  loaded the problem once (the plugin starts one per worker thread), runs the
+  trial in it and gives it back. A trial past its timeout, or whose task was
   cancelled, has that process killed (and replaced next time), so the Dask
   worker itself is never blocked by user code, and a trial that crashes its
   process fails alone instead of killing the Dask worker.

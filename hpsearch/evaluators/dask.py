@@ -11,11 +11,13 @@ How it works:
   worker (also one that joins or restarts later, on any machine) unpacks it once
   into a local cache keyed by the folder's content hash. No shared file system
   is needed.
-- Each Dask worker thread keeps a reused child process that loaded the problem
-  once (the same worker process as the ``process`` evaluator) and runs each
-  trial there. ``--trial-timeout`` is enforced on the worker: the overrunning
-  child is killed (SIGTERM, then SIGKILL), the evaluation is ``timeout``, and
-  the next trial gets a fresh child. This keeps Dask workers healthy without
+- Each Dask worker keeps one reused child process per thread that loaded the
+  problem once (the same worker process as the ``process`` evaluator, started
+  by the plugin as the worker joins) and runs each trial there.
+  ``--trial-timeout`` is enforced on the worker: the overrunning child is
+  killed (SIGTERM, then SIGKILL), the evaluation is ``timeout``, and the next
+  trial gets a fresh child (the clock starts once the child has loaded the
+  problem). This keeps Dask workers healthy without
   ``client.restart_workers``, and a trial that crashes its process
   (``os._exit``, a segfault) is ``failed`` alone.
 - A lost Dask worker (machine gone, process killed) makes Dask reschedule its
