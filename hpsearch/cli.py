@@ -321,7 +321,8 @@ def compare(problem, algos, seeds, budget, out, resume_dir, workers, evaluator, 
               help="Show the best N (0 for all).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
-@click.option("--all-rungs", is_flag=True, help="Multi-fidelity runs: every rung, not only the highest.")
+@click.option("--all", "--all-rungs", "all_rungs", is_flag=True,
+              help="Multi-fidelity runs: every evaluation, not only each configuration's highest rung.")
 @click.option("--failed", is_flag=True, help="List failed and timed-out evaluations after the others.")
 @usage_errors
 def results(run_dir: str, top: int, fmt: str, all_rungs: bool, failed: bool) -> None:
@@ -380,6 +381,44 @@ def plot(run_dir: str) -> None:
         sys.exit(1)
     for f in files:
         click.echo(str(f))
+
+
+@cli.command()
+@click.option("--max-resource", "-R", type=float, required=True,
+              help="R: the most resource one configuration gets (e.g. epochs).")
+@click.option("--eta", type=int, default=3, show_default=True, help="The reduction factor (>= 2).")
+@click.option("--min-resource", type=float, default=1, show_default=True,
+              help="r_min: the least resource of any rung.")
+@click.option("--float", "real", is_flag=True, help="A real-valued resource (default: integer, rounded).")
+def plan(max_resource: float, eta: int, min_resource: float, real: bool) -> None:
+    """Print Hyperband's bracket table and its resource totals, before spending anything."""
+    from .search.brackets import plan as make_plan
+    from .search.brackets import plan_table, s_max, total_evaluations, total_resource
+
+    if eta < 2:
+        raise HpsUsageError(f"--eta must be an integer >= 2, got {eta}")
+    if not min_resource > 0:
+        raise HpsUsageError(f"--min-resource must be > 0, got {min_resource:g}")
+    if not min_resource < max_resource:
+        raise HpsUsageError(f"--min-resource must be < --max-resource ({max_resource:g}), "
+                            f"got {min_resource:g}")
+    if not real and not max_resource.is_integer():
+        raise HpsUsageError(f"--max-resource must be an integer for an integer resource, got {max_resource:g}"
+                            " (pass --float for a real-valued resource)")
+    big: float | int = max_resource if real else int(max_resource)
+    small: float | int = min_resource if real or not min_resource.is_integer() else int(min_resource)
+    brackets = make_plan(big, eta, small, integer=not real)
+    kind = "real" if real else "integer"
+    click.echo(f"Hyperband: R={format_value(big)}, eta={eta}, r_min={format_value(small)} ({kind} resource), "
+               f"s_max={s_max(big, eta, small)}")
+    click.echo("")
+    head, rows = plan_table(brackets)
+    click.echo(format_rows(head, rows))
+    click.echo("")
+    click.echo(f"evaluations:                       {total_evaluations(brackets)}")
+    click.echo(f"total resource with warm start:    {format_value(total_resource(brackets))}")
+    cold = total_resource(brackets, warm_start=False)
+    click.echo(f"total resource without warm start: {format_value(cold)}")
 
 
 def main(argv: list[str] | None = None) -> None:

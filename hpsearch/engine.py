@@ -197,6 +197,7 @@ class Engine:
         try:
             pending = self._replay()
             self.evaluator.start()
+            self.summary.workers = self.evaluator.capacity  # a cluster's size is known once connected
             if self.observer:
                 self.observer.on_start(self)
             for t in pending:

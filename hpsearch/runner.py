@@ -21,7 +21,7 @@ from typing import Any
 
 from . import __version__
 from .engine import Engine, Limits, Observer, RunSummary
-from .evaluators import make_evaluator
+from .evaluators import DEFAULT_EVALUATOR, make_evaluator
 from .loader import LoadedProblem, load_problem
 from .search import ALIASES, backend_class, make_backend
 from .store import RunStore, StoreError
@@ -52,7 +52,7 @@ class RunConfig:
     max_resource_spent: float | None = None
     timeout: float | None = None
     trial_timeout: float | None = None
-    evaluator: str = "serial"
+    evaluator: str = DEFAULT_EVALUATOR
     workers: int = 1
     scheduler: str | None = None
     fix: dict = field(default_factory=dict)
@@ -115,6 +115,8 @@ def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
         if value is not None and value <= 0:
             raise RunError(f"{name} must be > 0 seconds, got {value:g}")
     backend = make_backend(cfg.algo, problem, cfg.seed, cfg.algo_options)
+    if cfg.scheduler and cfg.evaluator != "dask":
+        raise RunError(f"--scheduler is only used with --evaluator dask (got --evaluator {cfg.evaluator})")
     options = {"loaded": loaded} if cfg.evaluator == "serial" else {}
     if cfg.scheduler:
         options["scheduler"] = cfg.scheduler
@@ -164,6 +166,8 @@ def resume_run(run_dir: str | os.PathLike, observer: Observer | None = None,
     store = RunStore.open(run_dir)
     settings = dict(store.settings)
     changes = {k: v for k, v in overrides.items() if v is not None}
+    if changes.get("evaluator", "dask") != "dask" and "scheduler" not in changes:
+        changes["scheduler"] = None  # the stored address belonged to the old evaluator
     known = {f for f in RunConfig.__dataclass_fields__}
     cfg = RunConfig(**{k: v for k, v in {**settings, **changes}.items() if k in known})
     folder = settings.get("problem_dir")
