@@ -277,7 +277,11 @@ def _finish(outcome) -> None:
 @usage_errors
 def compare(problem, algos, seeds, budget, out, resume_dir, workers, evaluator, scheduler, fmt,
             **algo_options) -> None:
-    """Compare algorithms on one problem over seeds, on equal budgets: table and compare.png."""
+    """Compare algorithms on one problem over seeds, on equal budgets: table and compare.png.
+
+    The budget ends every run: Hyperband's --iterations and ASHA's --max-configs
+    default here to as many as the budget can pay for.
+    """
     from .compare import (
         CompareConfig,
         ComparisonInterrupted,
