@@ -233,6 +233,8 @@ def _finish(outcome) -> None:
             timing += f", engine overhead {s.overhead_per_eval_s * 1e3:.3f} ms per evaluation"
         elif s.utilisation is not None:
             timing += f", worker utilisation {s.utilisation:.0%} of {s.workers} workers"
+            if s.startup_s >= 1:
+                timing += f" (after {s.startup_s:.1f} s starting them)"
         click.echo(timing)
         if s.best is not None:
             b = s.best

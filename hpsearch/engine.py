@@ -67,6 +67,7 @@ class RunSummary:
     n_replayed: int = 0
     best: StoredTrial | None = None
     wall_s: float = 0.0
+    startup_s: float = 0.0  # of wall_s: starting the workers (a Dask cluster takes seconds)
     busy_s: float = 0.0
     workers: int = 1
     stopped_by: str | None = None  # None, "signal", "timeout"
@@ -80,7 +81,7 @@ class RunSummary:
 
     @property
     def overhead_per_eval_s(self) -> float | None:
-        """Wall time not spent inside ``run`` per evaluation run in this session."""
+        """Wall time not spent inside ``run`` per evaluation run in this session (startup included)."""
         n = self.n_finished - self.n_replayed
         if n <= 0:
             return None
@@ -88,10 +89,11 @@ class RunSummary:
 
     @property
     def utilisation(self) -> float | None:
-        """Busy time / (workers x wall time)."""
-        if self.wall_s <= 0:
+        """Busy time / (workers x wall time while the workers were up)."""
+        up = self.wall_s - self.startup_s
+        if up <= 0:
             return None
-        return self.busy_s / (self.workers * self.wall_s)
+        return self.busy_s / (self.workers * up)
 
 
 class Observer(Protocol):
@@ -196,7 +198,9 @@ class Engine:
         old_handlers = self._install_signals()
         try:
             pending = self._replay()
+            t_up = time.monotonic()
             self.evaluator.start()
+            self.summary.startup_s += time.monotonic() - t_up
             self.summary.workers = self.evaluator.capacity  # a cluster's size is known once connected
             if self.observer:
                 self.observer.on_start(self)
