@@ -80,6 +80,8 @@ ALGO_OPTIONS: list[tuple[str, str, Any, str]] = [
      "Hyperband/ASHA: the smallest resource, r_min (default: the resource's lower bound)."),
     ("--eta", "eta", int, "Hyperband/ASHA: the reduction factor (default 3)."),
     ("--iterations", "iterations", int, "Hyperband: how many full Hyperband passes (default 1)."),
+    ("--max-configs", "max_configs", int,
+     "ASHA: how many configurations to start (default eta^s_max, as in Hyperband's widest bracket)."),
     ("--initial-points", "initial_points", int,
      "Bayesian: random points after the starting points, before the model is used."),
     ("--base-estimator", "base_estimator", click.Choice(["GP", "RF", "ET", "GBRT"], case_sensitive=False),
@@ -231,6 +233,8 @@ def _finish(outcome) -> None:
             timing += f", engine overhead {s.overhead_per_eval_s * 1e3:.3f} ms per evaluation"
         elif s.utilisation is not None:
             timing += f", worker utilisation {s.utilisation:.0%} of {s.workers} workers"
+            if s.startup_s >= 1:
+                timing += f" (after {s.startup_s:.1f} s starting them)"
         click.echo(timing)
         if s.best is not None:
             b = s.best
@@ -253,12 +257,78 @@ def _finish(outcome) -> None:
 
 
 @cli.command()
+@click.option("--problem", "-p", default=None, help="Problem name or folder path.")
+@click.option("--algo", "-a", "algos", default=None, metavar="A,B,...",
+              help="Comma-separated algorithms (default: every one that applies to the problem).")
+@click.option("--seeds", type=int, default=5, show_default=True, help="Runs per algorithm (seeds 0..N-1).")
+@click.option("--budget", type=float, default=None,
+              help="Per run: resource units when the problem has a resource (a full evaluation costs R; "
+                   "default 100 R), else evaluations (default 100).")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Comparison directory (default runs/compare-<problem>); rerunning continues it.")
+@click.option("--resume", "resume_dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Continue a stored comparison with its own settings.")
+@click.option("--workers", type=int, default=None, help="Evaluations run at once (default 1).")
+@click.option("--evaluator", type=click.Choice(sorted(EVALUATORS)), default=None,
+              help=f"Where evaluations run (default {DEFAULT_EVALUATOR}).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Dask scheduler address or scheduler file (with --evaluator dask).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+@_algo_options
+@usage_errors
+def compare(problem, algos, seeds, budget, out, resume_dir, workers, evaluator, scheduler, fmt,
+            **algo_options) -> None:
+    """Compare algorithms on one problem over seeds, on equal budgets: table and compare.png.
+
+    The budget ends every run: Hyperband's --iterations and ASHA's --max-configs
+    default here to as many as the budget can pay for.
+    """
+    from .compare import (
+        CompareConfig,
+        ComparisonInterrupted,
+        config_from_settings,
+        format_table,
+        plot_comparison,
+        run_comparison,
+        summarise,
+    )
+
+    if resume_dir is not None:
+        if problem or algos or budget is not None or out or any(v is not None for v in algo_options.values()):
+            raise HpsUsageError("--resume: the comparison's stored settings are used; only --workers, "
+                                "--evaluator and --scheduler may change")
+        cfg = config_from_settings(resume_dir, workers=workers, evaluator=evaluator, scheduler=scheduler)
+    elif problem is None:
+        raise HpsUsageError("--problem is required (a problem name or folder path; see hps list)")
+    else:
+        names = [a.strip() for a in (algos or "").split(",") if a.strip()]
+        cfg = CompareConfig(problem=problem, algos=names, seeds=seeds, budget=budget, out=out,
+                            evaluator=evaluator or DEFAULT_EVALUATOR, workers=workers or 1,
+                            scheduler=scheduler, algo_options=algo_options)
+    try:
+        done = run_comparison(cfg, echo=lambda m: click.echo(m, err=True))
+    except ComparisonInterrupted as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(143 if exc.signum == signal.SIGTERM else 130)
+    except KeyboardInterrupt:  # between two runs
+        click.echo("interrupted; rerun the same command to continue", err=True)
+        sys.exit(130)
+    cmp = summarise(done, algos=cfg.algos or None, seeds=cfg.seeds)
+    png = plot_comparison(cmp)
+    click.echo(format_table(cmp, fmt))
+    if fmt == "table":
+        click.echo(f"plot: {png}")
+
+
+@cli.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
               help="Show the best N (0 for all).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
-@click.option("--all-rungs", is_flag=True, help="Multi-fidelity runs: every rung, not only the highest.")
+@click.option("--all", "--all-rungs", "all_rungs", is_flag=True,
+              help="Multi-fidelity runs: every evaluation, not only each configuration's highest rung.")
 @click.option("--failed", is_flag=True, help="List failed and timed-out evaluations after the others.")
 @usage_errors
 def results(run_dir: str, top: int, fmt: str, all_rungs: bool, failed: bool) -> None:
@@ -280,6 +350,81 @@ def results(run_dir: str, top: int, fmt: str, all_rungs: bool, failed: bool) -> 
                 notes.append(f"{running} running or interrupted")
             if notes:
                 click.echo("\n" + "; ".join(notes))
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--dir", "directory", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Where to create the folder NAME.")
+def new(name: str, directory: str) -> None:
+    """Scaffold a problem folder NAME that runs as generated (never overwrites)."""
+    from .scaffold import ScaffoldError, new_problem, next_steps
+
+    try:
+        folder = new_problem(name, directory)
+    except ScaffoldError as exc:
+        raise HpsUsageError(str(exc)) from None
+    click.echo(next_steps(folder))
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@usage_errors
+def plot(run_dir: str) -> None:
+    """Draw a run's plots as PNG files in RUN_DIR/plots/ (headless).
+
+    Best-so-far (regret on a log scale when the problem declares its optimum)
+    against evaluations and against resource spent, the objective against each
+    parameter, and for multi-fidelity runs the rungs. Exit code 1 when the run
+    has no successful evaluation yet (nothing is written).
+    """
+    from .plots import NothingToPlot, plot_run
+
+    try:
+        files = plot_run(run_dir)
+    except NothingToPlot as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    for f in files:
+        click.echo(str(f))
+
+
+@cli.command()
+@click.option("--max-resource", "-R", type=float, required=True,
+              help="R: the most resource one configuration gets (e.g. epochs).")
+@click.option("--eta", type=int, default=3, show_default=True, help="The reduction factor (>= 2).")
+@click.option("--min-resource", type=float, default=1, show_default=True,
+              help="r_min: the least resource of any rung.")
+@click.option("--float", "real", is_flag=True, help="A real-valued resource (default: integer, rounded).")
+def plan(max_resource: float, eta: int, min_resource: float, real: bool) -> None:
+    """Print Hyperband's bracket table and its resource totals, before spending anything."""
+    from .search.brackets import plan as make_plan
+    from .search.brackets import plan_table, s_max, total_evaluations, total_resource
+
+    if eta < 2:
+        raise HpsUsageError(f"--eta must be an integer >= 2, got {eta}")
+    if not min_resource > 0:
+        raise HpsUsageError(f"--min-resource must be > 0, got {min_resource:g}")
+    if not min_resource < max_resource:
+        raise HpsUsageError(f"--min-resource must be < --max-resource ({max_resource:g}), "
+                            f"got {min_resource:g}")
+    if not real and not max_resource.is_integer():
+        raise HpsUsageError(f"--max-resource must be an integer for an integer resource, got {max_resource:g}"
+                            " (pass --float for a real-valued resource)")
+    big: float | int = max_resource if real else int(max_resource)
+    small: float | int = min_resource if real or not min_resource.is_integer() else int(min_resource)
+    brackets = make_plan(big, eta, small, integer=not real)
+    kind = "real" if real else "integer"
+    click.echo(f"Hyperband: R={format_value(big)}, eta={eta}, r_min={format_value(small)} ({kind} resource), "
+               f"s_max={s_max(big, eta, small)}")
+    click.echo("")
+    head, rows = plan_table(brackets)
+    click.echo(format_rows(head, rows))
+    click.echo("")
+    click.echo(f"evaluations:                       {total_evaluations(brackets)}")
+    click.echo(f"total resource with warm start:    {format_value(total_resource(brackets))}")
+    cold = total_resource(brackets, warm_start=False)
+    click.echo(f"total resource without warm start: {format_value(cold)}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -41,11 +41,19 @@ class ResumeError(Exception):
 
 @dataclass
 class Limits:
-    """When to stop asking: ``max_evals`` evaluations, ``timeout`` seconds of wall time."""
+    """When to stop asking: ``max_evals`` evaluations, ``timeout`` seconds of wall time.
+
+    ``max_resource_spent`` stops new asks once the resource committed to asked
+    evaluations (``budget - previous_budget`` summed, as in
+    :attr:`RunSummary.resource_spent`) reaches it; while it is set the engine
+    asks one evaluation at a time, so the last evaluation asked is the one
+    that reaches or crosses the limit.
+    """
 
     max_evals: int | None = None
     timeout: float | None = None
     trial_timeout: float | None = None
+    max_resource_spent: float | None = None
 
 
 @dataclass
@@ -59,6 +67,7 @@ class RunSummary:
     n_replayed: int = 0
     best: StoredTrial | None = None
     wall_s: float = 0.0
+    startup_s: float = 0.0  # of wall_s: starting the workers (a Dask cluster takes seconds)
     busy_s: float = 0.0
     workers: int = 1
     stopped_by: str | None = None  # None, "signal", "timeout"
@@ -72,7 +81,7 @@ class RunSummary:
 
     @property
     def overhead_per_eval_s(self) -> float | None:
-        """Wall time not spent inside ``run`` per evaluation run in this session."""
+        """Wall time not spent inside ``run`` per evaluation run in this session (startup included)."""
         n = self.n_finished - self.n_replayed
         if n <= 0:
             return None
@@ -80,10 +89,11 @@ class RunSummary:
 
     @property
     def utilisation(self) -> float | None:
-        """Busy time / (workers x wall time)."""
-        if self.wall_s <= 0:
+        """Busy time / (workers x wall time while the workers were up)."""
+        up = self.wall_s - self.startup_s
+        if up <= 0:
             return None
-        return self.busy_s / (self.workers * self.wall_s)
+        return self.busy_s / (self.workers * up)
 
 
 class Observer(Protocol):
@@ -105,6 +115,11 @@ def trial_seed(run_seed: int, config_id: int) -> int:
 
 
 _M64 = (1 << 64) - 1
+
+
+def _cost(s: Suggestion) -> float:
+    """Resource an evaluation trains: ``budget - previous_budget`` (0 without a resource)."""
+    return 0.0 if s.budget is None else float(s.budget) - float(s.previous_budget or 0)
 
 
 class Engine:
@@ -132,6 +147,7 @@ class Engine:
         self.summary = RunSummary(workers=evaluator.capacity)
         self._flights: dict[int, Suggestion] = {}  # asked, not yet told
         self._n_asked = 0
+        self._committed = 0.0  # resource of every asked evaluation (budget - previous_budget)
         self._next_tid, self._seq = store.next_ids()
         self._key = rank_key(problem.direction, backend.multi_fidelity)
         self._stop_signal: int | None = None
@@ -172,6 +188,7 @@ class Engine:
                     f"{s.config}; was the problem or hpsearch changed since the run started?")
             self._flights[t.trial_id] = s
         self._n_asked += len(batch)
+        self._committed += sum(_cost(s) for s in got[:len(batch)])
 
     # -- the loop ------------------------------------------------------------------
     def run(self) -> RunSummary:
@@ -181,7 +198,10 @@ class Engine:
         old_handlers = self._install_signals()
         try:
             pending = self._replay()
+            t_up = time.monotonic()
             self.evaluator.start()
+            self.summary.startup_s += time.monotonic() - t_up
+            self.summary.workers = self.evaluator.capacity  # a cluster's size is known once connected
             if self.observer:
                 self.observer.on_start(self)
             for t in pending:
@@ -203,6 +223,7 @@ class Engine:
     def _loop(self, deadline: float | None) -> None:
         backend_done = False
         max_evals = self.limits.max_evals
+        max_resource = self.limits.max_resource_spent
         while True:
             if self._stop_signal is not None:
                 raise KeyboardInterrupt
@@ -211,8 +232,11 @@ class Engine:
             free = self.evaluator.capacity - len(self._flights)
             left = None if max_evals is None else max_evals - self._n_asked
             waiting = False
-            if free > 0 and not backend_done and (left is None or left > 0):
+            resource_left = max_resource is None or self._committed < max_resource
+            if free > 0 and not backend_done and (left is None or left > 0) and resource_left:
                 n = free if left is None else min(free, left)
+                if max_resource is not None:
+                    n = 1
                 got = self.backend.ask(n)
                 if got is DONE:
                     backend_done = True
@@ -242,6 +266,7 @@ class Engine:
         self._seq += 1
         self.store.add_trials(tids, suggestions, seq, n)
         self._n_asked += len(suggestions)
+        self._committed += sum(_cost(s) for s in suggestions)
         for tid, s in zip(tids, suggestions):
             self._flights[tid] = s
             self._submit(tid, s)

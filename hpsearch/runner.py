@@ -21,7 +21,7 @@ from typing import Any
 
 from . import __version__
 from .engine import Engine, Limits, Observer, RunSummary
-from .evaluators import make_evaluator
+from .evaluators import DEFAULT_EVALUATOR, make_evaluator
 from .loader import LoadedProblem, load_problem
 from .search import ALIASES, backend_class, make_backend
 from .store import RunStore, StoreError
@@ -49,9 +49,10 @@ class RunConfig:
     algo_options: dict = field(default_factory=dict)
     seed: int | None = None
     max_evals: int | None = None
+    max_resource_spent: float | None = None
     timeout: float | None = None
     trial_timeout: float | None = None
-    evaluator: str = "serial"
+    evaluator: str = DEFAULT_EVALUATOR
     workers: int = 1
     scheduler: str | None = None
     fix: dict = field(default_factory=dict)
@@ -105,16 +106,24 @@ def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
     for name, value in (("--max-evals", cfg.max_evals), ("--workers", cfg.workers)):
         if value is not None and value < 1:
             raise RunError(f"{name} must be >= 1, got {value}")
+    if cfg.max_resource_spent is not None:
+        if problem.resource is None:
+            raise RunError(f"max_resource_spent: problem {loaded.name!r} declares no resource dimension")
+        if not cfg.max_resource_spent > 0:
+            raise RunError(f"max_resource_spent must be > 0, got {cfg.max_resource_spent:g}")
     for name, value in (("--timeout", cfg.timeout), ("--trial-timeout", cfg.trial_timeout)):
         if value is not None and value <= 0:
             raise RunError(f"{name} must be > 0 seconds, got {value:g}")
     backend = make_backend(cfg.algo, problem, cfg.seed, cfg.algo_options)
+    if cfg.scheduler and cfg.evaluator != "dask":
+        raise RunError(f"--scheduler is only used with --evaluator dask (got --evaluator {cfg.evaluator})")
     options = {"loaded": loaded} if cfg.evaluator == "serial" else {}
     if cfg.scheduler:
         options["scheduler"] = cfg.scheduler
     evaluator = make_evaluator(cfg.evaluator, loaded.folder, workers=cfg.workers,
                                trial_timeout=cfg.trial_timeout, run_dir=run_dir, **options)
-    limits = Limits(max_evals=cfg.max_evals, timeout=cfg.timeout, trial_timeout=cfg.trial_timeout)
+    limits = Limits(max_evals=cfg.max_evals, timeout=cfg.timeout, trial_timeout=cfg.trial_timeout,
+                    max_resource_spent=cfg.max_resource_spent)
     return _Parts(problem, backend, evaluator, limits)
 
 
@@ -151,12 +160,14 @@ def resume_run(run_dir: str | os.PathLike, observer: Observer | None = None,
 
     Args:
         run_dir: the run directory.
-        **overrides: settings to change (``max_evals``, ``timeout``, ``workers``,
+        **overrides: settings to change (``max_evals``, ``max_resource_spent``, ``timeout``, ``workers``,
             ``evaluator``, ``scheduler``, ``trial_timeout``); None means keep.
     """
     store = RunStore.open(run_dir)
     settings = dict(store.settings)
     changes = {k: v for k, v in overrides.items() if v is not None}
+    if changes.get("evaluator", "dask") != "dask" and "scheduler" not in changes:
+        changes["scheduler"] = None  # the stored address belonged to the old evaluator
     known = {f for f in RunConfig.__dataclass_fields__}
     cfg = RunConfig(**{k: v for k, v in {**settings, **changes}.items() if k in known})
     folder = settings.get("problem_dir")

@@ -11,9 +11,11 @@ __all__ = ["EVALUATORS", "DEFAULT_EVALUATOR", "make_evaluator", "Evaluator", "Ev
 #: --evaluator name -> "module:Class" (relative to this package).
 EVALUATORS: dict[str, str] = {
     "serial": "serial:SerialEvaluator",
+    "process": "process:ProcessEvaluator",
+    "dask": "dask:DaskEvaluator",
 }
 #: what ``--evaluator`` means when not given.
-DEFAULT_EVALUATOR = "serial"
+DEFAULT_EVALUATOR = "process"
 
 
 def make_evaluator(name: str, folder: Path, workers: int = 1, trial_timeout: float | None = None,

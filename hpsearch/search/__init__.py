@@ -17,6 +17,8 @@ __all__ = ["ALGORITHMS", "ALIASES", "make_backend", "backend_class", "SearchBack
 #: --algo name -> "module:Class" (relative to this package).
 ALGORITHMS: dict[str, str] = {
     "random": "random:RandomSearch",
+    "hyperband": "hyperband:HyperbandSearch",
+    "asha": "asha:AshaSearch",
     "bayesian": "bayesian:BayesianSearch",
 }
 ALIASES: dict[str, str] = {"skopt": "bayesian"}

@@ -1,0 +1,89 @@
+"""Sphinx extension: the algorithms and evaluators registered in hpsearch, listed at build time.
+
+Writes ``docs/api/generated/registry.inc`` (included by ``api.rst``) from
+``hpsearch.search.ALGORITHMS``/``ALIASES`` and ``hpsearch.evaluators.EVALUATORS``,
+so a backend or evaluator added to a registry appears in the docs with no edit
+here, and one that is not merged yet is simply absent. Optional modules (the
+Keras warm-start helper) get an autodoc section only when they exist.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+from pathlib import Path
+from typing import Any
+
+OUT = Path("api") / "generated" / "registry.inc"
+#: Modules documented only when present in this checkout.
+OPTIONAL_MODULES = {"hpsearch.warmstart": "Warm start for Keras models"}
+
+
+def _first_line(obj: Any) -> str:
+    doc = inspect.getdoc(obj) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+def _load(package: str, target: str) -> tuple[Any, str | None]:
+    module, cls = target.split(":")
+    try:
+        return getattr(importlib.import_module(f".{module}", package), cls), None
+    except Exception as exc:  # noqa: BLE001 - an optional dependency may be missing at build time
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def _rows(head: list[str], rows: list[list[str]]) -> list[str]:
+    lines = [".. list-table::", "   :header-rows: 1", ""]
+    for row in [head, *rows]:
+        lines += [f"   {'* -' if i == 0 else '  -'} {cell}".rstrip() for i, cell in enumerate(row)]
+    return lines + [""]
+
+
+def registry_text() -> str:
+    """The reStructuredText included by ``api.rst``."""
+    from hpsearch.evaluators import DEFAULT_EVALUATOR, EVALUATORS
+    from hpsearch.search import ALGORITHMS, ALIASES
+
+    lines = ["Registered search backends (``--algo``):", ""]
+    rows = []
+    for name, target in sorted(ALGORITHMS.items()):
+        cls, err = _load("hpsearch.search", target)
+        aliases = ", ".join(f"``{a}``" for a, n in sorted(ALIASES.items()) if n == name)
+        if cls is None:
+            rows.append([f"``{name}``", aliases, f"``hpsearch.search.{target}``", "",
+                         f"not importable: {err}"])
+            continue
+        opts = ", ".join(f"``--{o.replace('_', '-')}``" for o in getattr(cls, "OPTIONS", {})) or "none"
+        mf = "yes" if getattr(cls, "multi_fidelity", False) else "no"
+        rows.append([f"``{name}``", aliases, f":class:`hpsearch.search.{target.replace(':', '.')}`",
+                     mf, f"{opts}"])
+    lines += _rows(["``--algo``", "aliases", "class", "multi-fidelity", "options"], rows)
+    lines += ["Registered evaluators (``--evaluator``):", ""]
+    rows = []
+    for name, target in sorted(EVALUATORS.items()):
+        cls, err = _load("hpsearch.evaluators", target)
+        default = " (default)" if name == DEFAULT_EVALUATOR else ""
+        rows.append([f"``{name}``{default}", f"``hpsearch.evaluators.{target.replace(':', '.')}``",
+                     _first_line(cls) if cls is not None else f"not importable: {err}"])
+    lines += _rows(["``--evaluator``", "class", "description"], rows)
+    for _name, target in sorted(ALGORITHMS.items()):
+        cls, _ = _load("hpsearch.search", target)
+        if cls is not None:
+            lines += [f".. autoclass:: hpsearch.search.{target.replace(':', '.')}", "   :no-members:", ""]
+    for module, title in OPTIONAL_MODULES.items():
+        if importlib.util.find_spec(module) is not None:
+            lines += [title, "-" * len(title), "", f".. automodule:: {module}", ""]
+    return "\n".join(lines)
+
+
+def _on_builder_inited(app: Any) -> None:
+    path = Path(app.srcdir) / OUT
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = registry_text()
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+
+
+def setup(app: Any) -> dict:
+    app.connect("builder-inited", _on_builder_inited)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

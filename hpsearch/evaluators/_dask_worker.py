@@ -1,0 +1,231 @@
+"""The part of the ``dask`` evaluator that runs on Dask workers (imports ``distributed``).
+
+- :class:`ProblemUpload` is a worker plugin holding the problem folder as zip
+  bytes; every worker, including ones that join or restart later, unpacks it
+  once per machine into ``$TMPDIR/hpsearch-problems/<sha256>/<name>`` (keyed by
+  content, so an edited folder never meets a stale copy).
+- :func:`run_trial` is the task: it takes an idle
+  :class:`~hpsearch.evaluators._worker.WorkerProcess` of this Dask worker that
+  loaded the problem once (the plugin starts one per worker thread), runs the
+  trial in it and gives it back. A trial past its timeout, or whose task was
+  cancelled, has that process killed (and replaced next time), so the Dask
+  worker itself is never blocked by user code, and a trial that crashes its
+  process fails alone instead of killing the Dask worker.
+"""
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tempfile
+import threading
+import time
+import zipfile
+from multiprocessing.connection import wait as wait_any
+from pathlib import Path
+
+from distributed import WorkerPlugin, get_worker
+
+from ..trial import TrialResult, TrialSpec
+from ._worker import WorkerProcess, death_reason, thread_env
+
+__all__ = ["ProblemUpload", "run_trial", "pack_folder", "unpack_folder", "LOG_LIMIT"]
+
+#: The most bytes of a trial's output sent back to the driver (the end is kept).
+LOG_LIMIT = 1 << 20
+_SKIP_DIRS = {"__pycache__", ".git", ".ipynb_checkpoints"}
+
+
+def pack_folder(folder: Path) -> tuple[bytes, str]:
+    """The folder as deterministic zip bytes, and their sha256 (skips caches and ``.pyc``)."""
+    import hashlib
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for root, dirs, files in os.walk(folder):
+            dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
+            for f in sorted(files):
+                if f.endswith((".pyc", ".pyo")):
+                    continue
+                path = Path(root) / f
+                info = zipfile.ZipInfo(path.relative_to(folder).as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
+                info.external_attr = (path.stat().st_mode & 0o777) << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, path.read_bytes())
+    data = buf.getvalue()
+    return data, hashlib.sha256(data).hexdigest()[:20]
+
+
+def problem_dir(digest: str, name: str) -> Path:
+    return Path(tempfile.gettempdir()) / "hpsearch-problems" / digest / name
+
+
+def unpack_folder(data: bytes, digest: str, name: str) -> Path:
+    """Unpack once per machine (atomically: concurrent workers may race)."""
+    target = problem_dir(digest, name)
+    if target.is_dir():
+        return target
+    top = target.parent
+    top.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{digest}-", dir=top.parent))
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            zf.extractall(tmp / name)
+        try:
+            os.rename(tmp, top)
+        except OSError:
+            if not target.is_dir():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+class ProblemUpload(WorkerPlugin):
+    """Ships a problem folder to every worker of the cluster and starts its trial processes early."""
+
+    def __init__(self, data: bytes, digest: str, name: str, threads: int | None = None):
+        self.data, self.digest, self.folder_name, self.threads = data, digest, name, threads
+        self.name = f"hpsearch-problem-{digest}"  # how Dask names the plugin
+
+    def setup(self, worker) -> None:
+        folder = unpack_folder(self.data, self.digest, self.folder_name)
+        try:
+            n = int(worker.state.nthreads)
+        except (AttributeError, TypeError, ValueError):
+            n = 1
+        with _lock:
+            have = _started.get(str(folder), 0)
+            for _ in range(max(n - have, 0)):
+                _idle.setdefault(str(folder), []).append(_spawn(folder, self.threads))
+
+    def teardown(self, worker) -> None:
+        """The run is over: stop the idle trial processes of this folder."""
+        with _lock:
+            idle = _idle.pop(str(problem_dir(self.digest, self.folder_name)), [])
+            _started[str(problem_dir(self.digest, self.folder_name))] = 0
+        for proc in idle:
+            proc.stop(1.0)
+
+
+# Trial processes of this Dask worker process, per problem folder: idle ones wait in _idle;
+# a task takes one (or starts one), gives it back after the trial unless it was killed.
+_lock = threading.Lock()
+_idle: dict[str, list[WorkerProcess]] = {}
+_started: dict[str, int] = {}
+
+
+def _spawn(folder: Path, threads: int | None) -> WorkerProcess:
+    if threads is None and os.environ.get("OMP_NUM_THREADS", "").isdigit():
+        threads = int(os.environ["OMP_NUM_THREADS"])  # what the Dask nanny chose
+    _started[str(folder)] = _started.get(str(folder), 0) + 1
+    return WorkerProcess(folder, thread_env(threads))
+
+
+def _take(folder: Path, threads: int | None) -> WorkerProcess:
+    with _lock:
+        idle = _idle.setdefault(str(folder), [])
+        while idle:
+            proc = idle.pop()
+            if proc.alive():
+                return proc
+            proc.kill(0)
+            _started[str(folder)] -= 1
+        return _spawn(folder, threads)
+
+
+def _give_back(folder: Path, proc: WorkerProcess) -> None:
+    with _lock:
+        if proc.alive():
+            _idle.setdefault(str(folder), []).append(proc)
+        else:
+            proc.release()
+            _started[str(folder)] -= 1
+
+
+def _cancelled(worker, key) -> bool:
+    try:
+        ts = worker.state.tasks.get(key)
+    except Exception:  # noqa: BLE001 - internals of distributed changed: never cancel
+        return False
+    return ts is None or ts.state in ("cancelled", "released", "forgotten")
+
+
+def run_trial(spec: TrialSpec, digest: str, name: str, threads: int | None,
+              timeout: float | None) -> tuple[TrialResult, str]:
+    """The Dask task: run one trial in this worker's reused process; return (result, its output)."""
+    worker = get_worker()
+    key = worker.get_current_task()
+    folder = problem_dir(digest, name)
+    if not folder.is_dir():
+        raise RuntimeError(f"the problem folder {name} was not unpacked on this worker ({folder})")
+    proc = _take(folder, threads)
+    fd, log = tempfile.mkstemp(prefix=f"hps-trial-{spec.trial_id}-", suffix=".log")
+    os.close(fd)
+    label = f"{worker.address}/{proc.pid}"
+    wall = time.time()
+    clock = time.monotonic() if proc.ready else None
+    result: TrialResult | None = None
+
+    def failure(error: str, status: str = "failed") -> TrialResult:
+        now = time.time()
+        return TrialResult(trial_id=spec.trial_id, status=status, error=error, started_at=wall,
+                           finished_at=now, duration_s=now - wall, worker=label)
+
+    try:
+        proc.send((spec, log, label))
+        while result is None:
+            limit = 0.5
+            if timeout and clock is not None:
+                limit = min(limit, max(clock + timeout - time.monotonic(), 0.0))
+            wait_any(proc.waitables(), limit)
+            dead = False
+            try:
+                while proc.conn.poll():
+                    msg = proc.conn.recv()
+                    if msg[0] == "ready":
+                        proc.ready = True
+                        clock, wall = time.monotonic(), time.time()
+                    elif msg[0] == "result":
+                        result = msg[1]
+                    elif msg[0] == "load_error":
+                        result = failure(f"worker could not load the problem: {msg[1]}")
+                        dead = True
+                        break
+            except (EOFError, OSError):
+                dead = True
+            if result is not None and not dead:
+                break
+            if dead or not proc.alive():
+                code = proc.exit_code()
+                proc.release()
+                result = result or failure(death_reason(code))
+                break
+            if timeout and clock is not None and time.monotonic() - clock >= timeout:
+                proc.kill()
+                result = failure(f"trial exceeded the trial timeout of {timeout:g} s; its worker "
+                                 "was stopped", status="timeout")
+                result.duration_s = time.monotonic() - clock
+                break
+            if _cancelled(worker, key):
+                proc.kill()
+                result = failure("cancelled")
+                break
+        return result, _tail(log)
+    finally:
+        _give_back(folder, proc)
+        try:
+            os.unlink(log)
+        except OSError:
+            pass
+
+
+def _tail(path: str) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(size - LOG_LIMIT, 0))
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""

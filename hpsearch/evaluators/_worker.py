@@ -1,0 +1,288 @@
+"""A reusable trial worker: a fresh Python process that loads a problem folder once and runs trials.
+
+The parent (the ``process`` evaluator in the driver, or the ``dask`` evaluator's
+task on a Dask worker) starts it with :class:`WorkerProcess`, which runs
+``python -m hpsearch.evaluators._worker FD``: a new interpreter (as
+multiprocessing's ``spawn`` would), so it is safe with TensorFlow and works
+inside daemonic Dask worker processes, and its thread environment
+(``OMP_NUM_THREADS``, ``TF_NUM_INTRAOP_THREADS``, ...) is set before anything is
+imported. Parent and worker talk over one multiprocessing
+:class:`~multiprocessing.connection.Connection`:
+
+    parent -> worker   ("init", folder)            once, first
+    worker -> parent   ("ready", pid) | ("load_error", message)
+    parent -> worker   (spec, log_path, worker_name)   one trial at a time
+    worker -> parent   ("result", TrialResult)
+    parent -> worker   None                        stop
+
+Each trial's stdout and stderr (file descriptors 1 and 2, so output of C
+libraries too) go to its ``log_path``. The worker ignores SIGINT (the parent
+decides what Ctrl-C means) and, on Linux, dies with its parent.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from multiprocessing.connection import Connection, Pipe
+from pathlib import Path
+
+__all__ = ["WorkerProcess", "thread_env", "death_reason", "THREAD_VARS"]
+
+#: Environment variables that cap the threads of numeric libraries in a worker.
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
+               "VECLIB_MAXIMUM_THREADS", "BLIS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+               "TF_NUM_INTEROP_THREADS")
+
+
+def thread_env(threads: int | None, base: dict | None = None) -> dict:
+    """The environment of a worker limited to ``threads`` threads per numeric library.
+
+    Variables the user has set already are kept (an explicit choice wins), except
+    when ``threads`` is given explicitly through ``HPS_THREADS_PER_WORKER``.
+    """
+    env = dict(os.environ if base is None else base)
+    if threads is not None:
+        forced = "HPS_THREADS_PER_WORKER" in env
+        for var in THREAD_VARS:
+            if forced or var not in env:
+                env[var] = str(threads)
+    root = str(Path(__file__).resolve().parent.parent.parent)  # the hpsearch this parent runs
+    paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if root not in paths and root not in _site_dirs():  # a source checkout: make it importable
+        env["PYTHONPATH"] = os.pathsep.join([root, *paths])
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+    return env
+
+
+def _site_dirs() -> set[str]:
+    import site
+
+    dirs = set(getattr(site, "getsitepackages", list)())
+    with contextlib.suppress(Exception):
+        dirs.add(site.getusersitepackages())
+    return {str(Path(d).resolve()) for d in dirs}
+
+
+def death_reason(code: int | None) -> str:
+    """``worker died (exit code -9: SIGKILL, e.g. out of memory)`` and the like."""
+    if code is None:
+        return "worker died (exit code unknown)"
+    text = f"worker died (exit code {code}"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        text += f": {name}"
+        if -code == signal.SIGKILL:
+            text += ", e.g. killed for using too much memory"
+        elif -code == signal.SIGSEGV:
+            text += ", a crash in native code"
+    return text + ")"
+
+
+class WorkerProcess:
+    """The parent's handle on one worker process.
+
+    Args:
+        folder: the problem folder the worker loads.
+        env: the worker's environment (see :func:`thread_env`).
+        log_path: where the worker's own output goes (between trials); None inherits.
+    """
+
+    def __init__(self, folder: Path | str, env: dict, log_path: Path | None = None):
+        self.conn, child = Pipe(duplex=True)
+        out = subprocess.DEVNULL
+        if log_path is not None:
+            Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+            out = open(log_path, "ab")
+        try:
+            self.popen = subprocess.Popen(
+                [sys.executable, "-m", "hpsearch.evaluators._worker", str(child.fileno())],
+                pass_fds=(child.fileno(),), env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                close_fds=True)
+        finally:
+            child.close()
+            if out is not subprocess.DEVNULL:
+                out.close()
+        self.pid = self.popen.pid
+        self.sentinel: int | None = None
+        if hasattr(os, "pidfd_open"):
+            try:
+                self.sentinel = os.pidfd_open(self.pid)
+            except OSError:
+                self.sentinel = None
+        self.ready = False
+        self.conn.send(("init", str(folder)))
+
+    def waitables(self) -> list:
+        """What :func:`multiprocessing.connection.wait` should watch for this worker."""
+        return [self.conn] if self.sentinel is None else [self.conn, self.sentinel]
+
+    def send(self, message) -> bool:
+        """Send a message; False if the worker is gone."""
+        try:
+            self.conn.send(message)
+            return True
+        except (OSError, EOFError):
+            return False
+
+    def recv(self):
+        """One message, or None if the worker is gone (nothing left to read)."""
+        try:
+            if self.conn.poll():
+                return self.conn.recv()
+        except (OSError, EOFError):
+            return None
+        return None
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def exit_code(self, wait: float = 2.0) -> int | None:
+        """The exit code, waiting a little for a dying process (then killing it)."""
+        try:
+            return self.popen.wait(wait)
+        except subprocess.TimeoutExpired:
+            self.kill(0)
+            return self.popen.returncode
+
+    def terminate(self) -> None:
+        """Ask the worker to stop now (SIGTERM); see :meth:`kill`."""
+        if self.popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.popen.terminate()
+
+    def kill(self, grace: float = 1.0) -> int | None:
+        """SIGTERM, then SIGKILL after ``grace`` seconds; reap; return the exit code."""
+        if self.popen.poll() is None:
+            self.terminate()
+            try:
+                self.popen.wait(grace)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    self.popen.kill()
+                self.popen.wait()
+        self.release()
+        return self.popen.returncode
+
+    def stop(self, wait: float = 2.0) -> None:
+        """Ask an idle worker to exit; kill it if it does not within ``wait`` seconds."""
+        self.send(None)
+        try:
+            self.popen.wait(wait)
+        except subprocess.TimeoutExpired:
+            self.kill(0.5)
+        self.release()
+
+    def release(self) -> None:
+        """Close the parent's descriptors (the process must be reaped already or soon)."""
+        with contextlib.suppress(OSError):
+            self.conn.close()
+        if self.sentinel is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.sentinel)
+            self.sentinel = None
+
+
+# -- inside the worker -------------------------------------------------------------------------
+def _die_with_parent() -> None:
+    """Linux: get SIGKILL when the parent dies, so a crashed driver leaves no worker behind."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent is already gone
+            os._exit(1)
+    except (OSError, AttributeError):
+        pass
+
+
+@contextlib.contextmanager
+def _output_to(path: str | None) -> Iterator[None]:
+    """Point fds 1 and 2 (and sys.stdout/stderr) at ``path`` for the duration."""
+    if path is None:
+        yield
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    saved = (os.dup(1), os.dup(2))
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    try:
+        yield
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(saved[0])
+        os.close(saved[1])
+        with contextlib.suppress(OSError):
+            if os.path.getsize(path) == 0:
+                os.unlink(path)
+
+
+def _serve(conn: Connection) -> None:
+    from ..loader import load_problem
+    from ..trial import TrialResult, execute_trial
+
+    kind, folder = conn.recv()
+    assert kind == "init"
+    try:
+        lp = load_problem(folder)
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which fails the trial
+        from ..loader import ProblemLoadError
+
+        conn.send(("load_error", str(exc) if isinstance(exc, ProblemLoadError)
+                   else f"{type(exc).__name__}: {exc}"))
+        return
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        spec, log_path, name = msg
+        t0 = time.time()
+        with _output_to(log_path):
+            try:
+                with lp.activate():
+                    result = execute_trial(lp.run, lp.accepts_trial, spec, worker=name)
+            except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt from run()
+                now = time.time()
+                result = TrialResult(trial_id=spec.trial_id, status="failed",
+                                     error=f"run() raised {type(exc).__name__}: {exc}", started_at=t0,
+                                     finished_at=now, duration_s=now - t0, worker=name)
+        try:
+            conn.send(("result", result))
+        except (OSError, EOFError):
+            return
+
+
+def main(argv: list[str]) -> None:
+    """Entry point of the worker process: ``python -m hpsearch.evaluators._worker FD``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    fd = int(argv[0])
+    os.set_inheritable(fd, False)
+    _serve(Connection(fd))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,222 @@
+"""The ``dask`` evaluator: trials run on a Dask cluster.
+
+``--evaluator dask --scheduler tcp://HOST:PORT`` (or ``--scheduler PATH`` to a
+scheduler file) connects to a running cluster; without ``--scheduler`` a
+``LocalCluster`` of ``--workers`` single-threaded worker processes is started
+and closed with the run. Dask is imported only when this evaluator is chosen.
+
+How it works:
+
+- The problem folder is zipped and registered as a worker plugin, so every
+  worker (also one that joins or restarts later, on any machine) unpacks it once
+  into a local cache keyed by the folder's content hash. No shared file system
+  is needed.
+- Each Dask worker keeps one reused child process per thread that loaded the
+  problem once (the same worker process as the ``process`` evaluator, started
+  by the plugin as the worker joins) and runs each trial there.
+  ``--trial-timeout`` is enforced on the worker: the overrunning child is
+  killed (SIGTERM, then SIGKILL), the evaluation is ``timeout``, and the next
+  trial gets a fresh child (the clock starts once the child has loaded the
+  problem). This keeps Dask workers healthy without
+  ``client.restart_workers``, and a trial that crashes its process
+  (``os._exit``, a segfault) is ``failed`` alone.
+- A lost Dask worker (machine gone, process killed) makes Dask reschedule its
+  trial elsewhere, up to ``distributed.scheduler.allowed-failures`` times
+  (default 3); after that the evaluation is ``failed`` (``KilledWorker``).
+- Trials send back their result and output; the driver writes the output to
+  ``RUN_DIR/logs/trial-<id>.log`` and stays the only writer of the run store.
+  Checkpoint directories (``trial.checkpoint_dir``) live under the driver's run
+  directory: on machines that do not share it, warm start works only where the
+  directory is reachable (put the run directory on shared storage).
+
+With a running cluster, capacity (evaluations kept in flight) is the larger of
+``--workers`` and the cluster's worker threads when the run starts.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import time
+from pathlib import Path
+
+from ..trial import TrialResult, TrialSpec
+from .base import Evaluator, EvaluatorError
+from .process import default_threads
+
+__all__ = ["DaskEvaluator"]
+
+INSTALL_HINT = '--evaluator dask needs Dask, which is not installed: pip install "hpsearch[dask]"'
+_ADDRESS = re.compile(r"^([a-z0-9+]+://)?[^\s:/]+(:\d+)?/?$", re.IGNORECASE)
+
+
+class DaskEvaluator(Evaluator):
+    """Runs trials on a Dask cluster (a running one, or a ``LocalCluster`` it starts).
+
+    Args:
+        scheduler: ``tcp://HOST:PORT`` or a scheduler file; None starts a LocalCluster.
+        connect_timeout: seconds to wait for the scheduler.
+    """
+
+    name = "dask"
+
+    def __init__(self, folder, workers=1, trial_timeout=None, run_dir=None, scheduler: str | None = None,
+                 threads_per_worker: int | None = None, connect_timeout: float = 30.0, **options):
+        super().__init__(folder, workers, trial_timeout, run_dir, **options)
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise EvaluatorError(INSTALL_HINT) from None
+        if workers < 1:
+            raise EvaluatorError(f"--workers must be >= 1, got {workers}")
+        if scheduler is not None:
+            scheduler = str(scheduler).strip()
+            if not (Path(scheduler).expanduser().is_file() or _ADDRESS.match(scheduler)):
+                raise EvaluatorError(f"--scheduler: expected an address such as tcp://HOST:PORT or an "
+                                     f"existing scheduler file, got {scheduler!r}")
+        self.scheduler = scheduler
+        self.connect_timeout = connect_timeout
+        self.threads = threads_per_worker or (default_threads(workers) if scheduler is None else None)
+        if scheduler is not None and "HPS_THREADS_PER_WORKER" in os.environ:
+            self.threads = default_threads(workers)
+        self._capacity = workers
+        self._client = None
+        self._cluster = None
+        self._futures: dict = {}  # key -> (future, spec)
+        self._done = None  # distributed.as_completed: gathers results as they finish
+        self._token = secrets.token_hex(4)
+        self._digest = self._name = None
+
+    @property
+    def capacity(self) -> int:
+        return self._capacity
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._client is not None:
+            return
+        from distributed import Client, LocalCluster
+
+        from ._dask_worker import ProblemUpload, pack_folder
+
+        data, self._digest = pack_folder(self.folder)
+        self._name = self.folder.name
+        upload = ProblemUpload(data, self._digest, self._name, self.threads)
+        if self.scheduler is None:
+            # the plugin goes in with the workers: they unpack the folder and start their trial
+            # processes while the cluster is still starting
+            self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                         dashboard_address=None, silence_logs=logging.ERROR,
+                                         plugins={upload})
+            self._client = Client(self._cluster)
+            self._new_queue()
+            return
+        path = Path(self.scheduler).expanduser()
+        try:
+            if path.is_file():
+                self._client = Client(scheduler_file=str(path), timeout=self.connect_timeout)
+            else:
+                self._client = Client(self.scheduler, timeout=self.connect_timeout)
+        except (OSError, TimeoutError, ValueError) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            raise EvaluatorError(f"--scheduler {self.scheduler}: cannot connect to a Dask scheduler "
+                                 f"({type(exc).__name__}: {first})") from None
+        self._capacity = max(self.workers, sum(self._client.nthreads().values()))
+        self._client.register_plugin(upload, name=upload.name)
+        self._new_queue()
+
+    def _new_queue(self) -> None:
+        from distributed import as_completed
+
+        self._done = as_completed([], with_results=True, raise_errors=False)
+
+    def close(self) -> None:
+        if self._client is not None and self._futures:
+            try:
+                self._client.cancel([f for f, _ in self._futures.values()])
+            except Exception:  # noqa: BLE001 - closing anyway
+                pass
+        self._futures.clear()
+        if self._client is not None and self._cluster is None and self._digest is not None:
+            try:  # a running cluster outlives the run: stop this run's idle trial processes there
+                self._client.unregister_worker_plugin(f"hpsearch-problem-{self._digest}")
+            except Exception:  # noqa: BLE001 - best effort at shutdown
+                pass
+        for thing in (self._client, self._cluster):
+            if thing is not None:
+                try:
+                    thing.close()
+                except Exception:  # noqa: BLE001 - best effort at shutdown
+                    pass
+        self._client = self._cluster = None
+
+    # -- trials --------------------------------------------------------------------------------
+    def submit(self, spec: TrialSpec) -> None:
+        if self._client is None:
+            self.start()
+        from ._dask_worker import run_trial
+
+        timeout = spec.timeout or self.trial_timeout
+        key = f"hps-{self._token}-trial-{spec.trial_id}"
+        fut = self._client.submit(run_trial, spec, self._digest, self._name, self.threads, timeout,
+                                  key=key, pure=False)
+        self._futures[key] = (fut, spec)
+        self._done.add(fut)
+
+    def in_flight(self) -> list[int]:
+        return [spec.trial_id for _, spec in self._futures.values()]
+
+    def cancel(self) -> list[int]:
+        ids = self.in_flight()
+        if self._futures:
+            try:
+                self._client.cancel([f for f, _ in self._futures.values()])
+            except Exception:  # noqa: BLE001 - the cluster may be gone already
+                pass
+        self._futures.clear()
+        if self._client is not None:
+            self._new_queue()
+        return ids
+
+    def wait(self, timeout=None, deadline=None) -> list[TrialResult]:
+        if not self._futures:
+            return []
+        limit = timeout
+        if deadline is not None:
+            left = max(deadline - time.monotonic(), 0.0)
+            limit = left if limit is None else min(limit, left)
+        done = self._done
+        # as_completed fetches each result in the client's event loop the moment it finishes and
+        # notifies thread_condition; sleeping on it saves a round trip per trial over wait()+result()
+        with done.thread_condition:
+            if done.queue.empty():
+                done.thread_condition.wait(limit)
+        out = []
+        for fut, value in done.next_batch(block=False):
+            if fut.key in self._futures:
+                out.append(self._collect(fut, value))
+        return out
+
+    def _collect(self, fut, value) -> TrialResult:
+        _, spec = self._futures.pop(fut.key)
+        now = time.time()
+        if fut.status == "finished":
+            result, output = value
+            if output and self.run_dir is not None:
+                logs = Path(self.run_dir) / "logs"
+                logs.mkdir(parents=True, exist_ok=True)
+                (logs / f"trial-{spec.trial_id}.log").write_text(output)
+        else:
+            error = f"dask task {fut.status}"
+            if fut.status == "error":
+                exc = fut.exception()
+                if type(exc).__name__ == "KilledWorker":
+                    error = (f"dask worker lost while running this trial, too many times "
+                             f"(KilledWorker: {exc})")
+                else:
+                    error = f"dask task failed: {type(exc).__name__}: {exc}"
+            result = TrialResult(trial_id=spec.trial_id, status="failed", error=error, started_at=now,
+                                 finished_at=now, duration_s=0.0, worker="dask")
+        fut.release()
+        return result

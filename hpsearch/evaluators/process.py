@@ -1,0 +1,308 @@
+"""The ``process`` evaluator (the default): a pool of reused local worker processes.
+
+``--workers N`` worker processes each load the problem folder once and then
+run one trial after another (see :mod:`hpsearch.evaluators._worker`). The
+driver hands a trial to an idle worker over that worker's pipe and sleeps in
+:func:`multiprocessing.connection.wait` on every worker's pipe and process
+handle until a result arrives, a worker dies, or the earliest trial timeout is
+due, so it never polls.
+
+- ``--trial-timeout``: an overrunning trial's worker gets SIGTERM, then SIGKILL
+  after a short grace; the evaluation is stored as ``timeout`` and a fresh
+  worker takes the slot.
+  A worker still importing the problem folder gets ``max(120 s, trial timeout)``.
+- A worker that dies (``os._exit``, a signal, a segfault, the out-of-memory
+  killer) fails only the evaluation it was running, with a reason such as
+  ``worker died (exit code -9: SIGKILL, ...)``; it is replaced.
+- Each trial's stdout/stderr (file descriptors 1 and 2) go to
+  ``RUN_DIR/logs/trial-<id>.log`` (removed if empty); output of a worker
+  between trials (e.g. while importing the problem) to ``RUN_DIR/logs/worker-<n>.log``.
+- Each worker's numeric libraries get ``max(1, cpu_count // workers)`` threads
+  (``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS``,
+  ``TF_NUM_INTRAOP_THREADS``, ...), unless set in the environment already;
+  ``HPS_THREADS_PER_WORKER=K`` (or the ``threads_per_worker`` option) sets K for all.
+"""
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from multiprocessing.connection import wait as wait_any
+from pathlib import Path
+
+from ..trial import TrialResult, TrialSpec
+from ._worker import WorkerProcess, death_reason, thread_env
+from .base import Evaluator, EvaluatorError
+
+__all__ = ["ProcessEvaluator", "default_threads", "LOAD_TIMEOUT"]
+
+#: With a trial timeout, a worker gets at least this many seconds to import the problem folder.
+LOAD_TIMEOUT = 120.0
+
+
+def default_threads(workers: int) -> int:
+    """Threads per worker so that ``workers`` workers do not oversubscribe the cores."""
+    env = os.environ.get("HPS_THREADS_PER_WORKER")
+    if env:
+        try:
+            n = int(env)
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise EvaluatorError(f"HPS_THREADS_PER_WORKER must be an integer >= 1, got {env!r}")
+        return n
+    return max(1, (os.cpu_count() or 1) // max(1, workers))
+
+
+class _Slot:
+    """One worker position: its current process and the trial it runs."""
+
+    def __init__(self, index: int):
+        self.index = index
+        self.proc: WorkerProcess | None = None
+        self.spec: TrialSpec | None = None
+        self.clock: float | None = None  # monotonic start of the trial, once the worker is ready
+        self.wall: float = 0.0
+        self.sent: float = 0.0  # monotonic time the trial was handed over
+
+    @property
+    def name(self) -> str:
+        return f"w{self.index}/{self.proc.pid}" if self.proc else f"w{self.index}"
+
+
+class ProcessEvaluator(Evaluator):
+    """``workers`` reused local worker processes.
+
+    Args:
+        threads_per_worker: threads for each worker's numeric libraries
+            (default ``max(1, cpu_count // workers)``).
+        grace: seconds between SIGTERM and SIGKILL when a worker is stopped.
+    """
+
+    name = "process"
+
+    def __init__(self, folder, workers=1, trial_timeout=None, run_dir=None,
+                 threads_per_worker: int | None = None, grace: float = 1.0, **options):
+        super().__init__(folder, workers, trial_timeout, run_dir, **options)
+        if workers < 1:
+            raise EvaluatorError(f"--workers must be >= 1, got {workers}")
+        self.threads = threads_per_worker or default_threads(workers)
+        self.grace = grace
+        self._env = thread_env(self.threads)
+        self._slots = [_Slot(i) for i in range(workers)]
+        self._pending: deque[TrialSpec] = deque()
+        self._results: list[TrialResult] = []
+        self._dying: list[tuple[WorkerProcess, float]] = []  # (process, when to SIGKILL)
+        self._load_failures = 0
+        self._load_error: str | None = None
+        self._started = False
+
+    # -- paths ---------------------------------------------------------------------------------
+    def _log(self, stem: str) -> Path | None:
+        return None if self.run_dir is None else Path(self.run_dir) / "logs" / f"{stem}.log"
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> None:
+        self._started = True
+        for slot in self._slots:
+            if slot.proc is None:
+                self._spawn(slot)
+
+    def _spawn(self, slot: _Slot) -> None:
+        slot.proc = WorkerProcess(self.folder, self._env, self._log(f"worker-{slot.index}"))
+
+    def close(self) -> None:
+        procs = []
+        for slot in self._slots:
+            if slot.proc is not None:
+                if slot.spec is None:
+                    slot.proc.send(None)
+                else:
+                    slot.proc.terminate()
+                procs.append(slot.proc)
+                slot.proc, slot.spec = None, None
+        procs += [p for p, _ in self._dying]
+        self._dying.clear()
+        self._pending.clear()
+        end = time.monotonic() + max(self.grace, 2.0)
+        for p in procs:
+            try:
+                p.popen.wait(max(end - time.monotonic(), 0.01))
+            except Exception:  # noqa: BLE001 - TimeoutExpired: kill below
+                pass
+            p.kill(0.2)
+
+    # -- submitting ----------------------------------------------------------------------------
+    def submit(self, spec: TrialSpec) -> None:
+        if not self._started:
+            self.start()
+        self._pending.append(spec)
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        for slot in self._slots:
+            if not self._pending:
+                return
+            if slot.spec is not None:
+                continue
+            spec = self._pending.popleft()
+            if self._load_error is not None:
+                self._results.append(self._failure(spec, slot, self._load_error))
+                continue
+            if slot.proc is None:
+                self._spawn(slot)
+            slot.spec = spec
+            slot.wall, slot.sent = time.time(), time.monotonic()
+            slot.clock = time.monotonic() if slot.proc.ready else None
+            log = self._log(f"trial-{spec.trial_id}")
+            if not slot.proc.send((spec, None if log is None else str(log), slot.name)):
+                slot.clock = slot.clock or time.monotonic()  # dead already: found by wait()
+
+    def in_flight(self) -> list[int]:
+        return [s.spec.trial_id for s in self._slots if s.spec is not None] + \
+            [s.trial_id for s in self._pending]
+
+    def cancel(self) -> list[int]:
+        ids = self.in_flight()
+        self._pending.clear()
+        for slot in self._slots:
+            if slot.spec is not None:
+                self._retire(slot)
+        return ids
+
+    def _retire(self, slot: _Slot) -> None:
+        """Stop a slot's process without waiting (SIGTERM now, SIGKILL after the grace)."""
+        proc = slot.proc
+        slot.proc, slot.spec, slot.clock = None, None, None
+        if proc is not None:
+            proc.terminate()
+            self._dying.append((proc, time.monotonic() + self.grace))
+
+    # -- collecting ----------------------------------------------------------------------------
+    def _timeout_of(self, spec: TrialSpec) -> float | None:
+        return spec.timeout or self.trial_timeout
+
+    def _failure(self, spec: TrialSpec, slot: _Slot, error: str, status: str = "failed") -> TrialResult:
+        now = time.time()
+        started = slot.wall or now
+        return TrialResult(trial_id=spec.trial_id, status=status, error=error, started_at=started,
+                           finished_at=now, duration_s=max(now - started, 0.0), worker=slot.name)
+
+    def wait(self, timeout=None, deadline=None) -> list[TrialResult]:
+        end = None if timeout is None else time.monotonic() + timeout
+        if deadline is not None:
+            end = deadline if end is None else min(end, deadline)
+        while True:
+            self._dispatch()
+            self._reap()
+            if self._results:
+                out, self._results = self._results, []
+                return out
+            busy = [s for s in self._slots if s.spec is not None]
+            if not busy:
+                return []
+            now = time.monotonic()
+            due = [end] if end is not None else []
+            for s in busy:
+                t = self._timeout_of(s.spec)
+                if t and s.clock is not None:
+                    due.append(s.clock + t)
+                elif t:
+                    due.append(s.sent + self._load_limit(s.spec))
+            due += [kill_at for _, kill_at in self._dying]
+            limit = max(min(due) - now, 0.0) if due else None
+            pairs = [(w, s) for s in self._slots if s.proc is not None for w in s.proc.waitables()]
+            fired = wait_any([w for w, _ in pairs], limit)
+            hit: list[_Slot] = []
+            for w, s in pairs:
+                if s not in hit and any(w is f or (isinstance(w, int) and w == f) for f in fired):
+                    hit.append(s)
+            for s in hit:
+                if s.proc is not None:
+                    self._read(s)
+            self._check_timeouts()
+            if not self._results and end is not None and time.monotonic() >= end:
+                self._reap()
+                return []
+
+    def _read(self, slot: _Slot) -> None:
+        """Take every message a worker sent; notice its death."""
+        proc = slot.proc
+        dead = False
+        while True:
+            try:
+                if not proc.conn.poll():
+                    break
+                msg = proc.conn.recv()
+            except (EOFError, OSError):
+                dead = True
+                break
+            kind = msg[0]
+            if kind == "ready":
+                proc.ready = True
+                self._load_failures = 0
+                if slot.spec is not None and slot.clock is None:
+                    slot.clock = time.monotonic()
+            elif kind == "result":
+                if slot.spec is not None and msg[1].trial_id == slot.spec.trial_id:
+                    self._results.append(msg[1])
+                    slot.spec, slot.clock = None, None
+            elif kind == "load_error":
+                self._load_failures += 1
+                if self._load_failures >= 2 * len(self._slots):
+                    self._load_error = f"worker could not load the problem: {msg[1]}"
+                if slot.spec is not None:
+                    self._results.append(self._failure(
+                        slot.spec, slot, f"worker could not load the problem: {msg[1]}"))
+                    slot.spec = None
+                dead = True
+                break
+        if not dead and not proc.alive():
+            dead = True
+        if dead:
+            code = proc.exit_code()
+            proc.release()
+            if slot.spec is not None:
+                self._results.append(self._failure(slot.spec, slot, death_reason(code)))
+            slot.proc, slot.spec, slot.clock = None, None, None
+            if self._pending or self._load_error is None:
+                self._spawn(slot)  # replace it now, so it is ready when the next trial comes
+
+    def _load_limit(self, spec: TrialSpec) -> float | None:
+        """How long a worker with a trial timeout may take to load the problem."""
+        t = self._timeout_of(spec)
+        return None if not t else max(LOAD_TIMEOUT, t)
+
+    def _check_timeouts(self) -> None:
+        now = time.monotonic()
+        for slot in self._slots:
+            if slot.spec is None:
+                continue
+            if slot.clock is None:
+                limit = self._load_limit(slot.spec)
+                if limit and now - slot.sent >= limit:
+                    self._results.append(self._failure(
+                        slot.spec, slot, f"worker did not load the problem within {limit:g} s"))
+                    self._retire(slot)
+                    self._spawn(slot)
+                continue
+            t = self._timeout_of(slot.spec)
+            if t and now - slot.clock >= t:
+                result = self._failure(slot.spec, slot, f"trial exceeded the trial timeout of {t:g} s; "
+                                       "its worker was stopped", status="timeout")
+                result.duration_s = now - slot.clock
+                self._results.append(result)
+                self._retire(slot)
+                self._spawn(slot)
+
+    def _reap(self) -> None:
+        now = time.monotonic()
+        keep = []
+        for proc, kill_at in self._dying:
+            if not proc.alive():
+                proc.release()
+            elif now >= kill_at:
+                proc.kill(0.0)
+            else:
+                keep.append((proc, kill_at))
+        self._dying = keep

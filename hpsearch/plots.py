@@ -1,0 +1,273 @@
+"""``hps plot RUN_DIR``: PNG plots of a run, drawn headless from its store.
+
+Reads only the run store (settings and finished evaluations); never imports the
+problem folder. Figures are drawn on matplotlib's Agg canvas directly (no
+``pyplot``, no display, no global backend switch), so it works on a server, in
+a worker, and while the run is still going.
+
+Files written into ``RUN_DIR/plots/``:
+
+* ``best_vs_evaluations.png``: the best objective so far against the number of
+  finished evaluations (regret, log scale, when the problem declares its
+  ``optimum``); every successful evaluation is a faint dot.
+* ``best_vs_resource.png``: the same against the resource spent (the sum of
+  ``budget - previous_budget`` over finished evaluations), or against the time
+  spent inside evaluations when the problem has no resource.
+* ``param_<name>.png``: the objective against each parameter (continuous and
+  integer ranges as scatter, on a log axis for log-uniform priors; ordered value
+  lists and categorical choices as strip + box plots). Multi-fidelity runs
+  colour points by budget.
+* ``rungs.png`` (multi-fidelity runs only): the objective by budget, with a line
+  joining the rungs of each configuration, coloured by bracket.
+
+Failed and timed-out evaluations are skipped (they count as evaluations and
+resource spent on the x axes). The "best so far" of a multi-fidelity run is the
+incumbent ``hps run`` reports: the best result at the largest budget reached.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from .space import rank_key, to_loss
+from .store import RunStore, StoredTrial
+
+__all__ = ["plot_run", "best_so_far", "NothingToPlot", "PLOTS_DIR"]
+
+PLOTS_DIR = "plots"
+
+
+class NothingToPlot(Exception):
+    """The run has no successful evaluation yet."""
+
+
+def _figure() -> Figure:
+    fig = Figure(figsize=(6.4, 4.4), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    fig.savefig(path, format="png")
+    return path
+
+
+def plot_run(run_dir: str | os.PathLike) -> list[Path]:
+    """Draw every plot of a run into ``RUN_DIR/plots/``; return the files written.
+
+    Raises:
+        StoreError: ``run_dir`` is not a run directory (a usage error).
+        NothingToPlot: no evaluation has succeeded yet (nothing is written).
+    """
+    run_dir = Path(run_dir)
+    with RunStore.open(run_dir, readonly=True) as store:
+        settings = dict(store.settings)
+        names = list(store.param_names)
+        finished = store.trials(finished_only=True, order="tell_seq")
+        counts = store.counts()
+    done = [t for t in finished if t.status == "done" and t.objective is not None]
+    if not done:
+        state = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no evaluation"
+        raise NothingToPlot(f"{run_dir}: no successful evaluation to plot yet ({state})")
+
+    space = settings.get("space") or {}
+    info = _RunInfo(
+        title=f"{settings.get('problem_name', run_dir.name)} / {settings.get('algo', '?')}",
+        objective=space.get("objective", "objective"),
+        direction=space.get("direction", "maximize"),
+        optimum=space.get("optimum"),
+        multi_fidelity=bool(settings.get("multi_fidelity")) or any(t.rung is not None for t in done),
+        dims={d["name"]: d for d in space.get("dims", [])},
+    )
+    out = run_dir / PLOTS_DIR
+    out.mkdir(exist_ok=True)
+    files = [
+        _save(_best_so_far(finished, info, by_resource=False), out / "best_vs_evaluations.png"),
+        _save(_best_so_far(finished, info, by_resource=True), out / "best_vs_resource.png"),
+    ]
+    for name in names:
+        files.append(_save(_param_plot(done, name, info), out / f"param_{name}.png"))
+    if info.multi_fidelity and any(t.budget is not None for t in done):
+        files.append(_save(_rungs_plot(done, info), out / "rungs.png"))
+    return files
+
+
+class _RunInfo:
+    def __init__(self, title: str, objective: str, direction: str, optimum: float | None,
+                 multi_fidelity: bool, dims: dict[str, dict]):
+        self.title = title
+        self.objective = objective
+        self.direction = direction
+        self.optimum = optimum
+        self.multi_fidelity = multi_fidelity
+        self.dims = dims
+
+    def regret(self, value: float) -> float:
+        return to_loss(self.direction, value) - to_loss(self.direction, self.optimum)
+
+
+def _positive_floor(values: Sequence[float]) -> float:
+    pos = [v for v in values if v > 0 and math.isfinite(v)]
+    return min(pos) / 10 if pos else 1e-12
+
+
+def best_so_far(finished: Sequence[StoredTrial], direction: str, multi_fidelity: bool = False,
+                by_resource: bool = False) -> tuple[list[float], list[float], list[float], list[float]]:
+    """The incumbent curve of a run, from its finished evaluations in completion order.
+
+    Args:
+        finished: finished evaluations (any status), in completion order.
+        direction: ``maximize`` or ``minimize``.
+        multi_fidelity: rank larger budgets first (the incumbent ``hps run`` reports).
+        by_resource: x is the resource spent (``budget - previous_budget`` summed;
+            seconds inside evaluations when there is no budget), else the evaluation count.
+
+    Returns:
+        ``(x, best, dot_x, dot_y)``: the incumbent's objective at each x from the
+        first success on, and each successful evaluation's objective at its x.
+    """
+    key = rank_key(direction, multi_fidelity)
+    has_budget = all(t.budget is not None for t in finished)
+    xs: list[float] = []
+    best_ys: list[float] = []
+    dot_x: list[float] = []
+    dot_y: list[float] = []
+    best: StoredTrial | None = None
+    spent = 0.0
+    for i, t in enumerate(finished, 1):
+        if by_resource:
+            if has_budget:
+                spent += float(t.budget) - float(t.previous_budget or 0)
+            else:
+                spent += t.duration_s or 0.0
+            x = spent
+        else:
+            x = float(i)
+        if t.status == "done" and t.objective is not None:
+            dot_x.append(x)
+            dot_y.append(t.objective)
+            if best is None or key(t) < key(best):
+                best = t
+        if best is not None:
+            xs.append(x)
+            best_ys.append(best.objective)
+    return xs, best_ys, dot_x, dot_y
+
+
+def _best_so_far(finished: list[StoredTrial], info: _RunInfo, by_resource: bool) -> Figure:
+    has_budget = all(t.budget is not None for t in finished)
+    xs, best_ys, dot_x, dot_y = best_so_far(finished, info.direction, info.multi_fidelity, by_resource)
+    fig = _figure()
+    ax = fig.add_subplot()
+    if info.optimum is not None:
+        best_ys = [info.regret(v) for v in best_ys]
+        dot_y = [info.regret(v) for v in dot_y]
+        floor = _positive_floor(best_ys + dot_y)
+        best_ys = [max(v, floor) for v in best_ys]
+        dot_y = [max(v, floor) for v in dot_y]
+        ax.set_yscale("log")
+        ax.set_ylabel(f"regret of {info.objective} (optimum {info.optimum:g})")
+        label = "best so far (regret)"
+    else:
+        ax.set_ylabel(f"{info.objective} ({info.direction})")
+        label = "best so far"
+    ax.scatter(dot_x, dot_y, s=10, alpha=0.35, color="tab:gray", label="evaluations")
+    ax.step(xs, best_ys, where="post", color="tab:blue", lw=2, label=label)
+    if by_resource:
+        ax.set_xlabel("resource spent (budget units)" if has_budget else "time spent in evaluations (s)")
+    else:
+        ax.set_xlabel("finished evaluations")
+    ax.set_title(info.title)
+    ax.legend(loc="best", fontsize="small")
+    ax.grid(True, alpha=0.3)
+    return fig
+
+
+def _key(v: Any) -> str:
+    return json.dumps(v, sort_keys=True)
+
+
+def _param_plot(done: list[StoredTrial], name: str, info: _RunInfo) -> Figure:
+    spec = info.dims.get(name, {})
+    values = [t.params.get(name) for t in done]
+    ys = np.array([t.objective for t in done], dtype=float)
+    budgets = [t.budget for t in done]
+    color_by_budget = info.multi_fidelity and all(b is not None for b in budgets) and len(set(budgets)) > 1
+
+    fig = _figure()
+    ax = fig.add_subplot()
+    choices = spec.get("choices", spec.get("values"))
+    numeric = choices is None and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    if numeric:
+        xs = np.array(values, dtype=float)
+    else:
+        levels = list(choices) if choices is not None else sorted({_key(v) for v in values})
+        keys = [_key(c) for c in levels] if choices is not None else levels
+        for v in values:  # values outside the declared choices (should not happen) go last
+            if _key(v) not in keys:
+                keys.append(_key(v))
+                levels.append(v)
+        index = {k: i for i, k in enumerate(keys)}
+        pos = np.array([index[_key(v)] for v in values], dtype=float)
+        groups = [ys[pos == i] for i in range(len(keys))]
+        present = [i for i, g in enumerate(groups) if len(g)]
+        ax.boxplot([groups[i] for i in present], positions=present, widths=0.5, showfliers=False,
+                   manage_ticks=False)
+        jitter = np.random.default_rng(0).uniform(-0.15, 0.15, size=len(pos))
+        xs = pos + jitter
+        ax.set_xticks(range(len(keys)))
+        ax.set_xticklabels([str(c) for c in levels], rotation=30 if len(keys) > 6 else 0)
+        ax.set_xlim(-0.6, len(keys) - 0.4)
+    if color_by_budget:
+        sc = ax.scatter(xs, ys, c=np.array(budgets, dtype=float), cmap="viridis", s=16, alpha=0.8)
+        fig.colorbar(sc, ax=ax, label="budget")
+    else:
+        ax.scatter(xs, ys, s=16, alpha=0.7, color="tab:blue")
+    if numeric and spec.get("prior") == "log-uniform" and np.all(xs > 0):
+        ax.set_xscale("log")
+    kind = spec.get("kind", "")
+    ax.set_xlabel(f"{name} ({kind})" if kind else name)
+    ax.set_ylabel(f"{info.objective} ({info.direction})")
+    ax.set_title(f"{info.title}: {info.objective} vs {name}")
+    ax.grid(True, alpha=0.3)
+    return fig
+
+
+def _rungs_plot(done: list[StoredTrial], info: _RunInfo) -> Figure:
+    by_config: dict[int, list[StoredTrial]] = {}
+    for t in done:
+        if t.budget is not None:
+            by_config.setdefault(t.config_id, []).append(t)
+    fig = _figure()
+    ax = fig.add_subplot()
+    brackets = sorted({t.bracket for ts in by_config.values() for t in ts if t.bracket is not None})
+    colours = {b: f"C{i % 10}" for i, b in enumerate(brackets)}
+    labelled: set = set()
+    for ts in by_config.values():
+        ts.sort(key=lambda t: (float(t.budget), t.trial_id))
+        bracket = ts[0].bracket
+        label = None
+        if bracket is not None and bracket not in labelled:
+            label = f"bracket {bracket}"
+            labelled.add(bracket)
+        ax.plot([float(t.budget) for t in ts], [t.objective for t in ts], "-o", ms=3, lw=0.8, alpha=0.6,
+                color=colours.get(bracket, "tab:blue"), label=label)
+    budgets = [float(t.budget) for ts in by_config.values() for t in ts]
+    if min(budgets) > 0 and max(budgets) / min(budgets) >= 9:
+        ax.set_xscale("log")
+    ax.set_xlabel("budget (resource)")
+    ax.set_ylabel(f"{info.objective} ({info.direction})")
+    ax.set_title(f"{info.title}: rungs (lines join a configuration's rungs)")
+    if labelled:
+        ax.legend(loc="best", fontsize="small")
+    ax.grid(True, alpha=0.3)
+    return fig
+

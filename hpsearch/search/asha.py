@@ -1,0 +1,184 @@
+"""ASHA: asynchronous successive halving (Li et al., MLSys 2020, Algorithm 2).
+
+Rungs ``k = 0..K`` train a configuration up to ``r_k = R * eta^(k-K)`` of the
+resource (cumulative, as in Hyperband; rounded to an integer for an integer
+resource, and never below ``min_resource``), with ``K = floor(log_eta(R /
+r_min))``, so the top rung is ``R`` exactly and each rung is ``eta`` times the
+one below: R=81, r_min=1, eta=3 gives 1, 3, 9, 27, 81.
+
+Every ``ask`` slot looks from the second-highest rung down to rung 0 for a
+configuration that ranks in the top ``floor(|rung k| / eta)`` of its rung (by
+loss at that rung's budget; failed and timed-out evaluations count in
+``|rung k|`` but are never promoted) and was not promoted yet, and promotes it
+one rung up, warm started from its checkpoint. When there is none it starts a
+new configuration at rung 0: the problem's starting points first, then draws
+from the priors. So workers never wait for a rung to fill.
+
+Stopping rule: at most ``max_configs`` configurations are started (default
+``eta^K``, as many as Hyperband's most exploratory bracket); once they all
+started, the search promotes what it can, says WAIT while results that could
+allow a promotion are in flight, and DONE when nothing is left.
+"""
+from __future__ import annotations
+
+import bisect
+import math
+from fractions import Fraction
+from typing import Any
+
+from ..space import Continuous, HpProblem
+from .base import DONE, WAIT, BackendOptionError, SearchBackend, Suggestion, Told
+
+__all__ = ["AshaSearch", "rung_budgets"]
+
+
+def rung_budgets(min_resource: float, max_resource: float, eta: int, integer: bool) -> list:
+    """The rungs' cumulative budgets, lowest first; the last is ``max_resource`` exactly.
+
+    >>> rung_budgets(1, 81, 3, True)
+    [1, 3, 9, 27, 81]
+    >>> rung_budgets(1, 100, 3, True)
+    [1, 4, 11, 33, 100]
+    """
+    ratio = Fraction(max_resource) / Fraction(min_resource)
+    k_max = 0
+    while Fraction(eta) ** (k_max + 1) <= ratio:
+        k_max += 1
+    out: list = []
+    for k in range(k_max + 1):
+        exact = Fraction(max_resource) / Fraction(eta) ** (k_max - k)
+        if integer:
+            value: Any = max(int(min_resource), int(math.floor(exact + Fraction(1, 2))))
+        else:
+            value = max(float(min_resource), float(exact))
+        if out and value <= out[-1]:
+            continue
+        out.append(value)
+    return out
+
+
+def resource_options(problem: HpProblem, options: dict[str, Any]) -> tuple[Any, Any, int, bool]:
+    """Validate ``min_resource``, ``max_resource`` and ``eta`` against the problem's resource.
+
+    Returns:
+        (r_min, R, eta, integer) with None options replaced by the defaults
+        (the resource dimension's bounds, eta=3).
+
+    Raises:
+        BackendOptionError: one line naming the flag and the value.
+    """
+    res = problem.resource
+    if res is None:
+        raise BackendOptionError("the problem declares no resource dimension (multi-fidelity search "
+                                 "needs one, e.g. Problem.add_dim('epochs', (1, 81), resource=True))")
+    integer = not isinstance(res, Continuous)
+    eta = options.get("eta")
+    eta = 3 if eta is None else eta
+    if isinstance(eta, bool) or not isinstance(eta, (int, float)) or eta != int(eta) or eta < 2:
+        raise BackendOptionError(f"--eta must be an integer >= 2, got {eta}")
+    eta = int(eta)
+    values = {}
+    for key, flag, default in (("min_resource", "--min-resource", res.low),
+                               ("max_resource", "--max-resource", res.high)):
+        v = options.get(key)
+        given = v is not None
+        v = default if v is None else v
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise BackendOptionError(f"{flag} must be a number, got {v!r}")
+        if integer and v != int(v):
+            raise BackendOptionError(f"{flag} must be an integer (the resource {res.name!r} is an integer), "
+                                     f"got {v:g}")
+        if not res.low <= v <= res.high:
+            raise BackendOptionError(f"{flag} must be within the resource {res.name!r}'s range "
+                                     f"[{res.low:g}, {res.high:g}], got {v:g}")
+        if v <= 0:
+            raise BackendOptionError(f"{flag} must be > 0, got {v:g}" + (
+                "" if given else f" (the lower bound of {res.name!r}); pass {flag}"))
+        values[key] = int(v) if integer else float(v)
+    r_min, r_max = values["min_resource"], values["max_resource"]
+    if r_min >= r_max:
+        raise BackendOptionError(f"--min-resource must be < --max-resource ({r_max:g}), got {r_min:g}")
+    return r_min, r_max, eta, integer
+
+
+class AshaSearch(SearchBackend):
+    """Asynchronous successive halving; see the module docstring.
+
+    Options: ``max_resource`` (R), ``min_resource`` (r_min), ``eta``, and
+    ``max_configs`` (how many configurations to start).
+    """
+
+    name = "asha"
+    multi_fidelity = True
+    OPTIONS = {"max_resource": None, "min_resource": None, "eta": 3, "max_configs": None}
+
+    def __init__(self, problem: HpProblem, seed: int, **options: Any):
+        super().__init__(problem, seed, **options)
+        r_min, r_max, eta, integer = resource_options(problem, self.options)
+        self.eta = eta
+        self.budgets = rung_budgets(r_min, r_max, eta, integer)
+        max_configs = self.options.get("max_configs")
+        if max_configs is None:
+            max_configs = eta ** (len(self.budgets) - 1)
+        if isinstance(max_configs, bool) or not isinstance(max_configs, int) or max_configs < 1:
+            raise BackendOptionError(f"--max-configs must be an integer >= 1, got {max_configs!r}")
+        self.max_configs = max_configs
+        self._resource = problem.resource.name
+        self._starts = list(problem.starting_points)
+        self._configs: dict[int, dict] = {}  # config_id -> config (resource value aside)
+        # rung k -> its results, best first: (0, loss, config_id) if done, else (1, 0.0, config_id)
+        self._rungs: list[list[tuple[int, float, int]]] = [[] for _ in self.budgets]
+        # rung k -> its done results not promoted yet, best first (a sublist of the rung)
+        self._waiting: list[list[tuple[int, float, int]]] = [[] for _ in self.budgets]
+        self._in_flight = 0
+
+    def max_evaluations(self) -> int | None:
+        return None
+
+    def _promotable(self, k: int) -> int | None:
+        """The best unpromoted configuration of rung k if it ranks in the top 1/eta, else None."""
+        waiting = self._waiting[k]
+        if not waiting:
+            return None
+        rank = bisect.bisect_left(self._rungs[k], waiting[0])
+        return waiting[0][2] if rank < len(self._rungs[k]) // self.eta else None
+
+    def _suggest(self, cid: int, k: int) -> Suggestion:
+        config = {**self._configs[cid], self._resource: self.budgets[k]}
+        previous = self.budgets[k - 1] if k > 0 else 0
+        return Suggestion(config=config, config_id=cid, budget=self.budgets[k], previous_budget=previous,
+                          bracket=0, rung=k)
+
+    def ask(self, n: int) -> list[Suggestion] | Any:
+        out: list[Suggestion] = []
+        for _ in range(n):
+            s = None
+            for k in range(len(self.budgets) - 2, -1, -1):
+                cid = self._promotable(k)
+                if cid is not None:
+                    self._waiting[k].pop(0)
+                    s = self._suggest(cid, k + 1)
+                    break
+            if s is None and len(self._configs) < self.max_configs:
+                config = self._starts.pop(0) if self._starts else self.problem.sample(self.rng)
+                cid = self.new_config_id()
+                self._configs[cid] = config
+                s = self._suggest(cid, 0)
+            if s is None:
+                break
+            out.append(s)
+        if not out:
+            return WAIT if self._in_flight else DONE
+        self._in_flight += len(out)
+        return out
+
+    def tell(self, result: Told) -> None:
+        self._in_flight -= 1
+        s = result.suggestion
+        if result.status == "done" and result.loss is not None:
+            entry = (0, float(result.loss), s.config_id)
+        else:
+            entry = (1, 0.0, s.config_id)
+        bisect.insort(self._rungs[s.rung], entry)
+        if entry[0] == 0:
+            bisect.insort(self._waiting[s.rung], entry)

@@ -1,0 +1,184 @@
+"""Hyperband (Li et al., JMLR 18, 2018): successive halving over brackets s = s_max..0.
+
+The schedule comes from :mod:`.brackets` (the paper's Algorithm 1 in exact
+arithmetic). Budgets are *cumulative*: a configuration promoted from rung i-1
+to rung i keeps its ``config_id`` (hence its checkpoint directory) and gets
+``previous_budget = r_(i-1)``, so a warm-starting ``run`` trains only
+``r_i - r_(i-1)`` more; a ``run`` that ignores ``trial`` retrains from scratch.
+
+Promotion: when every evaluation of a rung is told, its successful
+configurations are ranked by their loss at that rung's budget (ties by their
+order in the rung) and the best ``n_(i+1)`` go on. Failed and timed-out
+evaluations rank last and are never promoted, so a rung where many fail
+promotes fewer (possibly none, which ends the bracket early).
+
+Parallel workers: ``ask(n)`` hands out up to ``n`` pending evaluations of the
+open rungs, oldest bracket first; when none is pending it opens the next
+bracket's first rung rather than leave a worker idle, and says :data:`WAIT`
+only when every open rung is handed out and waiting for results. With one
+worker (ask one, tell it, ask again) the brackets run strictly in order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..space import Continuous, HpProblem
+from .base import DONE, WAIT, BackendOptionError, SearchBackend, Suggestion, Told
+from .brackets import Bracket, plan, total_evaluations
+
+__all__ = ["HyperbandSearch"]
+
+
+@dataclass
+class _Open:
+    """A bracket being run: its current rung's configurations and results."""
+
+    iteration: int
+    bracket: Bracket
+    rung: int = 0
+    items: list[tuple[int, dict]] = field(default_factory=list)  # (config_id, config) in rung order
+    handed: int = 0
+    losses: dict[int, float | None] = field(default_factory=dict)  # config_id -> loss (None: failed)
+
+
+class HyperbandSearch(SearchBackend):
+    """Hyperband with warm start, exact to the paper.
+
+    Options:
+        max_resource: R (default: the resource dimension's upper bound).
+        min_resource: r_min (default: the resource dimension's lower bound).
+        eta: the reduction factor, an integer >= 2 (default 3).
+        iterations: how many full Hyperband passes (default 1).
+    """
+
+    name = "hyperband"
+    multi_fidelity = True
+    OPTIONS = {"max_resource": None, "min_resource": None, "eta": 3, "iterations": 1}
+
+    def __init__(self, problem: HpProblem, seed: int | None, **options: Any):
+        super().__init__(problem, seed, **options)
+        self.resource = _resource(problem)
+        self.integer = not isinstance(self.resource, Continuous)
+        o = self.options
+        self.eta = _integer("--eta", o["eta"], 2)
+        self.iterations = _integer("--iterations", o["iterations"], 1)
+        self.max_resource = self._resource_option("--max-resource", o["max_resource"], self.resource.high)
+        self.min_resource = self._resource_option("--min-resource", o["min_resource"], self.resource.low)
+        if not self.min_resource > 0:
+            raise BackendOptionError(f"--min-resource must be > 0, got {self.min_resource:g}"
+                                     + ("" if o["min_resource"] is not None else
+                                        f" (the lower bound of {self.resource.name!r}); pass --min-resource"))
+        if not self.min_resource < self.max_resource:
+            raise BackendOptionError(f"--min-resource must be < --max-resource ({self.max_resource:g}), "
+                                     f"got {self.min_resource:g}")
+        self.brackets = plan(self.max_resource, self.eta, self.min_resource, integer=self.integer)
+        self._stream_seed = int(seed) if seed is not None else int(self.rng.integers(2**31))
+        self._queue = [(it, b) for it in range(self.iterations) for b in self.brackets]
+        self._next = 0
+        self._open: list[_Open] = []
+        self._starts = list(problem.starting_points)
+
+    def _resource_option(self, flag: str, value: Any, default: float) -> int | float:
+        dim = self.resource
+        if value is None:
+            value = default
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise BackendOptionError(f"{flag} must be a number, got {value!r}")
+        if self.integer:
+            if not float(value).is_integer():
+                raise BackendOptionError(
+                    f"{flag} must be an integer (the resource {dim.name!r} is an integer), got {value:g}")
+            value = int(value)
+        if not dim.low <= value <= dim.high:
+            raise BackendOptionError(f"{flag} must be within the resource {dim.name!r}'s range "
+                                     f"[{dim.low:g}, {dim.high:g}], got {value:g}")
+        return value
+
+    # -- ask / tell ---------------------------------------------------------------
+    def ask(self, n: int) -> list[Suggestion] | Any:
+        out: list[Suggestion] = []
+        while len(out) < n:
+            run = next((b for b in self._open if b.handed < len(b.items)), None)
+            if run is None:
+                if self._next >= len(self._queue):
+                    break
+                run = self._open_next()
+            take = min(n - len(out), len(run.items) - run.handed)
+            for cid, config in run.items[run.handed:run.handed + take]:
+                out.append(self._suggestion(run, cid, config))
+            run.handed += take
+        if out:
+            return out
+        return DONE if not self._open and self._next >= len(self._queue) else WAIT
+
+    def tell(self, result: Told) -> None:
+        s = result.suggestion
+        run = next((b for b in self._open
+                    if b.iteration == s.info.get("iteration") and b.bracket.s == s.bracket), None)
+        if run is None or s.rung != run.rung:
+            raise ValueError(f"hyperband was told about trial {result.trial_id}, which it has not asked for")
+        run.losses[s.config_id] = result.loss if result.status == "done" else None
+        if len(run.losses) == len(run.items):
+            self._promote(run)
+
+    def max_evaluations(self) -> int:
+        """Evaluations of every rung of every bracket of every pass (fewer if some fail)."""
+        return self.iterations * total_evaluations(self.brackets)
+
+    # -- internals ----------------------------------------------------------------
+    def _open_next(self) -> _Open:
+        iteration, bracket = self._queue[self._next]
+        self._next += 1
+        rng = np.random.default_rng([self._stream_seed, iteration, bracket.s])
+        items = []
+        for _ in range(bracket.rungs[0].n):
+            config = self._starts.pop(0) if self._starts else self.problem.sample(rng)
+            items.append((self.new_config_id(), config))
+        run = _Open(iteration, bracket, items=items)
+        self._open.append(run)
+        return run
+
+    def _promote(self, run: _Open) -> None:
+        nxt = run.rung + 1
+        ok = [(loss, pos, item) for pos, item in enumerate(run.items)
+              if (loss := run.losses[item[0]]) is not None]
+        k = min(run.bracket.rungs[nxt].n, len(ok)) if nxt < len(run.bracket.rungs) else 0
+        if k == 0:
+            self._open.remove(run)
+            return
+        ok.sort(key=lambda e: (e[0], e[1]))
+        run.items = [item for _, _, item in ok[:k]]
+        run.rung, run.handed, run.losses = nxt, 0, {}
+
+    def _typed(self, r: int | float) -> int | float:
+        return int(r) if self.integer else float(r)
+
+    def _suggestion(self, run: _Open, cid: int, config: dict) -> Suggestion:
+        rungs = run.bracket.rungs
+        budget = self._typed(rungs[run.rung].r)
+        previous = self._typed(rungs[run.rung - 1].r) if run.rung > 0 else self._typed(0)
+        return Suggestion(config={**config, self.resource.name: budget}, config_id=cid, budget=budget,
+                          previous_budget=previous, bracket=run.bracket.s, rung=run.rung,
+                          info={"iteration": run.iteration})
+
+
+def _resource(problem: HpProblem):
+    dim = problem.resource
+    if dim is None:
+        raise BackendOptionError(
+            "--algo hyperband: the problem declares no resource dimension; declare one in problem.py, "
+            "e.g. Problem.add_dim('epochs', (1, 81), default=9, resource=True)")
+    if dim.name in problem.fixed:
+        raise BackendOptionError(f"--fix {dim.name}: --algo hyperband sets the resource itself; "
+                                 "it cannot be fixed")
+    return dim
+
+
+def _integer(flag: str, value: Any, least: int) -> int:
+    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and float(value).is_integer()
+    if not ok or value < least:
+        raise BackendOptionError(f"{flag} must be an integer >= {least}, got {value!r}")
+    return int(value)

@@ -1,0 +1,202 @@
+"""The dask evaluator against a real cluster: `dask scheduler` + `dask worker` processes on 127.0.0.1."""
+from __future__ import annotations
+
+import csv
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+pytest.importorskip("distributed")
+
+from hpsearch.evaluators import make_evaluator as build  # noqa: E402
+
+from ..conftest import hps_cmd, hps_env, run_hps  # noqa: E402
+from ..test_cli import SLOW_PROBLEM, wait_rows  # noqa: E402
+from .contract import TOY, EvaluatorContract  # noqa: E402
+from .test_process import gone  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+DASK = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+WORKER = [sys.executable, "-m", "distributed.cli.dask_worker"]
+
+PRINTING_RUN = """
+import time
+def run(config, trial):
+    print(f"hello from trial {trial.id}")
+    time.sleep(0.2)
+    return {"objective": (config["x"] - 0.3) ** 2, "where": __file__}
+"""
+
+
+class Cluster:
+    """A scheduler and workers in subprocesses, killed at the end whatever happens."""
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.procs: list[subprocess.Popen] = []
+        self.file = tmp / "scheduler.json"
+        self.scheduler = self._spawn([*DASK, "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                                      "--scheduler-file", str(self.file)], "scheduler")
+        end = time.monotonic() + 60
+        while not self.file.exists() or not self.file.read_text().strip():
+            assert self.scheduler.poll() is None, "dask scheduler exited"
+            assert time.monotonic() < end, "dask scheduler did not start in 60 s"
+            time.sleep(0.1)
+        time.sleep(0.2)
+        self.address = json.loads(self.file.read_text())["address"]
+
+    def _spawn(self, cmd, name):
+        log = open(self.tmp / f"{name}.log", "w")
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=hps_env(),
+                                cwd=self.tmp, start_new_session=True)
+        log.close()
+        self.procs.append(proc)
+        return proc
+
+    def add_worker(self, name):
+        return self._spawn([*WORKER, self.address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
+                            "--host", "127.0.0.1", "--name", name,
+                            "--local-directory", str(self.tmp / f"{name}-space")], name)
+
+    def wait_for_workers(self, n, limit=60):
+        from distributed import Client
+
+        with Client(self.address, timeout=30) as client:
+            client.wait_for_workers(n, timeout=limit)
+
+    def close(self):
+        for proc in reversed(self.procs):
+            if proc.poll() is None:
+                try:
+                    import os
+
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    c = Cluster(tmp_path_factory.mktemp("dask"))
+    try:
+        c.add_worker("w1")
+        c.add_worker("w2")
+        c.wait_for_workers(2)
+        yield c
+    finally:
+        c.close()
+
+
+class TestDaskEvaluator(EvaluatorContract):
+    @pytest.fixture
+    def make_evaluator(self, cluster, tmp_path):
+        made = []
+
+        def make(workers=1, trial_timeout=None):
+            ev = build("dask", TOY, workers=workers, trial_timeout=trial_timeout, run_dir=tmp_path,
+                       scheduler=cluster.address)
+            ev.start()
+            made.append(ev)
+            return ev
+
+        yield make
+        for ev in made:
+            ev.close()
+
+
+def rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def configs(path):
+    return sorted((r["trial_id"], r["config_id"], r["p:x"], r["objective"], r["status"]) for r in rows(path))
+
+
+def test_cluster_search_equals_local_search_and_logs_reach_the_driver(cluster, tmp_path, make_problem):
+    folder = make_problem("printing", problem=SLOW_PROBLEM, model_run=PRINTING_RUN)
+    args = ["--problem", folder, "--max-evals", "12", "--seed", "3", "--workers", "2"]
+    local = run_hps("run", *args, "--run-dir", "local", cwd=tmp_path)
+    assert local.returncode == 0, local.stderr
+    remote = run_hps("run", *args, "--evaluator", "dask", "--scheduler", cluster.address, "--run-dir", "dask",
+                     cwd=tmp_path)
+    assert remote.returncode == 0, remote.stderr
+    assert "evaluations:   12 done, 0 failed, 0 timeout" in remote.stdout
+    assert configs(tmp_path / "dask" / "results.csv") == configs(tmp_path / "local" / "results.csv")
+    workers = {r["worker"].rsplit("/", 1)[0] for r in rows(tmp_path / "dask" / "results.csv")}
+    assert len(workers) == 2 and all(w.startswith("tcp://127.0.0.1:") for w in workers)
+    assert (tmp_path / "dask" / "logs" / "trial-5.log").read_text() == "hello from trial 5\n"
+    assert "hello from" not in remote.stdout + remote.stderr
+    # the workers ran a shipped copy of the folder, not the driver's
+    where = {r["m:where"] for r in rows(tmp_path / "dask" / "results.csv")}
+    assert len(where) == 1 and str(folder) not in where.pop()
+    # the run's trial processes on the workers are stopped when it ends
+    assert gone({int(r["worker"].rsplit("/", 1)[1]) for r in rows(tmp_path / "dask" / "results.csv")})
+
+
+def test_losing_a_worker_mid_run_loses_no_evaluation(cluster, tmp_path, make_problem):
+    folder = make_problem("printing", problem=SLOW_PROBLEM, model_run=PRINTING_RUN)
+    victim = cluster.add_worker("victim")
+    cluster.wait_for_workers(3)
+    from distributed import Client
+
+    with Client(cluster.address, timeout=30) as client:
+        info = client.scheduler_info()["workers"]
+    victim_address = next(a for a, w in info.items() if w.get("name") == "victim")
+    proc = subprocess.Popen(hps_cmd("run", "-p", folder, "--max-evals", "30", "--seed", "4", "--workers", "3",
+                                    "--evaluator", "dask", "--scheduler", cluster.address, "--run-dir", "r"),
+                            cwd=tmp_path, env=hps_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        wait_rows(tmp_path / "r" / "results.csv", 6, proc)
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "evaluations:   30 done, 0 failed, 0 timeout" in out
+    table = rows(tmp_path / "r" / "results.csv")
+    assert sorted(int(r["trial_id"]) for r in table) == list(range(30))
+    on_victim = [r for r in table if r["worker"].rsplit("/", 1)[0] == victim_address]
+    assert on_victim  # it was really working when it was killed
+    assert gone({int(r["worker"].rsplit("/", 1)[1]) for r in on_victim})  # its trial process died with it
+
+
+def test_local_cluster_without_scheduler(tmp_path, make_problem):
+    folder = make_problem("printing", problem=SLOW_PROBLEM, model_run=PRINTING_RUN)
+    p = run_hps("run", "-p", folder, "--max-evals", "6", "--seed", "3", "--workers", "2", "--evaluator", "dask",
+                "--trial-timeout", "30", "--run-dir", "r", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "evaluations:   6 done, 0 failed, 0 timeout" in p.stdout
+    assert len({r["worker"].rsplit("/", 1)[0] for r in rows(tmp_path / "r" / "results.csv")}) >= 1
+
+
+@pytest.mark.parametrize("address", ["not an address", "tcp://host:port:extra"])
+def test_bad_scheduler_address_is_a_usage_error(tmp_path, make_problem, address):
+    folder = make_problem("printing", problem=SLOW_PROBLEM, model_run=PRINTING_RUN)
+    p = run_hps("run", "-p", folder, "--evaluator", "dask", "--scheduler", address, "--run-dir", "r",
+                cwd=tmp_path)
+    assert p.returncode == 2
+    assert p.stderr.strip().splitlines()[-1] == (
+        f"Error: --scheduler: expected an address such as tcp://HOST:PORT or an existing scheduler file, "
+        f"got {address!r}")
+    assert not (tmp_path / "r").exists()
+
+
+def test_without_dask_installed_says_how_to_install(monkeypatch):
+    from hpsearch.evaluators import EvaluatorError
+
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(EvaluatorError) as err:
+        build("dask", TOY)
+    assert str(err.value) == '--evaluator dask needs Dask, which is not installed: pip install "hpsearch[dask]"'
+
+

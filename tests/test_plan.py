@@ -1,0 +1,64 @@
+"""``hps plan`` prints the paper's bracket tables and totals; bad options are one-line usage errors."""
+import pytest
+
+from hpsearch.cli import cli
+
+
+def rungs(output):
+    """{s: [(n_i, r_i), ...]} read back from the printed table."""
+    out = {}
+    for line in output.splitlines():
+        cells = line.split()
+        if len(cells) == 7 and cells[0].isdigit():
+            out.setdefault(int(cells[0]), []).append((int(cells[2]), cells[3]))
+    return out
+
+
+def test_plan_r81_eta3(runner):
+    res = runner.invoke(cli, ["plan", "--max-resource", "81", "--eta", "3"])
+    assert res.exit_code == 0, res.output
+    assert rungs(res.output) == {
+        4: [(81, "1"), (27, "3"), (9, "9"), (3, "27"), (1, "81")],
+        3: [(34, "3"), (11, "9"), (3, "27"), (1, "81")],
+        2: [(15, "9"), (5, "27"), (1, "81")],
+        1: [(8, "27"), (2, "81")],
+        0: [(5, "81")],
+    }
+    assert "s_max=4" in res.output
+    assert "evaluations:                       206" in res.output
+    assert "total resource with warm start:    1581" in res.output
+    assert "total resource without warm start: 1902" in res.output
+
+
+def test_plan_r20_integer(runner):
+    res = runner.invoke(cli, ["plan", "-R", "20"])
+    assert res.exit_code == 0, res.output
+    assert rungs(res.output) == {2: [(9, "2"), (3, "7"), (1, "20")], 1: [(5, "7"), (1, "20")], 0: [(3, "20")]}
+    assert "total resource with warm start:    154" in res.output
+    assert "total resource without warm start: 174" in res.output
+
+
+def test_plan_min_resource_and_float(runner):
+    res = runner.invoke(cli, ["plan", "-R", "81", "--min-resource", "9"])
+    assert res.exit_code == 0, res.output
+    assert rungs(res.output) == {2: [(9, "9"), (3, "27"), (1, "81")], 1: [(5, "27"), (1, "81")], 0: [(3, "81")]}
+    res = runner.invoke(cli, ["plan", "-R", "1", "--min-resource", "0.1", "--float"])
+    assert res.exit_code == 0, res.output
+    assert rungs(res.output)[2] == [(9, "0.111111"), (3, "0.333333"), (1, "1")]
+    assert "real resource" in res.output
+
+
+@pytest.mark.parametrize("args,message", [
+    (["-R", "81", "--eta", "1"], "--eta must be an integer >= 2, got 1"),
+    (["-R", "81", "--min-resource", "81"], "--min-resource must be < --max-resource (81), got 81"),
+    (["-R", "81", "--min-resource", "0"], "--min-resource must be > 0, got 0"),
+    (["-R", "20.5"], "--max-resource must be an integer for an integer resource, got 20.5"),
+    (["--eta", "3"], "Missing option '--max-resource'"),
+])
+def test_plan_usage_errors(runner, args, message):
+    res = runner.invoke(cli, ["plan", *args])
+    assert res.exit_code == 2
+    assert message in res.output
+    assert "Traceback" not in res.output
+    if not message.startswith("Missing"):
+        assert len(res.output.strip().splitlines()) == 1
