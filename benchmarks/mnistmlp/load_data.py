@@ -36,6 +36,7 @@ def candidates() -> list[Path]:
 
 def _download() -> Path:
     """Ask Keras to download MNIST into its cache; returns the file."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
 
     keras.datasets.mnist.load_data()

@@ -46,7 +46,6 @@ def configure_tensorflow() -> None:
     if _configured:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     n = threads()
     import tensorflow as tf
 
