@@ -164,6 +164,9 @@ def restore(trial: Any, build: Callable[[], Any]) -> tuple[Any, int]:
         when its checkpoint was restored, else 0 (train from scratch).
     """
     model = build()
+    # Optimizer slots made now, eagerly, not inside the first traced train step: variables
+    # created there leave their initializer functions in TensorFlow's library, one set per model.
+    _optimizer_variables(model)
     initial = 0
     previous = 0 if trial is None else _as_epoch(getattr(trial, "previous_budget", 0) or 0,
                                                  "previous_budget")
