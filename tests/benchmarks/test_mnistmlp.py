@@ -174,3 +174,38 @@ def test_cli_run_small(mnist_env, tmp_path):
     noise = [line for line in proc.stderr.splitlines()
              if any(w in line for w in ("oneDNN", "cuda", "TF_ENABLE", "tensorflow/", "absl"))]
     assert noise == []
+
+
+@pytest.mark.parametrize("env, expected", [({"HPS_THREADS": "3", "OMP_NUM_THREADS": "5"}, 3),
+                                           ({"OMP_NUM_THREADS": "5"}, 5), ({}, None)])
+def test_threads_come_from_the_environment(mnist, monkeypatch, env, expected):
+    monkeypatch.delenv("HPS_THREADS", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    assert mnist.run.__globals__["threads"]() == (expected or os.cpu_count())
+
+
+def test_bad_thread_count_is_named(mnist, monkeypatch):
+    monkeypatch.setenv("HPS_THREADS", "two")
+    with pytest.raises(ValueError, match="HPS_THREADS must be a whole number of threads >= 1, got 'two'"):
+        mnist.run.__globals__["threads"]()
+
+
+@pytest.mark.parametrize("text, sizes", [("3000", (3000, 600)), ("100,50", (100, 50)),
+                                         ("999999", (54000, 6000))])
+def test_subset_sizes(mnist, monkeypatch, text, sizes):
+    monkeypatch.setenv("HPS_MNIST_SUBSET", text)
+    assert mnist.siblings["load_data"].subset_sizes() == sizes
+
+
+def test_validation_is_the_last_6000_training_images(mnist, monkeypatch):
+    import numpy as np
+
+    monkeypatch.delenv("HPS_MNIST_SUBSET")
+    (x, y), (x_val, y_val) = mnist.siblings["load_data"].load_data()
+    with np.load(DATA_DIR / "mnist.npz") as f:
+        raw_x, raw_y = f["x_train"], f["y_train"]
+    assert (len(x), len(x_val)) == (54000, 6000)
+    np.testing.assert_array_equal(y_val, raw_y[54000:])
+    np.testing.assert_array_equal(x_val[0], raw_x[54000].reshape(-1) / np.float32(255))
