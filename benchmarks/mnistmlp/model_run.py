@@ -132,7 +132,10 @@ def run(config: dict, trial=None) -> dict:
     callbacks = [_reporter(trial)] if trial is not None else []
     history = warmstart.fit(model, trial, x, y, epochs=config["epochs"], batch_size=config["batch_size"],
                             validation_data=(x_val, y_val), callbacks=callbacks, verbose=0)
-    last = {k: float(v[-1]) for k, v in history.history.items()}
+    last = {k: float(v[-1]) for k, v in history.history.items() if v}
+    if not history.epoch:  # the checkpoint already holds the whole budget: nothing to train
+        last["val_loss"], last["val_accuracy"] = map(float, model.evaluate(x_val, y_val, verbose=0))
+        last["loss"], last["accuracy"] = map(float, model.evaluate(x, y, verbose=0))
     del model
     keras.backend.clear_session()
     out = {"val_accuracy": last["val_accuracy"], "val_loss": last["val_loss"],

@@ -209,3 +209,10 @@ def test_validation_is_the_last_6000_training_images(mnist, monkeypatch):
     assert (len(x), len(x_val)) == (54000, 6000)
     np.testing.assert_array_equal(y_val, raw_y[54000:])
     np.testing.assert_array_equal(x_val[0], raw_x[54000].reshape(-1) / np.float32(255))
+
+
+def test_rerun_at_the_checkpoint_budget_trains_nothing(mnist, tmp_path):
+    first = evaluate(mnist, tmp_path, budget=1)
+    again = evaluate(mnist, tmp_path, budget=1, previous=1, trial_id=2)
+    assert again.metrics["epochs_trained"] == 0 and again.reports == []
+    assert again.objective == pytest.approx(first.objective, abs=1e-6)
