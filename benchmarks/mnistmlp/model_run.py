@@ -24,6 +24,10 @@ load_data.locate()
 
 _configured = False
 
+# TensorFlow keeps a few MiB per trained model that no Python code can free (a traced training
+# step per model; tensorflow#61791): the process evaluator starts a fresh worker after this many.
+MAX_TRIALS_PER_WORKER = 20
+
 
 def threads() -> int:
     """TensorFlow threads for this process: ``$HPS_THREADS``, else ``$OMP_NUM_THREADS``, else all cores."""

@@ -10,7 +10,7 @@ imported. Parent and worker talk over one multiprocessing
 :class:`~multiprocessing.connection.Connection`:
 
     parent -> worker   ("init", folder)            once, first
-    worker -> parent   ("ready", pid) | ("load_error", message)
+    worker -> parent   ("ready", pid, max_trials) | ("load_error", message)
     parent -> worker   (spec, log_path, worker_name)   one trial at a time
     worker -> parent   ("result", TrialResult)
     parent -> worker   None                        stop
@@ -18,6 +18,11 @@ imported. Parent and worker talk over one multiprocessing
 Each trial's stdout and stderr (file descriptors 1 and 2, so output of C
 libraries too) go to its ``log_path``. The worker ignores SIGINT (the parent
 decides what Ctrl-C means) and, on Linux, dies with its parent.
+
+``max_trials`` is ``MAX_TRIALS_PER_WORKER`` from the problem's ``model_run.py``
+(None if absent): a problem whose ``run`` leaks memory that no Python code can
+free (TensorFlow keeps a traced graph per model) asks for a fresh worker after
+that many trials; ``HPS_WORKER_MAX_TRIALS`` in the environment overrides it.
 """
 from __future__ import annotations
 
@@ -250,7 +255,8 @@ def _serve(conn: Connection) -> None:
         conn.send(("load_error", str(exc) if isinstance(exc, ProblemLoadError)
                    else f"{type(exc).__name__}: {exc}"))
         return
-    conn.send(("ready", os.getpid()))
+    max_trials = os.environ.get("HPS_WORKER_MAX_TRIALS") or lp.run.__globals__.get("MAX_TRIALS_PER_WORKER")
+    conn.send(("ready", os.getpid(), int(max_trials) if max_trials else None))
     while True:
         try:
             msg = conn.recv()

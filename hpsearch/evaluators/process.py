@@ -64,6 +64,8 @@ class _Slot:
         self.clock: float | None = None  # monotonic start of the trial, once the worker is ready
         self.wall: float = 0.0
         self.sent: float = 0.0  # monotonic time the trial was handed over
+        self.served = 0  # trials the current process finished
+        self.max_trials: int | None = None  # the problem's MAX_TRIALS_PER_WORKER
 
     @property
     def name(self) -> str:
@@ -110,6 +112,14 @@ class ProcessEvaluator(Evaluator):
 
     def _spawn(self, slot: _Slot) -> None:
         slot.proc = WorkerProcess(self.folder, self._env, self._log(f"worker-{slot.index}"))
+        slot.served = 0
+
+    def _recycle(self, slot: _Slot) -> None:
+        """Replace an idle worker that ran its problem's MAX_TRIALS_PER_WORKER trials."""
+        proc = slot.proc
+        proc.send(None)  # exits cleanly between trials
+        self._dying.append((proc, time.monotonic() + max(self.grace, 5.0)))
+        self._spawn(slot)
 
     def close(self) -> None:
         procs = []
@@ -240,6 +250,7 @@ class ProcessEvaluator(Evaluator):
             kind = msg[0]
             if kind == "ready":
                 proc.ready = True
+                slot.max_trials = msg[2] if len(msg) > 2 else None
                 self._load_failures = 0
                 if slot.spec is not None and slot.clock is None:
                     slot.clock = time.monotonic()
@@ -247,6 +258,10 @@ class ProcessEvaluator(Evaluator):
                 if slot.spec is not None and msg[1].trial_id == slot.spec.trial_id:
                     self._results.append(msg[1])
                     slot.spec, slot.clock = None, None
+                    slot.served += 1
+                    if slot.max_trials and slot.served >= slot.max_trials:
+                        self._recycle(slot)
+                        return
             elif kind == "load_error":
                 self._load_failures += 1
                 if self._load_failures >= 2 * len(self._slots):

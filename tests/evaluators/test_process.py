@@ -219,3 +219,43 @@ def test_a_worker_stuck_importing_the_problem_is_stopped(tmp_path, make_problem,
     finally:
         ev.close()
     assert (r.status, r.error) == ("failed", "worker did not load the problem within 1 s")
+
+
+RECYCLED_RUN = """
+MAX_TRIALS_PER_WORKER = 2
+
+def run(config):
+    return config["x"]
+"""
+
+
+def test_a_problem_asks_for_a_fresh_worker_every_n_trials(tmp_path, make_problem, monkeypatch):
+    from .contract import collect, spec
+
+    folder = make_problem("leaky", problem=SLOW_PROBLEM, model_run=RECYCLED_RUN)
+    ev = build("process", folder, workers=1, run_dir=tmp_path)
+    ev.start()
+    try:
+        order = []
+        for t in range(5):  # one at a time, so each result tells which process ran it
+            ev.submit(spec(t))
+            order.append(collect(ev, 1)[t])
+    finally:
+        ev.close()
+    assert [r.status for r in order] == ["done"] * 5
+    pids = [r.worker.split("/")[1] for r in order]
+    assert pids[0] == pids[1] != pids[2] == pids[3] != pids[4], pids
+    assert gone({int(p) for p in pids})
+
+    monkeypatch.setenv("HPS_WORKER_MAX_TRIALS", "3")  # the environment overrides the problem
+    ev = build("process", folder, workers=1, run_dir=tmp_path)
+    ev.start()
+    try:
+        order = []
+        for t in range(4):
+            ev.submit(spec(t))
+            order.append(collect(ev, 1)[t])
+    finally:
+        ev.close()
+    pids = [r.worker.split("/")[1] for r in order]
+    assert pids[0] == pids[1] == pids[2] != pids[3], pids
