@@ -22,83 +22,25 @@ allow a promotion are in flight, and DONE when nothing is left.
 from __future__ import annotations
 
 import bisect
-import math
-from fractions import Fraction
 from typing import Any
 
-from ..space import Continuous, HpProblem
+from ..space import HpProblem
 from .base import DONE, WAIT, BackendOptionError, SearchBackend, Suggestion, Told
+from .brackets import plan
+from .fidelity import resource_options
 
 __all__ = ["AshaSearch", "rung_budgets"]
 
 
 def rung_budgets(min_resource: float, max_resource: float, eta: int, integer: bool) -> list:
-    """The rungs' cumulative budgets, lowest first; the last is ``max_resource`` exactly.
+    """The rungs' cumulative budgets, lowest first: those of Hyperband's most exploratory bracket.
 
     >>> rung_budgets(1, 81, 3, True)
     [1, 3, 9, 27, 81]
     >>> rung_budgets(1, 100, 3, True)
     [1, 4, 11, 33, 100]
     """
-    ratio = Fraction(max_resource) / Fraction(min_resource)
-    k_max = 0
-    while Fraction(eta) ** (k_max + 1) <= ratio:
-        k_max += 1
-    out: list = []
-    for k in range(k_max + 1):
-        exact = Fraction(max_resource) / Fraction(eta) ** (k_max - k)
-        if integer:
-            value: Any = max(int(min_resource), int(math.floor(exact + Fraction(1, 2))))
-        else:
-            value = max(float(min_resource), float(exact))
-        if out and value <= out[-1]:
-            continue
-        out.append(value)
-    return out
-
-
-def resource_options(problem: HpProblem, options: dict[str, Any]) -> tuple[Any, Any, int, bool]:
-    """Validate ``min_resource``, ``max_resource`` and ``eta`` against the problem's resource.
-
-    Returns:
-        (r_min, R, eta, integer) with None options replaced by the defaults
-        (the resource dimension's bounds, eta=3).
-
-    Raises:
-        BackendOptionError: one line naming the flag and the value.
-    """
-    res = problem.resource
-    if res is None:
-        raise BackendOptionError("the problem declares no resource dimension (multi-fidelity search "
-                                 "needs one, e.g. Problem.add_dim('epochs', (1, 81), resource=True))")
-    integer = not isinstance(res, Continuous)
-    eta = options.get("eta")
-    eta = 3 if eta is None else eta
-    if isinstance(eta, bool) or not isinstance(eta, (int, float)) or eta != int(eta) or eta < 2:
-        raise BackendOptionError(f"--eta must be an integer >= 2, got {eta}")
-    eta = int(eta)
-    values = {}
-    for key, flag, default in (("min_resource", "--min-resource", res.low),
-                               ("max_resource", "--max-resource", res.high)):
-        v = options.get(key)
-        given = v is not None
-        v = default if v is None else v
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise BackendOptionError(f"{flag} must be a number, got {v!r}")
-        if integer and v != int(v):
-            raise BackendOptionError(f"{flag} must be an integer (the resource {res.name!r} is an integer), "
-                                     f"got {v:g}")
-        if not res.low <= v <= res.high:
-            raise BackendOptionError(f"{flag} must be within the resource {res.name!r}'s range "
-                                     f"[{res.low:g}, {res.high:g}], got {v:g}")
-        if v <= 0:
-            raise BackendOptionError(f"{flag} must be > 0, got {v:g}" + (
-                "" if given else f" (the lower bound of {res.name!r}); pass {flag}"))
-        values[key] = int(v) if integer else float(v)
-    r_min, r_max = values["min_resource"], values["max_resource"]
-    if r_min >= r_max:
-        raise BackendOptionError(f"--min-resource must be < --max-resource ({r_max:g}), got {r_min:g}")
-    return r_min, r_max, eta, integer
+    return [rung.r for rung in plan(max_resource, eta, min_resource, integer)[0].rungs]
 
 
 class AshaSearch(SearchBackend):
@@ -114,9 +56,9 @@ class AshaSearch(SearchBackend):
 
     def __init__(self, problem: HpProblem, seed: int, **options: Any):
         super().__init__(problem, seed, **options)
-        r_min, r_max, eta, integer = resource_options(problem, self.options)
-        self.eta = eta
-        self.budgets = rung_budgets(r_min, r_max, eta, integer)
+        opts = resource_options(problem, self.options, self.name)
+        eta = self.eta = opts.eta
+        self.budgets = rung_budgets(opts.min_resource, opts.max_resource, eta, opts.integer)
         max_configs = self.options.get("max_configs")
         if max_configs is None:
             max_configs = eta ** (len(self.budgets) - 1)

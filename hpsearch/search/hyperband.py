@@ -25,9 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from ..space import Continuous, HpProblem
-from .base import DONE, WAIT, BackendOptionError, SearchBackend, Suggestion, Told
+from ..space import HpProblem
+from .base import DONE, WAIT, SearchBackend, Suggestion, Told
 from .brackets import Bracket, plan, total_evaluations
+from .fidelity import integer_option, resource_options
 
 __all__ = ["HyperbandSearch"]
 
@@ -60,42 +61,17 @@ class HyperbandSearch(SearchBackend):
 
     def __init__(self, problem: HpProblem, seed: int | None, **options: Any):
         super().__init__(problem, seed, **options)
-        self.resource = _resource(problem)
-        self.integer = not isinstance(self.resource, Continuous)
-        o = self.options
-        self.eta = _integer("--eta", o["eta"], 2)
-        self.iterations = _integer("--iterations", o["iterations"], 1)
-        self.max_resource = self._resource_option("--max-resource", o["max_resource"], self.resource.high)
-        self.min_resource = self._resource_option("--min-resource", o["min_resource"], self.resource.low)
-        if not self.min_resource > 0:
-            raise BackendOptionError(f"--min-resource must be > 0, got {self.min_resource:g}"
-                                     + ("" if o["min_resource"] is not None else
-                                        f" (the lower bound of {self.resource.name!r}); pass --min-resource"))
-        if not self.min_resource < self.max_resource:
-            raise BackendOptionError(f"--min-resource must be < --max-resource ({self.max_resource:g}), "
-                                     f"got {self.min_resource:g}")
+        opts = resource_options(problem, self.options, self.name)
+        self.resource, self.integer, self.eta = opts.dim, opts.integer, opts.eta
+        self.max_resource, self.min_resource = opts.max_resource, opts.min_resource
+        self._typed = opts.typed
+        self.iterations = integer_option("--iterations", self.options["iterations"], 1)
         self.brackets = plan(self.max_resource, self.eta, self.min_resource, integer=self.integer)
         self._stream_seed = int(seed) if seed is not None else int(self.rng.integers(2**31))
         self._queue = [(it, b) for it in range(self.iterations) for b in self.brackets]
         self._next = 0
         self._open: list[_Open] = []
         self._starts = list(problem.starting_points)
-
-    def _resource_option(self, flag: str, value: Any, default: float) -> int | float:
-        dim = self.resource
-        if value is None:
-            value = default
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise BackendOptionError(f"{flag} must be a number, got {value!r}")
-        if self.integer:
-            if not float(value).is_integer():
-                raise BackendOptionError(
-                    f"{flag} must be an integer (the resource {dim.name!r} is an integer), got {value:g}")
-            value = int(value)
-        if not dim.low <= value <= dim.high:
-            raise BackendOptionError(f"{flag} must be within the resource {dim.name!r}'s range "
-                                     f"[{dim.low:g}, {dim.high:g}], got {value:g}")
-        return value
 
     # -- ask / tell ---------------------------------------------------------------
     def ask(self, n: int) -> list[Suggestion] | Any:
@@ -153,9 +129,6 @@ class HyperbandSearch(SearchBackend):
         run.items = [item for _, _, item in ok[:k]]
         run.rung, run.handed, run.losses = nxt, 0, {}
 
-    def _typed(self, r: int | float) -> int | float:
-        return int(r) if self.integer else float(r)
-
     def _suggestion(self, run: _Open, cid: int, config: dict) -> Suggestion:
         rungs = run.bracket.rungs
         budget = self._typed(rungs[run.rung].r)
@@ -164,21 +137,3 @@ class HyperbandSearch(SearchBackend):
                           previous_budget=previous, bracket=run.bracket.s, rung=run.rung,
                           info={"iteration": run.iteration})
 
-
-def _resource(problem: HpProblem):
-    dim = problem.resource
-    if dim is None:
-        raise BackendOptionError(
-            "--algo hyperband: the problem declares no resource dimension; declare one in problem.py, "
-            "e.g. Problem.add_dim('epochs', (1, 81), default=9, resource=True)")
-    if dim.name in problem.fixed:
-        raise BackendOptionError(f"--fix {dim.name}: --algo hyperband sets the resource itself; "
-                                 "it cannot be fixed")
-    return dim
-
-
-def _integer(flag: str, value: Any, least: int) -> int:
-    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and float(value).is_integer()
-    if not ok or value < least:
-        raise BackendOptionError(f"{flag} must be an integer >= {least}, got {value!r}")
-    return int(value)

@@ -6,15 +6,39 @@ The toy folder's ``run`` behaves as its ``mode`` says (see tests/data/problems/t
 """
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from hpsearch.evaluators import make_evaluator
 from hpsearch.trial import TrialSpec
 
 from ..conftest import PROBLEMS
 
 TOY = PROBLEMS / "toy"
+
+
+@contextlib.contextmanager
+def started(name: str, run_dir: Path, folder: Path = TOY, **fixed) -> Iterator:
+    """Yield ``make(workers=1, trial_timeout=None, **options)``, which builds and starts an evaluator;
+    every evaluator made is closed on exit."""
+    made = []
+
+    def make(workers: int = 1, trial_timeout: float | None = None, **options):
+        ev = make_evaluator(name, folder, workers=workers, trial_timeout=trial_timeout, run_dir=run_dir,
+                            **fixed, **options)
+        ev.start()
+        made.append(ev)
+        return ev
+
+    try:
+        yield make
+    finally:
+        for ev in made:
+            ev.close()
 
 
 def spec(tid: int, mode: str = "ok", x: float = 0.5, sleep: float = 0.0, config_id: int | None = None,

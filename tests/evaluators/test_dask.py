@@ -16,7 +16,7 @@ from hpsearch.evaluators import make_evaluator as build  # noqa: E402
 
 from ..conftest import hps_cmd, hps_env, run_hps  # noqa: E402
 from ..test_cli import SLOW_PROBLEM, wait_rows  # noqa: E402
-from .contract import TOY, EvaluatorContract  # noqa: E402
+from .contract import TOY, EvaluatorContract, started  # noqa: E402
 from .test_process import gone  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -96,18 +96,8 @@ def cluster(tmp_path_factory):
 class TestDaskEvaluator(EvaluatorContract):
     @pytest.fixture
     def make_evaluator(self, cluster, tmp_path):
-        made = []
-
-        def make(workers=1, trial_timeout=None):
-            ev = build("dask", TOY, workers=workers, trial_timeout=trial_timeout, run_dir=tmp_path,
-                       scheduler=cluster.address)
-            ev.start()
-            made.append(ev)
-            return ev
-
-        yield make
-        for ev in made:
-            ev.close()
+        with started("dask", tmp_path, scheduler=cluster.address) as make:
+            yield make
 
 
 def rows(path):

@@ -3,23 +3,13 @@ import pytest
 
 from hpsearch.evaluators import make_evaluator as build
 
-from .contract import TOY, EvaluatorContract
+from .contract import EvaluatorContract, started
 
 
 @pytest.fixture
 def make_process_evaluator(tmp_path):
-    made = []
-
-    def make(workers=1, trial_timeout=None, **options):
-        ev = build("process", TOY, workers=workers, trial_timeout=trial_timeout, run_dir=tmp_path,
-                   **options)
-        ev.start()
-        made.append(ev)
-        return ev
-
-    yield make
-    for ev in made:
-        ev.close()
+    with started("process", tmp_path) as make:
+        yield make
 
 
 class TestProcessEvaluator(EvaluatorContract):

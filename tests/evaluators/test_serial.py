@@ -1,9 +1,7 @@
 """The serial evaluator passes the evaluator contract."""
 import pytest
 
-from hpsearch.evaluators import make_evaluator as build
-
-from .contract import TOY, EvaluatorContract
+from .contract import EvaluatorContract, started
 
 
 class TestSerialEvaluator(EvaluatorContract):
@@ -12,14 +10,5 @@ class TestSerialEvaluator(EvaluatorContract):
 
     @pytest.fixture
     def make_evaluator(self, tmp_path):
-        made = []
-
-        def make(workers=1, trial_timeout=None):
-            ev = build("serial", TOY, workers=workers, trial_timeout=trial_timeout, run_dir=tmp_path)
-            ev.start()
-            made.append(ev)
-            return ev
-
-        yield make
-        for ev in made:
-            ev.close()
+        with started("serial", tmp_path) as make:
+            yield make

@@ -1,0 +1,75 @@
+"""The options every multi-fidelity backend shares: R, r_min and eta, checked against the resource."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..space import Continuous, Dimension, HpProblem
+from .base import BackendOptionError
+
+__all__ = ["ResourceOptions", "resource_options", "integer_option"]
+
+
+@dataclass(frozen=True)
+class ResourceOptions:
+    """The resolved resource options of a multi-fidelity run."""
+
+    dim: Dimension
+    min_resource: int | float
+    max_resource: int | float
+    eta: int
+    integer: bool
+
+    def typed(self, r: Any) -> int | float:
+        """A budget as the resource's type (int for an integer resource)."""
+        return int(r) if self.integer else float(r)
+
+
+def integer_option(flag: str, value: Any, least: int) -> int:
+    """``value`` as an int >= ``least``, or a one-line :class:`BackendOptionError` naming ``flag``."""
+    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and float(value).is_integer()
+    if not ok or value < least:
+        raise BackendOptionError(f"{flag} must be an integer >= {least}, got {value!r}")
+    return int(value)
+
+
+def resource_options(problem: HpProblem, options: dict[str, Any], algo: str) -> ResourceOptions:
+    """Resolve ``max_resource``, ``min_resource`` (default: the resource's bounds) and ``eta`` (default 3).
+
+    Raises:
+        BackendOptionError: one line naming the option and the value that broke its rule.
+    """
+    dim = problem.resource
+    if dim is None:
+        raise BackendOptionError(
+            f"--algo {algo}: the problem declares no resource dimension; declare one in problem.py, "
+            "e.g. Problem.add_dim('epochs', (1, 81), default=9, resource=True)")
+    if dim.name in problem.fixed:
+        raise BackendOptionError(
+            f"--fix {dim.name}: --algo {algo} sets the resource itself; it cannot be fixed")
+    integer = not isinstance(dim, Continuous)
+    eta = integer_option("--eta", 3 if options.get("eta") is None else options["eta"], 2)
+    max_r = _resource_value("--max-resource", options.get("max_resource"), dim.high, dim, integer)
+    min_r = _resource_value("--min-resource", options.get("min_resource"), dim.low, dim, integer)
+    if not min_r > 0:
+        raise BackendOptionError(f"--min-resource must be > 0, got {min_r:g}" + (
+            "" if options.get("min_resource") is not None
+            else f" (the lower bound of {dim.name!r}); pass --min-resource"))
+    if not min_r < max_r:
+        raise BackendOptionError(f"--min-resource must be < --max-resource ({max_r:g}), got {min_r:g}")
+    return ResourceOptions(dim, min_r, max_r, eta, integer)
+
+
+def _resource_value(flag: str, value: Any, default: Any, dim: Dimension, integer: bool) -> int | float:
+    value = default if value is None else value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BackendOptionError(f"{flag} must be a number, got {value!r}")
+    if integer:
+        if not float(value).is_integer():
+            raise BackendOptionError(
+                f"{flag} must be an integer (the resource {dim.name!r} is an integer), got {value:g}")
+        value = int(value)
+    if not dim.low <= value <= dim.high:
+        raise BackendOptionError(f"{flag} must be within the resource {dim.name!r}'s range "
+                                 f"[{dim.low:g}, {dim.high:g}], got {value:g}")
+    return value if integer else float(value)
