@@ -136,8 +136,11 @@ def _take(folder: Path, threads: int | None) -> WorkerProcess:
 
 def _give_back(folder: Path, proc: WorkerProcess) -> None:
     with _lock:
-        if proc.alive():
+        if proc.alive() and not proc.worn_out:
             _idle.setdefault(str(folder), []).append(proc)
+        elif proc.alive():  # ran its problem's MAX_TRIALS_PER_WORKER: let it exit, off this task
+            threading.Thread(target=proc.stop, daemon=True).start()
+            _started[str(folder)] -= 1
         else:
             proc.release()
             _started[str(folder)] -= 1
@@ -184,7 +187,7 @@ def run_trial(spec: TrialSpec, digest: str, name: str, threads: int | None,
                 while proc.conn.poll():
                     msg = proc.conn.recv()
                     if msg[0] == "ready":
-                        proc.ready = True
+                        proc.on_ready(msg)
                         clock, wall = time.monotonic(), time.time()
                     elif msg[0] == "result":
                         result = msg[1]
@@ -195,6 +198,7 @@ def run_trial(spec: TrialSpec, digest: str, name: str, threads: int | None,
             except (EOFError, OSError):
                 dead = True
             if result is not None and not dead:
+                proc.finished_one()
                 break
             if dead or not proc.alive():
                 code = proc.exit_code()

@@ -123,7 +123,24 @@ class WorkerProcess:
             except OSError:
                 self.sentinel = None
         self.ready = False
+        self.served = 0  # trials finished
+        self.max_trials: int | None = None  # the problem's MAX_TRIALS_PER_WORKER, once ready
         self.conn.send(("init", str(folder)))
+
+    def on_ready(self, message: tuple) -> None:
+        """Take the worker's ``("ready", pid, max_trials)`` message."""
+        self.ready = True
+        self.max_trials = message[2] if len(message) > 2 else None
+
+    @property
+    def worn_out(self) -> bool:
+        """True once the worker has run its problem's MAX_TRIALS_PER_WORKER trials."""
+        return bool(self.max_trials) and self.served >= self.max_trials
+
+    def finished_one(self) -> bool:
+        """Count a finished trial; return :attr:`worn_out`."""
+        self.served += 1
+        return self.worn_out
 
     def waitables(self) -> list:
         """What :func:`multiprocessing.connection.wait` should watch for this worker."""

@@ -64,8 +64,6 @@ class _Slot:
         self.clock: float | None = None  # monotonic start of the trial, once the worker is ready
         self.wall: float = 0.0
         self.sent: float = 0.0  # monotonic time the trial was handed over
-        self.served = 0  # trials the current process finished
-        self.max_trials: int | None = None  # the problem's MAX_TRIALS_PER_WORKER
 
     @property
     def name(self) -> str:
@@ -112,7 +110,6 @@ class ProcessEvaluator(Evaluator):
 
     def _spawn(self, slot: _Slot) -> None:
         slot.proc = WorkerProcess(self.folder, self._env, self._log(f"worker-{slot.index}"))
-        slot.served = 0
 
     def _recycle(self, slot: _Slot) -> None:
         """Replace an idle worker that ran its problem's MAX_TRIALS_PER_WORKER trials."""
@@ -249,8 +246,7 @@ class ProcessEvaluator(Evaluator):
                 break
             kind = msg[0]
             if kind == "ready":
-                proc.ready = True
-                slot.max_trials = msg[2] if len(msg) > 2 else None
+                proc.on_ready(msg)
                 self._load_failures = 0
                 if slot.spec is not None and slot.clock is None:
                     slot.clock = time.monotonic()
@@ -258,8 +254,7 @@ class ProcessEvaluator(Evaluator):
                 if slot.spec is not None and msg[1].trial_id == slot.spec.trial_id:
                     self._results.append(msg[1])
                     slot.spec, slot.clock = None, None
-                    slot.served += 1
-                    if slot.max_trials and slot.served >= slot.max_trials:
+                    if proc.finished_one():
                         self._recycle(slot)
                         return
             elif kind == "load_error":

@@ -190,3 +190,21 @@ def test_without_dask_installed_says_how_to_install(monkeypatch):
     assert str(err.value) == '--evaluator dask needs Dask, which is not installed: pip install "hpsearch[dask]"'
 
 
+
+
+def test_a_problem_asks_for_fresh_trial_processes_on_dask_workers_too(cluster, tmp_path, make_problem):
+    from collections import Counter
+
+    from .contract import collect, spec
+    from .test_process import RECYCLED_RUN
+
+    folder = make_problem("leaky", problem=SLOW_PROBLEM, model_run=RECYCLED_RUN)  # MAX_TRIALS_PER_WORKER = 2
+    with started("dask", tmp_path, folder=folder, scheduler=cluster.address) as make:
+        ev = make()
+        results = []
+        for t in range(6):
+            ev.submit(spec(t))
+            results.append(collect(ev, 1)[t])
+    assert [r.status for r in results] == ["done"] * 6
+    served = Counter(r.worker.rsplit("/", 1)[1] for r in results)
+    assert max(served.values()) <= 2 and len(served) >= 3, served
