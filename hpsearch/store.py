@@ -172,8 +172,13 @@ class RunStore:
         if not is_run_dir(run_dir):
             raise StoreError(f"{run_dir}: not a run directory (no {DB_NAME} in it)")
         if readonly:
-            uri = f"file:{(run_dir / DB_NAME).resolve()}?mode=ro"
-            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+            # A read-write connection that refuses writes: a read-only one would leave the
+            # -wal and -shm files behind when it closes (SQLite cannot delete them for it).
+            path = (run_dir / DB_NAME).resolve()
+            mode = "rw" if os.access(path, os.W_OK) and os.access(path.parent, os.W_OK) else "ro"
+            conn = sqlite3.connect(f"file:{path}?mode={mode}", uri=True, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA query_only=ON")
         else:
             conn = cls._connect(run_dir / DB_NAME)
         try:

@@ -58,3 +58,28 @@ def test_dataframe_matches_csv(tmp_path):
     df = s.dataframe()
     assert list(df["p:x"]) == [1.0, 2.0] and list(df["objective"]) == [3.0, 4.0]
     assert str(df["started_at"].dtype).startswith("datetime64")
+
+
+def test_reading_a_finished_run_changes_nothing_and_leaves_no_files(tmp_path):
+    s = RunStore.create(tmp_path / "run", {}, ["x"])
+    s.add_trials([0], [Suggestion({"x": 1.0}, 0)], 0, 1)
+    s.finish_trial(result(0), 1)
+    s.close()
+    before = sorted(p.name for p in (tmp_path / "run").iterdir())
+    with RunStore.open(tmp_path / "run", readonly=True) as r:
+        assert [t.objective for t in r.trials()] == [1.5]
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            r.conn.execute("DELETE FROM trials")
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == before  # no -wal / -shm left behind
+
+
+def test_a_reader_does_not_disturb_a_running_writer(tmp_path):
+    s = RunStore.create(tmp_path / "run", {}, ["x"])
+    s.add_trials([0, 1], [Suggestion({"x": 1.0}, 0), Suggestion({"x": 2.0}, 1)], 0, 2)
+    s.finish_trial(result(0), 1)
+    with RunStore.open(tmp_path / "run", readonly=True) as r:
+        assert [t.status for t in r.trials()] == ["done", "running"]
+    s.finish_trial(result(1, objective=0.5), 2)  # the writer goes on after the reader closed
+    with RunStore.open(tmp_path / "run", readonly=True) as r:
+        assert [t.objective for t in r.trials()] == [1.5, 0.5]
+    s.close()
