@@ -390,29 +390,49 @@ def plot(run_dir: str) -> None:
 
 
 @cli.command()
-@click.option("--max-resource", "-R", type=float, required=True,
-              help="R: the most resource one configuration gets (e.g. epochs).")
+@click.option("--problem", "-p", default=None,
+              help="Read R, r_min and the resource's type from this problem's resource dimension.")
+@click.option("--max-resource", "-R", type=float, default=None,
+              help="R: the most resource one configuration gets (e.g. epochs); default: the problem's.")
 @click.option("--eta", type=int, default=3, show_default=True, help="The reduction factor (>= 2).")
-@click.option("--min-resource", type=float, default=1, show_default=True,
-              help="r_min: the least resource of any rung.")
+@click.option("--min-resource", type=float, default=None,
+              help="r_min: the least resource of any rung (default: the problem's, else 1).")
 @click.option("--float", "real", is_flag=True, help="A real-valued resource (default: integer, rounded).")
-def plan(max_resource: float, eta: int, min_resource: float, real: bool) -> None:
-    """Print Hyperband's bracket table and its resource totals, before spending anything."""
+@usage_errors
+def plan(problem: str | None, max_resource: float | None, eta: int, min_resource: float | None,
+         real: bool) -> None:
+    """Print Hyperband's bracket table and its resource totals, before spending anything.
+
+    With --problem, the defaults are what `hps run --problem P --algo hyperband` would use.
+    """
     from .search.brackets import plan as make_plan
     from .search.brackets import plan_table, s_max, total_evaluations, total_resource
 
-    if eta < 2:
-        raise HpsUsageError(f"--eta must be an integer >= 2, got {eta}")
-    if not min_resource > 0:
-        raise HpsUsageError(f"--min-resource must be > 0, got {min_resource:g}")
-    if not min_resource < max_resource:
-        raise HpsUsageError(f"--min-resource must be < --max-resource ({max_resource:g}), "
-                            f"got {min_resource:g}")
-    if not real and not max_resource.is_integer():
-        raise HpsUsageError(f"--max-resource must be an integer for an integer resource, got {max_resource:g}"
-                            " (pass --float for a real-valued resource)")
-    big: float | int = max_resource if real else int(max_resource)
-    small: float | int = min_resource if real or not min_resource.is_integer() else int(min_resource)
+    if problem is not None:
+        from .search.fidelity import resource_options
+
+        if real:
+            raise HpsUsageError("--float: with --problem, the problem's resource says whether it is real")
+        opts = resource_options(load_problem(problem, with_run=False).problem,
+                                {"max_resource": max_resource, "min_resource": min_resource, "eta": eta},
+                                "hyperband")
+        big, small, real = opts.max_resource, opts.min_resource, not opts.integer
+    else:
+        if max_resource is None:
+            raise HpsUsageError("--max-resource is required (or --problem P to read it from P's resource)")
+        min_resource = 1.0 if min_resource is None else min_resource
+        if eta < 2:
+            raise HpsUsageError(f"--eta must be an integer >= 2, got {eta}")
+        if not min_resource > 0:
+            raise HpsUsageError(f"--min-resource must be > 0, got {min_resource:g}")
+        if not min_resource < max_resource:
+            raise HpsUsageError(f"--min-resource must be < --max-resource ({max_resource:g}), "
+                                f"got {min_resource:g}")
+        if not real and not max_resource.is_integer():
+            raise HpsUsageError(f"--max-resource must be an integer for an integer resource, got "
+                                f"{max_resource:g} (pass --float for a real-valued resource)")
+        big = max_resource if real else int(max_resource)
+        small = min_resource if real or not min_resource.is_integer() else int(min_resource)
     brackets = make_plan(big, eta, small, integer=not real)
     kind = "real" if real else "integer"
     click.echo(f"Hyperband: R={format_value(big)}, eta={eta}, r_min={format_value(small)} ({kind} resource), "

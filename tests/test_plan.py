@@ -53,12 +53,26 @@ def test_plan_min_resource_and_float(runner):
     (["-R", "81", "--min-resource", "81"], "--min-resource must be < --max-resource (81), got 81"),
     (["-R", "81", "--min-resource", "0"], "--min-resource must be > 0, got 0"),
     (["-R", "20.5"], "--max-resource must be an integer for an integer resource, got 20.5"),
-    (["--eta", "3"], "Missing option '--max-resource'"),
+    (["--eta", "3"], "--max-resource is required (or --problem P to read it from P's resource)"),
+    (["-p", "branin"], "--algo hyperband: the problem declares no resource dimension"),
+    (["-p", "mnistmlp", "-R", "20"], "--max-resource must be within the resource 'epochs''s range [1, 9], got 20"),
+    (["-p", "mnistmlp", "--float"], "--float: with --problem, the problem's resource says whether it is real"),
+    (["-p", "nosuchproblem"], "nosuchproblem"),
 ])
 def test_plan_usage_errors(runner, args, message):
     res = runner.invoke(cli, ["plan", *args])
     assert res.exit_code == 2
     assert message in res.output
     assert "Traceback" not in res.output
-    if not message.startswith("Missing"):
-        assert len(res.output.strip().splitlines()) == 1
+    assert len(res.output.strip().splitlines()) == 1
+
+
+def test_plan_reads_the_problems_resource(runner):
+    """What `hps run --problem mnistmlp --algo hyperband` will do: R=9, r_min=1 from epochs (1, 9)."""
+    res = runner.invoke(cli, ["plan", "-p", "mnistmlp"])
+    assert res.exit_code == 0, res.output
+    assert rungs(res.output) == {2: [(9, "1"), (3, "3"), (1, "9")], 1: [(5, "3"), (1, "9")], 0: [(3, "9")]}
+    assert "total resource with warm start:    69" in res.output
+    res = runner.invoke(cli, ["plan", "-p", "hartmann6lc", "--min-resource", "3"])
+    assert res.exit_code == 0, res.output
+    assert "R=81, eta=3, r_min=3" in res.output
