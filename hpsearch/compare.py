@@ -52,7 +52,7 @@ from .loader import load_problem
 from .report import format_rows, format_value
 from .runner import RunConfig, RunError, resume_run, start_run
 from .search import ALGORITHMS, ALIASES, backend_class, make_backend
-from .space import Continuous
+from .search.fidelity import resource_value
 from .store import RunStore, is_run_dir
 
 __all__ = ["CompareConfig", "CompareError", "ComparisonInterrupted", "run_comparison", "summarise",
@@ -127,16 +127,7 @@ def _plan(cfg: CompareConfig) -> tuple[dict, list[tuple[str, RunConfig]]]:
                                f"--algo {','.join(algos)}")
     r_max: Any = None
     if res is not None:
-        integer = not isinstance(res, Continuous)
-        r_max = options.get("max_resource", res.high)
-        if integer and r_max == int(r_max):
-            r_max = int(r_max)
-        elif integer:
-            raise CompareError(f"--max-resource must be an integer (the resource {res.name!r} is an "
-                               f"integer), got {r_max:g}")
-        if not res.low <= r_max <= res.high:
-            raise CompareError(f"--max-resource must be within the resource {res.name!r}'s range "
-                               f"[{res.low:g}, {res.high:g}], got {r_max:g}")
+        r_max = resource_value("--max-resource", options.get("max_resource"), res.high, res)
     unit = "evaluations" if res is None else "resource"
     budget = cfg.budget
     if budget is None:

@@ -7,7 +7,7 @@ from typing import Any
 from ..space import Continuous, Dimension, HpProblem
 from .base import BackendOptionError
 
-__all__ = ["ResourceOptions", "resource_options", "integer_option"]
+__all__ = ["ResourceOptions", "resource_options", "resource_value", "integer_option"]
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,8 @@ def resource_options(problem: HpProblem, options: dict[str, Any], algo: str) -> 
             f"--fix {dim.name}: --algo {algo} sets the resource itself; it cannot be fixed")
     integer = not isinstance(dim, Continuous)
     eta = integer_option("--eta", 3 if options.get("eta") is None else options["eta"], 2)
-    max_r = _resource_value("--max-resource", options.get("max_resource"), dim.high, dim, integer)
-    min_r = _resource_value("--min-resource", options.get("min_resource"), dim.low, dim, integer)
+    max_r = resource_value("--max-resource", options.get("max_resource"), dim.high, dim)
+    min_r = resource_value("--min-resource", options.get("min_resource"), dim.low, dim)
     if not min_r > 0:
         raise BackendOptionError(f"--min-resource must be > 0, got {min_r:g}" + (
             "" if options.get("min_resource") is not None
@@ -60,7 +60,9 @@ def resource_options(problem: HpProblem, options: dict[str, Any], algo: str) -> 
     return ResourceOptions(dim, min_r, max_r, eta, integer)
 
 
-def _resource_value(flag: str, value: Any, default: Any, dim: Dimension, integer: bool) -> int | float:
+def resource_value(flag: str, value: Any, default: Any, dim: Dimension) -> int | float:
+    """``value`` (or ``default`` if None) checked against the resource ``dim``: its type and range."""
+    integer = not isinstance(dim, Continuous)
     value = default if value is None else value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise BackendOptionError(f"{flag} must be a number, got {value!r}")
