@@ -30,6 +30,7 @@ import json
 import math
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -100,15 +101,14 @@ def plot_run(run_dir: str | os.PathLike) -> list[Path]:
     return files
 
 
+@dataclass
 class _RunInfo:
-    def __init__(self, title: str, objective: str, direction: str, optimum: float | None,
-                 multi_fidelity: bool, dims: dict[str, dict]):
-        self.title = title
-        self.objective = objective
-        self.direction = direction
-        self.optimum = optimum
-        self.multi_fidelity = multi_fidelity
-        self.dims = dims
+    title: str
+    objective: str
+    direction: str
+    optimum: float | None
+    multi_fidelity: bool
+    dims: dict[str, dict]
 
     def regret(self, value: float) -> float:
         return to_loss(self.direction, value) - to_loss(self.direction, self.optimum)
