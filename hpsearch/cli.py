@@ -52,6 +52,20 @@ def usage_errors(fn: Callable) -> Callable:
 
 
 # -- shared options (run and resume) -------------------------------------------------
+class _Workers(click.ParamType):
+    """``--workers``: a number or ``auto``."""
+
+    name = "N|auto"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int | str:
+        if isinstance(value, int) or str(value).strip().lower() == "auto":
+            return value if isinstance(value, int) else "auto"
+        try:
+            return int(value)
+        except ValueError:
+            self.fail(f"expected a number of workers or auto, got {value!r}", param, ctx)
+
+
 def _limit_options(fn: Callable) -> Callable:
     options = [
         click.option("--max-evals", type=int, default=None,
@@ -60,12 +74,20 @@ def _limit_options(fn: Callable) -> Callable:
                      help="Stop the whole run after this many seconds (resumable)."),
         click.option("--trial-timeout", type=float, default=None,
                      help="Stop one evaluation after this many seconds; it is stored as 'timeout'."),
-        click.option("--workers", type=int, default=None,
-                     help="Evaluations run at once (default 1)."),
+        click.option("--workers", type=_Workers(), default=None,
+                     help="Evaluations run at once (default 1, or one per GPU slot with --gpus); auto: "
+                          "one per GPU slot with --gpus, else cores / HPS_THREADS (default 1 thread per "
+                          "trial)."),
         click.option("--evaluator", type=click.Choice(sorted(EVALUATORS)), default=None,
                      help=f"Where evaluations run (default {DEFAULT_EVALUATOR})."),
         click.option("--scheduler", default=None, metavar="ADDRESS",
                      help="Dask scheduler address or scheduler file (with --evaluator dask)."),
+        click.option("--gpus", default=None, metavar="all|N|IDS",
+                     help="GPUs for the process evaluator's workers: all, the first N, or ids such as 0,2,3; "
+                          "each worker sees its own --gpus-per-trial of them (CUDA_VISIBLE_DEVICES)."),
+        click.option("--gpus-per-trial", type=int, default=None, metavar="K",
+                     help="GPUs per trial (default 1 with --gpus; 0: trials without GPUs). With --evaluator "
+                          "dask: each trial asks for the Dask worker resource GPU=K."),
     ]
     for opt in reversed(options):
         fn = opt(fn)
@@ -177,17 +199,18 @@ def show(problem: str) -> None:
 @usage_errors
 def run(problem: str | None, algo: str, seed: int | None, fix: tuple[str, ...], run_dir: str | None,
         resume_dir: str | None, max_evals, timeout, trial_timeout, workers, evaluator, scheduler,
-        **algo_options) -> None:
+        gpus, gpus_per_trial, **algo_options) -> None:
     """Search a problem and store every evaluation in a run directory."""
     from .runner import RunConfig, resume_run, start_run
 
     if resume_dir is not None:
         if problem or fix or run_dir or seed is not None or any(v is not None for v in algo_options.values()):
             raise HpsUsageError("--resume: the run's stored settings are used; only --max-evals, --timeout, "
-                                "--trial-timeout, --workers, --evaluator and --scheduler may change")
+                                "--trial-timeout, --workers, --evaluator, --scheduler, --gpus and "
+                                "--gpus-per-trial may change")
         _finish(resume_run(resume_dir, observer=_progress(), max_evals=max_evals, timeout=timeout,
                            trial_timeout=trial_timeout, workers=workers, evaluator=evaluator,
-                           scheduler=scheduler))
+                           scheduler=scheduler, gpus=gpus, gpus_per_trial=gpus_per_trial))
         return
     if problem is None:
         raise HpsUsageError("--problem is required (a problem name or folder path; see hps list)")
@@ -196,8 +219,8 @@ def run(problem: str | None, algo: str, seed: int | None, fix: tuple[str, ...], 
         max_evals = 100
     cfg = RunConfig(problem=problem, algo=algo, algo_options=algo_options, seed=seed,
                     max_evals=max_evals, timeout=timeout, trial_timeout=trial_timeout,
-                    evaluator=evaluator or DEFAULT_EVALUATOR, workers=workers or 1,
-                    scheduler=scheduler, fix=_parse_fix(fix), run_dir=run_dir)
+                    evaluator=evaluator or DEFAULT_EVALUATOR, workers=workers, scheduler=scheduler,
+                    fix=_parse_fix(fix), run_dir=run_dir, gpus=gpus, gpus_per_trial=gpus_per_trial)
     _finish(start_run(cfg, observer=_progress()))
 
 
@@ -223,6 +246,8 @@ def _finish(outcome) -> None:
     s, store, run_dir = outcome.summary, outcome.store, outcome.run_dir
     try:
         click.echo(f"run directory: {run_dir}")
+        if outcome.placement:
+            click.echo(f"workers:       {outcome.placement}")
         counts = f"{s.n_done} done, {s.n_failed} failed, {s.n_timeout} timeout"
         if s.n_interrupted:
             counts += f", {s.n_interrupted} interrupted"

@@ -39,18 +39,25 @@ def ranked(store: RunStore, all_rungs: bool = False, include_failed: bool = Fals
 
 
 def results_rows(store: RunStore, trials: Sequence[StoredTrial]) -> tuple[list[str], list[list[Any]]]:
-    """Header and rows for a results table (rank first, then the results.csv columns)."""
+    """Header and rows for a results table (rank first, then the results.csv columns).
+
+    A last column ``devices`` (the GPU ids, e.g. ``2,3``) appears when any of the
+    trials ran on GPUs.
+    """
     mf = bool(store.settings.get("multi_fidelity"))
     names = store.param_names
     metrics = store.metric_names
+    gpus = any(t.devices for t in trials)
     head = ["rank", "trial_id", "config_id"] + (["bracket", "rung", "budget"] if mf else []) \
-        + ["objective"] + names + [f"m:{m}" for m in metrics] + ["status", "duration_s"]
+        + ["objective"] + names + [f"m:{m}" for m in metrics] + ["status", "duration_s"] \
+        + (["devices"] if gpus else [])
     rows = []
     for i, t in enumerate(trials, 1):
         rows.append([i if t.status == "done" else "-", t.trial_id, t.config_id]
                     + ([t.bracket, t.rung, t.budget] if mf else [])
                     + [t.objective] + [t.params.get(n) for n in names]
-                    + [t.metrics.get(m) for m in metrics] + [t.status, t.duration_s])
+                    + [t.metrics.get(m) for m in metrics] + [t.status, t.duration_s]
+                    + ([",".join(t.devices or [])] if gpus else []))
     return head, rows
 
 

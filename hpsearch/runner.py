@@ -22,6 +22,7 @@ from typing import Any
 from . import __version__
 from .engine import Engine, Limits, Observer, RunSummary
 from .evaluators import DEFAULT_EVALUATOR, make_evaluator
+from .evaluators.devices import Placement
 from .loader import LoadedProblem, load_problem
 from .search import ALIASES, backend_class, make_backend
 from .store import RunStore, StoreError
@@ -42,6 +43,9 @@ class RunConfig:
         algo: ``random``, ``hyperband``, ``bayesian``, ...
         algo_options: backend options (None values mean the backend's default).
         fix: ``name -> value`` pins (values as strings from the CLI, or typed).
+        workers: evaluations at once, ``"auto"``, or None (1; with GPUs, one per GPU slot).
+        gpus: ``--gpus`` as given (``all``, a count, or ids ``0,2,3``); None: no GPU placement.
+        gpus_per_trial: ``--gpus-per-trial`` (None: 1 with ``gpus``; Dask: no GPU resource).
     """
 
     problem: str
@@ -53,10 +57,12 @@ class RunConfig:
     timeout: float | None = None
     trial_timeout: float | None = None
     evaluator: str = DEFAULT_EVALUATOR
-    workers: int = 1
+    workers: int | str | None = 1
     scheduler: str | None = None
     fix: dict = field(default_factory=dict)
     run_dir: str | None = None
+    gpus: str | None = None
+    gpus_per_trial: int | None = None
 
 
 @dataclass
@@ -67,6 +73,7 @@ class RunOutcome:
     summary: RunSummary
     store: RunStore
     loaded: LoadedProblem
+    placement: str | None = None  # how many workers were chosen and why (auto, GPUs), for the summary
 
 
 def default_run_dir(problem_name: str, algo: str) -> Path:
@@ -86,6 +93,7 @@ class _Parts:
     backend: Any
     evaluator: Any
     limits: Limits
+    placement: Placement
 
     def engine(self, store: RunStore, seed: int, observer: Observer | None) -> Engine:
         return Engine(self.problem, self.backend, self.evaluator, store, self.limits, seed, observer)
@@ -104,7 +112,7 @@ def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
             raise RunError(f"--fix {problem.resource.name}: --algo {cfg.algo} sets the resource itself; "
                            "it cannot be fixed")
     for name, value in (("--max-evals", cfg.max_evals), ("--workers", cfg.workers)):
-        if value is not None and value < 1:
+        if isinstance(value, int) and value < 1:
             raise RunError(f"{name} must be >= 1, got {value}")
     if cfg.max_resource_spent is not None:
         if problem.resource is None:
@@ -117,14 +125,16 @@ def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
     backend = make_backend(cfg.algo, problem, cfg.seed, cfg.algo_options)
     if cfg.scheduler and cfg.evaluator != "dask":
         raise RunError(f"--scheduler is only used with --evaluator dask (got --evaluator {cfg.evaluator})")
+    placement = Placement.plan(cfg.evaluator, cfg.workers, cfg.gpus, cfg.gpus_per_trial)
     options = {"loaded": loaded} if cfg.evaluator == "serial" else {}
     if cfg.scheduler:
         options["scheduler"] = cfg.scheduler
-    evaluator = make_evaluator(cfg.evaluator, loaded.folder, workers=cfg.workers,
-                               trial_timeout=cfg.trial_timeout, run_dir=run_dir, **options)
+    evaluator = make_evaluator(cfg.evaluator, loaded.folder, workers=placement.workers,
+                               trial_timeout=cfg.trial_timeout, run_dir=run_dir,
+                               **options, **placement.evaluator_options())
     limits = Limits(max_evals=cfg.max_evals, timeout=cfg.timeout, trial_timeout=cfg.trial_timeout,
                     max_resource_spent=cfg.max_resource_spent)
-    return _Parts(problem, backend, evaluator, limits)
+    return _Parts(problem, backend, evaluator, limits, placement)
 
 
 def start_run(cfg: RunConfig, observer: Observer | None = None) -> RunOutcome:
@@ -151,7 +161,8 @@ def start_run(cfg: RunConfig, observer: Observer | None = None) -> RunOutcome:
         "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
     store = RunStore.create(run_dir, settings, loaded.problem.names)
-    return RunOutcome(run_dir, parts.engine(store, cfg.seed, observer).run(), store, loaded)
+    return RunOutcome(run_dir, parts.engine(store, cfg.seed, observer).run(), store, loaded,
+                      parts.placement.note)
 
 
 def resume_run(run_dir: str | os.PathLike, observer: Observer | None = None,
@@ -161,13 +172,15 @@ def resume_run(run_dir: str | os.PathLike, observer: Observer | None = None,
     Args:
         run_dir: the run directory.
         **overrides: settings to change (``max_evals``, ``max_resource_spent``, ``timeout``, ``workers``,
-            ``evaluator``, ``scheduler``, ``trial_timeout``); None means keep.
+            ``evaluator``, ``scheduler``, ``trial_timeout``, ``gpus``, ``gpus_per_trial``); None means keep.
     """
     store = RunStore.open(run_dir)
     settings = dict(store.settings)
     changes = {k: v for k, v in overrides.items() if v is not None}
     if changes.get("evaluator", "dask") != "dask" and "scheduler" not in changes:
         changes["scheduler"] = None  # the stored address belonged to the old evaluator
+    if changes.get("evaluator", "process") != "process" and "gpus" not in changes:
+        changes["gpus"] = None  # --gpus places the process evaluator's workers only
     known = {f for f in RunConfig.__dataclass_fields__}
     cfg = RunConfig(**{k: v for k, v in {**settings, **changes}.items() if k in known})
     folder = settings.get("problem_dir")
@@ -187,4 +200,5 @@ def resume_run(run_dir: str | os.PathLike, observer: Observer | None = None,
         raise
     if changes:
         store.update_settings(**changes)
-    return RunOutcome(Path(run_dir), parts.engine(store, cfg.seed, observer).run(), store, loaded)
+    return RunOutcome(Path(run_dir), parts.engine(store, cfg.seed, observer).run(), store, loaded,
+                      parts.placement.note)

@@ -9,6 +9,11 @@ metric column, a resume), so the database is always the truth.
 The database also keeps the run's settings (so ``hps resume RUN_DIR`` needs no
 other argument) and the order of asks and tells (``ask_seq``/``tell_seq`` on
 one counter), which is what an exact resume replays.
+
+``trials.devices`` holds the GPU ids an evaluation ran on (comma-separated,
+NULL on CPU); it is not a results.csv column (that layout is fixed) and
+``hps results`` shows it when any evaluation has devices. Stores made before
+it existed get the column when first opened for writing.
 """
 from __future__ import annotations
 
@@ -55,7 +60,8 @@ CREATE TABLE IF NOT EXISTS trials (
     ask_seq INTEGER NOT NULL,
     ask_n INTEGER NOT NULL,
     tell_seq INTEGER,
-    info TEXT
+    info TEXT,
+    devices TEXT
 );
 CREATE TABLE IF NOT EXISTS reports (
     trial_id INTEGER NOT NULL, step REAL, metrics TEXT NOT NULL
@@ -95,6 +101,7 @@ class StoredTrial:
     ask_n: int
     tell_seq: int | None
     info: dict
+    devices: list[str] | None = None  # the GPU ids it ran on; None or empty on CPU
 
     def suggestion(self) -> Suggestion:
         return Suggestion(config=self.params, config_id=self.config_id, budget=self.budget,
@@ -134,6 +141,7 @@ class RunStore:
         self._csv_file = None
         self._csv_writer = None
         self._running: dict[int, StoredTrial] = {}  # submitted this session, not yet finished
+        self._devices_column = self._add_devices_column()
 
     # -- opening ---------------------------------------------------------------
     @staticmethod
@@ -189,6 +197,16 @@ class RunStore:
             raise StoreError(f"{run_dir / DB_NAME}: unknown store format {version and version[0]}")
         return cls(run_dir, conn)
 
+    def _add_devices_column(self) -> bool:
+        """Give a store from before ``trials.devices`` existed that column; False if it cannot (read-only)."""
+        if any(row[1] == "devices" for row in self.conn.execute("PRAGMA table_info(trials)")):
+            return True
+        try:
+            self.conn.execute("ALTER TABLE trials ADD COLUMN devices TEXT")
+        except sqlite3.OperationalError:  # opened read-only: read NULLs instead
+            return False
+        return True
+
     def close(self) -> None:
         if self._csv_file is not None:
             self._csv_file.close()
@@ -239,10 +257,10 @@ class RunStore:
         c.execute("BEGIN")
         c.execute(
             "UPDATE trials SET objective=?, metrics=?, status=?, error=?, started_at=?, finished_at=?,"
-            " duration_s=?, worker=?, tell_seq=? WHERE trial_id=?",
+            " duration_s=?, worker=?, tell_seq=?, devices=? WHERE trial_id=?",
             (result.objective, json.dumps(result.metrics) if result.metrics else None, result.status,
              result.error, result.started_at, result.finished_at, result.duration_s, result.worker,
-             tell_seq, result.trial_id))
+             tell_seq, ",".join(result.devices) or None, result.trial_id))
         if result.reports:
             c.execute("DELETE FROM reports WHERE trial_id=?", (result.trial_id,))
             c.executemany("INSERT INTO reports VALUES (?,?,?)",
@@ -256,7 +274,7 @@ class RunStore:
         r = result
         t.objective, t.metrics, t.status, t.error = r.objective, r.metrics, r.status, r.error
         t.started_at, t.finished_at, t.duration_s = r.started_at, r.finished_at, r.duration_s
-        t.worker, t.tell_seq = r.worker, tell_seq
+        t.worker, t.tell_seq, t.devices = r.worker, tell_seq, list(r.devices)
         if new_metrics:
             self.rewrite_csv()
         else:
@@ -277,16 +295,21 @@ class RunStore:
                 " metrics, status, error, started_at, finished_at, duration_s, worker, ask_seq,"
                 " ask_n, tell_seq, info")
 
+    @property
+    def _select(self) -> str:
+        return f"{self._COLUMNS}, {'devices' if self._devices_column else 'NULL'}"
+
     @staticmethod
     def _decode(row: tuple) -> StoredTrial:
         r = list(row)
         r[6] = json.loads(r[6])
         r[8] = json.loads(r[8]) if r[8] else {}
         r[18] = json.loads(r[18]) if r[18] else {}
+        r[19] = r[19].split(",") if r[19] else []
         return StoredTrial(*r)
 
     def get_trial(self, trial_id: int) -> StoredTrial:
-        row = self.conn.execute(f"SELECT {self._COLUMNS} FROM trials WHERE trial_id=?",
+        row = self.conn.execute(f"SELECT {self._select} FROM trials WHERE trial_id=?",
                                 (trial_id,)).fetchone()
         return self._decode(row)
 
@@ -294,7 +317,7 @@ class RunStore:
         """Stored evaluations, by ``trial_id`` or by completion (``tell_seq``)."""
         where = f" WHERE status IN {FINISHED!r}" if finished_only else ""
         order_by = {"trial_id": "trial_id", "tell_seq": "tell_seq IS NULL, tell_seq, trial_id"}[order]
-        rows = self.conn.execute(f"SELECT {self._COLUMNS} FROM trials{where} ORDER BY {order_by}")
+        rows = self.conn.execute(f"SELECT {self._select} FROM trials{where} ORDER BY {order_by}")
         return [self._decode(r) for r in rows]
 
     def counts(self) -> dict[str, int]:

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TrialSpec", "TrialResult", "Trial", "TrialTimeout", "StopRun", "execute_trial", "STATUSES"]
+__all__ = ["TrialSpec", "TrialResult", "Trial", "TrialTimeout", "StopRun", "execute_trial", "STATUSES",
+           "visible_devices", "DEVICE_VARS"]
 
 #: Statuses of a stored evaluation. ``running`` and ``interrupted`` are re-run on resume.
 STATUSES = ("running", "done", "failed", "timeout", "interrupted")
@@ -63,6 +64,32 @@ class TrialResult:
     duration_s: float = 0.0
     worker: str = ""
     reports: list = field(default_factory=list)
+    devices: list = field(default_factory=list)  # GPU ids the trial's process could see
+
+
+#: Where a process's GPUs are named, first found wins: CUDA, then ROCm (HIP, then the ROCr runtime).
+DEVICE_VARS = ("CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES")
+
+
+def visible_devices(env: Any = None) -> list[str]:
+    """The GPU ids a process with environment ``env`` (default: this one) may use.
+
+    Read from ``CUDA_VISIBLE_DEVICES`` (else the ROCm equivalents), which the
+    ``process`` evaluator sets for each worker from ``--gpus`` and a Dask worker
+    is started with; empty when none is set, or when it hides every GPU
+    (``""`` or ``-1``).
+
+    >>> visible_devices({"CUDA_VISIBLE_DEVICES": "2,3"})
+    ['2', '3']
+    >>> visible_devices({"CUDA_VISIBLE_DEVICES": "-1"})
+    []
+    """
+    env = os.environ if env is None else env
+    for var in DEVICE_VARS:
+        if var in env:
+            ids = [d.strip() for d in env[var].split(",") if d.strip()]
+            return [] if ids[:1] == ["-1"] else ids
+    return []
 
 
 class Trial:
@@ -75,6 +102,9 @@ class Trial:
         previous_budget: how much of the resource the checkpoint already holds
             (0 if none): train ``budget - previous_budget`` more.
         seed: a seed for this configuration, derived from the run's seed.
+        devices: the GPU ids this trial may use (``CUDA_VISIBLE_DEVICES`` of its
+            process, e.g. ``['2', '3']`` with ``--gpus-per-trial 2``); empty on CPU.
+            Inside the process the frameworks number them from 0.
     """
 
     def __init__(self, spec: TrialSpec):
@@ -84,6 +114,7 @@ class Trial:
         self.budget = spec.budget
         self.previous_budget = spec.previous_budget
         self.seed = spec.seed
+        self.devices: list[str] = visible_devices()
         self.reports: list[dict] = []
 
     @property
@@ -175,7 +206,7 @@ def execute_trial(run: Callable, accepts_trial: bool, spec: TrialSpec, worker: s
     return TrialResult(trial_id=spec.trial_id, status=status, objective=obj, metrics=metrics,
                        error=error, started_at=started, finished_at=started + duration,
                        duration_s=duration, worker=worker or f"pid-{os.getpid()}",
-                       reports=trial.reports)
+                       reports=trial.reports, devices=list(trial.devices))
 
 
 def _describe(exc: BaseException) -> str:

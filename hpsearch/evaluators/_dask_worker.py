@@ -26,7 +26,7 @@ from pathlib import Path
 
 from distributed import WorkerPlugin, get_worker
 
-from ..trial import TrialResult, TrialSpec
+from ..trial import TrialResult, TrialSpec, visible_devices
 from ._worker import WorkerProcess, death_reason, thread_env
 
 __all__ = ["ProblemUpload", "run_trial", "pack_folder", "unpack_folder", "LOG_LIMIT"]
@@ -173,7 +173,7 @@ def run_trial(spec: TrialSpec, digest: str, name: str, threads: int | None,
     def failure(error: str, status: str = "failed") -> TrialResult:
         now = time.time()
         return TrialResult(trial_id=spec.trial_id, status=status, error=error, started_at=wall,
-                           finished_at=now, duration_s=now - wall, worker=label)
+                           finished_at=now, duration_s=now - wall, worker=label, devices=visible_devices())
 
     try:
         proc.send((spec, log, label))

@@ -260,7 +260,7 @@ def _output_to(path: str | None) -> Iterator[None]:
 
 def _serve(conn: Connection) -> None:
     from ..loader import load_problem
-    from ..trial import TrialResult, execute_trial
+    from ..trial import TrialResult, execute_trial, visible_devices
 
     kind, folder = conn.recv()
     assert kind == "init"
@@ -291,7 +291,8 @@ def _serve(conn: Connection) -> None:
                 now = time.time()
                 result = TrialResult(trial_id=spec.trial_id, status="failed",
                                      error=f"run() raised {type(exc).__name__}: {exc}", started_at=t0,
-                                     finished_at=now, duration_s=now - t0, worker=name)
+                                     finished_at=now, duration_s=now - t0, worker=name,
+                                     devices=visible_devices())
         try:
             conn.send(("result", result))
         except (OSError, EOFError):

@@ -31,6 +31,13 @@ How it works:
 
 With a running cluster, capacity (evaluations kept in flight) is the larger of
 ``--workers`` and the cluster's worker threads when the run starts.
+
+GPUs: ``--gpus-per-trial K`` submits every trial with the Dask resource
+``{"GPU": K}``, so it runs only on a worker started with ``--resources GPU=N``
+(N >= K) and the scheduler never gives one worker's GPUs to two trials at once;
+the trial process sees the devices of its Dask worker (its
+``CUDA_VISIBLE_DEVICES``). Capacity is then the trials the cluster's GPUs can
+hold at once (at least ``--workers``).
 """
 from __future__ import annotations
 
@@ -62,7 +69,8 @@ class DaskEvaluator(Evaluator):
     name = "dask"
 
     def __init__(self, folder, workers=1, trial_timeout=None, run_dir=None, scheduler: str | None = None,
-                 threads_per_worker: int | None = None, connect_timeout: float = 30.0, **options):
+                 threads_per_worker: int | None = None, connect_timeout: float = 30.0,
+                 gpus_per_trial: int = 0, **options):
         super().__init__(folder, workers, trial_timeout, run_dir, **options)
         try:
             import distributed  # noqa: F401
@@ -75,7 +83,11 @@ class DaskEvaluator(Evaluator):
             if not (Path(scheduler).expanduser().is_file() or _ADDRESS.match(scheduler)):
                 raise EvaluatorError(f"--scheduler: expected an address such as tcp://HOST:PORT or an "
                                      f"existing scheduler file, got {scheduler!r}")
+        if gpus_per_trial and scheduler is None:
+            raise EvaluatorError(f"--gpus-per-trial {gpus_per_trial} with --evaluator dask needs "
+                                 "--scheduler: a cluster whose workers were started with --resources GPU=N")
         self.scheduler = scheduler
+        self.gpus_per_trial = gpus_per_trial
         self.connect_timeout = connect_timeout
         self.threads = threads_per_worker or (default_threads(workers) if scheduler is None else None)
         if scheduler is not None and "HPS_THREADS_PER_WORKER" in os.environ:
@@ -122,9 +134,23 @@ class DaskEvaluator(Evaluator):
             first = str(exc).splitlines()[0] if str(exc) else ""
             raise EvaluatorError(f"--scheduler {self.scheduler}: cannot connect to a Dask scheduler "
                                  f"({type(exc).__name__}: {first})") from None
-        self._capacity = max(self.workers, sum(self._client.nthreads().values()))
+        self._capacity = max(self.workers, self._slots_on_cluster())
         self._client.register_plugin(upload, name=upload.name)
         self._new_queue()
+
+    def _slots_on_cluster(self) -> int:
+        """Trials the cluster can run at once: its threads, or with GPUs per trial its GPU slots."""
+        info = self._client.scheduler_info()["workers"].values()
+        if not self.gpus_per_trial:
+            return sum(w.get("nthreads", 1) for w in info)
+        k = self.gpus_per_trial
+        slots = sum(min(w.get("nthreads", 1), int(w.get("resources", {}).get("GPU", 0) // k)) for w in info)
+        if slots == 0:
+            self.close()
+            raise EvaluatorError(f"--gpus-per-trial {k}: no worker of the cluster at {self.scheduler} offers "
+                                 f"{k} GPU(s); start workers with CUDA_VISIBLE_DEVICES=... dask worker "
+                                 f"... --resources GPU={k}")
+        return slots
 
     def _new_queue(self) -> None:
         from distributed import as_completed
@@ -159,8 +185,9 @@ class DaskEvaluator(Evaluator):
 
         timeout = spec.timeout or self.trial_timeout
         key = f"hps-{self._token}-trial-{spec.trial_id}"
+        resources = {"GPU": self.gpus_per_trial} if self.gpus_per_trial else None
         fut = self._client.submit(run_trial, spec, self._digest, self._name, self.threads, timeout,
-                                  key=key, pure=False)
+                                  key=key, pure=False, resources=resources)
         self._futures[key] = (fut, spec)
         self._done.add(fut)
 

@@ -17,6 +17,9 @@ due, so it never polls.
 - Each trial's stdout/stderr (file descriptors 1 and 2) go to
   ``RUN_DIR/logs/trial-<id>.log`` (removed if empty); output of a worker
   between trials (e.g. while importing the problem) to ``RUN_DIR/logs/worker-<n>.log``.
+- ``gpu_slots`` (from ``--gpus``/``--gpus-per-trial``, see
+  :mod:`~hpsearch.evaluators.devices`): worker ``i`` always sees the GPUs
+  ``gpu_slots[i]`` (``CUDA_VISIBLE_DEVICES``), a replacement worker too.
 - Each worker's numeric libraries get ``max(1, cpu_count // workers)`` threads
   (``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS``,
   ``TF_NUM_INTRAOP_THREADS``, ...), unless set in the environment already;
@@ -30,9 +33,10 @@ from collections import deque
 from multiprocessing.connection import wait as wait_any
 from pathlib import Path
 
-from ..trial import TrialResult, TrialSpec
+from ..trial import TrialResult, TrialSpec, visible_devices
 from ._worker import WorkerProcess, death_reason, thread_env
 from .base import Evaluator, EvaluatorError
+from .devices import device_env
 
 __all__ = ["ProcessEvaluator", "default_threads", "LOAD_TIMEOUT"]
 
@@ -64,6 +68,7 @@ class _Slot:
         self.clock: float | None = None  # monotonic start of the trial, once the worker is ready
         self.wall: float = 0.0
         self.sent: float = 0.0  # monotonic time the trial was handed over
+        self.env: dict = {}  # every process of this slot starts with it (its GPUs)
 
     @property
     def name(self) -> str:
@@ -77,19 +82,27 @@ class ProcessEvaluator(Evaluator):
         threads_per_worker: threads for each worker's numeric libraries
             (default ``max(1, cpu_count // workers)``).
         grace: seconds between SIGTERM and SIGKILL when a worker is stopped.
+        gpu_slots: the GPU ids of each worker (one list per worker; an empty list hides
+            every GPU); None leaves ``CUDA_VISIBLE_DEVICES`` as the driver has it.
     """
 
     name = "process"
 
     def __init__(self, folder, workers=1, trial_timeout=None, run_dir=None,
-                 threads_per_worker: int | None = None, grace: float = 1.0, **options):
+                 threads_per_worker: int | None = None, grace: float = 1.0,
+                 gpu_slots: list[list[str]] | None = None, **options):
         super().__init__(folder, workers, trial_timeout, run_dir, **options)
         if workers < 1:
             raise EvaluatorError(f"--workers must be >= 1, got {workers}")
         self.threads = threads_per_worker or default_threads(workers)
         self.grace = grace
         self._env = thread_env(self.threads)
+        if gpu_slots is not None and len(gpu_slots) != workers:
+            raise EvaluatorError(f"gpu_slots: one list of GPU ids per worker ({workers}), "
+                                 f"got {len(gpu_slots)}")
         self._slots = [_Slot(i) for i in range(workers)]
+        for slot in self._slots:
+            slot.env = self._env if gpu_slots is None else device_env(self._env, gpu_slots[slot.index])
         self._pending: deque[TrialSpec] = deque()
         self._results: list[TrialResult] = []
         self._dying: list[tuple[WorkerProcess, float]] = []  # (process, when to SIGKILL)
@@ -109,7 +122,7 @@ class ProcessEvaluator(Evaluator):
                 self._spawn(slot)
 
     def _spawn(self, slot: _Slot) -> None:
-        slot.proc = WorkerProcess(self.folder, self._env, self._log(f"worker-{slot.index}"))
+        slot.proc = WorkerProcess(self.folder, slot.env, self._log(f"worker-{slot.index}"))
 
     def _recycle(self, slot: _Slot) -> None:
         """Replace an idle worker that ran its problem's MAX_TRIALS_PER_WORKER trials."""
@@ -193,7 +206,8 @@ class ProcessEvaluator(Evaluator):
         now = time.time()
         started = slot.wall or now
         return TrialResult(trial_id=spec.trial_id, status=status, error=error, started_at=started,
-                           finished_at=now, duration_s=max(now - started, 0.0), worker=slot.name)
+                           finished_at=now, duration_s=max(now - started, 0.0), worker=slot.name,
+                           devices=visible_devices(slot.env))
 
     def wait(self, timeout=None, deadline=None) -> list[TrialResult]:
         end = None if timeout is None else time.monotonic() + timeout
