@@ -50,18 +50,18 @@ class Cluster:
         time.sleep(0.2)
         self.address = json.loads(self.file.read_text())["address"]
 
-    def _spawn(self, cmd, name):
+    def _spawn(self, cmd, name, env=None):
         log = open(self.tmp / f"{name}.log", "w")
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=hps_env(),
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env or hps_env(),
                                 cwd=self.tmp, start_new_session=True)
         log.close()
         self.procs.append(proc)
         return proc
 
-    def add_worker(self, name):
+    def add_worker(self, name, *extra, env=None):
         return self._spawn([*WORKER, self.address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
                             "--host", "127.0.0.1", "--name", name,
-                            "--local-directory", str(self.tmp / f"{name}-space")], name)
+                            "--local-directory", str(self.tmp / f"{name}-space"), *extra], name, env)
 
     def wait_for_workers(self, n, limit=60):
         from distributed import Client
@@ -208,3 +208,45 @@ def test_a_problem_asks_for_fresh_trial_processes_on_dask_workers_too(cluster, t
     assert [r.status for r in results] == ["done"] * 6
     served = Counter(r.worker.rsplit("/", 1)[1] for r in results)
     assert max(served.values()) <= 2 and len(served) >= 3, served
+
+
+@pytest.fixture(scope="module")
+def gpu_cluster(tmp_path_factory):
+    """Two 'GPU' workers (CUDA_VISIBLE_DEVICES 5 and 7, resource GPU=1) and one without GPUs."""
+    from .test_gpus import DEVICE_VARS
+
+    c = Cluster(tmp_path_factory.mktemp("dask-gpus"))
+    try:
+        plain = {k: v for k, v in hps_env().items() if k not in DEVICE_VARS}
+        c.add_worker("gpu5", "--resources", "GPU=1", env={**plain, "CUDA_VISIBLE_DEVICES": "5"})
+        c.add_worker("gpu7", "--resources", "GPU=1", env={**plain, "CUDA_VISIBLE_DEVICES": "7"})
+        c.add_worker("cpu", env=plain)
+        c.wait_for_workers(3)
+        yield c
+    finally:
+        c.close()
+
+
+def test_gpus_per_trial_runs_each_trial_on_its_dask_workers_gpu(gpu_cluster, tmp_path, make_problem):
+    from distributed import Client
+
+    from .test_gpus import GPU_PROBLEM, GPU_RUN, check_disjoint
+
+    with Client(gpu_cluster.address, timeout=30) as client:
+        names = {a: w["name"] for a, w in client.scheduler_info()["workers"].items()}
+    folder = make_problem("gpus", problem=GPU_PROBLEM, model_run=GPU_RUN)
+    p = run_hps("run", "-p", folder, "--max-evals", "8", "--seed", "3", "--evaluator", "dask", "--scheduler",
+                gpu_cluster.address, "--gpus-per-trial", "1", "--run-dir", "r", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "worker utilisation" in p.stdout and "of 2 workers" in p.stdout  # one trial per GPU worker
+    used, overlaps = check_disjoint(tmp_path / "r", 1)
+    assert used == {("5",), ("7",)} and overlaps > 0
+    for r in rows(tmp_path / "r" / "results.csv"):  # each trial saw the GPU of the worker it ran on
+        assert names[r["worker"].rsplit("/", 1)[0]] == f"gpu{r['m:cuda']}"
+
+    p = run_hps("run", "-p", folder, "--max-evals", "2", "--evaluator", "dask", "--scheduler",
+                gpu_cluster.address, "--gpus-per-trial", "2", "--run-dir", "r2", cwd=tmp_path)
+    assert p.returncode == 2
+    assert p.stderr.strip().splitlines()[-1] == (
+        f"Error: --gpus-per-trial 2: no worker of the cluster at {gpu_cluster.address} offers 2 GPU(s); "
+        "start workers with CUDA_VISIBLE_DEVICES=... dask worker ... --resources GPU=2")
