@@ -44,8 +44,23 @@ def threads() -> int:
     return os.cpu_count() or 1
 
 
+def mixed_precision() -> bool:
+    """``HPS_MIXED_PRECISION=1`` trains in float16 on a GPU (Keras' ``mixed_float16``); off by default."""
+    text = os.environ.get("HPS_MIXED_PRECISION", "").strip().lower()
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    if text in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"HPS_MIXED_PRECISION must be 1 or 0, got {text!r}")
+
+
 def configure_tensorflow() -> None:
-    """Quiet logs and thread counts, once per process, before TensorFlow's runtime starts."""
+    """Quiet logs, thread counts and GPU memory, once per process, before TensorFlow's runtime starts.
+
+    Each visible GPU (``CUDA_VISIBLE_DEVICES``, which ``hps run --gpus`` sets per
+    worker) gets memory growth, so TensorFlow takes only the memory it uses
+    instead of the whole card and trials can share one.
+    """
     global _configured
     if _configured:
         return
@@ -65,6 +80,15 @@ def configure_tensorflow() -> None:
         tf.config.threading.set_inter_op_parallelism_threads(min(n, 2))
     except RuntimeError:  # the runtime was started by someone else: keep its threads
         pass
+    for gpu in tf.config.list_physical_devices("GPU"):
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except (RuntimeError, ValueError):  # already initialised by someone else: keep its setting
+            pass
+    if mixed_precision():
+        import keras
+
+        keras.mixed_precision.set_global_policy("mixed_float16")
     _configured = True
 
 
@@ -77,7 +101,7 @@ def build_model(config: dict):
         layers.append(keras.layers.Dense(config[f"units{i}"], activation=config[f"activation{i}"]))
         if config[f"dropout{i}"] > 0:
             layers.append(keras.layers.Dropout(config[f"dropout{i}"]))
-    layers.append(keras.layers.Dense(10, activation="softmax"))
+    layers.append(keras.layers.Dense(10, activation="softmax", dtype="float32"))  # stable under mixed_float16
     model = keras.Sequential(layers)
     lr = config["learning_rate"]
     optimizers = {

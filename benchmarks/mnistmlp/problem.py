@@ -17,7 +17,9 @@ are stored too, and each epoch's metrics are reported as intermediate results.
 Environment: ``HPS_THREADS`` (else ``OMP_NUM_THREADS``, else all cores) sets
 TensorFlow's threads per worker. ``HPS_MNIST_SUBSET=N`` (or ``N,M``) trains on
 the first N training images and validates on the first M (default N // 5)
-validation images: a small, fast, real run for tests.
+validation images: a small, fast, real run for tests. On a GPU (``hps run
+--gpus all``) TensorFlow grows its memory as needed instead of taking the whole
+card; ``HPS_MIXED_PRECISION=1`` trains in mixed float16 (off by default).
 
 Needs TensorFlow: ``pip install "hpsearch[tensorflow]"``.
 """

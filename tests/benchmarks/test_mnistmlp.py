@@ -216,3 +216,31 @@ def test_rerun_at_the_checkpoint_budget_trains_nothing(mnist, tmp_path):
     again = evaluate(mnist, tmp_path, budget=1, previous=1, trial_id=2)
     assert again.metrics["epochs_trained"] == 0 and again.reports == []
     assert again.objective == pytest.approx(first.objective, abs=1e-6)
+
+
+GPU_SETUP = """
+import tensorflow as tf
+grown = []
+tf.config.list_physical_devices = lambda kind=None: ["GPU:0", "GPU:1"] if kind == "GPU" else []
+tf.config.experimental.set_memory_growth = lambda device, on: grown.append((device, on))
+from hpsearch import load_problem
+load_problem("mnistmlp").run.__globals__["configure_tensorflow"]()
+import keras
+print(grown, keras.mixed_precision.global_policy().name)
+"""
+
+
+@pytest.mark.parametrize("mixed, policy", [(None, "float32"), ("1", "mixed_float16")])
+def test_gpus_grow_their_memory_and_mixed_precision_is_opt_in(mnist_env, mixed, policy):
+    env = hps_env({"HPS_MIXED_PRECISION": mixed} if mixed else {})
+    if not mixed:
+        env.pop("HPS_MIXED_PRECISION", None)
+    p = subprocess.run([sys.executable, "-c", GPU_SETUP], env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == f"[('GPU:0', True), ('GPU:1', True)] {policy}"
+
+
+def test_bad_mixed_precision_is_named(mnist, monkeypatch):
+    monkeypatch.setenv("HPS_MIXED_PRECISION", "fp16")
+    with pytest.raises(ValueError, match="HPS_MIXED_PRECISION must be 1 or 0, got 'fp16'"):
+        mnist.run.__globals__["mixed_precision"]()
