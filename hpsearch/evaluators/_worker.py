@@ -16,7 +16,8 @@ imported. Parent and worker talk over one multiprocessing
     parent -> worker   None                        stop
 
 Each trial's stdout and stderr (file descriptors 1 and 2, so output of C
-libraries too) go to its ``log_path``. The worker ignores SIGINT (the parent
+libraries too) go to its ``log_path``, which starts with a line naming the
+trial's GPUs when the worker has any (``CUDA_VISIBLE_DEVICES``). The worker ignores SIGINT (the parent
 decides what Ctrl-C means) and, on Linux, dies with its parent.
 
 ``max_trials`` is ``MAX_TRIALS_PER_WORKER`` from the problem's ``model_run.py``
@@ -274,6 +275,7 @@ def _serve(conn: Connection) -> None:
         return
     max_trials = os.environ.get("HPS_WORKER_MAX_TRIALS") or lp.run.__globals__.get("MAX_TRIALS_PER_WORKER")
     conn.send(("ready", os.getpid(), int(max_trials) if max_trials else None))
+    devices = visible_devices()
     while True:
         try:
             msg = conn.recv()
@@ -284,6 +286,9 @@ def _serve(conn: Connection) -> None:
         spec, log_path, name = msg
         t0 = time.time()
         with _output_to(log_path):
+            if devices and log_path:
+                print(f"hps: trial {spec.trial_id} on GPU {','.join(devices)} (CUDA_VISIBLE_DEVICES)",
+                      flush=True)
             try:
                 with lp.activate():
                     result = execute_trial(lp.run, lp.accepts_trial, spec, worker=name)
@@ -291,8 +296,7 @@ def _serve(conn: Connection) -> None:
                 now = time.time()
                 result = TrialResult(trial_id=spec.trial_id, status="failed",
                                      error=f"run() raised {type(exc).__name__}: {exc}", started_at=t0,
-                                     finished_at=now, duration_s=now - t0, worker=name,
-                                     devices=visible_devices())
+                                     finished_at=now, duration_s=now - t0, worker=name, devices=devices)
         try:
             conn.send(("result", result))
         except (OSError, EOFError):

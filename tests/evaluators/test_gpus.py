@@ -233,15 +233,18 @@ def check_disjoint(run_dir, k: int) -> tuple[set, int]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("workers, k, expected", [
-    (1, 1, {("0",)}),
-    (2, 1, {("0",), ("1",)}),
-    (4, 1, {("0",), ("1",), ("2",), ("3",)}),
-    (1, 2, {("0", "1")}),
-    (2, 2, {("0", "1"), ("2", "3")}),
+@pytest.mark.parametrize("workers, k, n_gpus, expected", [
+    (1, 1, 4, {("0",)}),
+    (2, 1, 4, {("0",), ("1",)}),
+    (4, 1, 4, {("0",), ("1",), ("2",), ("3",)}),
+    (1, 2, 4, {("0", "1")}),
+    (2, 2, 4, {("0", "1"), ("2", "3")}),
+    (4, 2, 8, {("0", "1"), ("2", "3"), ("4", "5"), ("6", "7")}),
 ])
 def test_each_running_trial_has_its_own_gpus_and_the_store_records_them(
-        tmp_path, make_problem, four_gpus, workers, k, expected):
+        tmp_path, make_problem, monkeypatch, no_device_vars, workers, k, n_gpus, expected):
+    bin_dir = fake_nvidia_smi(tmp_path / "bin", n_gpus)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     folder = make_problem("gpus", problem=GPU_PROBLEM, model_run=GPU_RUN)
     p = run_hps("run", "-p", folder, "--max-evals", str(2 * workers + 2), "--seed", "1", "--gpus", "all",
                 "--gpus-per-trial", str(k), "--workers", str(workers), "--run-dir", "r", cwd=tmp_path)
@@ -252,6 +255,8 @@ def test_each_running_trial_has_its_own_gpus_and_the_store_records_them(
     assert used == expected
     if workers > 1:
         assert overlaps > 0  # trials really ran at the same time
+    for t in range(2 * workers + 2):  # the trial's log names its GPUs
+        assert (tmp_path / "r" / "logs" / f"trial-{t}.log").read_text().startswith("hps: trial ")
     # results.csv keeps its fixed columns; hps results shows the devices
     assert "devices" not in rows(tmp_path / "r" / "results.csv")[0]
     table = run_hps("results", "r", "--format", "csv", cwd=tmp_path)
