@@ -58,11 +58,11 @@ class _Workers(click.ParamType):
     name = "N|auto"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> int | str:
-        if isinstance(value, int) or str(value).strip().lower() == "auto":
-            return value if isinstance(value, int) else "auto"
+        from .evaluators.devices import parse_workers
+
         try:
-            return int(value)
-        except ValueError:
+            return parse_workers(value)
+        except EvaluatorError:
             self.fail(f"expected a number of workers or auto, got {value!r}", param, ctx)
 
 

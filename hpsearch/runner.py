@@ -181,6 +181,8 @@ def resume_run(run_dir: str | os.PathLike, observer: Observer | None = None,
         changes["scheduler"] = None  # the stored address belonged to the old evaluator
     if changes.get("evaluator", "process") != "process" and "gpus" not in changes:
         changes["gpus"] = None  # --gpus places the process evaluator's workers only
+    if changes.get("evaluator") == "serial" and "gpus_per_trial" not in changes:
+        changes["gpus_per_trial"] = None
     known = {f for f in RunConfig.__dataclass_fields__}
     cfg = RunConfig(**{k: v for k, v in {**settings, **changes}.items() if k in known})
     folder = settings.get("problem_dir")
