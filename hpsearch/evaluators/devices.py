@@ -16,7 +16,7 @@ ROCm equivalents) when set in the environment, since that is the user's or
 the batch system's choice (SLURM sets it) and ``nvidia-smi`` ignores it; else
 the ``GPU i: ...`` lines of ``nvidia-smi -L``.
 
->>> Placement.plan("process", None, "0,1,2,3", 2).slots
+>>> Placement.plan("process", None, "all", 2, env={"CUDA_VISIBLE_DEVICES": "0,1,2,3"}).slots
 [['0', '1'], ['2', '3']]
 """
 from __future__ import annotations
