@@ -447,6 +447,40 @@ def plan(problem: str | None, max_resource: float | None, eta: int, min_resource
     click.echo(f"total resource without warm start: {format_value(cold)}")
 
 
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(file_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on; anything but loopback shows your runs to the network.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
+              help="Port to listen on (0: any free port).")
+def dashboard(paths: tuple[str, ...], host: str, port: int) -> None:
+    """Serve a live, read-only web view of runs and comparisons (default PATH: runs/).
+
+    PATH: run directories, hps compare directories, or folders holding them.
+    Needs the dashboard extra: pip install "hpsearch[dashboard]".
+    """
+    from .dashboard import MissingExtra, require_extra
+
+    try:
+        require_extra()
+        from .dashboard.server import LOOPBACK, DashboardError, make_server
+
+        server = make_server(list(paths) or ["runs"], host, port)
+    except (MissingExtra, DashboardError) as exc:
+        raise HpsUsageError(str(exc)) from None
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"hps dashboard: http://{shown}:{server.server_port}/ (Ctrl-C stops it)")
+    if host not in LOOPBACK:
+        click.echo(f"--host {host}: listening beyond this machine; anyone who reaches the port can read "
+                   "these runs", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        sys.exit(130)
+    finally:
+        server.server_close()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
     cli.main(args=argv, prog_name="hps")
