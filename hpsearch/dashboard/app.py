@@ -148,7 +148,7 @@ def create_app(paths: list[str | os.PathLike]) -> Flask:
                 rows.append(catalog.summary(e))
             except Exception as exc:  # noqa: BLE001 - a half-written or foreign directory: show why
                 rows.append({"key": e.key, "kind": e.kind, "path": str(e.path), "error": str(exc)})
-        rows.sort(key=lambda r: r.get("started") or "", reverse=True)
+        rows.sort(key=lambda r: (r.get("started") or "", r.get("mtime") or 0), reverse=True)
         return jsonify([{k: _clean(v) for k, v in r.items()} for r in rows])
 
     @app.get("/api/run/<key>")

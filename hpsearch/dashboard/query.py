@@ -305,10 +305,11 @@ class Catalog:
 
             s = load_settings(entry.path)
             runs = [e for e in self.entries.values() if e.compare == entry.key]
+            mtime = (entry.path / COMPARE_FILE).stat().st_mtime
             return {"key": entry.key, "kind": "compare", "path": str(entry.path),
                     "problem": s.get("problem_name"), "algo": ", ".join(s.get("algos", [])),
-                    "seed": f"{s.get('seeds')} seeds", "runs": len(runs),
-                    "mtime": (entry.path / COMPARE_FILE).stat().st_mtime}
+                    "seed": f"{s.get('seeds')} seeds", "runs": len(runs), "started": _iso(mtime),
+                    "mtime": mtime}
         snap = self.snapshot(entry.path)
         st = snap.status()
         counts = snap.counts()
