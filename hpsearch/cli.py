@@ -463,22 +463,41 @@ def dashboard(paths: tuple[str, ...], host: str, port: int) -> None:
 
     try:
         require_extra()
-        from .dashboard.server import LOOPBACK, DashboardError, make_server
+    except MissingExtra as exc:
+        raise HpsUsageError(str(exc)) from None
+    from .dashboard.server import LOOPBACK, DashboardError, make_server
 
+    try:
         server = make_server(list(paths) or ["runs"], host, port)
-    except (MissingExtra, DashboardError) as exc:
+    except DashboardError as exc:
         raise HpsUsageError(str(exc)) from None
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"hps dashboard: http://{shown}:{server.server_port}/ (Ctrl-C stops it)")
     if host not in LOOPBACK:
         click.echo(f"--host {host}: listening beyond this machine; anyone who reaches the port can read "
                    "these runs", err=True)
+    stop = _Stop.handle
+    old = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        sys.exit(130)
+        server.serve_forever()  # werkzeug swallows KeyboardInterrupt: a signal raises _Stop instead
+    except _Stop as exc:
+        sys.exit(143 if exc.signum == signal.SIGTERM else 130)
     finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
         server.server_close()
+
+
+class _Stop(BaseException):
+    """Ctrl-C or SIGTERM while serving."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+    @classmethod
+    def handle(cls, signum: int, frame: Any) -> None:
+        raise cls(signum)
 
 
 def main(argv: list[str] | None = None) -> None:

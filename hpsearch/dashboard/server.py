@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import errno
 import os
+import socket
 from pathlib import Path
 
 from .query import Catalog
@@ -41,9 +42,21 @@ def make_server(paths: list[str | os.PathLike], host: str = "127.0.0.1", port: i
             pass
 
     app = create_app(paths)
+    # Bind here, not in werkzeug: it prints its own lines and exits 1 on a port in use.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
     try:
-        return _make(host, port, app, threaded=True, request_handler=Quiet)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
     except OSError as exc:
+        sock.close()
         if exc.errno == errno.EADDRINUSE:
             raise DashboardError(f"--port {port}: already in use (choose another with --port)") from None
         raise DashboardError(f"--host {host} --port {port}: cannot listen there ({exc.strerror})") from None
+    try:
+        server = _make(host, port, app, threaded=True, request_handler=Quiet, fd=sock.fileno())
+    finally:
+        sock.close()  # the server holds its own duplicate
+    server.server_port = server.socket.getsockname()[1]
+    return server
