@@ -68,14 +68,6 @@ def _clean(v: Any) -> Any:
     return v
 
 
-def _sort_key(v: Any) -> tuple:
-    if v is None or v == "":
-        return (2, 0, "")
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return (0, v, "")
-    return (1, 0, str(v))
-
-
 def create_app(paths: list[str | os.PathLike]) -> Flask:
     """The dashboard over run/comparison directories found under ``paths``."""
     app = Flask(__name__)
@@ -173,43 +165,36 @@ def create_app(paths: list[str | os.PathLike]) -> Flask:
 
     @app.get("/api/run/<key>/points")
     def api_points(key: str):
-        """Finished evaluations from index ``since`` on (completion order): what every figure needs."""
+        """Finished evaluations from index ``since`` on (completion order): what every figure needs.
+
+        Each trial is ``[trial_id, config_id, bracket, rung, budget, status, objective, {params}]``;
+        the params object is the stored JSON text, passed through undecoded (the big cost otherwise).
+        """
         snap = snap_of(key)
         since = max(request.args.get("since", 0, type=int), 0)
         c = snap.curve()
-        names = snap.param_names
-        new = snap.finished[since:]
-        out = {
-            "since": since, "total": len(snap.finished),
-            "trials": [[t.trial_id, t.config_id, t.bracket, t.rung, t.budget, t.status, _clean(t.objective),
-                        [t.params.get(n) for n in names]] for t in new],
-            "curve": {k: [_clean(x) for x in v[since:]] for k, v in c.items()},
-        }
-        return jsonify(out)
+        dumps = json.dumps
+        trials = ",".join(
+            dumps([t[0], t[1], t[2], t[3], t[4], t[9], _clean(t[7])])[:-1] + "," + t[6] + "]"
+            for t in snap.finished[since:])
+        curve = dumps({k: v[since:] for k, v in c.items()})  # finite: objectives of done trials
+        body = f'{{"since":{since},"total":{len(snap.finished)},"trials":[{trials}],"curve":{curve}}}'
+        return app.response_class(body, mimetype="application/json")
 
     @app.get("/api/run/<key>/table")
     def api_table(key: str):
         """One page of the results table: ``page``, ``size``, ``sort`` (a column), ``desc``, ``status``."""
         snap = snap_of(key)
-        head, rows = snap.table()
+        head = snap.header()
         size = min(max(request.args.get("size", TABLE_PAGE, type=int), 1), TABLE_MAX)
         page = max(request.args.get("page", 0, type=int), 0)
         status = request.args.get("status", "")
         sort = request.args.get("sort", "")
-        desc = request.args.get("desc", "0") == "1"
-        if status:
-            si = head.index("status")
-            wanted = set(status.split(","))
-            rows = [r for r in rows if r[si] in wanted]
-        if sort in head:
-            i = head.index(sort)
-            filled = [r for r in rows if r[i] not in (None, "")]
-            empty = [r for r in rows if r[i] in (None, "")]
-            rows = sorted(filled, key=lambda r: _sort_key(r[i]), reverse=desc) + empty
-        total = len(rows)
+        rows = snap.rows(sort if sort in head else "", request.args.get("desc", "0") == "1",
+                         set(status.split(",")) if status else None)
         part = rows[page * size:(page + 1) * size]
-        return jsonify({"columns": head, "rows": [[_clean(v) for v in r] for r in part], "total": total,
-                        "page": page, "size": size})
+        return jsonify({"columns": head, "rows": [[_clean(v) for v in snap.csv_row(r)] for r in part],
+                        "total": len(rows), "page": page, "size": size})
 
     @app.get("/api/run/<key>/reports")
     def api_reports(key: str):
@@ -230,21 +215,22 @@ def create_app(paths: list[str | os.PathLike]) -> Flask:
     def api_trial(key: str, trial_id: int):
         e = run_entry(key)
         snap = catalog.snapshot(e.path)
-        t = next((t for t in snap.finished + snap.unfinished if t.trial_id == trial_id), None)
-        if t is None:
+        row = next((r for r in snap.finished + snap.unfinished if r.trial_id == trial_id), None)
+        if row is None:
             abort(404)
+        t = row.trial()
         from ..store import RunStore
 
         with RunStore.open(e.path, readonly=True) as store:
             reports = store.reports(trial_id)
-        head = snap.store.csv_header()
-        row = snap.store.csv_row(t)
+        head = snap.header()
+        cells = snap.store.csv_row(t)
         log = log_file(e.path, f"trial-{trial_id}.log")
         log_text, cut = tail(log) if log else ("", False)
         return jsonify({
             "trial_id": t.trial_id, "status": t.status, "error": t.error, "objective": _clean(t.objective),
             "config": t.params, "metrics": {k: _clean(v) for k, v in t.metrics.items()},
-            "row": dict(zip(head, [_clean(v) for v in row])), "reports": reports,
+            "row": dict(zip(head, [_clean(v) for v in cells])), "reports": reports,
             "log": {"name": log.name if log else None, "tail": log_text, "cut": cut},
         })
 

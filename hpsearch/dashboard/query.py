@@ -9,11 +9,14 @@ driver never waits on the dashboard) and cached until the store's files change
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +106,36 @@ def run_status(run_dir: Path, n_unfinished: int, now: float | None = None) -> st
     return "interrupted" if n_unfinished else "finished"
 
 
+class Row(tuple):
+    """One ``trials`` row as stored (``RunStore._COLUMNS`` order), params and metrics still JSON text.
+
+    Decoding 10,000 JSON configurations costs more than everything else a page
+    needs, so rows stay raw; :meth:`trial` decodes one when a page shows it.
+    """
+
+    __slots__ = ()
+    trial_id = property(lambda r: r[0])
+    config_id = property(lambda r: r[1])
+    bracket = property(lambda r: r[2])
+    rung = property(lambda r: r[3])
+    budget = property(lambda r: r[4])
+    previous_budget = property(lambda r: r[5])
+    params_json = property(lambda r: r[6])
+    objective = property(lambda r: r[7])
+    status = property(lambda r: r[9])
+    started_at = property(lambda r: r[11])
+    finished_at = property(lambda r: r[12])
+    duration_s = property(lambda r: r[13])
+
+    def trial(self) -> StoredTrial:
+        return RunStore._decode(self)
+
+
+#: Table columns sortable without decoding JSON: results.csv name -> index in a Row.
+_RAW_COLUMNS = {"trial_id": 0, "config_id": 1, "bracket": 2, "rung": 3, "budget": 4, "objective": 7,
+                "status": 9, "error": 10, "started_at": 11, "finished_at": 12, "duration_s": 13, "worker": 14}
+
+
 @dataclass
 class RunSnapshot:
     """One run as read at one moment (finished evaluations in completion order)."""
@@ -112,14 +145,14 @@ class RunSnapshot:
     settings: dict
     param_names: list[str]
     metric_names: list[str]
-    finished: list[StoredTrial]
-    unfinished: list[StoredTrial]
+    finished: list[Row]
+    unfinished: list[Row]
     store: RunStore  # closed; kept for its csv_header/csv_row
     signature: tuple
     loaded_at: float = field(default_factory=time.time)
-    _rows: list | None = None
     _curve: dict | None = None
-    _best: StoredTrial | None = None
+    _best: Row | None = None
+    _sorted: dict = field(default_factory=dict)
 
     # -- derived, computed once per snapshot -----------------------------------------
     @property
@@ -134,35 +167,36 @@ class RunSnapshot:
     def optimum(self) -> float | None:
         return self.space.get("optimum")
 
-    @property
+    @cached_property
     def multi_fidelity(self) -> bool:
-        return bool(self.settings.get("multi_fidelity")) or any(t.rung is not None for t in self.finished)
+        return bool(self.settings.get("multi_fidelity")) or any(t[3] is not None for t in self.finished)
 
-    @property
+    @cached_property
     def has_budget(self) -> bool:
-        return bool(self.finished) and all(t.budget is not None for t in self.finished)
+        return bool(self.finished) and all(t[4] is not None for t in self.finished)
 
     def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for t in self.finished + self.unfinished:
-            out[t.status] = out.get(t.status, 0) + 1
-        return out
+        return dict(self._counts)
+
+    @cached_property
+    def _counts(self) -> dict[str, int]:
+        return dict(Counter(t[9] for t in self.finished + self.unfinished))
 
     def curve(self) -> dict:
         """Best-so-far after each finished evaluation (the incumbent ``hps run`` reports).
 
-        Aligned lists: ``n`` (evaluations), ``spent`` (resource, or seconds in
-        evaluations without a resource), ``best`` (incumbent objective or None),
-        ``regret`` (when the optimum is known), ``obj`` (this evaluation's objective
-        or None when it failed).
+        Lists aligned with the finished evaluations: ``spent`` (resource, or
+        seconds in evaluations without a resource), ``best`` (incumbent objective
+        or None), and when the optimum is known ``regret`` (the incumbent's) and
+        ``obj_regret`` (each successful evaluation's, None for a failure).
         """
         if self._curve is None:
             key = rank_key(self.direction, self.multi_fidelity)
             has_budget = self.has_budget
-            best: StoredTrial | None = None
+            best: Row | None = None
             spent = 0.0
-            n, xs, bs, objs = [], [], [], []
-            for i, t in enumerate(self.finished, 1):
+            xs, bs, objs = [], [], []
+            for t in self.finished:
                 if has_budget:
                     spent += float(t.budget) - float(t.previous_budget or 0)
                 else:
@@ -170,12 +204,11 @@ class RunSnapshot:
                 ok = t.status == "done" and t.objective is not None
                 if ok and (best is None or key(t) < key(best)):
                     best = t
-                n.append(i)
                 xs.append(spent)
                 bs.append(None if best is None else best.objective)
                 objs.append(t.objective if ok else None)
             self._best = best
-            self._curve = {"n": n, "spent": xs, "best": bs, "obj": objs}
+            self._curve = {"spent": xs, "best": bs}
             if self.optimum is not None:
                 opt = to_loss(self.direction, self.optimum)
                 self._curve["regret"] = [None if b is None else to_loss(self.direction, b) - opt for b in bs]
@@ -184,7 +217,7 @@ class RunSnapshot:
         return self._curve
 
     @property
-    def best(self) -> StoredTrial | None:
+    def best(self) -> Row | None:
         self.curve()
         return self._best
 
@@ -192,35 +225,77 @@ class RunSnapshot:
         c = self.curve()
         return c["spent"][-1] if c["spent"] and self.has_budget else None
 
-    def table(self) -> tuple[list[str], list[list]]:
-        """The results.csv header and rows (finished first, completion order, then unfinished)."""
-        if self._rows is None:
-            self._rows = [self.store.csv_row(t) for t in self.finished + self.unfinished]
-        return self.store.csv_header(), self._rows
+    def header(self) -> list[str]:
+        return self.store.csv_header()
+
+    def rows(self, sort: str = "", desc: bool = False, statuses: set[str] | None = None) -> list[Row]:
+        """Every row (finished in completion order, then unfinished), filtered and sorted (empty last)."""
+        cache_key = (sort, desc, frozenset(statuses or ()))
+        if cache_key in self._sorted:
+            return self._sorted[cache_key]
+        rows = self.finished + self.unfinished
+        if statuses:
+            rows = [r for r in rows if r.status in statuses]
+        if sort in _RAW_COLUMNS:
+            i = _RAW_COLUMNS[sort]
+            values = {r.trial_id: r[i] for r in rows}
+        elif sort.startswith(("p:", "m:")):
+            values = self._json_column(sort)
+        else:
+            values = None
+        if values is not None:
+            filled = [r for r in rows if values.get(r.trial_id) not in (None, "")]
+            empty = [r for r in rows if values.get(r.trial_id) in (None, "")]
+            rows = sorted(filled, key=lambda r: _sort_key(values[r.trial_id]), reverse=desc) + empty
+        self._sorted[cache_key] = rows
+        return rows
+
+    def _json_column(self, column: str) -> dict[int, Any]:
+        """One parameter or metric of every row, extracted by SQLite (no Python JSON decoding)."""
+        field_, name = ("params" if column.startswith("p:") else "metrics"), column[2:]
+        path = "$." + json.dumps(name)
+        with RunStore.open(self.path, readonly=True) as store:
+            sql = f"SELECT trial_id, json_extract({field_}, ?) FROM trials"
+            return dict(store.conn.execute(sql, (path,)))
+
+    def csv_row(self, row: Row) -> list:
+        return self.store.csv_row(row.trial())
+
+    @cached_property
+    def _span(self) -> tuple[float | None, float | None]:
+        starts = [t[11] for t in self.finished if t[11]]
+        ends = [t[12] for t in self.finished if t[12]]
+        return (min(starts) if starts else None, max(ends) if ends else None)
 
     def started_at(self) -> float | None:
-        times = [t.started_at for t in self.finished if t.started_at]
-        return min(times) if times else None
+        return self._span[0]
 
     def wall_s(self, status: str) -> float | None:
-        start = self.started_at()
+        start, end = self._span
         if start is None:
             return None
         if status == "running":
             return time.time() - start
-        ends = [t.finished_at for t in self.finished if t.finished_at]
-        return max(ends) - start if ends else None
+        return end - start if end else None
 
     def status(self) -> str:
         return run_status(self.path, len(self.unfinished))
 
 
+def _sort_key(v: Any) -> tuple:
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return (0, v, "")
+    return (1, 0, str(v))
+
+
 def load_snapshot(path: Path, signature: tuple) -> RunSnapshot:
-    """Read a run: settings, names, every evaluation (through RunStore, read-only)."""
+    """Read a run: settings, names, every evaluation as a raw row (one SELECT, read-only)."""
     with RunStore.open(path, readonly=True) as store:
-        trials = store.trials(order="tell_seq")
-    finished = [t for t in trials if t.status in FINISHED]
-    unfinished = [t for t in trials if t.status not in FINISHED]
+        rows = store.conn.execute(f"SELECT {RunStore._COLUMNS} FROM trials "
+                                  "ORDER BY tell_seq IS NULL, tell_seq, trial_id").fetchall()
+    rows = [Row(r) for r in rows]
+    finished = [r for r in rows if r.status in FINISHED]
+    unfinished = [r for r in rows if r.status not in FINISHED]
     return RunSnapshot(path, _key(path), dict(store.settings), list(store.param_names),
                        list(store.metric_names), finished, unfinished, store, signature)
 

@@ -41,18 +41,18 @@ def test_run_points_follow_the_stored_evaluations_and_hps_plot_curve(runs_root, 
     with RunStore.open(runs_root / "mixed-hyperband", readonly=True) as s:
         finished = s.trials(finished_only=True, order="tell_seq")
     assert [t[0] for t in pts["trials"]] == [t.trial_id for t in finished]
-    assert pts["trials"][3][7] == [finished[3].params[n] for n in meta["params"]]
+    assert pts["trials"][3][7] == finished[3].params
     # The incumbent curve is the one hps plot draws (larger budgets rank first).
-    for by_resource, xkey in ((False, "n"), (True, "spent")):
+    curve = pts["curve"]
+    for by_resource, x in ((False, range(1, len(finished) + 1)), (True, curve["spent"])):
         xs, best, _, _ = best_so_far(finished, "maximize", True, by_resource)
-        curve = pts["curve"]
-        got = [(x, b) for x, b in zip(curve[xkey], curve["best"]) if b is not None]
+        got = [(x, b) for x, b in zip(x, curve["best"]) if b is not None]
         assert got == list(zip(xs, best))
     assert pts["curve"]["regret"][-1] == -pts["curve"]["best"][-1]  # maximize, optimum 0
     # Incremental: only what came after `since`.
     tail = srv.json(f"/api/run/{key}/points?since={len(finished) - 2}")
     assert [t[0] for t in tail["trials"]] == [t.trial_id for t in finished[-2:]]
-    assert tail["curve"]["n"] == [len(finished) - 1, len(finished)]
+    assert tail["curve"]["best"] == curve["best"][-2:]
 
 
 def test_table_pages_sorts_and_filters_with_the_results_csv_columns(runs_root, serve):

@@ -9,6 +9,20 @@
     scattersBuilt: false, reportsAt: -1, lastTotal: -1, hasReports: false,
   };
   const T = { id: 0, config: 1, bracket: 2, rung: 3, budget: 4, status: 5, obj: 6, params: 7 };
+  /* At most this many points per scatter / lines in the parallel coordinates: beyond, the best quarter
+     and an even sample of the rest (the curves of the best so far stay exact). */
+  const MAX_POINTS = 1000, MAX_LINES = 500;
+  const pv = (t, name) => (t[T.params][name] === undefined ? null : t[T.params][name]);
+
+  function sample(trials, max) {
+    if (trials.length <= max) return { shown: trials, note: "" };
+    const sign = state.meta.direction === "minimize" ? 1 : -1;
+    const byRank = trials.slice().sort((a, b) => sign * (a[T.obj] - b[T.obj]));
+    const nBest = Math.floor(max / 4), rest = byRank.slice(nBest), step = rest.length / (max - nBest);
+    const shown = byRank.slice(0, nBest);
+    for (let k = 0; k < max - nBest; k++) shown.push(rest[Math.floor(k * step)]);
+    return { shown, note: ` (${max} of ${trials.length} shown: the best ${nBest} and an even sample)` };
+  }
 
   // ---- facts line -----------------------------------------------------------------------
   function facts(meta) {
@@ -35,18 +49,27 @@
 
   function bestFigure(div, xKey, xTitle) {
     const c = state.curve, meta = state.meta, regret = meta.optimum !== null;
-    let best = regret ? c.regret : c.best, dots = regret ? c.obj_regret : c.obj;
+    let best = regret ? c.regret : c.best;
+    let dots = regret ? c.obj_regret : state.trials.map((t) => (t[T.status] === "done" ? t[T.obj] : null));
     if (regret) {
       const f = floorOf(best.concat(dots));
       best = best.map((v) => (v === null ? null : Math.max(v, f)));
       dots = dots.map((v) => (v === null ? null : Math.max(v, f)));
     }
-    const x = c[xKey];
+    const x = xKey === "n" ? c.spent.map((_, i) => i + 1) : c[xKey];
+    // The step line only needs the points where the incumbent changes (and the last one).
+    const bx = [], by = [];
+    best.forEach((v, i) => {
+      if (i === best.length - 1 || v !== best[i - 1]) { bx.push(x[i]); by.push(v); }
+    });
+    // Dots: at most MAX_POINTS, evenly spread.
+    const dx = [], dy = [], every = Math.max(1, Math.ceil(x.length / MAX_POINTS));
+    for (let i = 0; i < x.length; i += every) { dx.push(x[i]); dy.push(dots[i]); }
     const traces = [
-      { type: HPS.scatterType(x.length), mode: "markers", name: "evaluations", x, y: dots,
-        marker: { size: 5, color: "rgba(120,120,120,0.45)" }, hoverinfo: "x+y" },
+      { type: "scatter", mode: "markers", name: every > 1 ? `evaluations (every ${every}th)` : "evaluations",
+        x: dx, y: dy, marker: { size: 5, color: "rgba(120,120,120,0.45)" }, hoverinfo: "x+y" },
       { type: "scatter", mode: "lines", line: { shape: "hv", width: 2.5, color: "#1f77b4" },
-        name: regret ? "best so far (regret)" : "best so far", x, y: best },
+        name: regret ? "best so far (regret)" : "best so far", x: bx, y: by },
     ];
     const ytitle = regret ? `regret of ${meta.objective} (optimum ${fmt(meta.optimum)})`
       : `${meta.objective} (${meta.direction})`;
@@ -94,10 +117,11 @@
   }
 
   function parcoords() {
-    const meta = state.meta, done = doneTrials(), div = document.getElementById("fig-parcoords");
-    if (!done.length) { Plotly.purge(div); return; }
+    const meta = state.meta, all = doneTrials(), div = document.getElementById("fig-parcoords");
+    if (!all.length) { Plotly.purge(div); return; }
+    const { shown: done, note } = sample(all, MAX_LINES);
     const ys = done.map((t) => t[T.obj]);
-    const axes = meta.params.map((name, i) => axisOf(name, dimSpec(name), done.map((t) => t[T.params][i])));
+    const axes = meta.params.map((name, i) => axisOf(name, dimSpec(name), done.map((t) => pv(t, name))));
     axes.push(axisOf(meta.objective, {}, ys));
     // Colour bands by rank: the best sixth is drawn last, on top.
     const order = done.map((_, k) => k).sort((a, b) => (meta.direction === "minimize" ? ys[b] - ys[a] : ys[a] - ys[b]));
@@ -107,7 +131,7 @@
       const t = done[k];
       axes.forEach((ax, i) => {
         band.x.push(i);
-        band.y.push(ax.pos(i < meta.params.length ? t[T.params][i] : t[T.obj]));
+        band.y.push(ax.pos(i < meta.params.length ? pv(t, meta.params[i]) : t[T.obj]));
       });
       band.x.push(null); band.y.push(null);
     });
@@ -125,36 +149,59 @@
       }
     });
     Plotly.react(div, traces, layout({
-      title: { text: "parallel coordinates (one line per successful evaluation)", font: { size: 14 } },
+      title: { text: "parallel coordinates (one line per successful evaluation)" + note, font: { size: 14 } },
       xaxis: { visible: false, range: [-0.2, axes.length - 0.6] }, yaxis: { visible: false, range: [-0.05, 1.15] },
       shapes, annotations: notes, margin: { l: 20, r: 20, t: 40, b: 30 },
       legend: { orientation: "h", x: 1, xanchor: "right", y: 0, yanchor: "top" } }), CONFIG);
   }
 
+  /* One scatter per parameter, drawn only once scrolled into view (and again when new data came). */
+  const drawn = new Map(); // param index -> data version drawn
+  let version = 0;
+  const seen = new IntersectionObserver((entries) => {
+    for (const e of entries) if (e.isIntersecting) drawScatter(Number(e.target.dataset.param));
+  }, { rootMargin: "200px" });
+
   function scatters() {
-    const meta = state.meta, box = document.getElementById("scatters"), done = doneTrials();
+    const meta = state.meta, box = document.getElementById("scatters");
     if (!state.scattersBuilt) {
       clear(box);
-      meta.params.forEach((_, i) => box.append(el("div", { class: "fig small", param: String(i) })));
+      meta.params.forEach((_, i) => {
+        const div = el("div", { class: "fig small", param: String(i) });
+        box.append(div);
+        seen.observe(div);
+      });
       state.scattersBuilt = true;
     }
-    const byBudget = meta.multi_fidelity && done.some((t) => t[T.budget] !== null);
-    meta.params.forEach((name, i) => {
-      const spec = dimSpec(name), lv = levels(spec);
-      const div = box.querySelector(`[data-param="${i}"]`);
-      const xs = done.map((t) => (lv ? plotText(t[T.params][i]) : t[T.params][i]));
-      const marker = { size: 6, opacity: 0.75 };
-      if (byBudget) Object.assign(marker, { color: done.map((t) => t[T.budget]), colorscale: "Viridis",
-        showscale: true, colorbar: { title: { text: "budget" }, thickness: 12 } });
-      const xaxis = { title: { text: plotText(`${name} (${spec.kind || ""})`) } };
-      if (lv) Object.assign(xaxis, { type: "category", categoryorder: "array", categoryarray: lv.map(plotText) });
-      else if (spec.prior === "log-uniform") xaxis.type = "log";
-      Plotly.react(div, [{ type: HPS.scatterType(xs.length), mode: "markers", x: xs, y: done.map((t) => t[T.obj]), marker,
-        text: done.map((t) => `trial ${t[T.id]}`), hoverinfo: "x+y+text" }],
-      layout({ title: { text: plotText(`${meta.objective} vs ${name}`), font: { size: 13 } }, xaxis,
-        yaxis: { title: { text: plotText(meta.objective) } }, showlegend: false,
-        margin: { l: 55, r: 15, t: 35, b: 45 } }), CONFIG);
+    version++;
+    state.sampled = null;
+    box.querySelectorAll("[data-param]").forEach((div) => {
+      const r = div.getBoundingClientRect();
+      if (r.bottom > -200 && r.top < window.innerHeight + 200) drawScatter(Number(div.dataset.param));
     });
+  }
+
+  function drawScatter(i) {
+    if (drawn.get(i) === version) return;
+    drawn.set(i, version);
+    const meta = state.meta, name = meta.params[i], spec = dimSpec(name), lv = levels(spec);
+    if (!state.sampled) state.sampled = sample(doneTrials(), MAX_POINTS);
+    const { shown: done, note } = state.sampled;
+    const byBudget = meta.multi_fidelity && done.some((t) => t[T.budget] !== null);
+    const div = document.querySelector(`#scatters [data-param="${i}"]`);
+    const xs = done.map((t) => (lv ? plotText(pv(t, name)) : pv(t, name)));
+    const marker = { size: 6, opacity: 0.75 };
+    if (byBudget) Object.assign(marker, { color: done.map((t) => t[T.budget]), colorscale: "Viridis",
+      showscale: true, colorbar: { title: { text: "budget" }, thickness: 12 } });
+    const xaxis = { title: { text: plotText(`${name} (${spec.kind || ""})`) } };
+    if (lv) Object.assign(xaxis, { type: "category", categoryorder: "array", categoryarray: lv.map(plotText) });
+    else if (spec.prior === "log-uniform") xaxis.type = "log";
+    Plotly.react(div, [{ type: "scatter", mode: "markers", x: xs, y: done.map((t) => t[T.obj]), marker,
+      text: done.map((t) => `trial ${t[T.id]}`), hoverinfo: "x+y+text" }],
+    layout({ title: { text: plotText(`${meta.objective} vs ${name}`) + (note ? ` (${done.length} shown)` : ""),
+      font: { size: 13 } }, xaxis,
+      yaxis: { title: { text: plotText(meta.objective) } }, showlegend: false,
+      margin: { l: 55, r: 15, t: 35, b: 45 } }), CONFIG);
   }
 
   function rungs() {
@@ -274,17 +321,23 @@
       state.since = pts.total;
     } else if (!state.curve) state.curve = pts.curve;
     const total = meta.finished + meta.running_ids.length;
+    if (fresh || total !== state.lastTotal || meta.running_ids.length) await table();
     if (fresh) {
       const xr = meta.has_budget ? "resource spent (budget units)" : "time spent in evaluations (s)";
+      // One figure per frame: the page stays responsive and fills in top-down.
+      const frame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
       bestFigure("fig-best-n", "n", "finished evaluations");
+      await frame();
       bestFigure("fig-best-r", "spent", xr);
-      parcoords();
-      scatters();
+      await frame();
       rungs();
+      await frame();
+      parcoords();
+      await frame();
+      scatters();
     }
     if (fresh || total !== state.lastTotal || meta.running_ids.length) {
       state.lastTotal = total;
-      await table();
       await curves();
     }
   }
