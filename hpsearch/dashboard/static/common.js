@@ -64,6 +64,15 @@ const HPS = (() => {
     e.textContent = text || (ok ? "live" : "not reachable");
   }
 
+  /* plotly.js (4.8 MB) loads asynchronously: counts and tables show before it is ready. */
+  const plotlyReady = new Promise((resolve) => {
+    if (window.Plotly) return resolve();
+    const tag = document.getElementById("plotly-js");
+    if (tag) tag.addEventListener("load", () => resolve());
+    const wait = () => (window.Plotly ? resolve() : setTimeout(wait, 50));
+    wait();
+  });
+
   /* Call fn now and then every POLL_MS after it settles (never two at once). */
   function poll(fn) {
     let stopped = false;
@@ -110,5 +119,5 @@ const HPS = (() => {
     }
   }
 
-  return { scatterType, el, fmt, duration, when, plotText, getJSON, poll, clear, statusBadge, layout, CONFIG, kv, live };
+  return { plotlyReady, scatterType, el, fmt, duration, when, plotText, getJSON, poll, clear, statusBadge, layout, CONFIG, kv, live };
 })();

@@ -14,6 +14,7 @@
     const d = await getJSON(`/api/compare/${key}`);
     const sig = JSON.stringify(d);
     if (sig === last) return;
+    await HPS.plotlyReady;
     last = sig;
     document.getElementById("cmp-title").textContent = `${d.problem}: ${d.algos.map((a) => a.algo).join(", ")}`;
     const regret = d.metric === "regret";

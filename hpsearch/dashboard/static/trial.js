@@ -22,6 +22,7 @@
       const sec = document.getElementById("sec-reports");
       sec.hidden = !t.reports.length;
       if (t.reports.length) {
+        await HPS.plotlyReady;
         const names = new Set();
         for (const r of t.reports) for (const k of Object.keys(r)) if (k !== "step") names.add(k);
         const traces = [...names].map((n) => ({ type: "scatter", mode: "lines+markers", name: plotText(n),
