@@ -104,10 +104,6 @@ const HPS = (() => {
   };
   const CONFIG = { displaylogo: false, responsive: true, displayModeBar: false };
 
-  /* SVG below this many points (crisp, no WebGL context: a page may only hold a few), WebGL above. */
-  const GL_FROM = 3000;
-  function scatterType(n) { return n > GL_FROM ? "scattergl" : "scatter"; }
-
   function layout(extra) {
     return Object.assign({}, LAYOUT, extra);
   }
@@ -119,5 +115,5 @@ const HPS = (() => {
     }
   }
 
-  return { plotlyReady, scatterType, el, fmt, duration, when, plotText, getJSON, poll, clear, statusBadge, layout, CONFIG, kv, live };
+  return { plotlyReady, el, fmt, duration, when, plotText, getJSON, poll, clear, statusBadge, layout, CONFIG, kv, live };
 })();
