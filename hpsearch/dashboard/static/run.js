@@ -253,7 +253,7 @@
       tr.x.push(null); tr.y.push(null); tr.text.push("");
     }
     Plotly.react("fig-curves", [
-      { type: HPS.scatterType(done.x.length), mode: "lines", name: "finished", x: done.x, y: done.y, text: done.text,
+      { type: "scatter", mode: "lines", name: "finished", x: done.x, y: done.y, text: done.text,
         line: { width: 1, color: "rgba(31,119,180,0.5)" }, connectgaps: false, hoverinfo: "x+y+text" },
       { type: "scatter", mode: "lines+markers", name: "running", x: live.x, y: live.y, text: live.text,
         line: { width: 2, color: "#d62728" }, connectgaps: false, hoverinfo: "x+y+text" },
