@@ -472,6 +472,59 @@ def plan(problem: str | None, max_resource: float | None, eta: int, min_resource
     click.echo(f"total resource without warm start: {format_value(cold)}")
 
 
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(file_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on; anything but loopback shows your runs to the network.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
+              help="Port to listen on (0: any free port).")
+def dashboard(paths: tuple[str, ...], host: str, port: int) -> None:
+    """Serve a live, read-only web view of runs and comparisons (default PATH: runs/).
+
+    PATH: run directories, hps compare directories, or folders holding them.
+    Needs the dashboard extra: pip install "hpsearch[dashboard]".
+    """
+    from .dashboard import MissingExtra, require_extra
+
+    try:
+        require_extra()
+    except MissingExtra as exc:
+        raise HpsUsageError(str(exc)) from None
+    from .dashboard.server import LOOPBACK, DashboardError, make_server
+
+    try:
+        server = make_server(list(paths) or ["runs"], host, port)
+    except DashboardError as exc:
+        raise HpsUsageError(str(exc)) from None
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"hps dashboard: http://{shown}:{server.server_port}/ (Ctrl-C stops it)")
+    if host not in LOOPBACK:
+        click.echo(f"--host {host}: listening beyond this machine; anyone who reaches the port can read "
+                   "these runs", err=True)
+    stop = _Stop.handle
+    old = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.serve_forever()  # werkzeug swallows KeyboardInterrupt: a signal raises _Stop instead
+    except _Stop as exc:
+        sys.exit(143 if exc.signum == signal.SIGTERM else 130)
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+        server.server_close()
+
+
+class _Stop(BaseException):
+    """Ctrl-C or SIGTERM while serving."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+    @classmethod
+    def handle(cls, signum: int, frame: Any) -> None:
+        raise cls(signum)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
     cli.main(args=argv, prog_name="hps")
