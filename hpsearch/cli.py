@@ -1,7 +1,9 @@
 """The ``hps`` command line: parse, call the library, print.
 
 Exit codes: 0 success; 1 every evaluation failed; 2 usage error (one line,
-no traceback); 130 interrupted by Ctrl-C (143 by SIGTERM), resumable.
+no traceback; also a run directory in use by another hps process); 3 the
+disk is full (one line; nothing stored is lost; free space, then resume);
+130 interrupted by Ctrl-C (143 by SIGTERM), resumable.
 """
 from __future__ import annotations
 
@@ -19,9 +21,12 @@ from .loader import ProblemLoadError, list_problems, load_problem
 from .report import format_rows, format_value, ranked, results_rows
 from .search import ALGORITHMS, ALIASES, BackendOptionError
 from .space import SpaceError
-from .store import RunStore, StoreError
+from .store import RunStore, StoreError, StoreFull
 
 __all__ = ["cli", "main"]
+
+#: Exit code when the disk holding the run directory is full (resumable once space is freed).
+EXIT_DISK_FULL = 3
 
 #: Errors that are the user's input, printed as one line with exit code 2.
 USAGE_ERRORS: tuple[type[BaseException], ...] = (ProblemLoadError, SpaceError, BackendOptionError,
@@ -47,6 +52,9 @@ def usage_errors(fn: Callable) -> Callable:
             return fn(*args, **kwargs)
         except errors as exc:
             raise HpsUsageError(str(exc)) from None
+        except StoreFull as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(EXIT_DISK_FULL)
 
     return wrapper
 
@@ -185,9 +193,9 @@ def run(problem: str | None, algo: str, seed: int | None, fix: tuple[str, ...], 
         if problem or fix or run_dir or seed is not None or any(v is not None for v in algo_options.values()):
             raise HpsUsageError("--resume: the run's stored settings are used; only --max-evals, --timeout, "
                                 "--trial-timeout, --workers, --evaluator and --scheduler may change")
-        _finish(resume_run(resume_dir, observer=_progress(), max_evals=max_evals, timeout=timeout,
-                           trial_timeout=trial_timeout, workers=workers, evaluator=evaluator,
-                           scheduler=scheduler))
+        _finish(resume_run(resume_dir, observer=_progress(), announce=_say, max_evals=max_evals,
+                           timeout=timeout, trial_timeout=trial_timeout, workers=workers,
+                           evaluator=evaluator, scheduler=scheduler))
         return
     if problem is None:
         raise HpsUsageError("--problem is required (a problem name or folder path; see hps list)")
@@ -196,7 +204,7 @@ def run(problem: str | None, algo: str, seed: int | None, fix: tuple[str, ...], 
         max_evals = 100
     cfg = RunConfig(problem=problem, algo=algo, algo_options=algo_options, seed=seed,
                     max_evals=max_evals, timeout=timeout, trial_timeout=trial_timeout,
-                    evaluator=evaluator or DEFAULT_EVALUATOR, workers=workers or 1,
+                    evaluator=evaluator or DEFAULT_EVALUATOR, workers=1 if workers is None else workers,
                     scheduler=scheduler, fix=_parse_fix(fix), run_dir=run_dir)
     _finish(start_run(cfg, observer=_progress()))
 
@@ -209,7 +217,11 @@ def resume(run_dir: str, **overrides: Any) -> None:
     """Continue a stopped run: stored evaluations are kept, unfinished ones run again."""
     from .runner import resume_run
 
-    _finish(resume_run(run_dir, observer=_progress(), **overrides))
+    _finish(resume_run(run_dir, observer=_progress(), announce=_say, **overrides))
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
 
 
 def _progress():
@@ -223,6 +235,8 @@ def _finish(outcome) -> None:
     s, store, run_dir = outcome.summary, outcome.store, outcome.run_dir
     try:
         click.echo(f"run directory: {run_dir}")
+        if outcome.loaded is None:
+            click.echo("nothing left to run (the problem folder was not imported)")
         counts = f"{s.n_done} done, {s.n_failed} failed, {s.n_timeout} timeout"
         if s.n_interrupted:
             counts += f", {s.n_interrupted} interrupted"
@@ -350,6 +364,9 @@ def results(run_dir: str, top: int, fmt: str, all_rungs: bool, failed: bool) -> 
                 notes.append(f"{running} running or interrupted")
             if notes:
                 click.echo("\n" + "; ".join(notes))
+            folder = store.settings.get("problem_dir")
+            if folder:
+                click.echo(f"problem folder: {folder} (hps resume imports it)")
 
 
 @cli.command()
