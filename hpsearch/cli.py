@@ -386,8 +386,10 @@ def new(name: str, directory: str) -> None:
 
 @cli.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Where to write the PNGs (default RUN_DIR/plots; e.g. for a run on read-only storage).")
 @usage_errors
-def plot(run_dir: str) -> None:
+def plot(run_dir: str, out: str | None) -> None:
     """Draw a run's plots as PNG files in RUN_DIR/plots/ (headless).
 
     Best-so-far (regret on a log scale when the problem declares its optimum)
@@ -398,7 +400,7 @@ def plot(run_dir: str) -> None:
     from .plots import NothingToPlot, plot_run
 
     try:
-        files = plot_run(run_dir)
+        files = plot_run(run_dir, out)
     except NothingToPlot as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)

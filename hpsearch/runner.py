@@ -159,7 +159,12 @@ def start_run(cfg: RunConfig, observer: Observer | None = None) -> RunOutcome:
         "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
     store = RunStore.create(shown, settings, loaded.problem.names)
-    return RunOutcome(shown, parts.engine(store, cfg.seed, observer).run(), store, loaded)
+    try:
+        summary = parts.engine(store, cfg.seed, observer).run()
+    except BaseException:
+        store.close()  # the lock too
+        raise
+    return RunOutcome(shown, summary, store, loaded)
 
 
 def _nothing_left(store: RunStore, max_evals: int | None) -> bool:

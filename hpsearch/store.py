@@ -235,17 +235,24 @@ class RunStore:
         return conn
 
     @staticmethod
-    def _complete(run_dir: Path) -> bool:
-        """True if ``run_dir/results.db`` was fully created (its settings were committed)."""
+    def _state(run_dir: Path) -> str:
+        """``complete``; ``empty`` (creation failed before the settings were committed, no trial
+        stored: safe to replace); ``damaged`` (trials without settings); ``unreadable: why``."""
         try:
             conn = sqlite3.connect(f"file:{(run_dir / DB_NAME).resolve()}?mode=ro", uri=True)
             try:
-                row = conn.execute("SELECT value FROM meta WHERE key='settings'").fetchone()
+                tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+                settings = None
+                if "meta" in tables:
+                    settings = conn.execute("SELECT value FROM meta WHERE key='settings'").fetchone()
+                trials = conn.execute("SELECT COUNT(*) FROM trials").fetchone()[0] if "trials" in tables else 0
             finally:
                 conn.close()
-        except sqlite3.Error:
-            return False
-        return row is not None
+        except sqlite3.Error as exc:
+            return f"unreadable: {exc}"
+        if settings is not None:
+            return "complete"
+        return "damaged" if trials else "empty"
 
     @classmethod
     def create(cls, run_dir: str | os.PathLike, settings: dict, param_names: list[str]) -> RunStore:
@@ -262,7 +269,7 @@ class RunStore:
         lock = _lock(run_dir, shown)
         try:
             if is_run_dir(run_dir):
-                if cls._complete(run_dir):
+                if cls._state(run_dir) != "empty":  # a run, or a damaged one: never overwritten
                     raise StoreError(f"--run-dir {shown}: already holds a run; continue it with "
                                      f"'hps resume {shown}' or choose another directory")
                 _remove_db(run_dir)
@@ -307,10 +314,15 @@ class RunStore:
         else:
             lock = _lock(run_dir, shown)
             try:
-                if not cls._complete(run_dir):
+                state = cls._state(run_dir)
+                if state == "empty":
                     raise StoreError(f"{shown / DB_NAME}: an incomplete run store (its creation failed "
                                      "half-way, nothing was run); start a new run with "
                                      f"'hps run --run-dir {shown}'")
+                if state == "damaged":
+                    raise StoreError(f"{shown / DB_NAME}: damaged run store (its settings are missing)")
+                if state != "complete":
+                    raise StoreError(f"{shown / DB_NAME}: not a readable run store ({state[12:]})")
                 conn = cls._connect(run_dir / DB_NAME)
             except sqlite3.DatabaseError as exc:
                 lock.release()
