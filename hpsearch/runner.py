@@ -95,6 +95,18 @@ class _Parts:
         return Engine(self.problem, self.backend, self.evaluator, store, self.limits, seed, observer)
 
 
+def _check_numbers(cfg: RunConfig) -> None:
+    """Counts, seed and time limits (NaN refused), for a new run and for a resume's overrides."""
+    for name, value in (("--max-evals", cfg.max_evals), ("--workers", cfg.workers)):
+        if value is not None and value < 1:
+            raise RunError(f"{name} must be >= 1, got {value}")
+    if cfg.seed is not None and not 0 <= cfg.seed < 2**32:
+        raise RunError(f"--seed must be an integer in [0, 2**32), got {cfg.seed}")
+    for name, value in (("--timeout", cfg.timeout), ("--trial-timeout", cfg.trial_timeout)):
+        if value is not None and not value > 0:  # NaN too
+            raise RunError(f"{name} must be > 0 seconds, got {value:g}")
+
+
 def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
     """Problem with pins, backend and evaluator from a config; raises usage errors, writes nothing."""
     problem = loaded.problem.fix(cfg.fix) if cfg.fix else loaded.problem
@@ -107,19 +119,12 @@ def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
         if problem.resource.name in problem.fixed:
             raise RunError(f"--fix {problem.resource.name}: --algo {cfg.algo} sets the resource itself; "
                            "it cannot be fixed")
-    for name, value in (("--max-evals", cfg.max_evals), ("--workers", cfg.workers)):
-        if value is not None and value < 1:
-            raise RunError(f"{name} must be >= 1, got {value}")
-    if cfg.seed is not None and not 0 <= cfg.seed < 2**32:
-        raise RunError(f"--seed must be an integer in [0, 2**32), got {cfg.seed}")
+    _check_numbers(cfg)
     if cfg.max_resource_spent is not None:
         if problem.resource is None:
             raise RunError(f"max_resource_spent: problem {loaded.name!r} declares no resource dimension")
         if not (cfg.max_resource_spent > 0 and math.isfinite(cfg.max_resource_spent)):
             raise RunError(f"max_resource_spent must be > 0, got {cfg.max_resource_spent:g}")
-    for name, value in (("--timeout", cfg.timeout), ("--trial-timeout", cfg.trial_timeout)):
-        if value is not None and not value > 0:  # NaN too
-            raise RunError(f"{name} must be > 0 seconds, got {value:g}")
     backend = make_backend(cfg.algo, problem, cfg.seed, cfg.algo_options)
     if cfg.scheduler and cfg.evaluator != "dask":
         raise RunError(f"--scheduler is only used with --evaluator dask (got --evaluator {cfg.evaluator})")
@@ -232,6 +237,7 @@ def _resume(store: RunStore, shown: Path, observer: Observer | None,
         cfg = RunConfig(**{k: v for k, v in {**settings, **changes}.items() if k in known})
     except TypeError as exc:
         raise StoreError(f"{store.db_path}: damaged run store settings ({exc})") from None
+    _check_numbers(cfg)
     folder = settings.get("problem_dir")
     if _nothing_left(store, cfg.max_evals):
         return RunOutcome(shown, stored_summary(store), store, None)
