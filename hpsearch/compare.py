@@ -49,11 +49,11 @@ import numpy as np
 from . import __version__
 from .evaluators import DEFAULT_EVALUATOR, EVALUATORS
 from .loader import load_problem
+from .lock import LOCK_NAME, DirectoryInUse, RunDirLock
 from .report import format_rows, format_value
 from .runner import RunConfig, RunError, resume_run, start_run
 from .search import ALGORITHMS, ALIASES, backend_class, make_backend
 from .search.fidelity import resource_value
-from .lock import LOCK_NAME, DirectoryInUse, RunDirLock
 from .store import RunStore, is_run_dir
 
 __all__ = ["CompareConfig", "CompareError", "ComparisonInterrupted", "run_comparison", "summarise",

@@ -16,10 +16,10 @@ import datetime as _dt
 import math
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable
 
 from . import __version__
 from .engine import Engine, Limits, Observer, RunSummary

@@ -245,7 +245,9 @@ class RunStore:
                 settings = None
                 if "meta" in tables:
                     settings = conn.execute("SELECT value FROM meta WHERE key='settings'").fetchone()
-                trials = conn.execute("SELECT COUNT(*) FROM trials").fetchone()[0] if "trials" in tables else 0
+                trials = 0
+                if "trials" in tables:
+                    trials = conn.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
             finally:
                 conn.close()
         except sqlite3.Error as exc:

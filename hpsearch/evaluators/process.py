@@ -8,8 +8,8 @@ handle until a result arrives, a worker dies, or the earliest trial timeout is
 due, so it never polls.
 
 - ``--trial-timeout``: an overrunning trial's worker and every process it
-  started (its process group) get SIGTERM, then SIGKILL after a short grace; the evaluation is stored as ``timeout`` and a fresh
-  worker takes the slot.
+  started (its process group) get SIGTERM, then SIGKILL after a short grace;
+  the evaluation is stored as ``timeout`` and a fresh worker takes the slot.
   A worker still importing the problem folder gets ``max(120 s, trial timeout)``.
 - A worker that dies (``os._exit``, a signal, a segfault, the out-of-memory
   killer) fails only the evaluation it was running, with a reason such as

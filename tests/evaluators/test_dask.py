@@ -216,7 +216,13 @@ def test_unpacked_copies_are_private_and_verified(make_problem, tmp_path, monkey
     import stat
     import tempfile
 
-    from hpsearch.evaluators._dask_worker import UnsafeCache, cache_root, pack_folder, problem_dir, unpack_folder
+    from hpsearch.evaluators._dask_worker import (
+        UnsafeCache,
+        cache_root,
+        pack_folder,
+        problem_dir,
+        unpack_folder,
+    )
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     folder = make_problem("shipped", problem="X = 1\n", model_run="def run(config):\n    return 1.0\n")

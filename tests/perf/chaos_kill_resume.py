@@ -36,11 +36,12 @@ import psutil
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 from hpsearch.store import RunStore  # noqa: E402
+
 ALGOS = {
-    "random": ["--max-evals", "40"],
-    "bayesian": ["--max-evals", "30", "--initial-points", "5"],
-    "hyperband": ["--iterations", "1"],
-    "asha": ["--max-configs", "27"],
+    "random": ["--max-evals", "80"],
+    "bayesian": ["--max-evals", "50", "--initial-points", "5"],
+    "hyperband": ["--iterations", "3"],
+    "asha": ["--max-configs", "81"],
 }
 PROBLEM = '''
 """Chaos problem."""
@@ -127,8 +128,8 @@ def main() -> int:
     ap.add_argument("--kills", type=int, default=20)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--min-delay", type=float, default=1.0, help="earliest kill, seconds after the start")
-    ap.add_argument("--max-delay", type=float, default=6.0, help="latest kill, seconds after the start")
+    ap.add_argument("--min-delay", type=float, default=1.5, help="earliest kill, seconds after the start")
+    ap.add_argument("--max-delay", type=float, default=8.0, help="latest kill, seconds after the start")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     tag = f"chaos-{os.getpid()}-{rng.randrange(10**9)}"
@@ -140,7 +141,7 @@ def main() -> int:
     env = {**os.environ, "HPS_CHAOS_TAG": tag, "PYTHONPATH": os.pathsep.join(
         [str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
     algos = list(ALGOS)
-    plan = [algos[i % len(algos)] for i in range(args.kills)]
+    complete: set[str] = set()  # runs that ended before a kill: no more attempts on them
     failures: list[str] = []
     stats = {a: {"kills": 0, "killed_with_rows": [], "mid_flight": 0} for a in algos}
     seen: dict[str, dict] = {a: {} for a in algos}  # trial_id -> row, once finished
@@ -153,7 +154,13 @@ def main() -> int:
                 failures.append(f"{algo}: trial {tid} was {row}, now {rows.get(tid)}")
         seen[algo].update(rows)
 
-    for i, algo in enumerate(plan, 1):
+    attempts = kills = 0
+    while kills < args.kills and len(complete) < len(algos):
+        algo = algos[attempts % len(algos)]
+        attempts += 1
+        if algo in complete:
+            continue
+        i = attempts
         run_dir = root / algo
         if (run_dir / "results.db").exists():
             cmd = ["resume", str(run_dir)]
@@ -166,12 +173,14 @@ def main() -> int:
         try:
             proc.wait(delay)
             note = f"finished before the kill (exit {proc.returncode})"
+            complete.add(algo)
             if proc.returncode != 0:
                 failures.append(f"{algo}: {cmd[0]} exited {proc.returncode}: {proc.stderr.read()[-500:]}")
         except subprocess.TimeoutExpired:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             stats[algo]["kills"] += 1
+            kills += 1
             note = "killed"
         left = survivors(tag)
         if left:
@@ -183,7 +192,7 @@ def main() -> int:
             stats[algo]["mid_flight"] += unfinished(run_dir) > 0
         else:
             n = 0
-        print(f"kill {i:2d}/{len(plan)} {algo:9s} {cmd[0]:6s} at {delay:4.2f} s: {note}; "
+        print(f"attempt {i:2d} (kills {kills}/{args.kills}) {algo:9s} {cmd[0]:6s} at {delay:4.2f} s: {note}; "
               f"{n} finished rows stored, survivors {len(left)}", flush=True)
         # what a resume does first: take the lock (free: the driver is dead) and rebuild results.csv
         if (run_dir / "results.db").exists():
@@ -216,8 +225,7 @@ def main() -> int:
               f"{len(db)} evaluations in the end, results.csv == results.db: {same(db, cs)}, "
               f"survivors: {len(left)}")
     wall = time.monotonic() - t_start
-    kills = sum(s["kills"] for s in stats.values())
-    print(f"\n{kills} SIGKILLs of {len(plan)} attempts, {wall:.0f} s; failures: {len(failures)}")
+    print(f"\n{kills} SIGKILLs in {attempts} attempts, {wall:.0f} s; failures: {len(failures)}")
     for f in failures:
         print("  FAIL", f)
     return 1 if failures else 0
