@@ -337,3 +337,19 @@ def test_json_results_have_null_for_nan(runner, in_tmp, make_problem):
     rows = json.loads(out.output)
     assert rows[0]["m:extra"] is None and rows[0]["m:big"] is None
 
+
+
+def test_compare_holds_its_directory_and_each_run(runner, in_tmp):
+    from hpsearch.lock import RunDirLock
+
+    with RunDirLock(in_tmp / "cmp"):  # another hps compare on the same --out
+        one_line_error(runner.invoke(cli, ["compare", "-p", "branin", "--algo", "random", "--seeds", "1",
+                                           "--budget", "3", "--out", "cmp", "--evaluator", "serial"]),
+                       f"in use by another hps process (pid {os.getpid()})")
+    args = ["compare", "-p", "branin", "--algo", "random", "--budget", "3", "--out", "cmp", "--evaluator", "serial"]
+    assert runner.invoke(cli, [*args, "--seeds", "1"]).exit_code == 0
+    with RunDirLock(in_tmp / "cmp" / "random-seed1"):  # a driver on one of its runs
+        out = runner.invoke(cli, [*args, "--seeds", "2"])
+        assert out.exit_code == 2 and "random-seed1: in use by another hps process" in out.output
+    out = runner.invoke(cli, [*args, "--seeds", "2"])
+    assert out.exit_code == 0, out.output
