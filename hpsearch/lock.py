@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import time
 from pathlib import Path
 
 __all__ = ["RunDirLock", "DirectoryInUse", "LOCK_NAME"]
@@ -62,15 +63,17 @@ class RunDirLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
-            holder = _read_pid(fd)
-            os.close(fd)
             if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                os.close(fd)
                 raise
+            holder = _holder(fd)
+            os.close(fd)
             who = f"pid {holder}" if holder else "pid unknown"
             raise DirectoryInUse(f"{self.directory}: in use by another hps process ({who})") from None
         with contextlib.suppress(OSError):  # the pid is informative only (a full disk must not stop us)
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            text = f"{os.getpid()}\n".encode()
+            os.pwrite(fd, text, 0)
+            os.ftruncate(fd, len(text))
         self._fd = fd
         return self
 
@@ -86,6 +89,29 @@ class RunDirLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def _holder(fd: int, wait: float = 1.0) -> int | None:
+    """The holder's pid: a new holder may not have replaced its predecessor's pid yet, so wait a
+    little for the file to name a live process."""
+    end = time.monotonic() + wait
+    while True:
+        pid = _read_pid(fd)
+        if pid is not None and _alive(pid):
+            return pid
+        if time.monotonic() >= end:
+            return None
+        time.sleep(0.01)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _read_pid(fd: int) -> int | None:
