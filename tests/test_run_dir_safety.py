@@ -60,7 +60,7 @@ def start(*args, cwd):
 
 
 def test_two_concurrent_resumes_one_driver(tmp_path, make_problem):
-    run_dir = killed_run(tmp_path, make_problem, evals=20, extra=("--evaluator", "serial"))
+    run_dir = killed_run(tmp_path, make_problem, evals=60, extra=("--evaluator", "serial"))
     procs = [start("resume", "r", cwd=tmp_path), start("resume", "r", cwd=tmp_path)]
     errs = [p.communicate(timeout=120)[1] for p in procs]
     assert sorted(p.returncode for p in procs) == [0, 2], errs
@@ -70,7 +70,7 @@ def test_two_concurrent_resumes_one_driver(tmp_path, make_problem):
     assert "Traceback" not in "".join(errs)
     assert csv_rows(run_dir) == db_rows(run_dir)
     ids = [r[0] for r in csv_rows(run_dir)]
-    assert len(ids) == len(set(ids)) == 20
+    assert len(ids) == len(set(ids)) == 60
 
 
 def test_two_racing_runs_on_one_directory(tmp_path, make_problem):
