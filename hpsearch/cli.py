@@ -1,7 +1,9 @@
 """The ``hps`` command line: parse, call the library, print.
 
 Exit codes: 0 success; 1 every evaluation failed; 2 usage error (one line,
-no traceback); 130 interrupted by Ctrl-C (143 by SIGTERM), resumable.
+no traceback; also a run directory in use by another hps process); 3 the
+disk is full (one line; nothing stored is lost; free space, then resume);
+130 interrupted by Ctrl-C (143 by SIGTERM), resumable.
 """
 from __future__ import annotations
 
@@ -19,9 +21,12 @@ from .loader import ProblemLoadError, list_problems, load_problem
 from .report import format_rows, format_value, ranked, results_rows
 from .search import ALGORITHMS, ALIASES, BackendOptionError
 from .space import SpaceError
-from .store import RunStore, StoreError
+from .store import RunStore, StoreError, StoreFull
 
 __all__ = ["cli", "main"]
+
+#: Exit code when the disk holding the run directory is full (resumable once space is freed).
+EXIT_DISK_FULL = 3
 
 #: Errors that are the user's input, printed as one line with exit code 2.
 USAGE_ERRORS: tuple[type[BaseException], ...] = (ProblemLoadError, SpaceError, BackendOptionError,
@@ -47,6 +52,9 @@ def usage_errors(fn: Callable) -> Callable:
             return fn(*args, **kwargs)
         except errors as exc:
             raise HpsUsageError(str(exc)) from None
+        except StoreFull as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(EXIT_DISK_FULL)
 
     return wrapper
 
@@ -208,9 +216,10 @@ def run(problem: str | None, algo: str, seed: int | None, fix: tuple[str, ...], 
             raise HpsUsageError("--resume: the run's stored settings are used; only --max-evals, --timeout, "
                                 "--trial-timeout, --workers, --evaluator, --scheduler, --gpus and "
                                 "--gpus-per-trial may change")
-        _finish(resume_run(resume_dir, observer=_progress(), max_evals=max_evals, timeout=timeout,
-                           trial_timeout=trial_timeout, workers=workers, evaluator=evaluator,
-                           scheduler=scheduler, gpus=gpus, gpus_per_trial=gpus_per_trial))
+        _finish(resume_run(resume_dir, observer=_progress(), announce=_say, max_evals=max_evals,
+                           timeout=timeout, trial_timeout=trial_timeout, workers=workers,
+                           evaluator=evaluator, scheduler=scheduler, gpus=gpus,
+                           gpus_per_trial=gpus_per_trial))
         return
     if problem is None:
         raise HpsUsageError("--problem is required (a problem name or folder path; see hps list)")
@@ -232,7 +241,11 @@ def resume(run_dir: str, **overrides: Any) -> None:
     """Continue a stopped run: stored evaluations are kept, unfinished ones run again."""
     from .runner import resume_run
 
-    _finish(resume_run(run_dir, observer=_progress(), **overrides))
+    _finish(resume_run(run_dir, observer=_progress(), announce=_say, **overrides))
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
 
 
 def _progress():
@@ -248,6 +261,8 @@ def _finish(outcome) -> None:
         click.echo(f"run directory: {run_dir}")
         if outcome.placement:
             click.echo(f"workers:       {outcome.placement}")
+        if outcome.loaded is None:
+            click.echo("nothing left to run (the problem folder was not imported)")
         counts = f"{s.n_done} done, {s.n_failed} failed, {s.n_timeout} timeout"
         if s.n_interrupted:
             counts += f", {s.n_interrupted} interrupted"
@@ -375,6 +390,9 @@ def results(run_dir: str, top: int, fmt: str, all_rungs: bool, failed: bool) -> 
                 notes.append(f"{running} running or interrupted")
             if notes:
                 click.echo("\n" + "; ".join(notes))
+            folder = store.settings.get("problem_dir")
+            if folder:
+                click.echo(f"problem folder: {folder} (hps resume imports it)")
 
 
 @cli.command()
@@ -394,8 +412,10 @@ def new(name: str, directory: str) -> None:
 
 @cli.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Where to write the PNGs (default RUN_DIR/plots; e.g. for a run on read-only storage).")
 @usage_errors
-def plot(run_dir: str) -> None:
+def plot(run_dir: str, out: str | None) -> None:
     """Draw a run's plots as PNG files in RUN_DIR/plots/ (headless).
 
     Best-so-far (regret on a log scale when the problem declares its optimum)
@@ -406,7 +426,7 @@ def plot(run_dir: str) -> None:
     from .plots import NothingToPlot, plot_run
 
     try:
-        files = plot_run(run_dir)
+        files = plot_run(run_dir, out)
     except NothingToPlot as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)

@@ -49,6 +49,7 @@ import numpy as np
 from . import __version__
 from .evaluators import DEFAULT_EVALUATOR, EVALUATORS
 from .loader import load_problem
+from .lock import LOCK_NAME, DirectoryInUse, RunDirLock
 from .report import format_rows, format_value
 from .runner import RunConfig, RunError, resume_run, start_run
 from .search import ALGORITHMS, ALIASES, backend_class, make_backend
@@ -224,6 +225,19 @@ def run_comparison(cfg: CompareConfig, echo: Callable[[str], None] | None = None
     """
     settings, runs = _plan(cfg)
     out = Path(cfg.out) if cfg.out else Path("runs") / f"compare-{settings['problem_name']}"
+    fresh = not out.exists()
+    try:
+        lock = RunDirLock(out).acquire()  # one `hps compare` per comparison directory
+    except DirectoryInUse as exc:
+        raise CompareError(str(exc)) from None
+    try:
+        return _run_locked(cfg, settings, runs, out, fresh, echo)
+    finally:
+        lock.release()
+
+
+def _run_locked(cfg: CompareConfig, settings: dict, runs: list, out: Path, fresh: bool,
+                echo: Callable[[str], None] | None) -> Path:
     if (out / SETTINGS_FILE).is_file():
         old = load_settings(out)
         for key in _FIXED_KEYS:
@@ -233,7 +247,7 @@ def run_comparison(cfg: CompareConfig, echo: Callable[[str], None] | None = None
         settings["runs"] = old.get("runs", {})
         settings["created_at"] = old.get("created_at")
     else:
-        if out.exists() and any(out.iterdir()):
+        if not fresh and any(p.name != LOCK_NAME for p in out.iterdir()):
             raise CompareError(f"--out {out}: exists and is not a comparison directory; choose another")
         out.mkdir(parents=True, exist_ok=True)
         settings["runs"] = {}

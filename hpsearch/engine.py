@@ -20,7 +20,9 @@ Example:
 """
 from __future__ import annotations
 
+import contextlib
 import signal
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ from typing import Any, Protocol
 from .evaluators.base import Evaluator
 from .search.base import DONE, WAIT, SearchBackend, Suggestion, Told
 from .space import HpProblem, rank_key
-from .store import RunStore, StoredTrial
+from .store import RunStore, StoredTrial, StoreFull
 from .trial import StopRun, TrialResult, TrialSpec
 
 __all__ = ["Engine", "Limits", "RunSummary", "ResumeError", "Observer", "trial_seed"]
@@ -210,6 +212,12 @@ class Engine:
         except (KeyboardInterrupt, StopRun) as exc:
             self.summary.stopped_by = "timeout" if isinstance(exc, StopRun) else "signal"
             self._interrupt()
+        except StoreFull:
+            # the evaluations in flight are lost work, not lost results: mark them for the resume
+            # if the disk still takes that much (else they stay 'running', which resume re-runs too)
+            with contextlib.suppress(StoreFull, sqlite3.Error):
+                self._interrupt()
+            raise
         finally:
             self._restore_signals(old_handlers)
             self.summary.wall_s += time.monotonic() - t_start
@@ -248,6 +256,8 @@ class Engine:
             if not self._flights:
                 if waiting:
                     raise RuntimeError(f"{type(self.backend).__name__} says WAIT with nothing in flight")
+                if backend_done:
+                    self.store.mark_completed()
                 return
             self._interruptible = True
             try:
@@ -305,10 +315,12 @@ class Engine:
                 s.best = t
         elif t.status == "timeout":
             s.n_timeout += 1
+            if s.first_error is None:
+                s.first_error = f"trial {t.trial_id}: {t.error or 'timeout'}"
         else:
             s.n_failed += 1
             if s.first_error is None:
-                s.first_error = f"trial {t.trial_id}: {t.error}"
+                s.first_error = f"trial {t.trial_id}: {t.error or t.status}"
         if t.budget is not None:
             s.resource_spent += float(t.budget) - float(t.previous_budget or 0)
 

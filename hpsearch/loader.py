@@ -1,11 +1,15 @@
 """Find problem folders and import them, each in its own module namespace.
 
 A problem folder holds ``problem.py`` (a module attribute ``Problem``) and
-``model_run.py`` (a function ``run``). The folder is put on ``sys.path`` so that
-``model_run.py`` can ``import load_data`` from beside it. Two folders may both
-have a ``load_data.py``: each :class:`LoadedProblem` keeps its own sibling
-modules and swaps them into ``sys.modules`` while its code runs
-(:meth:`LoadedProblem.activate`), so they never mix.
+``model_run.py`` (a function ``run``). ``model_run.py`` can ``import load_data``
+from beside it: while the folder's code runs (:meth:`LoadedProblem.activate`),
+an import finder serves the folder's own top-level modules, and only those,
+so the folder is never on ``sys.path`` and never shadows the standard library
+or anything already imported (a ``queue.py`` or ``random.py`` in a folder
+changes nothing outside it; the folder cannot import it as ``queue`` either:
+the standard library wins, rename such a file). Two folders may both have a
+``load_data.py``: each :class:`LoadedProblem` keeps its own sibling modules and
+swaps them into ``sys.modules`` while its code runs, so they never mix.
 
 Folders are found by path, then by name in ``$HPS_PATH`` (colon-separated
 directories of problem folders), then among the bundled benchmarks.
@@ -16,6 +20,7 @@ import ast
 import contextlib
 import difflib
 import hashlib
+import importlib.abc
 import importlib.util
 import inspect
 import os
@@ -151,17 +156,18 @@ class LoadedProblem:
 
     @contextlib.contextmanager
     def activate(self) -> Iterator[None]:
-        """Run code of this folder: its folder first on sys.path, its siblings in sys.modules."""
-        folder = str(self.folder)
-        if not sys.path or sys.path[0] != folder:
-            sys.path.insert(0, folder)
+        """Run code of this folder: its own modules importable by name, its siblings in sys.modules."""
         if self._sibling_names is None:
             self._sibling_names = _sibling_names(self.folder)
         saved = {n: sys.modules.get(n) for n in (*self._sibling_names, *self.siblings)}
         sys.modules.update(self.siblings)
+        finder = _FolderFinder(self.folder, self._sibling_names)
+        sys.meta_path.insert(0, finder)
         try:
             yield
         finally:
+            with contextlib.suppress(ValueError):
+                sys.meta_path.remove(finder)
             for n in self._sibling_names:  # siblings imported lazily, inside run()
                 m = sys.modules.get(n)
                 if m is not None and m is not saved.get(n) and n not in self.siblings \
@@ -189,8 +195,13 @@ class LoadedProblem:
                 spec.loader.exec_module(module)
             except BaseException as exc:
                 sys.modules.pop(name, None)
-                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                if isinstance(exc, KeyboardInterrupt):
                     raise
+                if isinstance(exc, SystemExit):
+                    from .trial import exit_call
+
+                    raise ProblemLoadError(f"{display_path(path)}: called {exit_call(exc)} while being "
+                                           "imported") from None
                 raise _user_error(exc, self.folder, display_path(path)) from None
             finally:
                 for n in set(sys.modules) - before:
@@ -203,13 +214,38 @@ class LoadedProblem:
 
 
 def _sibling_names(folder: Path) -> list[str]:
+    """The folder's own importable top-level modules, except names of the standard library."""
     out = []
     for p in folder.iterdir():
         if p.suffix == ".py" and p.stem not in ("problem", "model_run"):
             out.append(p.stem)
         elif p.is_dir() and (p / "__init__.py").is_file():
             out.append(p.name)
-    return out
+    return [n for n in out if n.isidentifier() and n not in _PROTECTED]
+
+
+#: Never served from a problem folder: the standard library and the tool itself.
+_PROTECTED = frozenset(getattr(sys, "stdlib_module_names", ())) | {"hpsearch", "__main__"}
+
+
+class _FolderFinder(importlib.abc.MetaPathFinder):
+    """Finds the folder's own top-level modules by name (the folder is never put on sys.path)."""
+
+    def __init__(self, folder: Path, names: list[str]):
+        self.folder = folder
+        self.names = frozenset(names)
+
+    def find_spec(self, fullname: str, path=None, target=None):
+        if path is not None or fullname not in self.names:
+            return None
+        package = self.folder / fullname
+        if (package / "__init__.py").is_file():
+            return importlib.util.spec_from_file_location(
+                fullname, package / "__init__.py", submodule_search_locations=[str(package)])
+        module = self.folder / f"{fullname}.py"
+        if module.is_file():
+            return importlib.util.spec_from_file_location(fullname, module)
+        return None
 
 
 def _docstring_first_line(path: Path) -> str:

@@ -39,7 +39,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .space import rank_key, to_loss
-from .store import RunStore, StoredTrial
+from .store import RunStore, StoredTrial, StoreError
 
 __all__ = ["plot_run", "best_so_far", "NothingToPlot", "PLOTS_DIR"]
 
@@ -61,11 +61,13 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
-def plot_run(run_dir: str | os.PathLike) -> list[Path]:
-    """Draw every plot of a run into ``RUN_DIR/plots/``; return the files written.
+def plot_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = None) -> list[Path]:
+    """Draw every plot of a run into ``out`` (default ``RUN_DIR/plots/``); return the files written.
+
+    The run is only read, so a run on read-only storage plots into another ``out``.
 
     Raises:
-        StoreError: ``run_dir`` is not a run directory (a usage error).
+        StoreError: ``run_dir`` is not a run directory, or ``out`` cannot be written (usage errors).
         NothingToPlot: no evaluation has succeeded yet (nothing is written).
     """
     run_dir = Path(run_dir)
@@ -88,8 +90,15 @@ def plot_run(run_dir: str | os.PathLike) -> list[Path]:
         multi_fidelity=bool(settings.get("multi_fidelity")) or any(t.rung is not None for t in done),
         dims={d["name"]: d for d in space.get("dims", [])},
     )
-    out = run_dir / PLOTS_DIR
-    out.mkdir(exist_ok=True)
+    out = run_dir / PLOTS_DIR if out is None else Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise StoreError(f"{out}: cannot write the plots there ({exc.strerror}); "
+                         "choose a writable folder with --out DIR") from None
     files = [
         _save(_best_so_far(finished, info, by_resource=False), out / "best_vs_evaluations.png"),
         _save(_best_so_far(finished, info, by_resource=True), out / "best_vs_resource.png"),

@@ -72,10 +72,21 @@ def format_value(v: Any) -> str:
     return str(v)
 
 
+def _json_value(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, dict):
+        return {k: _json_value(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_json_value(x) for x in v]
+    return v
+
+
 def format_rows(head: list[str], rows: list[list[Any]], fmt: str = "table") -> str:
     """Render as an aligned text table, CSV or JSON (a list of objects)."""
     if fmt == "json":
-        return json.dumps([dict(zip(head, r)) for r in rows], indent=2)
+        # NaN and infinities are not JSON: they become null (allow_nan=False proves none is left)
+        return json.dumps([dict(zip(head, map(_json_value, r))) for r in rows], indent=2, allow_nan=False)
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")

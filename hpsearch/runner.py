@@ -13,8 +13,10 @@ the same problem, backend and evaluator. Example::
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,9 +27,11 @@ from .evaluators import DEFAULT_EVALUATOR, make_evaluator
 from .evaluators.devices import Placement
 from .loader import LoadedProblem, load_problem
 from .search import ALIASES, backend_class, make_backend
+from .space import rank_key
 from .store import RunStore, StoreError
 
-__all__ = ["RunConfig", "RunOutcome", "start_run", "resume_run", "default_run_dir", "RunError"]
+__all__ = ["RunConfig", "RunOutcome", "start_run", "resume_run", "default_run_dir", "RunError",
+           "stored_summary"]
 
 
 class RunError(Exception):
@@ -72,7 +76,7 @@ class RunOutcome:
     run_dir: Path
     summary: RunSummary
     store: RunStore
-    loaded: LoadedProblem
+    loaded: LoadedProblem | None  # None when a resume found nothing left to run
     placement: str | None = None  # how many workers were chosen and why (auto, GPUs), for the summary
 
 
@@ -99,6 +103,18 @@ class _Parts:
         return Engine(self.problem, self.backend, self.evaluator, store, self.limits, seed, observer)
 
 
+def _check_numbers(cfg: RunConfig) -> None:
+    """Counts, seed and time limits (NaN refused), for a new run and for a resume's overrides."""
+    for name, value in (("--max-evals", cfg.max_evals), ("--workers", cfg.workers)):
+        if isinstance(value, int) and value < 1:  # workers may also be "auto"
+            raise RunError(f"{name} must be >= 1, got {value}")
+    if cfg.seed is not None and not 0 <= cfg.seed < 2**32:
+        raise RunError(f"--seed must be an integer in [0, 2**32), got {cfg.seed}")
+    for name, value in (("--timeout", cfg.timeout), ("--trial-timeout", cfg.trial_timeout)):
+        if value is not None and not value > 0:  # NaN too
+            raise RunError(f"{name} must be > 0 seconds, got {value:g}")
+
+
 def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
     """Problem with pins, backend and evaluator from a config; raises usage errors, writes nothing."""
     problem = loaded.problem.fix(cfg.fix) if cfg.fix else loaded.problem
@@ -111,17 +127,12 @@ def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
         if problem.resource.name in problem.fixed:
             raise RunError(f"--fix {problem.resource.name}: --algo {cfg.algo} sets the resource itself; "
                            "it cannot be fixed")
-    for name, value in (("--max-evals", cfg.max_evals), ("--workers", cfg.workers)):
-        if isinstance(value, int) and value < 1:
-            raise RunError(f"{name} must be >= 1, got {value}")
+    _check_numbers(cfg)
     if cfg.max_resource_spent is not None:
         if problem.resource is None:
             raise RunError(f"max_resource_spent: problem {loaded.name!r} declares no resource dimension")
-        if not cfg.max_resource_spent > 0:
+        if not (cfg.max_resource_spent > 0 and math.isfinite(cfg.max_resource_spent)):
             raise RunError(f"max_resource_spent must be > 0, got {cfg.max_resource_spent:g}")
-    for name, value in (("--timeout", cfg.timeout), ("--trial-timeout", cfg.trial_timeout)):
-        if value is not None and value <= 0:
-            raise RunError(f"{name} must be > 0 seconds, got {value:g}")
     backend = make_backend(cfg.algo, problem, cfg.seed, cfg.algo_options)
     if cfg.scheduler and cfg.evaluator != "dask":
         raise RunError(f"--scheduler is only used with --evaluator dask (got --evaluator {cfg.evaluator})")
@@ -138,18 +149,20 @@ def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
 
 
 def start_run(cfg: RunConfig, observer: Observer | None = None) -> RunOutcome:
-    """Validate everything, create the run directory, and search.
+    """Validate everything, create the run directory (holding its lock), and search.
 
     Raises:
         RunError, ProblemLoadError, SpaceError, BackendOptionError, EvaluatorError,
         StoreError: usage errors, raised before anything is written.
+        StoreFull: the disk is full (nothing stored is lost; resumable).
     """
     loaded = load_problem(cfg.problem)
     if cfg.seed is None:
         cfg.seed = secrets.randbelow(2**31)
     cfg.algo = ALIASES.get(cfg.algo, cfg.algo)
-    run_dir = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(loaded.name, cfg.algo)
-    cfg.run_dir = str(run_dir)
+    shown = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(loaded.name, cfg.algo)
+    run_dir = shown.absolute()  # once: a run() that calls os.chdir must not move logs or checkpoints
+    cfg.run_dir = str(shown)
     parts = _build(cfg, loaded, run_dir)
     settings = {
         **asdict(cfg),
@@ -160,22 +173,72 @@ def start_run(cfg: RunConfig, observer: Observer | None = None) -> RunOutcome:
         "hpsearch_version": __version__,
         "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
-    store = RunStore.create(run_dir, settings, loaded.problem.names)
-    return RunOutcome(run_dir, parts.engine(store, cfg.seed, observer).run(), store, loaded,
-                      parts.placement.note)
+    store = RunStore.create(shown, settings, loaded.problem.names)
+    try:
+        summary = parts.engine(store, cfg.seed, observer).run()
+    except BaseException:
+        store.close()  # the lock too
+        raise
+    return RunOutcome(shown, summary, store, loaded, parts.placement.note)
+
+
+def _nothing_left(store: RunStore, max_evals: int | None) -> bool:
+    """True when a resume would run no evaluation: none unfinished, and the run ended or hit max_evals."""
+    counts = store.counts()
+    if counts.get("running", 0) or counts.get("interrupted", 0):
+        return False
+    if store.completed:
+        return True
+    return max_evals is not None and sum(counts.values()) >= max_evals
+
+
+def stored_summary(store: RunStore) -> RunSummary:
+    """The summary of a run from its store alone (no problem folder imported)."""
+    space = store.settings.get("space", {})
+    key = rank_key(space.get("direction", "maximize"), bool(store.settings.get("multi_fidelity")))
+    s = RunSummary(workers=int(store.settings.get("workers") or 1))
+    for t in store.trials(finished_only=True, order="tell_seq"):
+        s.n_replayed += 1
+        if t.status == "done":
+            s.n_done += 1
+            if s.best is None or key(t) < key(s.best):
+                s.best = t
+        elif t.status == "timeout":
+            s.n_timeout += 1
+        else:
+            s.n_failed += 1
+        if s.first_error is None and t.status != "done":
+            s.first_error = f"trial {t.trial_id}: {t.error or t.status}"
+    return s
 
 
 def resume_run(run_dir: str | os.PathLike, observer: Observer | None = None,
-               **overrides: Any) -> RunOutcome:
-    """Continue a stopped run from its directory.
+               announce: Callable[[str], None] | None = None, **overrides: Any) -> RunOutcome:
+    """Continue a stopped run from its directory (holding its lock).
+
+    The problem folder named in the store is imported only when an evaluation will
+    run; ``announce`` is told which folder first.
 
     Args:
         run_dir: the run directory.
+        announce: called with one line before the problem folder is imported.
         **overrides: settings to change (``max_evals``, ``max_resource_spent``, ``timeout``, ``workers``,
             ``evaluator``, ``scheduler``, ``trial_timeout``, ``gpus``, ``gpus_per_trial``); None means keep.
     """
-    store = RunStore.open(run_dir)
+    shown = Path(run_dir)
+    store = RunStore.open(shown)
+    try:
+        return _resume(store, shown, observer, announce, overrides)
+    except BaseException:
+        store.close()
+        raise
+
+
+def _resume(store: RunStore, shown: Path, observer: Observer | None,
+            announce: Callable[[str], None] | None, overrides: dict) -> RunOutcome:
     settings = dict(store.settings)
+    if not isinstance(settings.get("space"), dict) or not settings.get("problem"):
+        raise StoreError(f"{store.db_path}: damaged run store (its settings are missing or incomplete)")
     changes = {k: v for k, v in overrides.items() if v is not None}
     if changes.get("evaluator", "dask") != "dask" and "scheduler" not in changes:
         changes["scheduler"] = None  # the stored address belonged to the old evaluator
@@ -184,23 +247,25 @@ def resume_run(run_dir: str | os.PathLike, observer: Observer | None = None,
     if changes.get("evaluator") == "serial" and "gpus_per_trial" not in changes:
         changes["gpus_per_trial"] = None
     known = {f for f in RunConfig.__dataclass_fields__}
-    cfg = RunConfig(**{k: v for k, v in {**settings, **changes}.items() if k in known})
+    try:
+        cfg = RunConfig(**{k: v for k, v in {**settings, **changes}.items() if k in known})
+    except TypeError as exc:
+        raise StoreError(f"{store.db_path}: damaged run store settings ({exc})") from None
+    _check_numbers(cfg)
     folder = settings.get("problem_dir")
+    if _nothing_left(store, cfg.max_evals):
+        return RunOutcome(shown, stored_summary(store), store, None)
     if not folder or not Path(folder).is_dir():
-        store.close()
-        raise StoreError(f"{run_dir}: the problem folder {folder} is gone; restore it to resume")
+        raise StoreError(f"{shown}: the problem folder {folder} is gone; restore it to resume")
+    if announce is not None:
+        announce(f"importing the problem folder {folder} (from the run's settings)")
     loaded = load_problem(folder)
     now = loaded.problem.to_dict()
-    if now["dims"] != settings["space"]["dims"] or now["direction"] != settings["space"]["direction"]:
-        store.close()
+    if now["dims"] != settings["space"].get("dims") or now["direction"] != settings["space"].get("direction"):
         raise RunError(f"{Path(folder) / 'problem.py'}: the search space changed since the run started; "
                        "start a new run instead of resuming this one")
-    try:
-        parts = _build(cfg, loaded, Path(run_dir))
-    except BaseException:
-        store.close()
-        raise
+    parts = _build(cfg, loaded, store.run_dir)
     if changes:
         store.update_settings(**changes)
-    return RunOutcome(Path(run_dir), parts.engine(store, cfg.seed, observer).run(), store, loaded,
+    return RunOutcome(shown, parts.engine(store, cfg.seed, observer).run(), store, loaded,
                       parts.placement.note)

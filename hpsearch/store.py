@@ -17,8 +17,10 @@ it existed get the column when first opened for writing.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as _dt
+import errno
 import json
 import os
 import sqlite3
@@ -27,10 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .lock import DirectoryInUse, RunDirLock
 from .search.base import Suggestion
 from .trial import FINISHED, TrialResult
 
-__all__ = ["RunStore", "StoredTrial", "StoreError", "CSV_FIXED_HEAD", "CSV_FIXED_TAIL", "is_run_dir"]
+__all__ = ["RunStore", "StoredTrial", "StoreError", "StoreFull", "CSV_FIXED_HEAD", "CSV_FIXED_TAIL",
+           "is_run_dir"]
 
 DB_NAME = "results.db"
 CSV_NAME = "results.csv"
@@ -73,6 +77,16 @@ class StoreError(Exception):
     """A run directory that cannot be used as asked (a usage error)."""
 
 
+class StoreFull(Exception):
+    """The disk holding the run directory is full: nothing stored is lost, resume once space is freed."""
+
+
+def _is_full(exc: BaseException) -> bool:
+    if isinstance(exc, sqlite3.OperationalError):
+        return getattr(exc, "sqlite_errorcode", None) == 13 or "full" in str(exc)  # SQLITE_FULL
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
 def is_run_dir(path: str | os.PathLike) -> bool:
     """True if ``path`` holds a run store."""
     return (Path(path) / DB_NAME).is_file()
@@ -109,6 +123,48 @@ class StoredTrial:
                           rung=self.rung, info=self.info)
 
 
+def _lock(run_dir: Path, shown: Path) -> RunDirLock:
+    try:
+        return RunDirLock(run_dir).acquire()
+    except DirectoryInUse as exc:
+        raise StoreError(f"{shown}: {str(exc).partition(': ')[2]}") from None
+    except OSError as exc:
+        if _is_full(exc):
+            raise StoreFull(f"{shown}: the disk is full ({exc}); nothing was stored") from None
+        raise StoreError(f"{shown}: cannot use this directory ({exc.strerror})") from None
+
+
+def _remove_db(run_dir: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(OSError):
+            (run_dir / (DB_NAME + suffix)).unlink()
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """A connection that never writes, also on read-only storage.
+
+    A writable directory gets a read-write connection with ``query_only`` (a
+    read-only one would leave the -wal and -shm files behind when it closes);
+    otherwise ``mode=ro``, and ``immutable=1`` when SQLite cannot even set up
+    its shared memory there (a read-only mount, an archive).
+    """
+    path = path.resolve()
+    if os.access(path, os.W_OK) and os.access(path.parent, os.W_OK):
+        conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, isolation_level=None,
+                               check_same_thread=False)
+        conn.execute("PRAGMA query_only=ON")
+        return conn
+    for query in ("mode=ro", "mode=ro&immutable=1"):
+        conn = sqlite3.connect(f"file:{path}?{query}", uri=True, isolation_level=None,
+                               check_same_thread=False)
+        try:
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError:
+            conn.close()
+    raise StoreError(f"{path}: cannot open the run store for reading")
+
+
 def _iso(t: float | None) -> str:
     if t is None:
         return ""
@@ -132,18 +188,50 @@ class RunStore:
         'random'
     """
 
-    def __init__(self, run_dir: Path, conn: sqlite3.Connection):
-        self.run_dir = run_dir
+    def __init__(self, run_dir: Path, conn: sqlite3.Connection, lock: RunDirLock | None = None,
+                 shown: Path | None = None):
+        self.run_dir = run_dir  # absolute
         self.conn = conn
-        self.settings: dict = self._get_meta("settings") or {}
-        self.param_names: list[str] = self._get_meta("param_names") or []
-        self.metric_names: list[str] = self._get_meta("metric_names") or []
+        self.lock = lock  # held by a writing store (the driver) until close()
+        self.shown = shown or run_dir  # as the user wrote it, for messages
+        self.db_path = self.shown / DB_NAME
+        with self._reading():
+            self.settings: dict = self._get_meta("settings") or {}
+            self.param_names: list[str] = self._get_meta("param_names") or []
+            self.metric_names: list[str] = self._get_meta("metric_names") or []
+            #: the search backend said it was done (nothing would run on a resume)
+            self.completed: bool = bool(self._get_meta("completed"))
         self._csv_file = None
         self._csv_writer = None
         self._running: dict[int, StoredTrial] = {}  # submitted this session, not yet finished
         self._devices_column = self._add_devices_column()
 
-    # -- opening ---------------------------------------------------------------
+    # -- errors at the boundary ------------------------------------------------------
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """A damaged database or row becomes one line naming the file and what is wrong."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.db_path}: not a readable run store ({exc})") from None
+        except (ValueError, TypeError, KeyError) as exc:  # JSONDecodeError is a ValueError
+            raise StoreError(f"{self.db_path}: damaged row ({type(exc).__name__}: {exc})") from None
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A full disk becomes :class:`StoreFull` (the open transaction is rolled back)."""
+        try:
+            yield
+        except (sqlite3.OperationalError, OSError) as exc:
+            if self.conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
+            if _is_full(exc):
+                raise StoreFull(f"{self.shown}: the disk is full ({exc}); nothing stored is lost: "
+                                f"free some space, then 'hps resume {self.shown}'") from None
+            raise
+
+    # -- opening ---------------------------------------------------------------------------
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
@@ -154,48 +242,124 @@ class RunStore:
         conn.execute("PRAGMA busy_timeout=5000")
         return conn
 
+    @staticmethod
+    def _state(run_dir: Path) -> str:
+        """``complete``; ``empty`` (creation failed before the settings were committed, no trial
+        stored: safe to replace); ``damaged`` (trials without settings); ``unreadable: why``."""
+        try:
+            conn = sqlite3.connect(f"file:{(run_dir / DB_NAME).resolve()}?mode=ro", uri=True)
+            try:
+                tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+                settings = None
+                if "meta" in tables:
+                    settings = conn.execute("SELECT value FROM meta WHERE key='settings'").fetchone()
+                trials = 0
+                if "trials" in tables:
+                    trials = conn.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            return f"unreadable: {exc}"
+        if settings is not None:
+            return "complete"
+        return "damaged" if trials else "empty"
+
     @classmethod
     def create(cls, run_dir: str | os.PathLike, settings: dict, param_names: list[str]) -> RunStore:
-        """Make a new run directory (refuses one that already holds a run)."""
-        run_dir = Path(run_dir)
-        if is_run_dir(run_dir):
-            raise StoreError(f"--run-dir {run_dir}: already holds a run; continue it with "
-                             f"'hps resume {run_dir}' or choose another directory")
-        run_dir.mkdir(parents=True, exist_ok=True)
-        conn = cls._connect(run_dir / DB_NAME)
-        conn.executescript(_SCHEMA)
-        conn.execute("BEGIN")
-        for key, value in (("schema_version", SCHEMA_VERSION), ("settings", settings),
-                           ("param_names", list(param_names)), ("metric_names", [])):
-            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
-        conn.execute("COMMIT")
-        store = cls(run_dir, conn)
-        store.rewrite_csv()
-        return store
+        """Make a new run directory and hold its lock (refuses one that already holds a run).
+
+        A store whose creation failed half-way (no settings committed) is replaced.
+
+        Raises:
+            StoreError: the directory holds a run, or another process holds it.
+            StoreFull: the disk is full (nothing is left behind).
+        """
+        shown = Path(run_dir)  # as the user wrote it, for messages
+        run_dir = shown.absolute()
+        lock = _lock(run_dir, shown)
+        try:
+            if is_run_dir(run_dir):
+                if cls._state(run_dir) != "empty":  # a run, or a damaged one: never overwritten
+                    raise StoreError(f"--run-dir {shown}: already holds a run; continue it with "
+                                     f"'hps resume {shown}' or choose another directory")
+                _remove_db(run_dir)
+            conn = None
+            try:
+                conn = cls._connect(run_dir / DB_NAME)
+                conn.executescript(_SCHEMA)
+                conn.execute("BEGIN")
+                for key, value in (("schema_version", SCHEMA_VERSION), ("settings", settings),
+                                   ("param_names", list(param_names)), ("metric_names", [])):
+                    conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+                conn.execute("COMMIT")
+                store = cls(run_dir, conn, lock, shown)
+                with store._writing():
+                    store.rewrite_csv()
+            except (sqlite3.OperationalError, OSError) as exc:
+                if conn is not None:
+                    conn.close()
+                _remove_db(run_dir)
+                if _is_full(exc):
+                    raise StoreFull(f"{shown}: the disk is full ({exc}); nothing was stored") from None
+                raise
+            return store
+        except BaseException:
+            lock.release()
+            raise
 
     @classmethod
     def open(cls, run_dir: str | os.PathLike, readonly: bool = False) -> RunStore:
-        """Open an existing run directory."""
-        run_dir = Path(run_dir)
+        """Open an existing run directory.
+
+        Writing (the default) takes the directory's lock and rebuilds results.csv from the
+        database. ``readonly`` takes no lock and works on read-only storage.
+        """
+        shown = Path(run_dir)  # as the user wrote it, for messages
+        run_dir = shown.absolute()
         if not is_run_dir(run_dir):
-            raise StoreError(f"{run_dir}: not a run directory (no {DB_NAME} in it)")
+            raise StoreError(f"{shown}: not a run directory (no {DB_NAME} in it)")
+        lock = None
         if readonly:
-            # A read-write connection that refuses writes: a read-only one would leave the
-            # -wal and -shm files behind when it closes (SQLite cannot delete them for it).
-            path = (run_dir / DB_NAME).resolve()
-            mode = "rw" if os.access(path, os.W_OK) and os.access(path.parent, os.W_OK) else "ro"
-            conn = sqlite3.connect(f"file:{path}?mode={mode}", uri=True, isolation_level=None,
-                                   check_same_thread=False)
-            conn.execute("PRAGMA query_only=ON")
+            conn = _connect_readonly(run_dir / DB_NAME)
         else:
-            conn = cls._connect(run_dir / DB_NAME)
+            lock = _lock(run_dir, shown)
+            try:
+                state = cls._state(run_dir)
+                if state == "empty":
+                    raise StoreError(f"{shown / DB_NAME}: an incomplete run store (its creation failed "
+                                     "half-way, nothing was run); start a new run with "
+                                     f"'hps run --run-dir {shown}'")
+                if state == "damaged":
+                    raise StoreError(f"{shown / DB_NAME}: damaged run store (its settings are missing)")
+                if state != "complete":
+                    raise StoreError(f"{shown / DB_NAME}: not a readable run store ({state[12:]})")
+                conn = cls._connect(run_dir / DB_NAME)
+            except sqlite3.DatabaseError as exc:
+                lock.release()
+                raise StoreError(f"{shown / DB_NAME}: not a readable run store ({exc})") from None
+            except BaseException:
+                lock.release()
+                raise
         try:
-            version = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{run_dir / DB_NAME}: not a readable run store ({exc})") from None
-        if version is None or json.loads(version[0]) != SCHEMA_VERSION:
-            raise StoreError(f"{run_dir / DB_NAME}: unknown store format {version and version[0]}")
-        return cls(run_dir, conn)
+            try:
+                version = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+                version = json.loads(version[0]) if version else None
+            except (sqlite3.DatabaseError, ValueError) as exc:
+                raise StoreError(f"{shown / DB_NAME}: not a readable run store ({exc})") from None
+            if version != SCHEMA_VERSION:
+                raise StoreError(f"{shown / DB_NAME}: unknown store format {version}")
+            store = cls(run_dir, conn, lock, shown)
+            if not readonly:
+                with store._reading():
+                    store.trials()  # every row decodes, or one line says which does not
+                with store._writing():
+                    store.rewrite_csv()  # results.csv always equals the database
+        except BaseException:
+            conn.close()
+            if lock is not None:
+                lock.release()
+            raise
+        return store
 
     def _add_devices_column(self) -> bool:
         """Give a store from before ``trials.devices`` existed that column; False if it cannot (read-only)."""
@@ -209,9 +373,14 @@ class RunStore:
 
     def close(self) -> None:
         if self._csv_file is not None:
-            self._csv_file.close()
+            with contextlib.suppress(OSError):
+                self._csv_file.close()
             self._csv_file = self._csv_writer = None
-        self.conn.close()
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.close()
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
     def __enter__(self) -> RunStore:
         return self
@@ -225,7 +394,14 @@ class RunStore:
         return json.loads(row[0]) if row else None
 
     def set_meta(self, key: str, value: Any) -> None:
-        self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+        with self._writing():
+            self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+
+    def mark_completed(self) -> None:
+        """Record that the search backend has nothing more to propose."""
+        if not self.completed:
+            self.set_meta("completed", True)
+            self.completed = True
 
     def update_settings(self, **changes: Any) -> None:
         """Change stored settings (e.g. a larger ``max_evals`` on resume)."""
@@ -240,11 +416,12 @@ class RunStore:
                  json.dumps(s.config), "running", ask_seq, ask_n, json.dumps(s.info) if s.info else None)
                 for tid, s in zip(trial_ids, suggestions)]
         c = self.conn
-        c.execute("BEGIN")
-        c.executemany(
-            "INSERT INTO trials (trial_id, config_id, bracket, rung, budget, previous_budget, params,"
-            " status, ask_seq, ask_n, info) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
-        c.execute("COMMIT")
+        with self._writing():
+            c.execute("BEGIN")
+            c.executemany(
+                "INSERT INTO trials (trial_id, config_id, bracket, rung, budget, previous_budget, params,"
+                " status, ask_seq, ask_n, info) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+            c.execute("COMMIT")
         for tid, s in zip(trial_ids, suggestions):
             self._running[tid] = StoredTrial(
                 tid, s.config_id, s.bracket, s.rung, _num(s.budget), _num(s.previous_budget),
@@ -254,41 +431,44 @@ class RunStore:
     def finish_trial(self, result: TrialResult, tell_seq: int) -> StoredTrial:
         """Store a finished evaluation (committed), append it to results.csv, return its row."""
         c = self.conn
-        c.execute("BEGIN")
-        c.execute(
-            "UPDATE trials SET objective=?, metrics=?, status=?, error=?, started_at=?, finished_at=?,"
-            " duration_s=?, worker=?, tell_seq=?, devices=? WHERE trial_id=?",
-            (result.objective, json.dumps(result.metrics) if result.metrics else None, result.status,
-             result.error, result.started_at, result.finished_at, result.duration_s, result.worker,
-             tell_seq, ",".join(result.devices) or None, result.trial_id))
-        if result.reports:
-            c.execute("DELETE FROM reports WHERE trial_id=?", (result.trial_id,))
-            c.executemany("INSERT INTO reports VALUES (?,?,?)",
-                          [(result.trial_id, r.get("step"), json.dumps(r)) for r in result.reports])
-        new_metrics = [m for m in result.metrics if m not in self.metric_names]
-        if new_metrics:
-            self.metric_names.extend(new_metrics)
-            self.set_meta("metric_names", self.metric_names)
-        c.execute("COMMIT")
+        with self._writing():
+            c.execute("BEGIN")
+            c.execute(
+                "UPDATE trials SET objective=?, metrics=?, status=?, error=?, started_at=?, finished_at=?,"
+                " duration_s=?, worker=?, tell_seq=?, devices=? WHERE trial_id=?",
+                (result.objective, json.dumps(result.metrics) if result.metrics else None, result.status,
+                 result.error, result.started_at, result.finished_at, result.duration_s, result.worker,
+                 tell_seq, ",".join(result.devices) or None, result.trial_id))
+            if result.reports:
+                c.execute("DELETE FROM reports WHERE trial_id=?", (result.trial_id,))
+                c.executemany("INSERT INTO reports VALUES (?,?,?)",
+                              [(result.trial_id, r.get("step"), json.dumps(r)) for r in result.reports])
+            new_metrics = [m for m in result.metrics if m not in self.metric_names]
+            if new_metrics:
+                self.metric_names.extend(new_metrics)
+                self.set_meta("metric_names", self.metric_names)
+            c.execute("COMMIT")
         t = self._running.pop(result.trial_id, None) or self.get_trial(result.trial_id)
         r = result
         t.objective, t.metrics, t.status, t.error = r.objective, r.metrics, r.status, r.error
         t.started_at, t.finished_at, t.duration_s = r.started_at, r.finished_at, r.duration_s
         t.worker, t.tell_seq, t.devices = r.worker, tell_seq, list(r.devices)
-        if new_metrics:
-            self.rewrite_csv()
-        else:
-            self._append_csv(t)
+        with self._writing():
+            if new_metrics or not self.csv_path.exists():  # a new column, or a deleted results.csv
+                self.rewrite_csv()
+            else:
+                self._append_csv(t)
         return t
 
     def mark_interrupted(self, trial_ids: Iterable[int]) -> None:
         """Mark evaluations that were cut off; ``resume`` runs them again."""
         ids = [(t,) for t in trial_ids]
         if ids:
-            self.conn.execute("BEGIN")
-            self.conn.executemany(
-                "UPDATE trials SET status='interrupted' WHERE trial_id=? AND status='running'", ids)
-            self.conn.execute("COMMIT")
+            with self._writing():
+                self.conn.execute("BEGIN")
+                self.conn.executemany(
+                    "UPDATE trials SET status='interrupted' WHERE trial_id=? AND status='running'", ids)
+                self.conn.execute("COMMIT")
 
     # -- reading -------------------------------------------------------------------
     _COLUMNS = ("trial_id, config_id, bracket, rung, budget, previous_budget, params, objective,"
@@ -309,16 +489,18 @@ class RunStore:
         return StoredTrial(*r)
 
     def get_trial(self, trial_id: int) -> StoredTrial:
-        row = self.conn.execute(f"SELECT {self._select} FROM trials WHERE trial_id=?",
-                                (trial_id,)).fetchone()
-        return self._decode(row)
+        with self._reading():
+            row = self.conn.execute(f"SELECT {self._select} FROM trials WHERE trial_id=?",
+                                    (trial_id,)).fetchone()
+            return self._decode(row)
 
     def trials(self, finished_only: bool = False, order: str = "trial_id") -> list[StoredTrial]:
         """Stored evaluations, by ``trial_id`` or by completion (``tell_seq``)."""
         where = f" WHERE status IN {FINISHED!r}" if finished_only else ""
         order_by = {"trial_id": "trial_id", "tell_seq": "tell_seq IS NULL, tell_seq, trial_id"}[order]
-        rows = self.conn.execute(f"SELECT {self._select} FROM trials{where} ORDER BY {order_by}")
-        return [self._decode(r) for r in rows]
+        with self._reading():
+            rows = self.conn.execute(f"SELECT {self._select} FROM trials{where} ORDER BY {order_by}")
+            return [self._decode(r) for r in rows]
 
     def counts(self) -> dict[str, int]:
         return dict(self.conn.execute("SELECT status, COUNT(*) FROM trials GROUP BY status").fetchall())

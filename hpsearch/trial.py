@@ -184,8 +184,9 @@ def parse_return(value: Any, objective: str) -> tuple[float, dict]:
 def execute_trial(run: Callable, accepts_trial: bool, spec: TrialSpec, worker: str = "") -> TrialResult:
     """Run ``run`` on one spec and capture the outcome; never raises for user errors.
 
-    ``KeyboardInterrupt`` and ``SystemExit`` pass through (the caller decides);
-    :class:`TrialTimeout` becomes status ``timeout``.
+    ``KeyboardInterrupt`` and :class:`StopRun` pass through (the caller decides);
+    :class:`TrialTimeout` becomes status ``timeout``; ``sys.exit()`` inside ``run``
+    fails the trial (``run() called sys.exit(0)``), as with every evaluator.
     """
     trial = Trial(spec)
     started = time.time()
@@ -196,8 +197,10 @@ def execute_trial(run: Callable, accepts_trial: bool, spec: TrialSpec, worker: s
         obj, metrics = parse_return(value, spec.objective)
     except TrialTimeout:
         status, error = "timeout", f"trial exceeded the trial timeout of {spec.timeout:g} s"
-    except (KeyboardInterrupt, SystemExit, StopRun):
+    except (KeyboardInterrupt, StopRun):
         raise
+    except SystemExit as exc:
+        status, error = "failed", f"run() called {exit_call(exc)}"
     except BadReturn as exc:
         status, error = "failed", str(exc)
     except BaseException as exc:  # noqa: BLE001 - any user error fails only this trial
@@ -207,6 +210,11 @@ def execute_trial(run: Callable, accepts_trial: bool, spec: TrialSpec, worker: s
                        error=error, started_at=started, finished_at=started + duration,
                        duration_s=duration, worker=worker or f"pid-{os.getpid()}",
                        reports=trial.reports, devices=list(trial.devices))
+
+
+def exit_call(exc: SystemExit) -> str:
+    """``sys.exit(0)``, ``sys.exit()``, ``sys.exit('message')``: what the user's code called."""
+    return "sys.exit()" if exc.code is None else f"sys.exit({exc.code!r})"
 
 
 def _describe(exc: BaseException) -> str:

@@ -112,7 +112,8 @@ def test_real_subprocess_run_and_results(tmp_path):
     assert "evaluations:   50 done" in p.stdout
     assert "[1/50] trial 0 objective=-250" in p.stderr  # plain progress lines when not on a terminal
     r = run_hps("results", "r", "--top", "1", cwd=tmp_path)
-    assert r.returncode == 0 and len(r.stdout.splitlines()) == 3
+    assert r.returncode == 0 and len(r.stdout.splitlines()) == 4
+    assert r.stdout.splitlines()[-1].startswith("problem folder: ") and "polynome2" in r.stdout
     assert run_hps("run", "--problem", "nope", cwd=tmp_path).returncode == 2
 
 

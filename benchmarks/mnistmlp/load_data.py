@@ -6,11 +6,16 @@ the last 6,000 training images; the test set is never used. The arrays are
 loaded once per process and cached. ``HPS_MNIST_SUBSET=N`` (or ``N,M``) keeps
 the first N training and first M (default N // 5) validation images, for tests.
 
-TensorFlow is imported only if the file must be downloaded.
+TensorFlow is imported only if the file must be downloaded, with its start-up
+lines kept off the terminal (:func:`quiet_native_output`).
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -34,12 +39,48 @@ def candidates() -> list[Path]:
     return out
 
 
+@contextlib.contextmanager
+def quiet_native_output(replay: bool = True) -> Iterator[None]:
+    """Keep what native code prints (TensorFlow's C++ start-up lines) off file descriptors 1 and 2.
+
+    ``TF_CPP_MIN_LOG_LEVEL`` hides most of it, but not every line of every
+    TensorFlow build (absl's ``WARNING: All log messages before
+    absl::InitializeLog()...``, oneDNN's notice). The output is shown only if
+    the block raises and ``replay`` is set, so a failed import still explains itself.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    with tempfile.TemporaryFile() as sink:
+        saved = (os.dup(1), os.dup(2))
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        failed = False
+        try:
+            yield
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):
+                    stream.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+            if failed and replay:
+                sink.seek(0)
+                os.write(2, sink.read()[-4000:])
+
+
 def _download() -> Path:
     """Ask Keras to download MNIST into its cache; returns the file."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras
+    with quiet_native_output(replay=False):  # the exception says why; Keras' progress lines are noise
+        import keras
 
-    keras.datasets.mnist.load_data()
+        keras.datasets.mnist.load_data()
     return Path.home() / ".keras" / "datasets" / FILENAME
 
 

@@ -66,7 +66,8 @@ def configure_tensorflow() -> None:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     n = threads()
-    import tensorflow as tf
+    with load_data.quiet_native_output():  # TensorFlow's C++ start-up lines stay off the terminal
+        import tensorflow as tf
 
     tf.get_logger().setLevel(logging.ERROR)
     try:

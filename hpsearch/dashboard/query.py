@@ -107,7 +107,7 @@ def run_status(run_dir: Path, n_unfinished: int, now: float | None = None) -> st
 
 
 class Row(tuple):
-    """One ``trials`` row as stored (``RunStore._COLUMNS`` order), params and metrics still JSON text.
+    """One ``trials`` row as stored (``RunStore._select`` order), params and metrics still JSON text.
 
     Decoding 10,000 JSON configurations costs more than everything else a page
     needs, so rows stay raw; :meth:`trial` decodes one when a page shows it.
@@ -291,7 +291,7 @@ def _sort_key(v: Any) -> tuple:
 def load_snapshot(path: Path, signature: tuple) -> RunSnapshot:
     """Read a run: settings, names, every evaluation as a raw row (one SELECT, read-only)."""
     with RunStore.open(path, readonly=True) as store:
-        rows = store.conn.execute(f"SELECT {RunStore._COLUMNS} FROM trials "
+        rows = store.conn.execute(f"SELECT {store._select} FROM trials "
                                   "ORDER BY tell_seq IS NULL, tell_seq, trial_id").fetchall()
     rows = [Row(r) for r in rows]
     finished = [r for r in rows if r.status in FINISHED]

@@ -2,8 +2,11 @@
 
 - :class:`ProblemUpload` is a worker plugin holding the problem folder as zip
   bytes; every worker, including ones that join or restart later, unpacks it
-  once per machine into ``$TMPDIR/hpsearch-problems/<sha256>/<name>`` (keyed by
-  content, so an edited folder never meets a stale copy).
+  once per machine into ``$TMPDIR/hpsearch-problems-<uid>/<sha256>/<name>``
+  (keyed by content, so an edited folder never meets a stale copy). That
+  directory is private to the user (mode 0700, owner checked, never a
+  symlink), and a copy found there is used only if its files equal the
+  shipped ones (else it is unpacked again): nothing is trusted by its name.
 - :func:`run_trial` is the task: it takes an idle
   :class:`~hpsearch.evaluators._worker.WorkerProcess` of this Dask worker that
   loaded the problem once (the plugin starts one per worker thread), runs the
@@ -17,6 +20,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import stat
 import tempfile
 import threading
 import time
@@ -27,13 +31,14 @@ from pathlib import Path
 from distributed import WorkerPlugin, get_worker
 
 from ..trial import TrialResult, TrialSpec, visible_devices
-from ._worker import WorkerProcess, death_reason, thread_env
+from ._worker import WorkerProcess, death_reason, read_capped, thread_env
 
 __all__ = ["ProblemUpload", "run_trial", "pack_folder", "unpack_folder", "LOG_LIMIT"]
 
-#: The most bytes of a trial's output sent back to the driver (the end is kept).
+#: The most bytes of a trial's output sent back to the driver (the head and the tail are kept).
 LOG_LIMIT = 1 << 20
 _SKIP_DIRS = {"__pycache__", ".git", ".ipynb_checkpoints"}
+_CODE = (".py", ".so", ".pth", ".pyd")
 
 
 def pack_folder(folder: Path) -> tuple[bytes, str]:
@@ -56,17 +61,63 @@ def pack_folder(folder: Path) -> tuple[bytes, str]:
     return data, hashlib.sha256(data).hexdigest()[:20]
 
 
+class UnsafeCache(RuntimeError):
+    """The unpack directory is not private to this user."""
+
+
+def cache_root() -> Path:
+    """``$TMPDIR/hpsearch-problems-<uid>``: created 0700; refused unless ours, private, and no symlink."""
+    root = Path(tempfile.gettempdir()) / f"hpsearch-problems-{os.getuid()}"
+    try:
+        os.mkdir(root, 0o700)
+    except FileExistsError:
+        pass
+    st = os.lstat(root)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+        raise UnsafeCache(f"{root}: not a private directory of this user (owner uid {st.st_uid}, mode "
+                          f"{stat.S_IMODE(st.st_mode):o}); remove it, hpsearch unpacks problem folders there")
+    return root
+
+
 def problem_dir(digest: str, name: str) -> Path:
-    return Path(tempfile.gettempdir()) / "hpsearch-problems" / digest / name
+    return cache_root() / digest / name
+
+
+def _matches(data: bytes, target: Path) -> bool:
+    """True if ``target`` holds the zip's files with the same bytes and no other code."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        expected = {i.filename: i for i in zf.infolist() if not i.is_dir()}
+        found = set()
+        for root, dirs, files in os.walk(target, followlinks=False):
+            dirs[:] = [d for d in dirs if d not in _SKIP_DIRS]
+            for f in files:
+                if f.endswith((".pyc", ".pyo")):
+                    continue
+                path = Path(root) / f
+                rel = path.relative_to(target).as_posix()
+                if path.is_symlink():
+                    return False
+                if rel not in expected:
+                    if f.endswith(_CODE):  # importable code that was not shipped
+                        return False
+                    continue  # a file the problem's own code wrote there (a data cache)
+                found.add(rel)
+                if path.read_bytes() != zf.read(expected[rel]):
+                    return False
+        return found == set(expected)
 
 
 def unpack_folder(data: bytes, digest: str, name: str) -> Path:
-    """Unpack once per machine (atomically: concurrent workers may race)."""
+    """Unpack once per machine into the user's private cache (atomically: concurrent workers may race).
+
+    A copy already there is used only if it equals the shipped content.
+    """
     target = problem_dir(digest, name)
-    if target.is_dir():
-        return target
     top = target.parent
-    top.parent.mkdir(parents=True, exist_ok=True)
+    if top.is_dir():
+        if target.is_dir() and _matches(data, target):
+            return target
+        shutil.rmtree(top, ignore_errors=True)  # stale, partial or tampered with: unpack again
     tmp = Path(tempfile.mkdtemp(prefix=f".{digest}-", dir=top.parent))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -74,7 +125,7 @@ def unpack_folder(data: bytes, digest: str, name: str) -> Path:
         try:
             os.rename(tmp, top)
         except OSError:
-            if not target.is_dir():
+            if not (target.is_dir() and _matches(data, target)):
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -142,7 +193,7 @@ def _give_back(folder: Path, proc: WorkerProcess) -> None:
             threading.Thread(target=proc.stop, daemon=True).start()
             _started[str(folder)] -= 1
         else:
-            proc.release()
+            proc.kill(0)  # reaped; SIGKILL what its trial left in its process group
             _started[str(folder)] -= 1
 
 
@@ -202,7 +253,7 @@ def run_trial(spec: TrialSpec, digest: str, name: str, threads: int | None,
                 break
             if dead or not proc.alive():
                 code = proc.exit_code()
-                proc.release()
+                proc.kill(0)
                 result = result or failure(death_reason(code))
                 break
             if timeout and clock is not None and time.monotonic() - clock >= timeout:
@@ -226,10 +277,6 @@ def run_trial(spec: TrialSpec, digest: str, name: str, threads: int | None,
 
 def _tail(path: str) -> str:
     try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(size - LOG_LIMIT, 0))
-            return f.read().decode("utf-8", "replace")
+        return read_capped(path, LOG_LIMIT).decode("utf-8", "replace")
     except OSError:
         return ""

@@ -16,9 +16,16 @@ imported. Parent and worker talk over one multiprocessing
     parent -> worker   None                        stop
 
 Each trial's stdout and stderr (file descriptors 1 and 2, so output of C
-libraries too) go to its ``log_path``, which starts with a line naming the
-trial's GPUs when the worker has any (``CUDA_VISIBLE_DEVICES``). The worker ignores SIGINT (the parent
-decides what Ctrl-C means) and, on Linux, dies with its parent.
+libraries too) go to its ``log_path``, capped at :data:`LOG_CAP` bytes (the
+head and the tail are kept); it starts with a line naming the trial's GPUs when
+the worker has any (``CUDA_VISIBLE_DEVICES``). The worker ignores SIGINT (the
+parent decides what Ctrl-C means).
+
+Each worker leads its own POSIX session (a new process group), so processes
+that ``run()`` starts belong to it: the parent stops a worker by signalling the
+whole group (timeout, replacement, end of the run), and a worker that receives
+SIGTERM, or whose parent dies (Linux), SIGKILLs its whole group, itself
+included, so no child of a trial outlives it.
 
 ``max_trials`` is ``MAX_TRIALS_PER_WORKER`` from the problem's ``model_run.py``
 (None if absent): a problem whose ``run`` leaks memory that no Python code can
@@ -37,7 +44,11 @@ from collections.abc import Iterator
 from multiprocessing.connection import Connection, Pipe
 from pathlib import Path
 
-__all__ = ["WorkerProcess", "thread_env", "death_reason", "THREAD_VARS"]
+__all__ = ["WorkerProcess", "thread_env", "death_reason", "THREAD_VARS", "LOG_CAP", "cap_log"]
+
+#: The most bytes kept of one trial's log (``HPS_LOG_CAP`` overrides): the first half and the
+#: last half of the output, with a line saying how much was cut in between.
+LOG_CAP = 10 * 1024 * 1024
 
 #: Environment variables that cap the threads of numeric libraries in a worker.
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
@@ -111,7 +122,7 @@ class WorkerProcess:
             self.popen = subprocess.Popen(
                 [sys.executable, "-m", "hpsearch.evaluators._worker", str(child.fileno())],
                 pass_fds=(child.fileno(),), env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                close_fds=True)
+                close_fds=True, start_new_session=True)
         finally:
             child.close()
             if out is not subprocess.DEVNULL:
@@ -175,22 +186,26 @@ class WorkerProcess:
             self.kill(0)
             return self.popen.returncode
 
+    def _signal_group(self, sig: int) -> None:
+        """Signal the worker's process group: the worker and whatever its trials started."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, sig)
+
     def terminate(self) -> None:
-        """Ask the worker to stop now (SIGTERM); see :meth:`kill`."""
+        """Ask the worker and its trial's processes to stop now (SIGTERM to the group); see :meth:`kill`."""
         if self.popen.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                self.popen.terminate()
+            self._signal_group(signal.SIGTERM)
 
     def kill(self, grace: float = 1.0) -> int | None:
-        """SIGTERM, then SIGKILL after ``grace`` seconds; reap; return the exit code."""
+        """SIGTERM, then SIGKILL after ``grace`` seconds, to the whole group; reap; return the exit code."""
         if self.popen.poll() is None:
             self.terminate()
             try:
                 self.popen.wait(grace)
             except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    self.popen.kill()
+                self._signal_group(signal.SIGKILL)
                 self.popen.wait()
+        self._signal_group(signal.SIGKILL)  # children a trial left behind
         self.release()
         return self.popen.returncode
 
@@ -201,6 +216,7 @@ class WorkerProcess:
             self.popen.wait(wait)
         except subprocess.TimeoutExpired:
             self.kill(0.5)
+        self._signal_group(signal.SIGKILL)
         self.release()
 
     def release(self) -> None:
@@ -214,19 +230,40 @@ class WorkerProcess:
 
 
 # -- inside the worker -------------------------------------------------------------------------
-def _die_with_parent() -> None:
-    """Linux: get SIGKILL when the parent dies, so a crashed driver leaves no worker behind."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
+def _kill_group(signum=None, frame=None) -> None:
+    """SIGKILL this worker's process group (itself and every process its trials started)."""
+    if os.getpgrp() == os.getpid():  # a session leader: the group is ours alone
+        os.killpg(os.getpid(), signal.SIGKILL)
+    os._exit(1)
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-        if os.getppid() == 1:  # the parent is already gone
-            os._exit(1)
-    except (OSError, AttributeError):
-        pass
+
+def _die_with_parent() -> None:
+    """Get SIGTERM when the parent dies (Linux), and die with the whole group on SIGTERM.
+
+    A crashed or SIGKILLed driver thus leaves neither a worker nor a trial's child behind. A
+    thread watches the parent too, in case the signal was missed.
+    """
+    signal.signal(signal.SIGTERM, _kill_group)
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent or parent == 1:  # the parent is already gone
+        _kill_group()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        _kill_group()
+
+    import threading
+
+    threading.Thread(target=watch, name="hps-parent-watch", daemon=True).start()
 
 
 @contextlib.contextmanager
@@ -257,6 +294,44 @@ def _output_to(path: str | None) -> Iterator[None]:
         with contextlib.suppress(OSError):
             if os.path.getsize(path) == 0:
                 os.unlink(path)
+            else:
+                cap_log(path)
+
+
+def log_cap() -> int:
+    """:data:`LOG_CAP`, or ``HPS_LOG_CAP`` bytes when set (a whole number >= 1024)."""
+    text = os.environ.get("HPS_LOG_CAP", "").strip()
+    if text.isdigit() and int(text) >= 1024:
+        return int(text)
+    return LOG_CAP
+
+
+def read_capped(path: str | os.PathLike, cap: int | None = None) -> bytes:
+    """The file's bytes, or its first and last ``cap // 2`` bytes with a note of what was cut."""
+    cap = cap or log_cap()
+    with open(path, "rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(0)
+        if size <= cap:
+            return f.read()
+        half = cap // 2
+        head = f.read(half)
+        f.seek(size - half)
+        tail = f.read(half)
+    note = f"\n[... hpsearch cut {size - 2 * half} bytes of output here (log cap {cap} bytes) ...]\n"
+    return head + note.encode() + tail
+
+
+def cap_log(path: str | os.PathLike, cap: int | None = None) -> None:
+    """Shrink a log longer than the cap to its head and tail (in place)."""
+    cap = cap or log_cap()
+    if os.path.getsize(path) <= cap:
+        return
+    data = read_capped(path, cap)
+    tmp = f"{path}.cap"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
 
 
 def _serve(conn: Connection) -> None:

@@ -7,9 +7,9 @@ driver hands a trial to an idle worker over that worker's pipe and sleeps in
 handle until a result arrives, a worker dies, or the earliest trial timeout is
 due, so it never polls.
 
-- ``--trial-timeout``: an overrunning trial's worker gets SIGTERM, then SIGKILL
-  after a short grace; the evaluation is stored as ``timeout`` and a fresh
-  worker takes the slot.
+- ``--trial-timeout``: an overrunning trial's worker and every process it
+  started (its process group) get SIGTERM, then SIGKILL after a short grace;
+  the evaluation is stored as ``timeout`` and a fresh worker takes the slot.
   A worker still importing the problem folder gets ``max(120 s, trial timeout)``.
 - A worker that dies (``os._exit``, a signal, a segfault, the out-of-memory
   killer) fails only the evaluation it was running, with a reason such as
@@ -285,7 +285,7 @@ class ProcessEvaluator(Evaluator):
             dead = True
         if dead:
             code = proc.exit_code()
-            proc.release()
+            proc.kill(0.0)  # the group: children of its trial
             if slot.spec is not None:
                 self._results.append(self._failure(slot.spec, slot, death_reason(code)))
             slot.proc, slot.spec, slot.clock = None, None, None
@@ -324,7 +324,7 @@ class ProcessEvaluator(Evaluator):
         keep = []
         for proc, kill_at in self._dying:
             if not proc.alive():
-                proc.release()
+                proc.kill(0.0)  # reaped: also SIGKILL whatever its trial left in its process group
             elif now >= kill_at:
                 proc.kill(0.0)
             else:

@@ -158,11 +158,16 @@ def test_list_and_show_do_not_import_tensorflow():
     assert "mnistmlp" in proc.stdout and "imported: []" in proc.stdout
 
 
-def test_cli_run_small(mnist_env, tmp_path):
+NOISE = ("oneDNN", "cuda", "TF_ENABLE", "tensorflow/", "absl", "I0000", "W0000", "E0000", "Downloading")
+
+
+# TF_CPP_MIN_LOG_LEVEL=0: as on a machine whose TensorFlow build prints its start-up lines anyway
+@pytest.mark.parametrize("tf_env", [{}, {"TF_CPP_MIN_LOG_LEVEL": "0"}], ids=["default", "verbose-tf"])
+def test_cli_run_small(mnist_env, tmp_path, tf_env):
     run_dir = tmp_path / "run"
     proc = run_hps("run", "--problem", "mnistmlp", "--algo", "random", "--max-evals", "2", "--seed", "1",
                    "--evaluator", "serial", "--fix", "epochs=1", "--run-dir", run_dir,
-                   env={"HPS_MNIST_SUBSET": "1000,200", "HPS_THREADS": "1"}, timeout=300)
+                   env={"HPS_MNIST_SUBSET": "1000,200", "HPS_THREADS": "1", **tf_env}, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with open(run_dir / "results.csv", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -171,9 +176,21 @@ def test_cli_run_small(mnist_env, tmp_path):
         assert r["p:epochs"] == "1"
         assert 0 < float(r["objective"]) <= 1 and math.isfinite(float(r["m:val_loss"]))
     # TensorFlow's start-up chatter stays out of the user's terminal.
-    noise = [line for line in proc.stderr.splitlines()
-             if any(w in line for w in ("oneDNN", "cuda", "TF_ENABLE", "tensorflow/", "absl"))]
+    noise = [line for line in proc.stderr.splitlines() if any(w in line for w in NOISE)]
     assert noise == []
+
+
+def test_missing_data_is_one_line_without_tensorflow_noise(tmp_path):
+    empty, home = tmp_path / "empty", tmp_path / "home"
+    empty.mkdir()
+    home.mkdir()
+    proc = run_hps("run", "--problem", "mnistmlp", "--max-evals", "1", "--evaluator", "serial", cwd=tmp_path,
+                   env={"HPS_DATA_DIR": str(empty), "HOME": str(home), "TF_CPP_MIN_LOG_LEVEL": "0"},
+                   timeout=300)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "MNIST not found: put mnist.npz" in lines[0], proc.stderr
 
 
 @pytest.mark.parametrize("env, expected", [({"HPS_THREADS": "3", "OMP_NUM_THREADS": "5"}, 3),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -250,3 +251,42 @@ def test_gpus_per_trial_runs_each_trial_on_its_dask_workers_gpu(gpu_cluster, tmp
     assert p.stderr.strip().splitlines()[-1] == (
         f"Error: --gpus-per-trial 2: no worker of the cluster at {gpu_cluster.address} offers 2 GPU(s); "
         "start workers with CUDA_VISIBLE_DEVICES=... dask worker ... --resources GPU=2")
+
+
+def test_unpacked_copies_are_private_and_verified(make_problem, tmp_path, monkeypatch):
+    """A folder planted in a shared /tmp under the expected name is never run."""
+    import stat
+    import tempfile
+
+    from hpsearch.evaluators._dask_worker import (
+        UnsafeCache,
+        cache_root,
+        pack_folder,
+        problem_dir,
+        unpack_folder,
+    )
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    folder = make_problem("shipped", problem="X = 1\n", model_run="def run(config):\n    return 1.0\n")
+    data, digest = pack_folder(folder)
+    planted = problem_dir(digest, "shipped")
+    planted.mkdir(parents=True)
+    (planted / "problem.py").write_text("X = 1\n")
+    (planted / "model_run.py").write_text("def run(config):\n    return 1e9  # planted\n")
+    target = unpack_folder(data, digest, "shipped")
+    assert (target / "model_run.py").read_text() == "def run(config):\n    return 1.0\n"
+    assert stat.S_IMODE(cache_root().stat().st_mode) == 0o700
+    (target / "evil.py").write_text("import os\n")  # code that was not shipped
+    assert not (unpack_folder(data, digest, "shipped") / "evil.py").exists()
+    (target / "cache.npz").write_bytes(b"data")  # what run() may write beside itself is kept
+    assert (unpack_folder(data, digest, "shipped") / "cache.npz").exists()
+
+    root = cache_root()
+    os.chmod(root, 0o777)  # as another user's directory of that name would be
+    with pytest.raises(UnsafeCache, match="not a private directory of this user"):
+        unpack_folder(data, digest, "shipped")
+    os.chmod(root, 0o700)
+    legacy = tmp_path / "hpsearch-problems" / digest / "shipped"  # the old shared location
+    legacy.mkdir(parents=True)
+    (legacy / "model_run.py").write_text("def run(config):\n    return 1e9\n")
+    assert unpack_folder(data, digest, "shipped") != legacy
