@@ -24,7 +24,10 @@ from .engine import Engine, Limits, Observer, RunSummary
 from .evaluators import DEFAULT_EVALUATOR, make_evaluator
 from .loader import LoadedProblem, load_problem
 from .search import ALIASES, backend_class, make_backend
+from .search.pruners import make_pruner
+from .stopping import parse_conditions
 from .store import RunStore, StoreError
+from .trial import STOP_GRACE
 
 __all__ = ["RunConfig", "RunOutcome", "start_run", "resume_run", "default_run_dir", "RunError"]
 
@@ -42,6 +45,10 @@ class RunConfig:
         algo: ``random``, ``hyperband``, ``bayesian``, ...
         algo_options: backend options (None values mean the backend's default).
         fix: ``name -> value`` pins (values as strings from the CLI, or typed).
+        pruner: a ``--pruner`` name (stops running trials from their reports), or None.
+        pruner_options: the pruner's options (None values mean its default).
+        stop_when: ``--stop-when`` conditions, e.g. ``["val_accuracy>=0.98"]``.
+        stop_grace: seconds a trial told to stop gets before it is stopped by force.
     """
 
     problem: str
@@ -57,6 +64,10 @@ class RunConfig:
     scheduler: str | None = None
     fix: dict = field(default_factory=dict)
     run_dir: str | None = None
+    pruner: str | None = None
+    pruner_options: dict = field(default_factory=dict)
+    stop_when: list = field(default_factory=list)
+    stop_grace: float = STOP_GRACE
 
 
 @dataclass
@@ -86,9 +97,13 @@ class _Parts:
     backend: Any
     evaluator: Any
     limits: Limits
+    pruner: Any = None
+    stop_when: list = field(default_factory=list)
+    stop_grace: float = STOP_GRACE
 
     def engine(self, store: RunStore, seed: int, observer: Observer | None) -> Engine:
-        return Engine(self.problem, self.backend, self.evaluator, store, self.limits, seed, observer)
+        return Engine(self.problem, self.backend, self.evaluator, store, self.limits, seed, observer,
+                      pruner=self.pruner, stop_when=self.stop_when, stop_grace=self.stop_grace)
 
 
 def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
@@ -115,6 +130,10 @@ def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
         if value is not None and value <= 0:
             raise RunError(f"{name} must be > 0 seconds, got {value:g}")
     backend = make_backend(cfg.algo, problem, cfg.seed, cfg.algo_options)
+    pruner = make_pruner(cfg.pruner, problem, cfg.pruner_options)
+    stop_when = parse_conditions(cfg.stop_when)
+    if not cfg.stop_grace > 0:
+        raise RunError(f"--stop-grace must be > 0 seconds, got {cfg.stop_grace:g}")
     if cfg.scheduler and cfg.evaluator != "dask":
         raise RunError(f"--scheduler is only used with --evaluator dask (got --evaluator {cfg.evaluator})")
     options = {"loaded": loaded} if cfg.evaluator == "serial" else {}
@@ -124,7 +143,7 @@ def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
                                trial_timeout=cfg.trial_timeout, run_dir=run_dir, **options)
     limits = Limits(max_evals=cfg.max_evals, timeout=cfg.timeout, trial_timeout=cfg.trial_timeout,
                     max_resource_spent=cfg.max_resource_spent)
-    return _Parts(problem, backend, evaluator, limits)
+    return _Parts(problem, backend, evaluator, limits, pruner, stop_when, cfg.stop_grace)
 
 
 def start_run(cfg: RunConfig, observer: Observer | None = None) -> RunOutcome:
@@ -161,11 +180,18 @@ def resume_run(run_dir: str | os.PathLike, observer: Observer | None = None,
     Args:
         run_dir: the run directory.
         **overrides: settings to change (``max_evals``, ``max_resource_spent``, ``timeout``, ``workers``,
-            ``evaluator``, ``scheduler``, ``trial_timeout``); None means keep.
+            ``evaluator``, ``scheduler``, ``trial_timeout``, ``stop_when``); None means keep.
+
+    A run that met its ``--stop-when`` condition replays its history and runs
+    nothing (its summary says ``stopped_by == "condition"``), unless
+    ``stop_when`` changes the conditions.
     """
     store = RunStore.open(run_dir)
     settings = dict(store.settings)
     changes = {k: v for k, v in overrides.items() if v is not None}
+    if "stop_when" in changes:
+        changes["stop_when"] = list(changes["stop_when"])
+        changes["stop_met"] = None
     if changes.get("evaluator", "dask") != "dask" and "scheduler" not in changes:
         changes["scheduler"] = None  # the stored address belonged to the old evaluator
     known = {f for f in RunConfig.__dataclass_fields__}

@@ -55,12 +55,15 @@ CREATE TABLE IF NOT EXISTS trials (
     ask_seq INTEGER NOT NULL,
     ask_n INTEGER NOT NULL,
     tell_seq INTEGER,
-    info TEXT
+    info TEXT,
+    step_reached NUMERIC
 );
 CREATE TABLE IF NOT EXISTS reports (
-    trial_id INTEGER NOT NULL, step REAL, metrics TEXT NOT NULL
+    trial_id INTEGER NOT NULL, step REAL, metrics TEXT NOT NULL, seq INTEGER
 );
 """
+#: Columns added after the first release of the format (nullable; added on open for writing).
+_ADDED_COLUMNS = (("trials", "step_reached", "NUMERIC"), ("reports", "seq", "INTEGER"))
 
 
 class StoreError(Exception):
@@ -95,6 +98,20 @@ class StoredTrial:
     ask_n: int
     tell_seq: int | None
     info: dict
+    step_reached: Any = None  # the last reported step (where a ``stopped`` trial ended)
+
+    @property
+    def resource_used(self) -> float:
+        """Resource this evaluation trained: ``budget - previous_budget``, or up to
+        ``step_reached`` for a ``stopped`` one (0 without a resource)."""
+        if self.budget is None:
+            return 0.0
+        full = float(self.budget) - float(self.previous_budget or 0)
+        if self.status != "stopped":
+            return full
+        if self.step_reached is None:
+            return 0.0
+        return min(max(float(self.step_reached) - float(self.previous_budget or 0), 0.0), full)
 
     def suggestion(self) -> Suggestion:
         return Suggestion(config=self.params, config_id=self.config_id, budget=self.budget,
@@ -134,6 +151,17 @@ class RunStore:
         self._csv_file = None
         self._csv_writer = None
         self._running: dict[int, StoredTrial] = {}  # submitted this session, not yet finished
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Add the columns newer versions write to a store made by an older one (writable stores)."""
+        for table, column, kind in _ADDED_COLUMNS:
+            have = {r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                try:
+                    self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                except sqlite3.OperationalError:  # a read-only store: read NULL instead
+                    self._COLUMNS = self._COLUMNS.replace(f", {column}", f", NULL AS {column}")
 
     # -- opening ---------------------------------------------------------------
     @staticmethod
@@ -239,14 +267,10 @@ class RunStore:
         c.execute("BEGIN")
         c.execute(
             "UPDATE trials SET objective=?, metrics=?, status=?, error=?, started_at=?, finished_at=?,"
-            " duration_s=?, worker=?, tell_seq=? WHERE trial_id=?",
+            " duration_s=?, worker=?, tell_seq=?, step_reached=? WHERE trial_id=?",
             (result.objective, json.dumps(result.metrics) if result.metrics else None, result.status,
              result.error, result.started_at, result.finished_at, result.duration_s, result.worker,
-             tell_seq, result.trial_id))
-        if result.reports:
-            c.execute("DELETE FROM reports WHERE trial_id=?", (result.trial_id,))
-            c.executemany("INSERT INTO reports VALUES (?,?,?)",
-                          [(result.trial_id, r.get("step"), json.dumps(r)) for r in result.reports])
+             tell_seq, _num(result.step), result.trial_id))
         new_metrics = [m for m in result.metrics if m not in self.metric_names]
         if new_metrics:
             self.metric_names.extend(new_metrics)
@@ -256,12 +280,29 @@ class RunStore:
         r = result
         t.objective, t.metrics, t.status, t.error = r.objective, r.metrics, r.status, r.error
         t.started_at, t.finished_at, t.duration_s = r.started_at, r.finished_at, r.duration_s
-        t.worker, t.tell_seq = r.worker, tell_seq
+        t.worker, t.tell_seq, t.step_reached = r.worker, tell_seq, _num(r.step)
         if new_metrics:
             self.rewrite_csv()
         else:
             self._append_csv(t)
         return t
+
+    def add_report(self, trial_id: int, seq: int, report: dict) -> None:
+        """Store one intermediate report of a running trial (committed at once).
+
+        ``seq`` is on the engine's event counter, so a resume replays reports, asks
+        and tells in the order they happened.
+        """
+        self.conn.execute("INSERT INTO reports (trial_id, step, metrics, seq) VALUES (?,?,?,?)",
+                          (trial_id, _num(report.get("step")), json.dumps(report), seq))
+
+    def delete_reports(self, trial_ids: Iterable[int]) -> None:
+        """Forget the reports of evaluations that will run again (a resume re-runs them)."""
+        ids = [(t,) for t in trial_ids]
+        if ids:
+            self.conn.execute("BEGIN")
+            self.conn.executemany("DELETE FROM reports WHERE trial_id=?", ids)
+            self.conn.execute("COMMIT")
 
     def mark_interrupted(self, trial_ids: Iterable[int]) -> None:
         """Mark evaluations that were cut off; ``resume`` runs them again."""
@@ -275,7 +316,7 @@ class RunStore:
     # -- reading -------------------------------------------------------------------
     _COLUMNS = ("trial_id, config_id, bracket, rung, budget, previous_budget, params, objective,"
                 " metrics, status, error, started_at, finished_at, duration_s, worker, ask_seq,"
-                " ask_n, tell_seq, info")
+                " ask_n, tell_seq, info, step_reached")
 
     @staticmethod
     def _decode(row: tuple) -> StoredTrial:
@@ -304,13 +345,26 @@ class RunStore:
         """The next trial_id and the next event sequence number."""
         tid, seq_a, seq_t = self.conn.execute(
             "SELECT MAX(trial_id), MAX(ask_seq), MAX(tell_seq) FROM trials").fetchone()
+        (seq_r,) = self.conn.execute("SELECT MAX(seq) FROM reports").fetchone()
         return (tid + 1 if tid is not None else 0,
-                max(x for x in (seq_a, seq_t, -1) if x is not None) + 1)
+                max(x for x in (seq_a, seq_t, seq_r, -1) if x is not None) + 1)
 
     def reports(self, trial_id: int) -> list[dict]:
+        """One evaluation's intermediate reports, in the order they arrived."""
         rows = self.conn.execute("SELECT metrics FROM reports WHERE trial_id=? ORDER BY rowid",
                                  (trial_id,))
         return [json.loads(r[0]) for r in rows]
+
+    def all_reports(self) -> list[tuple[int, int | None, dict]]:
+        """Every report as ``(trial_id, seq, report)``, in arrival order."""
+        rows = self.conn.execute("SELECT trial_id, seq, metrics FROM reports ORDER BY rowid")
+        return [(tid, seq, json.loads(m)) for tid, seq, m in rows]
+
+    def last_reports(self) -> dict[int, dict]:
+        """trial_id -> its latest report (for a running trial's progress)."""
+        rows = self.conn.execute("SELECT trial_id, metrics FROM reports WHERE rowid IN "
+                                 "(SELECT MAX(rowid) FROM reports GROUP BY trial_id)")
+        return {tid: json.loads(m) for tid, m in rows}
 
     # -- export --------------------------------------------------------------------
     def csv_header(self) -> list[str]:
