@@ -384,8 +384,9 @@ class Engine:
                 continue
             spec = TrialSpec(trial_id=tid, config_id=running[tid].config_id, config=running[tid].params,
                              objective=self.problem.objective)
-            result = stopped_result(spec, self._last_report.get(tid), running[tid].started_at or time.time(),
-                                    "", error=f"stopped: the run met its condition ({self.summary.stop_reason})")
+            started = running[tid].started_at or time.time()
+            reason = f"stopped: the run met its condition ({self.summary.stop_reason})"
+            result = stopped_result(spec, self._last_report.get(tid), started, "", error=reason)
             self._finish(result)
 
     def _tell(self, t: StoredTrial) -> None:

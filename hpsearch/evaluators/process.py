@@ -320,7 +320,8 @@ class ProcessEvaluator(Evaluator):
             if slot.stop_at is not None and now >= slot.stop_at:
                 self._results.append(stopped_result(
                     slot.spec, slot.last_report, slot.wall, slot.name,
-                    error=f"ignored the stop decision for {slot.spec.stop_grace:g} s; its worker was stopped"))
+                    error=f"ignored the stop decision for {slot.spec.stop_grace:g} s; "
+                          "its worker was stopped"))
                 self._retire(slot)
                 self._spawn(slot)
                 continue

@@ -25,7 +25,8 @@ PRUNERS: dict[str, str] = {
 def pruner_class(name: str) -> type[Pruner]:
     """The pruner class for a ``--pruner`` name."""
     if name not in PRUNERS:
-        raise PrunerOptionError(f"--pruner: unknown pruner {name!r} (choose from {', '.join(sorted(PRUNERS))})")
+        raise PrunerOptionError(f"--pruner: unknown pruner {name!r} "
+                                f"(choose from {', '.join(sorted(PRUNERS))})")
     module, cls = PRUNERS[name].split(":")
     return getattr(importlib.import_module(f".{module}", __name__), cls)
 
