@@ -361,7 +361,8 @@ def compare(problem, algos, seeds, budget, out, resume_dir, workers, evaluator, 
               show_default=True)
 @click.option("--all", "--all-rungs", "all_rungs", is_flag=True,
               help="Multi-fidelity runs: every evaluation, not only each configuration's highest rung.")
-@click.option("--failed", is_flag=True, help="List failed and timed-out evaluations after the others.")
+@click.option("--failed", is_flag=True,
+              help="List failed, timed-out and stopped evaluations after the others.")
 @usage_errors
 def results(run_dir: str, top: int, fmt: str, all_rungs: bool, failed: bool) -> None:
     """Show a run's evaluations, best first (works while the run is going)."""
@@ -378,6 +379,8 @@ def results(run_dir: str, top: int, fmt: str, all_rungs: bool, failed: bool) -> 
             notes = []
             if n_bad and not failed:
                 notes.append(f"{n_bad} failed or timed out (--failed lists them)")
+            if counts.get("stopped") and not failed:
+                notes.append(f"{counts['stopped']} stopped early (--failed lists them)")
             if running:
                 notes.append(f"{running} running or interrupted")
             if notes:
