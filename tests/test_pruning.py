@@ -127,7 +127,7 @@ def test_a_pruned_trial_stops_within_one_report_and_keeps_its_last_values(evalua
     # the median rule says stop at step 1 for every later trial (x + 1 > the median of the others):
     # the run function learns it from that report (serial, process) or the next one (dask) and returns
     most = 2 if evaluator == "dask" else 1
-    for tid, _, params, status, objective, step, steps in rows[1:]:
+    for _, _, params, status, objective, step, steps in rows[1:]:
         assert status == "stopped" and 1 <= step <= most and steps == list(range(1, step + 1))
         assert objective == pytest.approx(params["x"] + 1.0)
     with RunStore.open(tmp_path / "run", readonly=True) as s:
