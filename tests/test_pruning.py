@@ -105,6 +105,14 @@ def test_reports_are_stored_while_the_trial_runs(evaluator, scheduler, make_prob
             except StoreError:  # not created yet
                 pass
         assert seen == ("running", [{"step": 1, "score": 0.5}], {0: {"step": 1, "score": 0.5}})
+        if evaluator == "serial":  # what hps results and hps plot show of a running trial
+            from click.testing import CliRunner
+
+            res = CliRunner().invoke(cli, ["results", str(tmp_path / "run")])
+            assert res.exit_code == 0 and res.output.rstrip().endswith("trial 0 running: step 1, score 0.5")
+            res = CliRunner().invoke(cli, ["plot", str(tmp_path / "run")])
+            assert res.exit_code == 0 and res.output.split() == [str(tmp_path / "run" / "plots" /
+                                                                      "learning_curves.png")]
     finally:
         go.write_text("")
         thread.join(60)
@@ -130,6 +138,10 @@ def test_a_pruned_trial_stops_within_one_report_and_keeps_its_last_values(evalua
     for _, _, params, status, objective, step, steps in rows[1:]:
         assert status == "stopped" and 1 <= step <= most and steps == list(range(1, step + 1))
         assert objective == pytest.approx(params["x"] + 1.0)
+    if evaluator == "serial":
+        from hpsearch.plots import plot_run
+
+        assert "learning_curves.png" in [f.name for f in plot_run(tmp_path / "run")]
     with RunStore.open(tmp_path / "run", readonly=True) as s:
         stopped = [t for t in s.trials() if t.status == "stopped"]
         assert all(t.metrics == {"other": 2 * t.step_reached} for t in stopped)
