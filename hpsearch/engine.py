@@ -20,7 +20,6 @@ Example:
 """
 from __future__ import annotations
 
-import math
 import signal
 import threading
 import time
@@ -33,7 +32,7 @@ from .search.base import DONE, WAIT, SearchBackend, Suggestion, Told
 from .space import HpProblem, rank_key
 from .stopping import StopCondition, StopConditionError, check_known, first_met
 from .store import RunStore, StoredTrial
-from .trial import STOP_GRACE, StopRun, TrialResult, TrialSpec, stopped_result
+from .trial import STOP_GRACE, StopRun, TrialResult, TrialSpec, finite_number, stopped_result
 
 __all__ = ["Engine", "Limits", "RunSummary", "ResumeError", "Observer", "trial_seed"]
 
@@ -120,12 +119,6 @@ def trial_seed(run_seed: int, config_id: int) -> int:
 
 
 _M64 = (1 << 64) - 1
-
-
-def _number(x: Any) -> float | None:
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
-        return None
-    return float(x)
 
 
 def _cost(s: Suggestion) -> float:
@@ -338,8 +331,8 @@ class Engine:
         """The pruner's decision on one report (a pure function of the reports and tells so far)."""
         if self.pruner is None:
             return False
-        value = _number(report.get(self.problem.objective))
-        step = _number(report.get("step"))
+        value = finite_number(report.get(self.problem.objective))
+        step = finite_number(report.get("step"))
         if value is None or step is None:
             return False
         return bool(self.pruner.report(trial_id, step, self.problem.to_loss(value)))
@@ -399,7 +392,7 @@ class Engine:
         self.backend.tell(Told(trial_id=t.trial_id, suggestion=suggestion, status=t.status,
                                loss=loss, objective=t.objective, budget_reached=t.step_reached))
         if self.pruner is not None:
-            self.pruner.tell(t.trial_id, t.status, loss, _number(t.step_reached))
+            self.pruner.tell(t.trial_id, t.status, loss, finite_number(t.step_reached))
 
     def _count(self, t: StoredTrial, replayed: bool = False) -> None:
         s = self.summary

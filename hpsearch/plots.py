@@ -44,6 +44,7 @@ from matplotlib.figure import Figure
 
 from .space import rank_key, to_loss
 from .store import RunStore, StoredTrial
+from .trial import finite_number
 
 __all__ = ["plot_run", "best_so_far", "NothingToPlot", "PLOTS_DIR"]
 
@@ -126,12 +127,11 @@ def _curves(store: RunStore, settings: dict) -> list[_Curve]:
     status = {t.trial_id: t.status for t in store.trials()}
     by_trial: dict[int, _Curve] = {}
     for tid, _, rep in store.all_reports():
-        step, value = rep.get("step"), rep.get(objective)
-        if isinstance(step, (int, float)) and isinstance(value, (int, float)) and math.isfinite(value) \
-                and not isinstance(value, bool):
+        step, value = finite_number(rep.get("step")), finite_number(rep.get(objective))
+        if step is not None and value is not None:
             c = by_trial.setdefault(tid, _Curve(tid, status.get(tid, "?"), [], []))
-            c.steps.append(float(step))
-            c.values.append(float(value))
+            c.steps.append(step)
+            c.values.append(value)
     return [by_trial[t] for t in sorted(by_trial)]
 
 

@@ -20,6 +20,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .trial import finite_number
+
 __all__ = ["StopCondition", "StopConditionError", "parse_condition", "parse_conditions"]
 
 _OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
@@ -46,10 +48,8 @@ class StopCondition:
 
     def value_in(self, objective_name: str, objective: float | None, metrics: dict) -> float | None:
         """This condition's metric in a stored evaluation (None if absent or not a number)."""
-        x = objective if self.metric in (objective_name, "objective") else metrics.get(self.metric)
-        if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
-            return None
-        return float(x)
+        return finite_number(objective if self.metric in (objective_name, "objective")
+                             else metrics.get(self.metric))
 
 
 def parse_condition(text: str) -> StopCondition:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["TrialSpec", "TrialResult", "Trial", "TrialTimeout", "TrialStopped", "StopRun", "execute_trial",
-           "stopped_result", "STATUSES", "STOP_GRACE"]
+           "stopped_result", "finite_number", "STATUSES", "STOP_GRACE"]
 
 #: Statuses of a stored evaluation. ``running`` and ``interrupted`` are re-run on resume;
 #: ``stopped`` is a trial a pruner (or ``--stop-when``) ended early, with its last reported values.
@@ -182,6 +182,13 @@ def parse_return(value: Any, objective: str) -> tuple[float, dict]:
     return value, metrics
 
 
+def finite_number(x: Any) -> float | None:
+    """``x`` as a float if it is a finite real number (not a bool), else None."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x):
+        return None
+    return float(x)
+
+
 def stopped_result(spec: TrialSpec, last: dict | None, started: float, worker: str,
                    error: str | None = None) -> TrialResult:
     """A ``stopped`` result from a trial's last report (a trial killed after its grace period).
@@ -190,9 +197,7 @@ def stopped_result(spec: TrialSpec, last: dict | None, started: float, worker: s
     """
     last = dict(last or {})
     step = last.pop("step", None)
-    obj = last.pop(spec.objective, None)
-    if isinstance(obj, bool) or not isinstance(obj, (int, float)) or not math.isfinite(obj):
-        obj = None
+    obj = finite_number(last.pop(spec.objective, None))
     now = time.time()
     return TrialResult(trial_id=spec.trial_id, status="stopped", objective=obj, metrics=last, error=error,
                        started_at=started, finished_at=now, duration_s=max(now - started, 0.0),

@@ -7,7 +7,6 @@ stored order) makes the same decisions as an uninterrupted one.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -125,7 +124,3 @@ def rungs(min_resource: float, max_resource: float | None, eta: int, limit: int 
         out.append(r)
         r *= eta
     return out
-
-
-def is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
