@@ -151,7 +151,10 @@ def _learning_curves(curves: list[_Curve], settings: dict, highlight: int = 5) -
             ax.plot(c.steps[-1:], c.values[-1:], "x", color="tab:gray", ms=4, alpha=0.6)
     for i, c in enumerate(ranked[:highlight]):
         ax.plot(c.steps, c.values, color=f"C{i}", lw=1.8, ls="--" if c.status == "running" else "-",
+                marker="o" if len(c.steps) == 1 else None, ms=4,
                 label=f"trial {c.trial_id} ({c.status}, {c.values[-1]:.4g})")
+        if c.status == "stopped":
+            ax.plot(c.steps[-1:], c.values[-1:], "x", color=f"C{i}", ms=7, mew=2)
     n_stopped = sum(c.status == "stopped" for c in curves)
     n_running = sum(c.status == "running" for c in curves)
     ax.set_xlabel("step (trial.report)")
