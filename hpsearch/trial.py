@@ -85,8 +85,9 @@ class Trial:
         previous_budget: how much of the resource the checkpoint already holds
             (0 if none): train ``budget - previous_budget`` more.
         seed: a seed for this configuration, derived from the run's seed.
-        should_stop: True once the driver decided that this trial should stop
-            (a pruner, or the run's ``--stop-when`` condition): return the last values.
+
+    ``report`` streams intermediate metrics to the driver and returns True once
+    the trial should stop (see :attr:`should_stop`).
     """
 
     def __init__(self, spec: TrialSpec, reporter: Callable[[dict], bool] | None = None):
@@ -102,7 +103,8 @@ class Trial:
 
     @property
     def should_stop(self) -> bool:
-        """True once the trial has been told to stop (see :meth:`report`)."""
+        """True once the driver decided that this trial should stop (a pruner, or the run's
+        ``--stop-when`` condition): return the last values."""
         return self._stop_at is not None
 
     @property
