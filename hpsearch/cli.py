@@ -20,7 +20,10 @@ from .evaluators import DEFAULT_EVALUATOR, EVALUATORS, EvaluatorError
 from .loader import ProblemLoadError, list_problems, load_problem
 from .report import format_rows, format_value, ranked, results_rows
 from .search import ALGORITHMS, ALIASES, BackendOptionError
+from .search.pruners import PRUNERS, PrunerOptionError
+from .search.pruners import all_options as pruner_options
 from .space import SpaceError
+from .stopping import StopConditionError
 from .store import RunStore, StoreError, StoreFull
 
 __all__ = ["cli", "main"]
@@ -30,7 +33,8 @@ EXIT_DISK_FULL = 3
 
 #: Errors that are the user's input, printed as one line with exit code 2.
 USAGE_ERRORS: tuple[type[BaseException], ...] = (ProblemLoadError, SpaceError, BackendOptionError,
-                                                  StoreError, EvaluatorError)
+                                                  StoreError, EvaluatorError, PrunerOptionError,
+                                                  StopConditionError)
 
 
 class HpsUsageError(click.ClickException):
@@ -96,6 +100,9 @@ def _limit_options(fn: Callable) -> Callable:
         click.option("--gpus-per-trial", type=int, default=None, metavar="K",
                      help="GPUs per trial (default 1 with --gpus; 0: trials without GPUs). With --evaluator "
                           "dask: each trial asks for the Dask worker resource GPU=K."),
+        click.option("--stop-when", "stop_when", multiple=True, metavar="METRIC>=VALUE",
+                     help="End the whole run once a finished evaluation meets this (>=, <=, >, <; "
+                          "repeatable; any stored metric)."),
     ]
     for opt in reversed(options):
         fn = opt(fn)
@@ -127,6 +134,17 @@ def _algo_options(fn: Callable) -> Callable:
     for flag, name, typ, text in reversed(ALGO_OPTIONS):
         fn = click.option(flag, name, type=typ, default=None, help=text)(fn)
     return fn
+
+
+def _pruner_options(fn: Callable) -> Callable:
+    """``--pruner NAME``, ``--stop-grace`` and one ``--pruner-OPTION`` flag per declared pruner option."""
+    for opt in reversed(list(pruner_options().values())):
+        fn = click.option(opt.flag, "pruner_" + opt.name, type=opt.type, default=None, help=opt.help)(fn)
+    fn = click.option("--stop-grace", type=float, default=None,
+                      help="Seconds a trial told to stop (pruned) may go on before it is stopped by force "
+                           "and stored 'stopped' with its last report (default 10).")(fn)
+    return click.option("--pruner", type=click.Choice(sorted(PRUNERS)), default=None,
+                        help="Stop bad running trials from their trial.report(...) values.")(fn)
 
 
 def _parse_fix(values: tuple[str, ...]) -> dict[str, str]:
@@ -204,22 +222,25 @@ def show(problem: str) -> None:
               metavar="RUN_DIR", help="Continue a stopped run instead (same as hps resume RUN_DIR).")
 @_limit_options
 @_algo_options
+@_pruner_options
 @usage_errors
 def run(problem: str | None, algo: str, seed: int | None, fix: tuple[str, ...], run_dir: str | None,
         resume_dir: str | None, max_evals, timeout, trial_timeout, workers, evaluator, scheduler,
-        gpus, gpus_per_trial, **algo_options) -> None:
+        gpus, gpus_per_trial, stop_when, pruner, stop_grace, **algo_options) -> None:
     """Search a problem and store every evaluation in a run directory."""
     from .runner import RunConfig, resume_run, start_run
 
+    pruning = {k[len("pruner_"):]: algo_options.pop(k) for k in list(algo_options) if k.startswith("pruner_")}
     if resume_dir is not None:
-        if problem or fix or run_dir or seed is not None or any(v is not None for v in algo_options.values()):
+        if problem or fix or run_dir or seed is not None or pruner or stop_grace is not None \
+                or any(v is not None for v in [*algo_options.values(), *pruning.values()]):
             raise HpsUsageError("--resume: the run's stored settings are used; only --max-evals, --timeout, "
-                                "--trial-timeout, --workers, --evaluator, --scheduler, --gpus and "
-                                "--gpus-per-trial may change")
+                                "--trial-timeout, --workers, --evaluator, --scheduler, --gpus, "
+                                "--gpus-per-trial and --stop-when may change")
         _finish(resume_run(resume_dir, observer=_progress(), announce=_say, max_evals=max_evals,
                            timeout=timeout, trial_timeout=trial_timeout, workers=workers,
                            evaluator=evaluator, scheduler=scheduler, gpus=gpus,
-                           gpus_per_trial=gpus_per_trial))
+                           gpus_per_trial=gpus_per_trial, stop_when=stop_when or None))
         return
     if problem is None:
         raise HpsUsageError("--problem is required (a problem name or folder path; see hps list)")
@@ -229,7 +250,9 @@ def run(problem: str | None, algo: str, seed: int | None, fix: tuple[str, ...], 
     cfg = RunConfig(problem=problem, algo=algo, algo_options=algo_options, seed=seed,
                     max_evals=max_evals, timeout=timeout, trial_timeout=trial_timeout,
                     evaluator=evaluator or DEFAULT_EVALUATOR, workers=workers, scheduler=scheduler,
-                    fix=_parse_fix(fix), run_dir=run_dir, gpus=gpus, gpus_per_trial=gpus_per_trial)
+                    fix=_parse_fix(fix), run_dir=run_dir, gpus=gpus, gpus_per_trial=gpus_per_trial,
+                    pruner=pruner, pruner_options=pruning, stop_when=list(stop_when),
+                    **({} if stop_grace is None else {"stop_grace": stop_grace}))
     _finish(start_run(cfg, observer=_progress()))
 
 
@@ -241,6 +264,7 @@ def resume(run_dir: str, **overrides: Any) -> None:
     """Continue a stopped run: stored evaluations are kept, unfinished ones run again."""
     from .runner import resume_run
 
+    overrides["stop_when"] = overrides.get("stop_when") or None
     _finish(resume_run(run_dir, observer=_progress(), announce=_say, **overrides))
 
 
@@ -264,6 +288,8 @@ def _finish(outcome) -> None:
         if outcome.loaded is None:
             click.echo("nothing left to run (the problem folder was not imported)")
         counts = f"{s.n_done} done, {s.n_failed} failed, {s.n_timeout} timeout"
+        if s.n_stopped:
+            counts += f", {s.n_stopped} stopped"
         if s.n_interrupted:
             counts += f", {s.n_interrupted} interrupted"
         click.echo(f"evaluations:   {counts}" + (f" ({s.n_replayed} from before the resume)"
@@ -290,6 +316,11 @@ def _finish(outcome) -> None:
         sys.exit(code)
     if s.stopped_by == "timeout":
         click.echo(f"stopped at --timeout. Continue with: hps resume {run_dir}", err=True)
+    if s.stopped_by == "condition":
+        if s.n_replayed and s.n_finished == s.n_replayed:
+            click.echo(f"already met its condition: {s.stop_reason}; pass --stop-when to change it")
+        else:
+            click.echo(f"stopped: {s.stop_reason}")
     if s.n_finished and s.n_done == 0:
         click.echo(f"every evaluation failed ({s.n_finished}); first error: {s.first_error}", err=True)
         sys.exit(1)
@@ -369,7 +400,8 @@ def compare(problem, algos, seeds, budget, out, resume_dir, workers, evaluator, 
               show_default=True)
 @click.option("--all", "--all-rungs", "all_rungs", is_flag=True,
               help="Multi-fidelity runs: every evaluation, not only each configuration's highest rung.")
-@click.option("--failed", is_flag=True, help="List failed and timed-out evaluations after the others.")
+@click.option("--failed", is_flag=True,
+              help="List failed, timed-out and stopped evaluations after the others.")
 @usage_errors
 def results(run_dir: str, top: int, fmt: str, all_rungs: bool, failed: bool) -> None:
     """Show a run's evaluations, best first (works while the run is going)."""
@@ -386,6 +418,8 @@ def results(run_dir: str, top: int, fmt: str, all_rungs: bool, failed: bool) -> 
             notes = []
             if n_bad and not failed:
                 notes.append(f"{n_bad} failed or timed out (--failed lists them)")
+            if counts.get("stopped") and not failed:
+                notes.append(f"{counts['stopped']} stopped early (--failed lists them)")
             if running:
                 notes.append(f"{running} running or interrupted")
             if notes:
@@ -393,6 +427,24 @@ def results(run_dir: str, top: int, fmt: str, all_rungs: bool, failed: bool) -> 
             folder = store.settings.get("problem_dir")
             if folder:
                 click.echo(f"problem folder: {folder} (hps resume imports it)")
+            live = _running_lines(store)
+            if live:
+                click.echo("\n" + "\n".join(live))
+
+
+def _running_lines(store: RunStore) -> list[str]:
+    """``trial 7 running: step 12, val_accuracy 0.9712`` for each running trial that reported."""
+    objective = store.settings.get("space", {}).get("objective", "objective")
+    last = store.last_reports()
+    lines = []
+    for t in store.trials():
+        if t.status == "running" and t.trial_id in last:
+            rep = last[t.trial_id]
+            value = rep.get(objective)
+            text = f"{objective} {format_value(value)}" if value is not None else \
+                ", ".join(f"{k} {format_value(v)}" for k, v in rep.items() if k != "step")
+            lines.append(f"trial {t.trial_id} running: step {format_value(rep.get('step'))}, {text}")
+    return lines
 
 
 @cli.command()

@@ -341,7 +341,7 @@ def _curve(settings: dict, name: str, algo: str, seed: int, run_dir: Path) -> Ru
     spent, best, total, cur = [], [], 0.0, math.inf
     for t in trials:
         if resource:
-            total += float(t.budget) - float(t.previous_budget or 0)
+            total += t.resource_used
         else:
             total += 1
         full = not resource or float(t.budget) == float(r_max)

@@ -25,14 +25,16 @@ import signal
 import sqlite3
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .evaluators.base import Evaluator
 from .search.base import DONE, WAIT, SearchBackend, Suggestion, Told
 from .space import HpProblem, rank_key
+from .stopping import StopCondition, StopConditionError, check_known, first_met
 from .store import RunStore, StoredTrial, StoreFull
-from .trial import StopRun, TrialResult, TrialSpec
+from .trial import STOP_GRACE, StopRun, TrialResult, TrialSpec, finite_number, stopped_result
 
 __all__ = ["Engine", "Limits", "RunSummary", "ResumeError", "Observer", "trial_seed"]
 
@@ -65,6 +67,7 @@ class RunSummary:
     n_done: int = 0
     n_failed: int = 0
     n_timeout: int = 0
+    n_stopped: int = 0  # pruned, or ended by the stop condition
     n_interrupted: int = 0
     n_replayed: int = 0
     best: StoredTrial | None = None
@@ -72,14 +75,15 @@ class RunSummary:
     startup_s: float = 0.0  # of wall_s: starting the workers (a Dask cluster takes seconds)
     busy_s: float = 0.0
     workers: int = 1
-    stopped_by: str | None = None  # None, "signal", "timeout"
+    stopped_by: str | None = None  # None, "signal", "timeout", "condition" (--stop-when met)
+    stop_reason: str | None = None  # with "condition": "val_accuracy 0.9812 >= 0.98 at trial 17"
     signal: int | None = None
     first_error: str | None = None
     resource_spent: float = 0.0
 
     @property
     def n_finished(self) -> int:
-        return self.n_done + self.n_failed + self.n_timeout
+        return self.n_done + self.n_failed + self.n_timeout + self.n_stopped
 
     @property
     def overhead_per_eval_s(self) -> float | None:
@@ -135,10 +139,16 @@ class Engine:
         limits: when to stop.
         seed: the run's seed (for per-trial seeds).
         observer: progress callbacks, or None.
+        pruner: decides at each report whether a running trial stops (see
+            :mod:`hpsearch.search.pruners`), or None.
+        stop_when: conditions that end the run once a finished evaluation meets one.
+        stop_grace: seconds a trial told to stop gets before it is stopped by force.
     """
 
     def __init__(self, problem: HpProblem, backend: SearchBackend, evaluator: Evaluator,
-                 store: RunStore, limits: Limits, seed: int, observer: Observer | None = None):
+                 store: RunStore, limits: Limits, seed: int, observer: Observer | None = None,
+                 pruner: Any = None, stop_when: Sequence[StopCondition] = (),
+                 stop_grace: float = STOP_GRACE):
         self.problem = problem
         self.backend = backend
         self.evaluator = evaluator
@@ -155,6 +165,13 @@ class Engine:
         self._stop_signal: int | None = None
         self._interruptible = False
         self._checkpoint_root = str(store.run_dir / "checkpoints")
+        self.pruner = pruner
+        self.stop_when = list(stop_when)
+        self.stop_grace = stop_grace
+        self._checked_metrics = False  # stop conditions' metric names checked against a result
+        self._last_report: dict[int, dict] = {}  # trials in flight -> their latest report
+        self._n_reports: dict[int, int] = {}  # trials in flight -> reports stored
+        evaluator.on_report = self._on_report
 
     # -- history -------------------------------------------------------------------
     def _replay(self) -> list[StoredTrial]:
@@ -167,16 +184,25 @@ class Engine:
         for t in trials:
             batches.setdefault(t.ask_seq, []).append(t)
             if t.tell_seq is not None:
-                events.append((t.tell_seq, 1, t))
+                events.append((t.tell_seq, 2, t))
         events.extend((seq, 0, batch) for seq, batch in batches.items())
+        pending = [t for t in trials if t.tell_seq is None]
+        rerun = {t.trial_id for t in pending}
+        self.store.delete_reports(rerun)  # they run again from the start, reporting anew
+        if self.pruner is not None:
+            events.extend((seq, 1, (tid, rep)) for tid, seq, rep in self.store.all_reports()
+                          if seq is not None and tid not in rerun)
         events.sort(key=lambda e: (e[0], e[1]))
         for _, kind, item in events:
             if kind == 0:
                 self._replay_ask(item)
+            elif kind == 1:
+                self._decide(*item)
             else:
                 self._tell(item)
                 self._count(item, replayed=True)
-        return [t for t in trials if t.tell_seq is None]
+                self._check_stop(item, replayed=True)
+        return pending
 
     def _replay_ask(self, batch: list[StoredTrial]) -> None:
         got = self.backend.ask(batch[0].ask_n)
@@ -206,6 +232,10 @@ class Engine:
             self.summary.workers = self.evaluator.capacity  # a cluster's size is known once connected
             if self.observer:
                 self.observer.on_start(self)
+            if self.summary.stopped_by == "condition":  # met before this session: run nothing
+                if pending:
+                    self._stop_in_flight([t.trial_id for t in pending])
+                return self.summary
             for t in pending:
                 self._submit(t.trial_id, self._flights[t.trial_id])
             self._loop(deadline)
@@ -217,6 +247,9 @@ class Engine:
             # if the disk still takes that much (else they stay 'running', which resume re-runs too)
             with contextlib.suppress(StoreFull, sqlite3.Error):
                 self._interrupt()
+            raise
+        except StopConditionError:
+            self._interrupt()
             raise
         finally:
             self._restore_signals(old_handlers)
@@ -268,6 +301,9 @@ class Engine:
                 self._interruptible = False
             for r in results:
                 self._finish(r)
+            if self.summary.stopped_by == "condition":
+                self._stop_in_flight(sorted(self._flights))
+                return
 
     def _launch(self, suggestions: list[Suggestion], n: int) -> None:
         tids = list(range(self._next_tid, self._next_tid + len(suggestions)))
@@ -286,22 +322,87 @@ class Engine:
             trial_id=tid, config_id=s.config_id, config=s.config, budget=s.budget,
             previous_budget=s.previous_budget, bracket=s.bracket, rung=s.rung,
             seed=trial_seed(self.seed, s.config_id), checkpoint_root=self._checkpoint_root,
-            objective=self.problem.objective, timeout=self.limits.trial_timeout))
+            objective=self.problem.objective, timeout=self.limits.trial_timeout,
+            stop_grace=self.stop_grace))
+
+    # -- reports (the one handler every evaluator calls) ------------------------------------
+    def _on_report(self, trial_id: int, report: dict) -> bool:
+        """Store a running trial's report at once; return True if the trial should stop."""
+        if trial_id not in self._flights or not isinstance(report, dict):
+            return True  # a late report of a trial already finished or cancelled
+        seq = self._seq
+        self._seq += 1
+        self.store.add_report(trial_id, seq, report)
+        self._last_report[trial_id] = report
+        self._n_reports[trial_id] = self._n_reports.get(trial_id, 0) + 1
+        return self._decide(trial_id, report)
+
+    def _decide(self, trial_id: int, report: dict) -> bool:
+        """The pruner's decision on one report (a pure function of the reports and tells so far)."""
+        if self.pruner is None:
+            return False
+        value = finite_number(report.get(self.problem.objective))
+        step = finite_number(report.get("step"))
+        if value is None or step is None:
+            return False
+        return bool(self.pruner.report(trial_id, step, self.problem.to_loss(value)))
 
     def _finish(self, result: TrialResult) -> None:
+        tid = result.trial_id
+        for rep in result.reports[self._n_reports.get(tid, 0):]:  # what did not stream (dask races)
+            seq = self._seq
+            self._seq += 1
+            self.store.add_report(tid, seq, rep)
+        self._n_reports.pop(tid, None)
+        self._last_report.pop(tid, None)
         seq = self._seq
         self._seq += 1
         stored = self.store.finish_trial(result, seq)  # committed before the backend hears of it
         self._tell(stored)
         self._count(stored)
+        self._check_stop(stored)
         if self.observer:
             self.observer.on_result(stored, self.summary.best, self.summary)
 
+    def _check_stop(self, t: StoredTrial, replayed: bool = False) -> None:
+        """End the run when a finished evaluation meets a ``--stop-when`` condition."""
+        if not self.stop_when or t.status != "done" or self.summary.stopped_by == "condition":
+            return
+        if not self._checked_metrics:
+            check_known(self.stop_when, self.problem.objective, t.metrics, t.trial_id)
+            self._checked_metrics = True
+        reason = first_met(self.stop_when, self.problem.objective, t.objective, t.metrics, t.trial_id)
+        if reason is not None:
+            self.summary.stopped_by = "condition"
+            self.summary.stop_reason = reason
+            if not replayed:
+                self.store.update_settings(stop_met=reason)
+
+    def _stop_in_flight(self, trial_ids: list[int]) -> None:
+        """Store trials cut off by the stop condition as ``stopped`` with their last reports."""
+        self.evaluator.cancel()
+        running = {t.trial_id: t for t in self.store.trials() if t.status in ("running", "interrupted")}
+        for tid in trial_ids:
+            if tid not in running or tid not in self._flights:
+                continue
+            spec = TrialSpec(trial_id=tid, config_id=running[tid].config_id, config=running[tid].params,
+                             objective=self.problem.objective)
+            started = running[tid].started_at or time.time()
+            reason = f"stopped: the run met its condition ({self.summary.stop_reason})"
+            result = stopped_result(spec, self._last_report.get(tid), started, "", error=reason)
+            self._finish(result)
+
     def _tell(self, t: StoredTrial) -> None:
         suggestion = self._flights.pop(t.trial_id)
-        loss = self.problem.to_loss(t.objective) if t.status == "done" else None
+        loss = None
+        if t.status in ("done", "stopped") and t.objective is not None:
+            loss = self.problem.to_loss(t.objective)
+        if t.status == "stopped":  # what it did not train goes back to the resource limit
+            self._committed -= _cost(suggestion) - t.resource_used
         self.backend.tell(Told(trial_id=t.trial_id, suggestion=suggestion, status=t.status,
-                               loss=loss, objective=t.objective))
+                               loss=loss, objective=t.objective, budget_reached=t.step_reached))
+        if self.pruner is not None:
+            self.pruner.tell(t.trial_id, t.status, loss, finite_number(t.step_reached))
 
     def _count(self, t: StoredTrial, replayed: bool = False) -> None:
         s = self.summary
@@ -317,12 +418,13 @@ class Engine:
             s.n_timeout += 1
             if s.first_error is None:
                 s.first_error = f"trial {t.trial_id}: {t.error or 'timeout'}"
+        elif t.status == "stopped":
+            s.n_stopped += 1
         else:
             s.n_failed += 1
             if s.first_error is None:
                 s.first_error = f"trial {t.trial_id}: {t.error or t.status}"
-        if t.budget is not None:
-            s.resource_spent += float(t.budget) - float(t.previous_budget or 0)
+        s.resource_spent += t.resource_used
 
     def _interrupt(self) -> None:
         ids = set(self.evaluator.cancel()) | set(self._flights)

@@ -19,6 +19,10 @@ Files written into ``RUN_DIR/plots/``:
   colour points by budget.
 * ``rungs.png`` (multi-fidelity runs only): the objective by budget, with a line
   joining the rungs of each configuration, coloured by bracket.
+* ``learning_curves.png`` (runs whose trials call ``trial.report``): one line
+  per trial, the objective metric against the reported step, for finished and
+  running trials; the best few (by their last value) in colour, the others
+  grey, stopped (pruned) trials ending in a cross, running ones dashed.
 
 Failed and timed-out evaluations are skipped (they count as evaluations and
 resource spent on the x axes). The "best so far" of a multi-fidelity run is the
@@ -40,6 +44,7 @@ from matplotlib.figure import Figure
 
 from .space import rank_key, to_loss
 from .store import RunStore, StoredTrial, StoreError
+from .trial import finite_number
 
 __all__ = ["plot_run", "best_so_far", "NothingToPlot", "PLOTS_DIR"]
 
@@ -76,7 +81,12 @@ def plot_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = None) -
         names = list(store.param_names)
         finished = store.trials(finished_only=True, order="tell_seq")
         counts = store.counts()
+        curves = _curves(store, settings)
     done = [t for t in finished if t.status == "done" and t.objective is not None]
+    if not done and curves:
+        out = run_dir / PLOTS_DIR
+        out.mkdir(exist_ok=True)
+        return [_save(_learning_curves(curves, settings), out / "learning_curves.png")]
     if not done:
         state = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no evaluation"
         raise NothingToPlot(f"{run_dir}: no successful evaluation to plot yet ({state})")
@@ -107,7 +117,65 @@ def plot_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = None) -
         files.append(_save(_param_plot(done, name, info), out / f"param_{name}.png"))
     if info.multi_fidelity and any(t.budget is not None for t in done):
         files.append(_save(_rungs_plot(done, info), out / "rungs.png"))
+    if curves:
+        files.append(_save(_learning_curves(curves, settings), out / "learning_curves.png"))
     return files
+
+
+@dataclass
+class _Curve:
+    trial_id: int
+    status: str
+    steps: list[float]
+    values: list[float]
+
+
+def _curves(store: RunStore, settings: dict) -> list[_Curve]:
+    """Each trial's reported objective by step (trials that reported it), in trial order."""
+    objective = (settings.get("space") or {}).get("objective", "objective")
+    status = {t.trial_id: t.status for t in store.trials()}
+    by_trial: dict[int, _Curve] = {}
+    for tid, _, rep in store.all_reports():
+        step, value = finite_number(rep.get("step")), finite_number(rep.get(objective))
+        if step is not None and value is not None:
+            c = by_trial.setdefault(tid, _Curve(tid, status.get(tid, "?"), [], []))
+            c.steps.append(step)
+            c.values.append(value)
+    return [by_trial[t] for t in sorted(by_trial)]
+
+
+def _learning_curves(curves: list[_Curve], settings: dict, highlight: int = 5) -> Figure:
+    space = settings.get("space") or {}
+    objective, direction = space.get("objective", "objective"), space.get("direction", "maximize")
+    fig = _figure()
+    ax = fig.add_subplot()
+    ranked = sorted(curves, key=lambda c: (c.status != "done", to_loss(direction, c.values[-1]), c.trial_id))
+    best = {c.trial_id for c in ranked[:highlight]}
+    for c in curves:
+        if c.trial_id in best:
+            continue
+        ax.plot(c.steps, c.values, color="tab:gray", lw=0.7, alpha=0.35,
+                ls="--" if c.status == "running" else "-")
+        if c.status == "stopped":
+            ax.plot(c.steps[-1:], c.values[-1:], "x", color="tab:gray", ms=4, alpha=0.6)
+    for i, c in enumerate(ranked[:highlight]):
+        ax.plot(c.steps, c.values, color=f"C{i}", lw=1.8, ls="--" if c.status == "running" else "-",
+                marker="o" if len(c.steps) == 1 else None, ms=4,
+                label=f"trial {c.trial_id} ({c.status}, {c.values[-1]:.4g})")
+        if c.status == "stopped":
+            ax.plot(c.steps[-1:], c.values[-1:], "x", color=f"C{i}", ms=7, mew=2)
+    n_stopped = sum(c.status == "stopped" for c in curves)
+    n_running = sum(c.status == "running" for c in curves)
+    ax.set_xlabel("step (trial.report)")
+    ax.set_ylabel(f"{objective} ({direction})")
+    extra = ", ".join(x for x in (f"{n_stopped} stopped" if n_stopped else "",
+                                  f"{n_running} running" if n_running else "") if x)
+    ax.set_title(f"{settings.get('problem_name', '')} / {settings.get('algo', '?')}"
+                 f"{' + ' + settings['pruner'] if settings.get('pruner') else ''}: "
+                 f"{len(curves)} learning curves" + (f" ({extra})" if extra else ""), fontsize="medium")
+    ax.legend(loc="best", fontsize="small", title=f"best {min(highlight, len(curves))}")
+    ax.grid(True, alpha=0.3)
+    return fig
 
 
 @dataclass
@@ -154,7 +222,7 @@ def best_so_far(finished: Sequence[StoredTrial], direction: str, multi_fidelity:
     for i, t in enumerate(finished, 1):
         if by_resource:
             if has_budget:
-                spent += float(t.budget) - float(t.previous_budget or 0)
+                spent += t.resource_used
             else:
                 spent += t.duration_s or 0.0
             x = spent

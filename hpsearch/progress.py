@@ -62,7 +62,7 @@ class Progress:
         new_best = best is not None and best.trial_id != self._best_id
         if new_best:
             self._best_id = best.trial_id
-        failed = trial.status != "done"
+        failed = trial.status not in ("done", "stopped")
         if self._bar is not None:
             self._bar.update(1)
             if new_best:
@@ -78,6 +78,8 @@ class Progress:
         budget = f" budget={format_value(trial.budget)}" if trial.budget is not None else ""
         what = (f"objective={format_value(trial.objective)}" if not failed
                 else f"{trial.status}: {trial.error}")
+        if trial.status == "stopped":
+            what = f"stopped at step {format_value(trial.step_reached)} {what}"
         best_txt = f" best={format_value(best.objective)} (trial {best.trial_id})" if best else ""
         self._shown_failure = self._shown_failure or failed
         self._line(f"[{self._count}{of}] trial {trial.trial_id}{budget} {what}{best_txt}")

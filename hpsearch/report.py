@@ -48,15 +48,17 @@ def results_rows(store: RunStore, trials: Sequence[StoredTrial]) -> tuple[list[s
     names = store.param_names
     metrics = store.metric_names
     gpus = any(t.devices for t in trials)
+    stopped = any(t.status == "stopped" for t in trials)  # then: the step each trial reached
     head = ["rank", "trial_id", "config_id"] + (["bracket", "rung", "budget"] if mf else []) \
-        + ["objective"] + names + [f"m:{m}" for m in metrics] + ["status", "duration_s"] \
-        + (["devices"] if gpus else [])
+        + ["objective"] + names + [f"m:{m}" for m in metrics] + ["status"] \
+        + (["step_reached"] if stopped else []) + ["duration_s"] + (["devices"] if gpus else [])
     rows = []
     for i, t in enumerate(trials, 1):
         rows.append([i if t.status == "done" else "-", t.trial_id, t.config_id]
                     + ([t.bracket, t.rung, t.budget] if mf else [])
                     + [t.objective] + [t.params.get(n) for n in names]
-                    + [t.metrics.get(m) for m in metrics] + [t.status, t.duration_s]
+                    + [t.metrics.get(m) for m in metrics] + [t.status]
+                    + ([t.step_reached] if stopped else []) + [t.duration_s]
                     + ([",".join(t.devices or [])] if gpus else []))
     return head, rows
 

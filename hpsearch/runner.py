@@ -27,8 +27,11 @@ from .evaluators import DEFAULT_EVALUATOR, make_evaluator
 from .evaluators.devices import Placement
 from .loader import LoadedProblem, load_problem
 from .search import ALIASES, backend_class, make_backend
+from .search.pruners import make_pruner
 from .space import rank_key
+from .stopping import parse_conditions
 from .store import RunStore, StoreError
+from .trial import STOP_GRACE
 
 __all__ = ["RunConfig", "RunOutcome", "start_run", "resume_run", "default_run_dir", "RunError",
            "stored_summary"]
@@ -50,6 +53,10 @@ class RunConfig:
         workers: evaluations at once, ``"auto"``, or None (1; with GPUs, one per GPU slot).
         gpus: ``--gpus`` as given (``all``, a count, or ids ``0,2,3``); None: no GPU placement.
         gpus_per_trial: ``--gpus-per-trial`` (None: 1 with ``gpus``; Dask: no GPU resource).
+        pruner: a ``--pruner`` name (stops running trials from their reports), or None.
+        pruner_options: the pruner's options (None values mean its default).
+        stop_when: ``--stop-when`` conditions, e.g. ``["val_accuracy>=0.98"]``.
+        stop_grace: seconds a trial told to stop gets before it is stopped by force.
     """
 
     problem: str
@@ -67,6 +74,10 @@ class RunConfig:
     run_dir: str | None = None
     gpus: str | None = None
     gpus_per_trial: int | None = None
+    pruner: str | None = None
+    pruner_options: dict = field(default_factory=dict)
+    stop_when: list = field(default_factory=list)
+    stop_grace: float = STOP_GRACE
 
 
 @dataclass
@@ -98,9 +109,13 @@ class _Parts:
     evaluator: Any
     limits: Limits
     placement: Placement
+    pruner: Any = None
+    stop_when: list = field(default_factory=list)
+    stop_grace: float = STOP_GRACE
 
     def engine(self, store: RunStore, seed: int, observer: Observer | None) -> Engine:
-        return Engine(self.problem, self.backend, self.evaluator, store, self.limits, seed, observer)
+        return Engine(self.problem, self.backend, self.evaluator, store, self.limits, seed, observer,
+                      pruner=self.pruner, stop_when=self.stop_when, stop_grace=self.stop_grace)
 
 
 def _check_numbers(cfg: RunConfig) -> None:
@@ -134,6 +149,10 @@ def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
         if not (cfg.max_resource_spent > 0 and math.isfinite(cfg.max_resource_spent)):
             raise RunError(f"max_resource_spent must be > 0, got {cfg.max_resource_spent:g}")
     backend = make_backend(cfg.algo, problem, cfg.seed, cfg.algo_options)
+    pruner = make_pruner(cfg.pruner, problem, cfg.pruner_options)
+    stop_when = parse_conditions(cfg.stop_when)
+    if not cfg.stop_grace > 0:
+        raise RunError(f"--stop-grace must be > 0 seconds, got {cfg.stop_grace:g}")
     if cfg.scheduler and cfg.evaluator != "dask":
         raise RunError(f"--scheduler is only used with --evaluator dask (got --evaluator {cfg.evaluator})")
     placement = Placement.plan(cfg.evaluator, cfg.workers, cfg.gpus, cfg.gpus_per_trial)
@@ -145,7 +164,7 @@ def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
                                **options, **placement.evaluator_options())
     limits = Limits(max_evals=cfg.max_evals, timeout=cfg.timeout, trial_timeout=cfg.trial_timeout,
                     max_resource_spent=cfg.max_resource_spent)
-    return _Parts(problem, backend, evaluator, limits, placement)
+    return _Parts(problem, backend, evaluator, limits, placement, pruner, stop_when, cfg.stop_grace)
 
 
 def start_run(cfg: RunConfig, observer: Observer | None = None) -> RunOutcome:
@@ -223,7 +242,11 @@ def resume_run(run_dir: str | os.PathLike, observer: Observer | None = None,
         run_dir: the run directory.
         announce: called with one line before the problem folder is imported.
         **overrides: settings to change (``max_evals``, ``max_resource_spent``, ``timeout``, ``workers``,
-            ``evaluator``, ``scheduler``, ``trial_timeout``, ``gpus``, ``gpus_per_trial``); None means keep.
+            ``evaluator``, ``scheduler``, ``trial_timeout``, ``gpus``, ``gpus_per_trial``,
+            ``stop_when``); None means keep.
+
+    A run that met its ``--stop-when`` condition runs nothing (its summary says
+    ``stopped_by == "condition"``), unless ``stop_when`` changes the conditions.
     """
     shown = Path(run_dir)
     store = RunStore.open(shown)
@@ -240,6 +263,9 @@ def _resume(store: RunStore, shown: Path, observer: Observer | None,
     if not isinstance(settings.get("space"), dict) or not settings.get("problem"):
         raise StoreError(f"{store.db_path}: damaged run store (its settings are missing or incomplete)")
     changes = {k: v for k, v in overrides.items() if v is not None}
+    if "stop_when" in changes:
+        changes["stop_when"] = list(changes["stop_when"])
+        changes["stop_met"] = None
     if changes.get("evaluator", "dask") != "dask" and "scheduler" not in changes:
         changes["scheduler"] = None  # the stored address belonged to the old evaluator
     if changes.get("evaluator", "process") != "process" and "gpus" not in changes:

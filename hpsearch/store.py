@@ -65,12 +65,16 @@ CREATE TABLE IF NOT EXISTS trials (
     ask_n INTEGER NOT NULL,
     tell_seq INTEGER,
     info TEXT,
+    step_reached NUMERIC,
     devices TEXT
 );
 CREATE TABLE IF NOT EXISTS reports (
-    trial_id INTEGER NOT NULL, step REAL, metrics TEXT NOT NULL
+    trial_id INTEGER NOT NULL, step REAL, metrics TEXT NOT NULL, seq INTEGER
 );
 """
+#: Columns added after the first release of the format (nullable; added on open for writing).
+_ADDED_COLUMNS = (("trials", "step_reached", "NUMERIC"), ("trials", "devices", "TEXT"),
+                  ("reports", "seq", "INTEGER"))
 
 
 class StoreError(Exception):
@@ -115,7 +119,21 @@ class StoredTrial:
     ask_n: int
     tell_seq: int | None
     info: dict
+    step_reached: Any = None  # the last reported step (where a ``stopped`` trial ended)
     devices: list[str] | None = None  # the GPU ids it ran on; None or empty on CPU
+
+    @property
+    def resource_used(self) -> float:
+        """Resource this evaluation trained: ``budget - previous_budget``, or up to
+        ``step_reached`` for a ``stopped`` one (0 without a resource)."""
+        if self.budget is None:
+            return 0.0
+        full = float(self.budget) - float(self.previous_budget or 0)
+        if self.status != "stopped":
+            return full
+        if self.step_reached is None:
+            return 0.0
+        return min(max(float(self.step_reached) - float(self.previous_budget or 0), 0.0), full)
 
     def suggestion(self) -> Suggestion:
         return Suggestion(config=self.params, config_id=self.config_id, budget=self.budget,
@@ -204,7 +222,17 @@ class RunStore:
         self._csv_file = None
         self._csv_writer = None
         self._running: dict[int, StoredTrial] = {}  # submitted this session, not yet finished
-        self._devices_column = self._add_devices_column()
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Add the columns newer versions write to a store made by an older one (writable stores)."""
+        for table, column, kind in _ADDED_COLUMNS:
+            have = {r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                try:
+                    self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                except sqlite3.OperationalError:  # a read-only store: read NULL instead
+                    self._COLUMNS = self._COLUMNS.replace(f", {column}", f", NULL AS {column}")
 
     # -- errors at the boundary ------------------------------------------------------
     @contextlib.contextmanager
@@ -361,16 +389,6 @@ class RunStore:
             raise
         return store
 
-    def _add_devices_column(self) -> bool:
-        """Give a store from before ``trials.devices`` existed that column; False if it cannot (read-only)."""
-        if any(row[1] == "devices" for row in self.conn.execute("PRAGMA table_info(trials)")):
-            return True
-        try:
-            self.conn.execute("ALTER TABLE trials ADD COLUMN devices TEXT")
-        except sqlite3.OperationalError:  # opened read-only: read NULLs instead
-            return False
-        return True
-
     def close(self) -> None:
         if self._csv_file is not None:
             with contextlib.suppress(OSError):
@@ -435,14 +453,10 @@ class RunStore:
             c.execute("BEGIN")
             c.execute(
                 "UPDATE trials SET objective=?, metrics=?, status=?, error=?, started_at=?, finished_at=?,"
-                " duration_s=?, worker=?, tell_seq=?, devices=? WHERE trial_id=?",
+                " duration_s=?, worker=?, tell_seq=?, devices=?, step_reached=? WHERE trial_id=?",
                 (result.objective, json.dumps(result.metrics) if result.metrics else None, result.status,
                  result.error, result.started_at, result.finished_at, result.duration_s, result.worker,
-                 tell_seq, ",".join(result.devices) or None, result.trial_id))
-            if result.reports:
-                c.execute("DELETE FROM reports WHERE trial_id=?", (result.trial_id,))
-                c.executemany("INSERT INTO reports VALUES (?,?,?)",
-                              [(result.trial_id, r.get("step"), json.dumps(r)) for r in result.reports])
+                 tell_seq, ",".join(result.devices) or None, _num(result.step), result.trial_id))
             new_metrics = [m for m in result.metrics if m not in self.metric_names]
             if new_metrics:
                 self.metric_names.extend(new_metrics)
@@ -453,12 +467,30 @@ class RunStore:
         t.objective, t.metrics, t.status, t.error = r.objective, r.metrics, r.status, r.error
         t.started_at, t.finished_at, t.duration_s = r.started_at, r.finished_at, r.duration_s
         t.worker, t.tell_seq, t.devices = r.worker, tell_seq, list(r.devices)
+        t.step_reached = _num(r.step)
         with self._writing():
             if new_metrics or not self.csv_path.exists():  # a new column, or a deleted results.csv
                 self.rewrite_csv()
             else:
                 self._append_csv(t)
         return t
+
+    def add_report(self, trial_id: int, seq: int, report: dict) -> None:
+        """Store one intermediate report of a running trial (committed at once).
+
+        ``seq`` is on the engine's event counter, so a resume replays reports, asks
+        and tells in the order they happened.
+        """
+        self.conn.execute("INSERT INTO reports (trial_id, step, metrics, seq) VALUES (?,?,?,?)",
+                          (trial_id, _num(report.get("step")), json.dumps(report), seq))
+
+    def delete_reports(self, trial_ids: Iterable[int]) -> None:
+        """Forget the reports of evaluations that will run again (a resume re-runs them)."""
+        ids = [(t,) for t in trial_ids]
+        if ids:
+            self.conn.execute("BEGIN")
+            self.conn.executemany("DELETE FROM reports WHERE trial_id=?", ids)
+            self.conn.execute("COMMIT")
 
     def mark_interrupted(self, trial_ids: Iterable[int]) -> None:
         """Mark evaluations that were cut off; ``resume`` runs them again."""
@@ -473,11 +505,11 @@ class RunStore:
     # -- reading -------------------------------------------------------------------
     _COLUMNS = ("trial_id, config_id, bracket, rung, budget, previous_budget, params, objective,"
                 " metrics, status, error, started_at, finished_at, duration_s, worker, ask_seq,"
-                " ask_n, tell_seq, info")
+                " ask_n, tell_seq, info, step_reached, devices")
 
     @property
     def _select(self) -> str:
-        return f"{self._COLUMNS}, {'devices' if self._devices_column else 'NULL'}"
+        return self._COLUMNS
 
     @staticmethod
     def _decode(row: tuple) -> StoredTrial:
@@ -485,7 +517,7 @@ class RunStore:
         r[6] = json.loads(r[6])
         r[8] = json.loads(r[8]) if r[8] else {}
         r[18] = json.loads(r[18]) if r[18] else {}
-        r[19] = r[19].split(",") if r[19] else []
+        r[20] = r[20].split(",") if r[20] else []
         return StoredTrial(*r)
 
     def get_trial(self, trial_id: int) -> StoredTrial:
@@ -509,13 +541,26 @@ class RunStore:
         """The next trial_id and the next event sequence number."""
         tid, seq_a, seq_t = self.conn.execute(
             "SELECT MAX(trial_id), MAX(ask_seq), MAX(tell_seq) FROM trials").fetchone()
+        (seq_r,) = self.conn.execute("SELECT MAX(seq) FROM reports").fetchone()
         return (tid + 1 if tid is not None else 0,
-                max(x for x in (seq_a, seq_t, -1) if x is not None) + 1)
+                max(x for x in (seq_a, seq_t, seq_r, -1) if x is not None) + 1)
 
     def reports(self, trial_id: int) -> list[dict]:
+        """One evaluation's intermediate reports, in the order they arrived."""
         rows = self.conn.execute("SELECT metrics FROM reports WHERE trial_id=? ORDER BY rowid",
                                  (trial_id,))
         return [json.loads(r[0]) for r in rows]
+
+    def all_reports(self) -> list[tuple[int, int | None, dict]]:
+        """Every report as ``(trial_id, seq, report)``, in arrival order."""
+        rows = self.conn.execute("SELECT trial_id, seq, metrics FROM reports ORDER BY rowid")
+        return [(tid, seq, json.loads(m)) for tid, seq, m in rows]
+
+    def last_reports(self) -> dict[int, dict]:
+        """trial_id -> its latest report (for a running trial's progress)."""
+        rows = self.conn.execute("SELECT trial_id, metrics FROM reports WHERE rowid IN "
+                                 "(SELECT MAX(rowid) FROM reports GROUP BY trial_id)")
+        return {tid: json.loads(m) for tid, m in rows}
 
     # -- export --------------------------------------------------------------------
     def csv_header(self) -> list[str]:

@@ -13,12 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TrialSpec", "TrialResult", "Trial", "TrialTimeout", "StopRun", "execute_trial", "STATUSES",
-           "visible_devices", "DEVICE_VARS"]
+__all__ = ["TrialSpec", "TrialResult", "Trial", "TrialTimeout", "TrialStopped", "StopRun", "execute_trial",
+           "stopped_result", "finite_number", "STATUSES", "STOP_GRACE", "visible_devices", "DEVICE_VARS"]
 
-#: Statuses of a stored evaluation. ``running`` and ``interrupted`` are re-run on resume.
-STATUSES = ("running", "done", "failed", "timeout", "interrupted")
-FINISHED = ("done", "failed", "timeout")
+#: Statuses of a stored evaluation. ``running`` and ``interrupted`` are re-run on resume;
+#: ``stopped`` is a trial a pruner (or ``--stop-when``) ended early, with its last reported values.
+STATUSES = ("running", "done", "failed", "timeout", "stopped", "interrupted")
+FINISHED = ("done", "failed", "timeout", "stopped")
+#: Seconds a run function gets, after ``trial.report`` first returned True, before it is stopped.
+STOP_GRACE = 10.0
 
 
 class BadReturn(ValueError):
@@ -27,6 +30,10 @@ class BadReturn(ValueError):
 
 class TrialTimeout(Exception):
     """Raised inside a trial that overran ``--trial-timeout``."""
+
+
+class TrialStopped(Exception):
+    """Raised inside a trial that ignored a stop decision for longer than its grace period."""
 
 
 class StopRun(BaseException):
@@ -48,6 +55,7 @@ class TrialSpec:
     checkpoint_root: str | None = None
     objective: str = "objective"
     timeout: float | None = None
+    stop_grace: float = STOP_GRACE
 
 
 @dataclass
@@ -64,6 +72,7 @@ class TrialResult:
     duration_s: float = 0.0
     worker: str = ""
     reports: list = field(default_factory=list)
+    step: Any = None  # the last reported step (a stopped trial's resource reached), None without reports
     devices: list = field(default_factory=list)  # GPU ids the trial's process could see
 
 
@@ -105,9 +114,12 @@ class Trial:
         devices: the GPU ids this trial may use (``CUDA_VISIBLE_DEVICES`` of its
             process, e.g. ``['2', '3']`` with ``--gpus-per-trial 2``); empty on CPU.
             Inside the process the frameworks number them from 0.
+
+    ``report`` streams intermediate metrics to the driver and returns True once
+    the trial should stop (see :attr:`should_stop`).
     """
 
-    def __init__(self, spec: TrialSpec):
+    def __init__(self, spec: TrialSpec, reporter: Callable[[dict], bool] | None = None):
         self._spec = spec
         self.id = spec.trial_id
         self.config_id = spec.config_id
@@ -116,6 +128,14 @@ class Trial:
         self.seed = spec.seed
         self.devices: list[str] = visible_devices()
         self.reports: list[dict] = []
+        self._reporter = reporter
+        self._stop_at: float | None = None  # monotonic time of the stop decision
+
+    @property
+    def should_stop(self) -> bool:
+        """True once the driver decided that this trial should stop (a pruner, or the run's
+        ``--stop-when`` condition): return the last values."""
+        return self._stop_at is not None
 
     @property
     def checkpoint_dir(self) -> Path:
@@ -127,9 +147,22 @@ class Trial:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
-    def report(self, step: int | float, **metrics: Any) -> None:
-        """Record intermediate metrics (stored with the evaluation)."""
-        self.reports.append({"step": step, **{k: _plain(v) for k, v in metrics.items()}})
+    def report(self, step: int | float, **metrics: Any) -> bool:
+        """Send intermediate metrics to the driver (stored at once); True means "stop now".
+
+        ``step`` counts the resource trained so far (e.g. epochs, cumulative across
+        warm-started rungs). When this returns True (a pruner or the run's stop
+        condition decided), return the last values: ``if trial.report(e, acc=a): break``.
+        A run function that keeps going is stopped ``stop_grace`` seconds later
+        (raised here at its next report, or its worker is killed) and stored ``stopped``.
+        """
+        if self._stop_at is not None and time.monotonic() - self._stop_at > self._spec.stop_grace:
+            raise TrialStopped(f"ignored the stop decision for {self._spec.stop_grace:g} s")
+        rep = {"step": _plain(step), **{k: _plain(v) for k, v in metrics.items()}}
+        self.reports.append(rep)
+        if self._reporter is not None and self._reporter(rep) and self._stop_at is None:
+            self._stop_at = time.monotonic()
+        return self.should_stop
 
     def __repr__(self) -> str:
         return f"Trial(id={self.id}, config_id={self.config_id}, budget={self.budget!r})"
@@ -181,14 +214,41 @@ def parse_return(value: Any, objective: str) -> tuple[float, dict]:
     return value, metrics
 
 
-def execute_trial(run: Callable, accepts_trial: bool, spec: TrialSpec, worker: str = "") -> TrialResult:
+def finite_number(x: Any) -> float | None:
+    """``x`` as a float if it is a finite real number (not a bool), else None."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x):
+        return None
+    return float(x)
+
+
+def stopped_result(spec: TrialSpec, last: dict | None, started: float, worker: str,
+                   error: str | None = None) -> TrialResult:
+    """A ``stopped`` result from a trial's last report (a trial killed after its grace period).
+
+    The objective is the last reported value of the objective metric (None if never reported).
+    """
+    last = dict(last or {})
+    step = last.pop("step", None)
+    obj = finite_number(last.pop(spec.objective, None))
+    now = time.time()
+    return TrialResult(trial_id=spec.trial_id, status="stopped", objective=obj, metrics=last, error=error,
+                       started_at=started, finished_at=now, duration_s=max(now - started, 0.0),
+                       worker=worker, step=step)
+
+
+def execute_trial(run: Callable, accepts_trial: bool, spec: TrialSpec, worker: str = "",
+                  reporter: Callable[[dict], bool] | None = None) -> TrialResult:
     """Run ``run`` on one spec and capture the outcome; never raises for user errors.
 
+    ``reporter(report) -> stop?`` carries each ``trial.report`` to the driver and
+    its decision back (None: reports are only collected). A trial that returns
+    after a stop decision is ``stopped`` with what it returned; one that ignores
+    it past ``spec.stop_grace`` is ``stopped`` with its last reported values.
     ``KeyboardInterrupt`` and :class:`StopRun` pass through (the caller decides);
     :class:`TrialTimeout` becomes status ``timeout``; ``sys.exit()`` inside ``run``
     fails the trial (``run() called sys.exit(0)``), as with every evaluator.
     """
-    trial = Trial(spec)
+    trial = Trial(spec, reporter)
     started = time.time()
     t0 = time.perf_counter()
     status, obj, metrics, error = "done", None, {}, None
@@ -197,6 +257,12 @@ def execute_trial(run: Callable, accepts_trial: bool, spec: TrialSpec, worker: s
         obj, metrics = parse_return(value, spec.objective)
     except TrialTimeout:
         status, error = "timeout", f"trial exceeded the trial timeout of {spec.timeout:g} s"
+    except TrialStopped as exc:
+        result = stopped_result(spec, trial.reports[-1] if trial.reports else None, started,
+                                worker or f"pid-{os.getpid()}", error=str(exc))
+        result.reports = trial.reports
+        result.devices = list(trial.devices)
+        return result
     except (KeyboardInterrupt, StopRun):
         raise
     except SystemExit as exc:
@@ -205,11 +271,14 @@ def execute_trial(run: Callable, accepts_trial: bool, spec: TrialSpec, worker: s
         status, error = "failed", str(exc)
     except BaseException as exc:  # noqa: BLE001 - any user error fails only this trial
         status, error = "failed", _describe(exc)
+    if status == "done" and trial.should_stop:
+        status = "stopped"
     duration = time.perf_counter() - t0
     return TrialResult(trial_id=spec.trial_id, status=status, objective=obj, metrics=metrics,
                        error=error, started_at=started, finished_at=started + duration,
                        duration_s=duration, worker=worker or f"pid-{os.getpid()}",
-                       reports=trial.reports, devices=list(trial.devices))
+                       reports=trial.reports, devices=list(trial.devices),
+                       step=trial.reports[-1]["step"] if trial.reports else None)
 
 
 def exit_call(exc: SystemExit) -> str:

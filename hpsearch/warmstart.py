@@ -27,6 +27,10 @@ with ``keras.Input``); it is called on every rung, so the architecture and the
 optimizer come from the code and only the numbers come from the checkpoint.
 Without a ``trial`` (``run(config)`` called directly) the helper just trains.
 
+:func:`fit` also honours pruning: when ``trial.should_stop`` turns True (a
+``trial.report`` in an epoch-end callback returned True), training ends after
+that epoch, and the checkpoint saved is named by the epochs actually trained.
+
 TensorFlow/Keras is imported only when these functions run.
 """
 from __future__ import annotations
@@ -212,10 +216,26 @@ def fit(model: Any, trial: Any, *args: Any, initial_epoch: int | None = None,
     start = _INITIAL.get(model, 0) if initial_epoch is None else _as_epoch(initial_epoch, "initial_epoch")
     if start > total:
         raise ValueError(f"warmstart.fit: initial_epoch {start} is past the budget {total}")
+    if trial is not None and hasattr(trial, "should_stop"):
+        fit_kwargs["callbacks"] = [*(fit_kwargs.get("callbacks") or []), _stopper(trial)]
     history = model.fit(*args, initial_epoch=start, epochs=total, **fit_kwargs)
-    if save(model, trial, total) is not None:
+    reached = min(start + len(history.epoch), total)  # fewer than total when the trial was stopped
+    if save(model, trial, reached) is not None:
         _prune(_checkpoint_dir(trial), keep_from=start)
     return history
+
+
+def _stopper(trial: Any) -> Any:
+    """A Keras callback that ends ``fit`` after the epoch in which the trial was told to stop
+    (it runs after the caller's callbacks, so it sees the decision of this epoch's report)."""
+    import keras
+
+    class StopWhenTold(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if trial.should_stop:
+                self.model.stop_training = True
+
+    return StopWhenTold()
 
 
 def _prune(directory: Path | None, keep_from: int) -> None:

@@ -145,3 +145,18 @@ def test_hpsearch_does_not_import_tensorflow():
     proc = subprocess.run([sys.executable, "-c", code], env=hps_env(), capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_fit_stops_after_the_epoch_in_which_the_trial_was_told_to_stop(tmp_path, data):
+    decisions = iter([False, True, True, True])
+    trial = Trial(TrialSpec(trial_id=1, config_id=7, config={}, budget=6, seed=0,
+                            checkpoint_root=str(tmp_path)), reporter=lambda rep: next(decisions))
+
+    class Report(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            trial.report(epoch + 1, loss=float(logs["loss"]))
+
+    model, _ = warmstart.restore(trial, build)
+    history = warmstart.fit(model, trial, *data, batch_size=64, shuffle=False, verbose=0, callbacks=[Report()])
+    assert history.epoch == [0, 1] and trial.should_stop  # told at epoch 2's report: trained 2 of 6
+    assert sorted(warmstart.find_checkpoints(tmp_path / "config-7")) == [2]  # named by what it holds

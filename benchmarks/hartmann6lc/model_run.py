@@ -7,6 +7,7 @@ configuration (so low budgets can rank configurations wrongly) and the noise is
 deterministic, drawn from a generator seeded by a hash of the configuration and
 the budget. The value depends only on the budget, so warm start is trivially
 exact: a run resumed from ``previous_budget`` gives what a fresh run would.
+Each epoch's value is reported (``trial.report``), so pruners can stop a trial.
 """
 import hashlib
 import math
@@ -34,6 +35,13 @@ def curve(x, epochs):
     return hartmann6(x) + gap * (bias + noise)
 
 
-def run(config):
+def run(config, trial=None):
+    """The curve's value at ``config["epochs"]``; with a trial, each epoch's value is reported on the way
+    (from ``previous_budget + 1``, as a warm-started run would), and a stop decision ends it early."""
     x = [config[f"x{i}"] for i in range(6)]
-    return {"objective": curve(x, config["epochs"]), "final": hartmann6(x)}
+    epochs = config["epochs"]
+    if trial is not None:
+        for e in range(int(trial.previous_budget or 0) + 1, epochs + 1):
+            if trial.report(e, objective=curve(x, e)) and e < epochs:
+                return {"objective": curve(x, e), "final": hartmann6(x)}
+    return {"objective": curve(x, epochs), "final": hartmann6(x)}

@@ -1,7 +1,8 @@
 """Sphinx extension: the algorithms and evaluators registered in hpsearch, listed at build time.
 
 Writes ``docs/api/generated/registry.inc`` (included by ``api.rst``) from
-``hpsearch.search.ALGORITHMS``/``ALIASES`` and ``hpsearch.evaluators.EVALUATORS``,
+``hpsearch.search.ALGORITHMS``/``ALIASES``, ``hpsearch.search.pruners.PRUNERS`` and
+``hpsearch.evaluators.EVALUATORS``,
 so a backend or evaluator added to a registry appears in the docs with no edit
 here, and one that is not merged yet is simply absent. Optional modules (the
 Keras warm-start helper) get an autodoc section only when they exist.
@@ -66,6 +67,23 @@ def registry_text() -> str:
         rows.append([f"``{name}``{default}", f"``hpsearch.evaluators.{target.replace(':', '.')}``",
                      _first_line(cls) if cls is not None else f"not importable: {err}"])
     lines += _rows(["``--evaluator``", "class", "description"], rows)
+    lines += ["Registered pruners (``--pruner``), with the options each declares:", ""]
+    from hpsearch.search.pruners import PRUNERS
+
+    rows = []
+    for name, target in sorted(PRUNERS.items()):
+        cls, err = _load("hpsearch.search.pruners", target)
+        opts = f"not importable: {err}" if cls is None else "; ".join(
+            f"``{o.flag}`` (default {o.default if o.default is not None else 'see help'})"
+            for o in cls.OPTIONS)
+        rows.append([f"``{name}``", f":class:`hpsearch.search.pruners.{target.replace(':', '.')}`",
+                     _first_line(cls) if cls is not None else "", opts])
+    lines += _rows(["``--pruner``", "class", "description", "options"], rows)
+    for _name, target in sorted(PRUNERS.items()):
+        cls, _ = _load("hpsearch.search.pruners", target)
+        if cls is not None:
+            lines += [f".. autoclass:: hpsearch.search.pruners.{target.replace(':', '.')}",
+                      "   :no-members:", ""]
     for _name, target in sorted(ALGORITHMS.items()):
         cls, _ = _load("hpsearch.search", target)
         if cls is not None:

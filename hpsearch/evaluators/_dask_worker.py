@@ -30,7 +30,7 @@ from pathlib import Path
 
 from distributed import WorkerPlugin, get_worker
 
-from ..trial import TrialResult, TrialSpec, visible_devices
+from ..trial import TrialResult, TrialSpec, stopped_result, visible_devices
 from ._worker import WorkerProcess, death_reason, read_capped, thread_env
 
 __all__ = ["ProblemUpload", "run_trial", "pack_folder", "unpack_folder", "LOG_LIMIT"]
@@ -205,9 +205,46 @@ def _cancelled(worker, key) -> bool:
     return ts is None or ts.state in ("cancelled", "released", "forgotten")
 
 
+class _Reports:
+    """The task's side of streamed reports: forward each one to the driver as an event, answer the
+    trial process at once with the stop decision known so far (the driver's named Event)."""
+
+    def __init__(self, worker, token: str | None, spec: TrialSpec):
+        self.worker, self.token, self.spec = worker, token, spec
+        self.last: dict | None = None
+        self.stop_at: float | None = None  # monotonic deadline once told to stop
+        self._event = None
+
+    def on_report(self, proc: WorkerProcess, report: dict) -> None:
+        self.last = report
+        stop = self.stop_at is not None
+        if self.token is not None:
+            self.worker.log_event(f"hps-{self.token}-reports", (self.spec.trial_id, report))
+            if not stop:
+                stop = self._stopped()
+        if stop and self.stop_at is None:
+            self.stop_at = time.monotonic() + self.spec.stop_grace
+        proc.send("stop" if stop else "go")
+
+    def _stopped(self) -> bool:
+        try:
+            if self._event is None:
+                from distributed import Event
+
+                from .dask import stop_event_name
+
+                self._event = Event(stop_event_name(self.token, self.spec.trial_id))
+            return self._event.is_set()
+        except Exception:  # noqa: BLE001 - no scheduler to ask: go on (the driver's timeouts still hold)
+            return False
+
+
 def run_trial(spec: TrialSpec, digest: str, name: str, threads: int | None,
-              timeout: float | None) -> tuple[TrialResult, str]:
-    """The Dask task: run one trial in this worker's reused process; return (result, its output)."""
+              timeout: float | None, token: str | None = None) -> tuple[TrialResult, str]:
+    """The Dask task: run one trial in this worker's reused process; return (result, its output).
+
+    With ``token`` (the run's), the trial's reports go to the driver as events as they happen.
+    """
     worker = get_worker()
     key = worker.get_current_task()
     folder = problem_dir(digest, name)
@@ -220,6 +257,7 @@ def run_trial(spec: TrialSpec, digest: str, name: str, threads: int | None,
     wall = time.time()
     clock = time.monotonic() if proc.ready else None
     result: TrialResult | None = None
+    reports = _Reports(worker, token, spec)
 
     def failure(error: str, status: str = "failed") -> TrialResult:
         now = time.time()
@@ -232,6 +270,8 @@ def run_trial(spec: TrialSpec, digest: str, name: str, threads: int | None,
             limit = 0.5
             if timeout and clock is not None:
                 limit = min(limit, max(clock + timeout - time.monotonic(), 0.0))
+            if reports.stop_at is not None:
+                limit = min(limit, max(reports.stop_at - time.monotonic(), 0.0))
             wait_any(proc.waitables(), limit)
             dead = False
             try:
@@ -240,6 +280,8 @@ def run_trial(spec: TrialSpec, digest: str, name: str, threads: int | None,
                     if msg[0] == "ready":
                         proc.on_ready(msg)
                         clock, wall = time.monotonic(), time.time()
+                    elif msg[0] == "report":
+                        reports.on_report(proc, msg[2])
                     elif msg[0] == "result":
                         result = msg[1]
                     elif msg[0] == "load_error":
@@ -255,6 +297,12 @@ def run_trial(spec: TrialSpec, digest: str, name: str, threads: int | None,
                 code = proc.exit_code()
                 proc.kill(0)
                 result = result or failure(death_reason(code))
+                break
+            if reports.stop_at is not None and time.monotonic() >= reports.stop_at:
+                proc.kill()
+                result = stopped_result(spec, reports.last, wall, label,
+                                        error=f"ignored the stop decision for {spec.stop_grace:g} s; its "
+                                        "worker was stopped")
                 break
             if timeout and clock is not None and time.monotonic() - clock >= timeout:
                 proc.kill()

@@ -12,6 +12,8 @@ imported. Parent and worker talk over one multiprocessing
     parent -> worker   ("init", folder)            once, first
     worker -> parent   ("ready", pid, max_trials) | ("load_error", message)
     parent -> worker   (spec, log_path, worker_name)   one trial at a time
+    worker -> parent   ("report", trial_id, report)    each trial.report(...), then waits for:
+    parent -> worker   "go" | "stop"                    the driver's decision (a blocking round trip)
     worker -> parent   ("result", TrialResult)
     parent -> worker   None                        stop
 
@@ -334,6 +336,19 @@ def cap_log(path: str | os.PathLike, cap: int | None = None) -> None:
     os.replace(tmp, path)
 
 
+def _reporter(conn: Connection, trial_id: int):
+    """``trial.report`` over the pipe: send the report, wait for the parent's "go" or "stop"."""
+
+    def report(rep: dict) -> bool:
+        try:
+            conn.send(("report", trial_id, rep))
+            return conn.recv() != "go"
+        except (EOFError, OSError):
+            return True  # the parent is gone: nothing will store what comes next
+
+    return report
+
+
 def _serve(conn: Connection) -> None:
     from ..loader import load_problem
     from ..trial import TrialResult, execute_trial, visible_devices
@@ -366,7 +381,8 @@ def _serve(conn: Connection) -> None:
                       flush=True)
             try:
                 with lp.activate():
-                    result = execute_trial(lp.run, lp.accepts_trial, spec, worker=name)
+                    result = execute_trial(lp.run, lp.accepts_trial, spec, worker=name,
+                                           reporter=_reporter(conn, spec.trial_id))
             except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt from run()
                 now = time.time()
                 result = TrialResult(trial_id=spec.trial_id, status="failed",

@@ -7,6 +7,7 @@ shared contract tests in ``tests/evaluators/contract.py``.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ..trial import TrialResult, TrialSpec
@@ -25,6 +26,8 @@ class Evaluator:
         folder: the problem folder (workers import ``model_run.py`` from it).
         workers: how many evaluations may run at once.
         trial_timeout: seconds after which a trial is stopped and stored as ``timeout``.
+            A trial told to stop (``trial.report`` returned True) that goes on for its
+            spec's ``stop_grace`` seconds is stopped the same way and stored ``stopped``.
         run_dir: the run directory (for per-trial logs).
     """
 
@@ -37,6 +40,13 @@ class Evaluator:
         self.trial_timeout = trial_timeout
         self.run_dir = run_dir
         self.options = options
+        #: ``on_report(trial_id, report) -> stop?``: set by the engine; each evaluator carries every
+        #: ``trial.report`` up to it while the trial runs, and its decision back down.
+        self.on_report: Callable[[int, dict], bool] | None = None
+
+    def _report(self, trial_id: int, report: dict) -> bool:
+        """Hand one report to the engine; True if the trial should stop."""
+        return bool(self.on_report(trial_id, report)) if self.on_report is not None else False
 
     @property
     def capacity(self) -> int:

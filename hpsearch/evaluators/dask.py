@@ -29,6 +29,16 @@ How it works:
   directory: on machines that do not share it, warm start works only where the
   directory is reachable (put the run directory on shared storage).
 
+Reports (``trial.report``) stream through Dask's event API: the task on the
+Dask worker answers its trial process at once and forwards each report with
+``Worker.log_event`` on a topic of this run; the driver subscribes to it, and
+when the engine decides to stop a trial it sets a named ``distributed.Event``,
+which the task checks at the trial's next report. So on Dask ``trial.report``
+returns True at the report *after* the one that caused the decision. A trial
+that goes on reporting for ``stop_grace`` seconds after it was told to stop has
+its process killed and is stored ``stopped`` with its last report. Reports an
+event did not deliver before the trial's result are taken from the result.
+
 With a running cluster, capacity (evaluations kept in flight) is the larger of
 ``--workers`` and the cluster's worker threads when the run starts.
 
@@ -46,11 +56,17 @@ import os
 import re
 import secrets
 import time
+from collections import deque
 from pathlib import Path
 
 from ..trial import TrialResult, TrialSpec
 from .base import Evaluator, EvaluatorError
 from .process import default_threads
+
+
+def stop_event_name(token: str, trial_id: int) -> str:
+    """The ``distributed.Event`` the driver sets to stop one trial of a run."""
+    return f"hps-{token}-stop-{trial_id}"
 
 __all__ = ["DaskEvaluator"]
 
@@ -99,6 +115,9 @@ class DaskEvaluator(Evaluator):
         self._done = None  # distributed.as_completed: gathers results as they finish
         self._token = secrets.token_hex(4)
         self._digest = self._name = None
+        self._topic = f"hps-{self._token}-reports"
+        self._inbox: deque = deque()  # (trial_id, report) from the event subscription
+        self._stopping: set[int] = set()  # trials whose stop Event is set
 
     @property
     def capacity(self) -> int:
@@ -123,6 +142,7 @@ class DaskEvaluator(Evaluator):
                                          plugins={upload})
             self._client = Client(self._cluster)
             self._new_queue()
+            self._subscribe()
             return
         path = Path(self.scheduler).expanduser()
         try:
@@ -137,6 +157,31 @@ class DaskEvaluator(Evaluator):
         self._capacity = max(self.workers, self._slots_on_cluster())
         self._client.register_plugin(upload, name=upload.name)
         self._new_queue()
+        self._subscribe()
+
+    def _subscribe(self) -> None:
+        self._client.subscribe_topic(self._topic, self._on_event)
+
+    def _on_event(self, event) -> None:
+        """In the client's event loop: queue the report and wake :meth:`wait`."""
+        self._inbox.append(event[1])
+        done = self._done
+        if done is not None:
+            with done.thread_condition:
+                done.thread_condition.notify_all()
+
+    def _drain_reports(self) -> None:
+        """Hand queued reports to the engine; set the stop Event of trials it stops."""
+        from distributed import Event
+
+        flying = {spec.trial_id for _, spec in self._futures.values()}
+        while self._inbox:
+            trial_id, report = self._inbox.popleft()
+            if trial_id not in flying:
+                continue  # its result came first: the engine takes the report from the result
+            if self._report(trial_id, report) and trial_id not in self._stopping:
+                self._stopping.add(trial_id)
+                Event(stop_event_name(self._token, trial_id), client=self._client).set()
 
     def _slots_on_cluster(self) -> int:
         """Trials the cluster can run at once: its threads, or with GPUs per trial its GPU slots."""
@@ -187,7 +232,7 @@ class DaskEvaluator(Evaluator):
         key = f"hps-{self._token}-trial-{spec.trial_id}"
         resources = {"GPU": self.gpus_per_trial} if self.gpus_per_trial else None
         fut = self._client.submit(run_trial, spec, self._digest, self._name, self.threads, timeout,
-                                  key=key, pure=False, resources=resources)
+                                  self._token, key=key, pure=False, resources=resources)
         self._futures[key] = (fut, spec)
         self._done.add(fut)
 
@@ -213,12 +258,14 @@ class DaskEvaluator(Evaluator):
         if deadline is not None:
             left = max(deadline - time.monotonic(), 0.0)
             limit = left if limit is None else min(limit, left)
+        self._drain_reports()
         done = self._done
         # as_completed fetches each result in the client's event loop the moment it finishes and
         # notifies thread_condition; sleeping on it saves a round trip per trial over wait()+result()
         with done.thread_condition:
-            if done.queue.empty():
+            if done.queue.empty() and not self._inbox:
                 done.thread_condition.wait(limit)
+        self._drain_reports()
         out = []
         for fut, value in done.next_batch(block=False):
             if fut.key in self._futures:

@@ -7,6 +7,12 @@ driver hands a trial to an idle worker over that worker's pipe and sleeps in
 handle until a result arrives, a worker dies, or the earliest trial timeout is
 due, so it never polls.
 
+- Each ``trial.report`` is a blocking round trip: the worker sends the report
+  over its pipe, the driver hands it to the engine (which stores it and asks
+  the pruner) and answers "go" or "stop", so ``trial.report`` returns the
+  decision on the report that caused it. A trial told to stop that has not
+  returned ``stop_grace`` seconds later (``--stop-grace``, default 10 s) has its
+  worker stopped like a timeout and is stored ``stopped`` with its last report.
 - ``--trial-timeout``: an overrunning trial's worker and every process it
   started (its process group) get SIGTERM, then SIGKILL after a short grace;
   the evaluation is stored as ``timeout`` and a fresh worker takes the slot.
@@ -33,7 +39,7 @@ from collections import deque
 from multiprocessing.connection import wait as wait_any
 from pathlib import Path
 
-from ..trial import TrialResult, TrialSpec, visible_devices
+from ..trial import TrialResult, TrialSpec, stopped_result, visible_devices
 from ._worker import WorkerProcess, death_reason, thread_env
 from .base import Evaluator, EvaluatorError
 from .devices import device_env
@@ -69,6 +75,8 @@ class _Slot:
         self.wall: float = 0.0
         self.sent: float = 0.0  # monotonic time the trial was handed over
         self.env: dict = {}  # every process of this slot starts with it (its GPUs)
+        self.last_report: dict | None = None
+        self.stop_at: float | None = None  # monotonic deadline of a trial told to stop
 
     @property
     def name(self) -> str:
@@ -171,7 +179,7 @@ class ProcessEvaluator(Evaluator):
                 continue
             if slot.proc is None:
                 self._spawn(slot)
-            slot.spec = spec
+            slot.spec, slot.last_report, slot.stop_at = spec, None, None
             slot.wall, slot.sent = time.time(), time.monotonic()
             slot.clock = time.monotonic() if slot.proc.ready else None
             log = self._log(f"trial-{spec.trial_id}")
@@ -230,6 +238,8 @@ class ProcessEvaluator(Evaluator):
                     due.append(s.clock + t)
                 elif t:
                     due.append(s.sent + self._load_limit(s.spec))
+                if s.stop_at is not None:
+                    due.append(s.stop_at)
             due += [kill_at for _, kill_at in self._dying]
             limit = max(min(due) - now, 0.0) if due else None
             pairs = [(w, s) for s in self._slots if s.proc is not None for w in s.proc.waitables()]
@@ -264,6 +274,17 @@ class ProcessEvaluator(Evaluator):
                 self._load_failures = 0
                 if slot.spec is not None and slot.clock is None:
                     slot.clock = time.monotonic()
+            elif kind == "report":
+                stop = True
+                if slot.spec is not None and msg[1] == slot.spec.trial_id:
+                    slot.last_report = msg[2]
+                    stop = self._report(msg[1], msg[2])
+                    if stop and slot.stop_at is None:
+                        slot.stop_at = time.monotonic() + slot.spec.stop_grace
+                    stop = stop or slot.stop_at is not None
+                if not proc.send("stop" if stop else "go"):
+                    dead = True
+                    break
             elif kind == "result":
                 if slot.spec is not None and msg[1].trial_id == slot.spec.trial_id:
                     self._results.append(msg[1])
@@ -309,6 +330,14 @@ class ProcessEvaluator(Evaluator):
                         slot.spec, slot, f"worker did not load the problem within {limit:g} s"))
                     self._retire(slot)
                     self._spawn(slot)
+                continue
+            if slot.stop_at is not None and now >= slot.stop_at:
+                self._results.append(stopped_result(
+                    slot.spec, slot.last_report, slot.wall, slot.name,
+                    error=f"ignored the stop decision for {slot.spec.stop_grace:g} s; "
+                          "its worker was stopped"))
+                self._retire(slot)
+                self._spawn(slot)
                 continue
             t = self._timeout_of(slot.spec)
             if t and now - slot.clock >= t:

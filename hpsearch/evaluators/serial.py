@@ -1,7 +1,10 @@
 """The serial evaluator: runs each trial in the driver process (for debugging).
 
 A trial timeout or the run's deadline interrupts the trial with ``SIGALRM``
-(main thread, POSIX); elsewhere trials simply run to the end.
+(main thread, POSIX); elsewhere trials simply run to the end. Each
+``trial.report`` calls the engine directly and returns its decision; a run
+function that ignores a stop decision is stopped at its first report after the
+grace period (``TrialStopped``), or by the trial timeout if it stops reporting.
 """
 from __future__ import annotations
 
@@ -68,7 +71,8 @@ class SerialEvaluator(Evaluator):
             signal.setitimer(signal.ITIMER_REAL, limit)
         try:
             with lp.activate():
-                result = execute_trial(lp.run, lp.accepts_trial, spec, worker="serial")
+                result = execute_trial(lp.run, lp.accepts_trial, spec, worker="serial",
+                                       reporter=lambda rep: self._report(spec.trial_id, rep))
         finally:
             if use_alarm:
                 self._alarm_reason = None

@@ -66,7 +66,9 @@ class Told:
     """A finished evaluation as a backend sees it.
 
     ``loss`` is the value to minimise (the problem's direction already applied)
-    or None when the evaluation failed or timed out.
+    or None when the evaluation failed or timed out. A ``stopped`` evaluation
+    (pruned, or ended by ``--stop-when``) carries its last reported value and
+    ``budget_reached``, the step it got to (backends may ignore it).
     """
 
     trial_id: int
@@ -74,6 +76,7 @@ class Told:
     status: str
     loss: float | None
     objective: float | None = None
+    budget_reached: Any = None
 
 
 class SearchBackend:
