@@ -929,6 +929,29 @@ class HpProblem:
                 on[d.name] = None  # active, value unknown: its children are not
         return [n for n in self.names if n in on]
 
+    def tree(self) -> list[tuple[int, Dimension]]:
+        """(depth, dimension) in tree order, for ``hps show`` and the docs.
+
+        A conditional dimension is listed under its parent (the one declared
+        last when it has several), one level deeper; the rest keep their
+        declaration order.
+        """
+        order = self.order
+        pos = {d.name: i for i, d in enumerate(order)}
+        children: dict[str | None, list[Dimension]] = {}
+        for d in self.dims:
+            parent = max(d.parents, key=pos.__getitem__) if d.parents else None
+            children.setdefault(parent, []).append(d)
+        out: list[tuple[int, Dimension]] = []
+
+        def walk(parent: str | None, depth: int) -> None:
+            for d in children.get(parent, []):
+                out.append((depth, d))
+                walk(d.name, depth + 1)
+
+        walk(None, 0)
+        return out
+
     def can_be_active(self, name: str) -> bool:
         """False when ``--fix`` pins a parent (or an ancestor) so that ``name`` is never active."""
         self.validate()
