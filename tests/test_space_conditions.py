@@ -134,11 +134,11 @@ def test_every_algorithm_suggests_only_consistent_configurations(algo, options, 
 
 
 @pytest.mark.parametrize("estimator", ["GP", "RF", "ET", "GBRT"])
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(p=trees(), seed=st.integers(0, 2**16))
 def test_bayesian_suggests_only_consistent_configurations(estimator, p, seed):
-    backend = make_backend("bayesian", p, seed, {"base_estimator": estimator, "initial_points": 3})
-    for config in drive(backend, p, 10):
+    backend = make_backend("bayesian", p, seed, {"base_estimator": estimator, "initial_points": 2})
+    for config in drive(backend, p, 8):
         consistent(p, config)
 
 
