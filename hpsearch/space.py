@@ -224,7 +224,8 @@ class _Range(Dimension):
         self.prior = prior
         if not self.low < self.high:
             fmt = "{}" if self.integer else "{:g}"
-            raise SpaceError(f"needs low < high, got low={fmt.format(self.low)}, high={fmt.format(self.high)}")
+            raise SpaceError(f"needs low < high, got low={fmt.format(self.low)}, "
+                             f"high={fmt.format(self.high)}")
         if prior in LOG_PRIORS and self.low <= 0:
             raise SpaceError(f"{prior} needs low > 0, got low={low!r}")
         # the prior's own scale: [lo, hi) with the integer range widened to high + 1
@@ -262,7 +263,8 @@ class _Range(Dimension):
                 kind = "a positive integer" if self.integer else "a positive number"
                 raise SpaceError(f"step must be {kind}, got step={_fmt(step)}")
             if step > self.high - self.low:
-                raise SpaceError(f"step must be at most high - low = {self.high - self.low:g}, got step={step:g}")
+                raise SpaceError(f"step must be at most high - low = {self.high - self.low:g}, "
+                                 f"got step={step:g}")
             self.step = int(step) if self.integer else float(step)
             self._k_max = int(math.floor((self.high - self.low) / self.step + 1e-9))
 
@@ -616,10 +618,14 @@ def _as_list(v: Any) -> list:
     return list(v) if isinstance(v, (list, tuple, set, frozenset, range)) else [v]
 
 
+def same_value(a: Any, b: Any) -> bool:
+    """Equality of dimension values by type and value: True is not 1, 3.0 is 3, "3" is not 3."""
+    return repr(a) == repr(b) or (_is_number(a) and _is_number(b) and a == b)
+
+
 def _contains(values: Sequence[Any], v: Any) -> bool:
-    """``v in values`` by type and value (True is not 1, 3.0 is 3)."""
-    r = repr(v)
-    return any(repr(x) == r or (_is_number(x) and _is_number(v) and x == v) for x in values)
+    """``v in values`` by :func:`same_value`."""
+    return any(same_value(x, v) for x in values)
 
 
 @dataclass(frozen=True)

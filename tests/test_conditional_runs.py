@@ -15,7 +15,6 @@ import pytest
 from hpsearch.cli import cli
 from hpsearch.loader import load_problem
 from hpsearch.runner import RunConfig, resume_run, start_run
-from hpsearch.store import RunStore
 
 from .conftest import PROBLEMS
 

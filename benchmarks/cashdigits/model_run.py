@@ -44,7 +44,8 @@ def build(config, seed=0):
     if family == "random_forest":
         from sklearn.ensemble import RandomForestClassifier
 
-        return RandomForestClassifier(n_estimators=config["rf_n_estimators"], max_depth=config["rf_max_depth"],
+        return RandomForestClassifier(n_estimators=config["rf_n_estimators"],
+                                      max_depth=config["rf_max_depth"],
                                       max_features=config["rf_max_features"], random_state=seed, n_jobs=1)
     return _logreg(config)
 

@@ -57,7 +57,7 @@ from typing import Any
 
 import numpy as np
 
-from ..space import Categorical, Continuous, HpProblem, Ordinal
+from ..space import Categorical, Continuous, HpProblem, Ordinal, same_value
 from .base import BackendOptionError, SearchBackend, Suggestion, Told
 
 __all__ = ["BayesianSearch", "INACTIVE", "impute_inactive"]
@@ -242,7 +242,7 @@ def impute_inactive(enc: _Encoder, X: np.ndarray) -> np.ndarray:
 def _takes(enc: _Encoder, name: str, allowed: list, X: np.ndarray) -> np.ndarray:
     """Rows of ``X`` where dimension ``name`` takes one of ``allowed``."""
     if name in enc.constant:
-        return np.full(len(X), any(_same(enc.constant[name], v) for v in allowed))
+        return np.full(len(X), any(same_value(enc.constant[name], v) for v in allowed))
     if name not in enc.by_name:  # never active under --fix
         return np.zeros(len(X), dtype=bool)
     kind, d, c, w = enc.by_name[name]
@@ -252,10 +252,6 @@ def _takes(enc: _Encoder, name: str, allowed: list, X: np.ndarray) -> np.ndarray
         idx = np.rint(np.clip(X[:, c], 0.0, 1.0) * (len(d.values) - 1))
         return np.isin(idx, [_position(d.values, v) for v in allowed])
     return np.isin(enc._int(d, X[:, c]), [int(v) for v in allowed])  # an integer range
-
-
-def _same(a: Any, b: Any) -> bool:
-    return repr(a) == repr(b) or (not isinstance(a, (str, bool)) and not isinstance(b, (str, bool)) and a == b)
 
 
 def _position(values: list, v: Any) -> int:
