@@ -176,7 +176,9 @@ def resume_run(run_dir: str | os.PathLike, observer: Observer | None = None,
         raise StoreError(f"{run_dir}: the problem folder {folder} is gone; restore it to resume")
     loaded = load_problem(folder)
     now = loaded.problem.to_dict()
-    if now["dims"] != settings["space"]["dims"] or now["direction"] != settings["space"]["direction"]:
+    before = settings["space"]
+    if now["dims"] != before["dims"] or now["direction"] != before["direction"] \
+            or now.get("forbidden") != before.get("forbidden"):
         store.close()
         raise RunError(f"{Path(folder) / 'problem.py'}: the search space changed since the run started; "
                        "start a new run instead of resuming this one")
