@@ -804,6 +804,9 @@ class HpProblem:
                     raise SpaceError(f"{self._where(d.name)}when: unknown parent {pname!r} "
                                      f"(dimensions: {', '.join(self.names)})")
                 parent = self._by_name[pname]
+                if parent.resource:
+                    raise SpaceError(f"{self._where(d.name)}when: parent {pname!r} is the resource, which "
+                                     "multi-fidelity algorithms change; a condition cannot depend on it")
                 if isinstance(parent, Continuous):
                     raise SpaceError(f"{self._where(d.name)}when: parent {pname!r} is continuous; a "
                                      "condition needs a categorical or ordinal parent")
@@ -826,6 +829,9 @@ class HpProblem:
                 if n not in self._by_name:
                     raise SpaceError(f"{self._where(n)}add_forbidden names an undeclared dimension")
                 d = self._by_name[n]
+                if d.resource:
+                    raise SpaceError(f"{self._where(n)}add_forbidden: the resource cannot be forbidden by "
+                                     "value (multi-fidelity algorithms set it)")
                 if isinstance(d, Continuous):
                     raise SpaceError(f"{self._where(n)}add_forbidden: a continuous dimension cannot be "
                                      "forbidden by value (name categorical or ordinal dimensions)")

@@ -252,6 +252,12 @@ BAD = [
     ('Problem.add_dim("k", ["a", "b"])\nProblem.add_dim("e", (1, 9), resource=True, when={"k": "a"})',
      "dimension 'e': the resource cannot be conditional (multi-fidelity algorithms set it for every "
      "configuration)"),
+    ('Problem.add_dim("e", (1, 9), resource=True)\nProblem.add_dim("g", (0.0, 1.0), when={"e": 9})',
+     "dimension 'g': when: parent 'e' is the resource, which multi-fidelity algorithms change; a condition "
+     "cannot depend on it"),
+    ('Problem.add_dim("e", (1, 9), resource=True)\nProblem.add_dim("k", ["a", "b"])\n'
+     'Problem.add_forbidden(e=9, k="a")',
+     "dimension 'e': add_forbidden: the resource cannot be forbidden by value (multi-fidelity algorithms set it)"),
     ('Problem.add_dim("lr", (1e-4, 1e-1, "log-normal"), mu=0.0)',
      "dimension 'lr': log-normal needs exp(mu) within [0.0001, 0.1], got mu=0 (exp(mu)=1)"),
     ('Problem.add_dim("x", (0.0, 1.0, "normal"), sigma=0)', "dimension 'x': normal needs sigma > 0, got sigma=0"),
