@@ -191,7 +191,7 @@ def _left_table(head: list[str], rows: list[list[Any]]) -> str:
 @click.argument("problem")
 @usage_errors
 def show(problem: str) -> None:
-    """Show a problem's space: each dimension's kind, range, prior and default."""
+    """Show a problem's space as a tree: each dimension's kind, range, prior, default and condition."""
     lp = load_problem(problem, with_run=False)
     p = lp.problem
     click.echo(f"{lp.name}: {lp.description}" if lp.description else lp.name)
@@ -200,9 +200,14 @@ def show(problem: str) -> None:
     click.echo(f"objective: {p.objective} ({p.direction}{opt})")
     click.echo(f"resource:  {p.resource.name if p.resource else '-'}")
     click.echo("")
-    rows = [[d.name + (" *" if d.resource else ""), d.kind, d.describe(), d.prior, repr(d.default)]
-            for d in p.dims]
-    click.echo(_left_table(["name", "kind", "range / choices", "prior", "default"], rows))
+    rows = [["  " * depth + d.name + (" *" if d.resource else ""), d.kind, d.describe(), d.describe_prior(),
+             repr(d.default), d.describe_condition() or "-"]
+            for depth, d in p.tree()]
+    click.echo(_left_table(["name", "kind", "range / choices", "prior", "default", "when"], rows))
+    if p.forbidden:
+        click.echo("\nforbidden combinations (never evaluated):")
+        for clause in p.forbidden:
+            click.echo(f"  {clause}")
     extra = len(p.starting_points) - 1
     if p.resource:
         click.echo("\n* the resource (set by multi-fidelity algorithms such as hyperband)")
@@ -307,7 +312,8 @@ def _finish(outcome) -> None:
             budget = f", budget {format_value(b.budget)}" if b.budget is not None else ""
             click.echo(f"best:          {format_value(b.objective)} (trial {b.trial_id}{budget})")
             for name in store.param_names:
-                click.echo(f"  {name} = {b.params.get(name)!r}")
+                if name in b.params:  # an inactive conditional dimension is absent
+                    click.echo(f"  {name} = {b.params[name]!r}")
     finally:
         store.close()
     if s.stopped_by == "signal":

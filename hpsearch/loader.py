@@ -286,6 +286,10 @@ def load_problem(spec: str | os.PathLike, with_run: bool = True) -> LoadedProble
     if not problem.dims:
         raise ProblemLoadError(f"{display_path(problem_py)}: 'Problem' declares no dimension "
                                "(add one with Problem.add_dim(name, spec, default=...))")
+    try:  # conditions, forbidden combinations and starting points are checked together
+        problem.validate()
+    except SpaceError as exc:
+        raise ProblemLoadError(str(exc)) from None
     lp.problem = problem
     if with_run:
         run_py = folder / "model_run.py"

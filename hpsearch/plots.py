@@ -14,9 +14,10 @@ Files written into ``RUN_DIR/plots/``:
   ``budget - previous_budget`` over finished evaluations), or against the time
   spent inside evaluations when the problem has no resource.
 * ``param_<name>.png``: the objective against each parameter (continuous and
-  integer ranges as scatter, on a log axis for log-uniform priors; ordered value
+  integer ranges as scatter, on a log axis for log-uniform and log-normal priors; ordered value
   lists and categorical choices as strip + box plots). Multi-fidelity runs
-  colour points by budget.
+  colour points by budget. Evaluations where a conditional parameter is
+  inactive are left out of its plot (no plot when it never was active).
 * ``rungs.png`` (multi-fidelity runs only): the objective by budget, with a line
   joining the rungs of each configuration, coloured by bracket.
 * ``learning_curves.png`` (runs whose trials call ``trial.report``): one line
@@ -114,7 +115,9 @@ def plot_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = None) -
         _save(_best_so_far(finished, info, by_resource=True), out / "best_vs_resource.png"),
     ]
     for name in names:
-        files.append(_save(_param_plot(done, name, info), out / f"param_{name}.png"))
+        with_param = [t for t in done if name in t.params]  # a conditional dimension may be inactive
+        if with_param:
+            files.append(_save(_param_plot(with_param, name, info), out / f"param_{name}.png"))
     if info.multi_fidelity and any(t.budget is not None for t in done):
         files.append(_save(_rungs_plot(done, info), out / "rungs.png"))
     if curves:
@@ -308,7 +311,7 @@ def _param_plot(done: list[StoredTrial], name: str, info: _RunInfo) -> Figure:
         fig.colorbar(sc, ax=ax, label="budget")
     else:
         ax.scatter(xs, ys, s=16, alpha=0.7, color="tab:blue")
-    if numeric and spec.get("prior") == "log-uniform" and np.all(xs > 0):
+    if numeric and spec.get("prior") in ("log-uniform", "log-normal") and np.all(xs > 0):
         ax.set_xscale("log")
     kind = spec.get("kind", "")
     ax.set_xlabel(f"{name} ({kind})" if kind else name)

@@ -287,7 +287,9 @@ def _resume(store: RunStore, shown: Path, observer: Observer | None,
         announce(f"importing the problem folder {folder} (from the run's settings)")
     loaded = load_problem(folder)
     now = loaded.problem.to_dict()
-    if now["dims"] != settings["space"].get("dims") or now["direction"] != settings["space"].get("direction"):
+    before = settings["space"]
+    if now["dims"] != before.get("dims") or now["direction"] != before.get("direction") \
+            or now.get("forbidden") != before.get("forbidden"):
         raise RunError(f"{Path(folder) / 'problem.py'}: the search space changed since the run started; "
                        "start a new run instead of resuming this one")
     parts = _build(cfg, loaded, store.run_dir)

@@ -46,6 +46,14 @@ Problem.add_dim("features", ["linear", "quadratic"], default="linear")  # string
 
 # Optional: more configurations to evaluate first (the defaults above are the first one).
 Problem.add_starting_point(features="quadratic", lr=0.3)
+
+# Optional, for tree-shaped spaces: a dimension active only under some parent values (run() then
+# gets "momentum" only when optimizer is "sgd"), a combination never evaluated, and richer priors:
+# Problem.add_dim("optimizer", ["adam", "sgd"], default="adam")
+# Problem.add_dim("momentum", (0.0, 0.99), default=0.9, when={{"optimizer": "sgd"}})
+# Problem.add_forbidden(optimizer="sgd", batch_size=16)
+# Problem.add_dim("decay", (1e-5, 1e-1, "log-normal"), mu=-7.0, sigma=1.5, default=1e-3)  # log(decay) ~ N
+# Problem.add_dim("hidden", (16, 512), step=16, default=64)  # 16, 32, ..., 512
 '''
 
 LOAD_DATA_PY = '''\

@@ -604,11 +604,19 @@ class RunStore:
         self._csv_file.flush()
 
     def dataframe(self, finished_only: bool = True):
-        """The evaluations as a pandas DataFrame with the results.csv columns."""
+        """The evaluations as a pandas DataFrame with the results.csv columns.
+
+        A parameter inactive in an evaluation (a conditional dimension) is
+        missing: NaN in a numeric column, None in another (an empty cell in
+        results.csv, a key absent from the stored params).
+        """
         import pandas as pd
 
-        rows = [self.csv_row(t) for t in self.trials(finished_only=finished_only, order="tell_seq")]
-        df = pd.DataFrame(rows, columns=self.csv_header())
+        trials = self.trials(finished_only=finished_only, order="tell_seq")
+        df = pd.DataFrame([self.csv_row(t) for t in trials], columns=self.csv_header())
+        for n in self.param_names:  # an inactive dimension is missing (NaN / None), not ""
+            df[f"p:{n}"] = pd.Series([t.params.get(n) for t in trials], index=df.index,
+                                     dtype=None if trials else object)
         for col in ("started_at", "finished_at"):
             df[col] = pd.to_datetime(df[col].replace("", None), utc=True, format="ISO8601")
         return df

@@ -27,7 +27,7 @@ def test_list_and_show(runner):
     assert "resource:  steps" in text
     rows = {line.split()[0]: line.split() for line in text.splitlines()[7:] if line.strip()}
     assert rows["lr"][:4] == ["lr", "continuous", "[0.0001,", "0.1]"] and rows["lr"][4:] == ["log-uniform",
-                                                                                           "0.01"]
+                                                                                           "0.01", "-"]
     assert rows["batch"][1] == "ordinal" and rows["act"][1] == "categorical"
     assert "1 starting point(s) besides the defaults" in text
 

@@ -43,7 +43,8 @@ def test_explicit_classes_settle_ambiguity():
     ((1, 9), 10, "default 10 is invalid: expected an integer in [1, 9], got 10"),
     (["a", "b"], "c", "default 'c' is invalid: expected one of ['a', 'b'], got 'c'"),
     ([], None, "needs at least one choice, got an empty list"),
-    ((0.0, 1.0, "normal"), None, "prior must be one of uniform, log-uniform, got 'normal'"),
+    ((0.0, 1.0, "gauss"), None,
+     "prior must be one of uniform, log-uniform, normal, log-normal, got 'gauss'"),
     ({"a": 1}, None, "expected a tuple (range), a list (choices) or a Dimension, got dict"),
     (["a", "a"], None, "choices must be distinct"),
 ])

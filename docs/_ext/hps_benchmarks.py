@@ -7,7 +7,9 @@ code, no TensorFlow), and writes into ``docs/benchmarks/generated/``:
 
 * ``table.inc``: one row per folder (name, kind, dimensions, resource, known
   optimum, description), included by ``benchmarks/index.rst``;
-* ``<name>.rst``: one page per folder with its space table.
+* ``<name>.rst``: one page per folder with its space table (as a tree: each
+  conditional dimension under its parent, with its condition) and its
+  forbidden combinations.
 
 Adding a folder adds it to the docs with no edit elsewhere. Files are rewritten
 only when their text changes, and pages of folders that are gone are removed.
@@ -91,10 +93,15 @@ def _page(info: Any, lp: Any, folder_text: str) -> str:
     ]
     lines += _heading("Search space", "-")
     rows = []
-    for d in p.dims:
-        name = _literal(d.name) + (" (resource)" if d.resource else "")
-        rows.append([name, d.kind, _literal(d.describe()), escape(d.prior), _literal(repr(d.default))])
-    lines += _list_table(["name", "kind", "range / choices", "prior", "default"], rows, "20 14 32 14 20")
+    for depth, d in p.tree():  # a conditional dimension under its parent, indented
+        name = "\u00a0\u00a0" * depth + _literal(d.name) + (" (resource)" if d.resource else "")
+        rows.append([name, d.kind, _literal(d.describe()), escape(d.describe_prior()),
+                     _literal(repr(d.default)), _literal(d.describe_condition()) or "always"])
+    lines += _list_table(["name", "kind", "range / choices", "prior", "default", "when (active if)"], rows,
+                         "18 12 24 16 12 18")
+    if p.forbidden:
+        lines += ["Forbidden combinations (never evaluated):", ""]
+        lines += [f"* {_literal(clause)}" for clause in p.forbidden] + [""]
     extra = len(p.starting_points) - 1
     if extra > 0:
         lines += [f"Besides the defaults, {extra} starting point(s) are evaluated first.", ""]

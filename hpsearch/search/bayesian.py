@@ -5,10 +5,18 @@ Order of suggestions: the problem's starting points (defaults first), then
 works in a unit-cube encoding of the free dimensions (dimensions pinned with
 ``--fix`` and single-valued ones are left out):
 
-* continuous: ``[low, high]`` scaled to [0, 1], on a log scale for log-uniform;
+* continuous: ``[low, high]`` scaled to [0, 1], on a log scale for log-uniform and log-normal;
 * ordinal integer range: the same scaling, then rounded back to an integer;
 * ordinal list: the position in the list, so the declared order is kept;
-* categorical: one-hot columns.
+* categorical: one-hot columns;
+* a dimension inactive in a configuration (a ``when=`` condition not met):
+  every one of its columns holds :data:`INACTIVE`, a constant outside the
+  cube, so trees can split on it and a GP sees branches far apart. Candidates
+  get the same treatment before the model scores them, a proposal is decoded
+  through :meth:`HpProblem.complete` (inactive values dropped) and forbidden
+  proposals are skipped. Dimensions that ``--fix`` makes never active have no
+  column. All of this lives in :func:`impute_inactive` and
+  :meth:`_Encoder.decode`, to move into the shared encoding module.
 
 Surrogates: ``GP`` (default) is a Gaussian process with skopt's default
 kernel (constant x Matern 5/2 with one length scale per column, plus white
@@ -49,10 +57,13 @@ from typing import Any
 
 import numpy as np
 
-from ..space import Categorical, Continuous, HpProblem, Ordinal
+from ..space import Categorical, Continuous, HpProblem, Ordinal, same_value
 from .base import BackendOptionError, SearchBackend, Suggestion, Told
 
-__all__ = ["BayesianSearch"]
+__all__ = ["BayesianSearch", "INACTIVE", "impute_inactive"]
+
+#: The encoded value of every column of an inactive dimension (outside the unit cube).
+INACTIVE = -1.0
 
 ESTIMATORS = ("GP", "RF", "ET", "GBRT")
 ACQ_FUNCS = ("gp_hedge", "EI", "PI", "LCB")
@@ -76,8 +87,9 @@ class _Encoder:
         self.constant: dict[str, Any] = dict(problem.fixed)
         self.groups: list[tuple[str, Any, int, int]] = []  # (kind, dim, first column, width)
         col = 0
+        self.by_name: dict[str, tuple[str, Any, int, int]] = {}
         for d in problem.dims:
-            if d.name in problem.fixed:
+            if d.name in problem.fixed or not problem.can_be_active(d.name):
                 continue
             if isinstance(d, Continuous):
                 kind, width = "real", 1
@@ -93,8 +105,10 @@ class _Encoder:
                 self.constant[d.name] = d.default
                 continue
             self.groups.append((kind, d, col, width))
+            self.by_name[d.name] = (kind, d, col, width)
             col += width
         self.n_cols = col
+        self.conditional = any(d.parents for _k, d, _c, _w in self.groups)
 
     @staticmethod
     def _log_bounds(d: Any) -> tuple[float, float]:
@@ -102,10 +116,13 @@ class _Encoder:
 
     def encode(self, config: dict) -> np.ndarray:
         x = np.zeros(self.n_cols)
-        for kind, d, c, _w in self.groups:
+        for kind, d, c, w in self.groups:
+            if d.name not in config:  # inactive
+                x[c:c + w] = INACTIVE
+                continue
             v = config[d.name]
             if kind in ("real", "int"):
-                if d.prior == "log-uniform":
+                if d.log_scale:
                     lo, hi = self._log_bounds(d)
                     x[c] = (math.log(v) - lo) / (hi - lo)
                 else:
@@ -128,11 +145,13 @@ class _Encoder:
                 values[d.name] = d.values[int(round(min(max(u, 0.0), 1.0) * (len(d.values) - 1)))]
             else:
                 values[d.name] = d.choices[int(np.argmax(x[c:c + w]))]
-        return {d.name: values[d.name] for d in self.problem.dims}
+            if d.step is not None:
+                values[d.name] = d.nearest(values[d.name])
+        return self.problem.complete(values)
 
     def _real(self, d: Continuous, u: float) -> float:
         u = min(max(u, 0.0), 1.0)
-        if d.prior == "log-uniform":
+        if d.log_scale:
             lo, hi = self._log_bounds(d)
             v = math.exp(lo + u * (hi - lo))
         else:
@@ -141,7 +160,7 @@ class _Encoder:
 
     def _int(self, d: Ordinal, u: np.ndarray) -> np.ndarray:
         u = np.clip(u, 0.0, 1.0)
-        if d.prior == "log-uniform":
+        if d.log_scale:
             lo, hi = self._log_bounds(d)
             v = np.rint(np.exp(lo + u * (hi - lo)))
         else:
@@ -154,7 +173,7 @@ class _Encoder:
         for kind, d, c, w in self.groups:
             if kind == "int":
                 v = self._int(d, X[:, c])
-                if d.prior == "log-uniform":
+                if d.log_scale:
                     lo, hi = self._log_bounds(d)
                     X[:, c] = (np.log(v) - lo) / (hi - lo)
                 else:
@@ -166,6 +185,8 @@ class _Encoder:
                 idx = np.argmax(X[:, c:c + w], axis=1)
                 X[:, c:c + w] = 0.0
                 X[np.arange(len(X)), c + idx] = 1.0
+        if self.conditional:
+            impute_inactive(self, X)
         return X
 
     def random(self, m: int, rng: np.random.Generator) -> np.ndarray:
@@ -181,6 +202,9 @@ class _Encoder:
     def perturb(self, centres: np.ndarray, m: int, scale: float, rng: np.random.Generator) -> np.ndarray:
         """``m`` Gaussian perturbations of each centre; each categorical changes with prob. 1/#groups."""
         X = np.repeat(centres, m, axis=0)
+        if self.conditional:  # an inactive column restarts anywhere if a perturbation activates it
+            off = X == INACTIVE
+            X[off] = rng.random(int(off.sum()))
         X = X + rng.normal(0.0, scale, size=X.shape)
         p = 1.0 / max(len(self.groups), 1)
         for kind, _d, c, w in self.groups:
@@ -191,6 +215,43 @@ class _Encoder:
                 X[:, c:c + w] = 0.0
                 X[np.arange(len(X)), c + idx] = 1.0
         return self.snap(X)
+
+
+def impute_inactive(enc: _Encoder, X: np.ndarray) -> np.ndarray:
+    """Set every column of a dimension inactive in a row of ``X`` to :data:`INACTIVE` (in place).
+
+    Activity is evaluated top-down on the encoded rows, as
+    :meth:`HpProblem.active` does on configurations: a dimension is active
+    when each parent is active and its (snapped) value is one the condition
+    lists. Parents pinned by ``--fix`` or single-valued are constants.
+    """
+    m = len(X)
+    active: dict[str, np.ndarray] = {}
+    for d in enc.problem.order:
+        a = np.ones(m, dtype=bool)
+        for p, allowed in d.parents.items():
+            a &= active.get(p, np.zeros(m, dtype=bool)) & _takes(enc, p, allowed, X)
+        active[d.name] = a
+    for _kind, d, c, w in enc.groups:
+        off = ~active[d.name]
+        if off.any():
+            X[off, c:c + w] = INACTIVE
+    return X
+
+
+def _takes(enc: _Encoder, name: str, allowed: list, X: np.ndarray) -> np.ndarray:
+    """Rows of ``X`` where dimension ``name`` takes one of ``allowed``."""
+    if name in enc.constant:
+        return np.full(len(X), any(same_value(enc.constant[name], v) for v in allowed))
+    if name not in enc.by_name:  # never active under --fix
+        return np.zeros(len(X), dtype=bool)
+    kind, d, c, w = enc.by_name[name]
+    if kind == "cat":
+        return np.isin(np.argmax(X[:, c:c + w], axis=1), [_position(d.choices, v) for v in allowed])
+    if kind == "list":
+        idx = np.rint(np.clip(X[:, c], 0.0, 1.0) * (len(d.values) - 1))
+        return np.isin(idx, [_position(d.values, v) for v in allowed])
+    return np.isin(enc._int(d, X[:, c]), [int(v) for v in allowed])  # an integer range
 
 
 def _position(values: list, v: Any) -> int:
@@ -475,7 +536,7 @@ class BayesianSearch(SearchBackend):
         config = None
         for i in np.argsort(values, kind="stable")[:50]:
             c = enc.decode(cands[i])
-            if _key(c) not in self._asked:
+            if _key(c) not in self._asked and not self.problem.is_forbidden(c):
                 config, best_x = c, cands[i]
                 break
         if config is None:  # the neighbourhood is exhausted (small discrete space)
