@@ -36,6 +36,7 @@ process.
     python tests/perf/bench_mf.py --seeds 5             # gauge the time first
     python tests/perf/bench_mf.py --quick               # smoke run: 2 seeds, 10 R, every problem
     python tests/perf/bench_mf.py --problems mfbranin --peers optuna --algos random,hyperband
+    python tests/perf/bench_mf.py --report-only          # tables of what OUT holds, running nothing
 """
 from __future__ import annotations
 
@@ -341,25 +342,32 @@ def known_algos(bench: Bench, algos: list[str], notes: list[str]) -> list[str]:
     return ok
 
 
-def run_hps(bench: Bench, algos: list[str], seeds: int, out: Path) -> dict[str, list[Record]]:
-    if not algos:
-        return {}
+def run_hps(bench: Bench, algos: list[str], seeds: int, out: Path, report_only: bool = False
+            ) -> dict[str, list[Record]]:
+    """Run (or continue) the comparison; the finished runs as records (``report_only``: run nothing)."""
     cmp_dir = out / "hps"
-    cfg = CompareConfig(problem=str(bench.lp.folder), algos=algos, seeds=seeds, budget=bench.budget,
-                        out=str(cmp_dir), evaluator="serial")
-    run_comparison(cfg, echo=lambda m: print(f"  hps {m}", flush=True))
+    if not algos or (report_only and not (cmp_dir / "compare.json").is_file()):
+        return {}
+    if not report_only:
+        cfg = CompareConfig(problem=str(bench.lp.folder), algos=algos, seeds=seeds, budget=bench.budget,
+                            out=str(cmp_dir), evaluator="serial")
+        run_comparison(cfg, echo=lambda m: print(f"  hps {m}", flush=True))
     cmp = summarise(cmp_dir, algos=algos, seeds=seeds)
+    finished = {k for k, v in cmp.settings.get("runs", {}).items() if v.get("finished")}
     records: dict[str, list[Record]] = {}
     for algo, curves in cmp.curves.items():
         for c in curves:
+            if c.name not in finished:
+                continue
             records.setdefault(algo, []).append(Record(
                 algo, c.seed, [float(v) for v in c.spent], [float(v) for v in c.best], c.evaluations,
                 float(c.wall_s or 0.0)))
     return records
 
 
-def run_peers(bench: Bench, peers: list[str], seeds: int, out: Path, notes: list[str]
-              ) -> dict[str, list[Record]]:
+def run_peers(bench: Bench, peers: list[str], seeds: int, out: Path, notes: list[str],
+              report_only: bool = False) -> dict[str, list[Record]]:
+    """Run each peer on each seed not stored yet; the stored records (``report_only``: run nothing)."""
     records: dict[str, list[Record]] = {}
     for peer in peers:
         module = PEERS[peer]
@@ -370,6 +378,8 @@ def run_peers(bench: Bench, peers: list[str], seeds: int, out: Path, notes: list
             path = out / "peers" / f"{peer}-seed{seed}.json"
             if path.is_file():
                 rec = Record(**json.loads(path.read_text()))
+            elif report_only:
+                continue
             else:
                 t0 = time.perf_counter()
                 with tempfile.TemporaryDirectory(prefix="bench-mf-") as root, \
@@ -504,6 +514,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budget-r", type=float, default=100.0, help="budget in full evaluations (R)")
     ap.add_argument("--quick", action="store_true", help="smoke run: 2 seeds, 10 R (into OUT-quick)")
     ap.add_argument("--out", default="bench-mf")
+    ap.add_argument("--report-only", action="store_true",
+                    help="run nothing: tables from the finished runs stored in OUT (the runs column says how many)")
     args = ap.parse_args(argv)
     if args.quick:
         args.seeds, args.budget_r, args.out = 2, 10.0, args.out + "-quick"
@@ -522,8 +534,11 @@ def main(argv: list[str] | None = None) -> int:
         algos = known_algos(bench, [a for a in args.algos.split(",") if a], notes)
         for n in notes:
             print(f"  note: {n}", flush=True)
-        records = run_hps(bench, algos, args.seeds, out / name)
-        records.update(run_peers(bench, peers, args.seeds, out / name, notes))
+        records = run_hps(bench, algos, args.seeds, out / name, args.report_only)
+        records.update(run_peers(bench, peers, args.seeds, out / name, notes, args.report_only))
+        if args.report_only and not records:
+            print("  nothing stored yet", flush=True)
+            continue
         summ = summary(bench, records)
         text = table(bench, summ, args.seeds, notes)
         took = time.perf_counter() - t0
