@@ -59,7 +59,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # measure the checkout this script is in
-from hpsearch.compare import CompareConfig, comparison_settings, run_comparison, summarise  # noqa: E402
+from hpsearch.compare import (  # noqa: E402
+    CompareConfig,
+    ComparisonInterrupted,
+    comparison_settings,
+    run_comparison,
+    summarise,
+)
 from hpsearch.engine import trial_seed  # noqa: E402
 from hpsearch.loader import LoadedProblem, load_problem  # noqa: E402
 from hpsearch.trial import TrialSpec, execute_trial  # noqa: E402
@@ -568,4 +574,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (ComparisonInterrupted, KeyboardInterrupt):
+        print("\ninterrupted: rerun the same command to continue (finished runs are kept)", file=sys.stderr)
+        sys.exit(130)
