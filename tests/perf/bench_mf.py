@@ -255,7 +255,7 @@ def run_hpbandster(bench: Bench, seed: int, root: str) -> Record:
     while hpbandster_brackets_cost(bench.r_max, bench.r_min, ETA, iterations) < bench.budget:
         iterations += 1
     run_id = f"bench-mf-{os.getpid()}-{seed}"
-    ns = hpns.NameServer(run_id=run_id, host="127.0.0.1", port=None)
+    ns = hpns.NameServer(run_id=run_id, host="127.0.0.1", port=0)  # a free port, not Pyro's fixed 9090
     host, port = ns.start()
     worker = BenchWorker(nameserver=host, nameserver_port=port, run_id=run_id)
     worker.run(background=True)
@@ -388,10 +388,15 @@ def run_peers(bench: Bench, peers: list[str], seeds: int, out: Path, notes: list
                 continue
             else:
                 t0 = time.perf_counter()
-                with tempfile.TemporaryDirectory(prefix="bench-mf-") as root, \
-                        contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # the peers' dependencies' deprecation notices
-                    rec = PEER_RUNNERS[peer](bench, seed, root)
+                try:
+                    with tempfile.TemporaryDirectory(prefix="bench-mf-") as root, \
+                            contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+                        warnings.simplefilter("ignore")  # the peers' dependencies' deprecation notices
+                        rec = PEER_RUNNERS[peer](bench, seed, root)
+                except Exception as exc:  # noqa: BLE001 - a broken peer must not stop the others
+                    notes.append(f"{peer}: seed {seed} failed ({type(exc).__name__}: {exc}); not counted")
+                    print(f"  {peer}-seed{seed}: FAILED {type(exc).__name__}: {exc}", flush=True)
+                    continue
                 rec.wall_s = time.perf_counter() - t0
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(json.dumps(asdict(rec)))
