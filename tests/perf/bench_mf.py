@@ -411,7 +411,8 @@ def quartiles(values: list[float]) -> tuple[float, float, float]:
     a = np.array(values, dtype=float)
     if not len(a):
         return math.inf, math.inf, math.inf
-    q = np.percentile(a, [50, 25, 75])
+    with np.errstate(invalid="ignore"):  # inf (no full-budget evaluation yet) is a value here
+        q = np.percentile(a, [50, 25, 75])
     return tuple(float(v) if np.isfinite(v) else math.inf for v in q)  # type: ignore[return-value]
 
 
