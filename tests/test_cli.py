@@ -60,7 +60,7 @@ def one_line_error(out, *fragments):
 
 
 def test_usage_errors_are_one_line_exit_2(runner, in_tmp, make_problem):
-    one_line_error(runner.invoke(cli, ["run", "-p", "branni"]), "no problem named 'branni'; did you mean branin?")
+    one_line_error(runner.invoke(cli, ["run", "-p", "branni"]), "no problem named 'branni'; did you mean branin")
     one_line_error(runner.invoke(cli, ["run", "-p", "branin", "--fix", "x1=abc"]),
                    "--fix: dimension 'x1': expected a number in [-5, 10], got 'abc'")
     one_line_error(runner.invoke(cli, ["run", "-p", "branin", "--fix", "x1"]), "--fix: expected name=value")
