@@ -28,9 +28,10 @@ from typing import Any, Protocol
 
 from .evaluators.base import Evaluator
 from .search.base import DONE, WAIT, SearchBackend, Suggestion, Told
+from .seeding import mix_seed
 from .space import HpProblem, rank_key
 from .store import RunStore, StoredTrial
-from .trial import StopRun, TrialResult, TrialSpec
+from .trial import Status, StopRun, TrialResult, TrialSpec
 
 __all__ = ["Engine", "Limits", "RunSummary", "ResumeError", "Observer", "trial_seed"]
 
@@ -107,14 +108,8 @@ class Observer(Protocol):
 
 
 def trial_seed(run_seed: int, config_id: int) -> int:
-    """A seed in [0, 2**31) for one configuration, well mixed (splitmix64 finaliser)."""
-    z = (run_seed * 0x9E3779B97F4A7C15 + config_id + 1) & _M64
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
-    return (z ^ (z >> 31)) & 0x7FFFFFFF
-
-
-_M64 = (1 << 64) - 1
+    """A seed in [0, 2**31) for one configuration (:func:`hpsearch.seeding.mix_seed`)."""
+    return mix_seed(run_seed, config_id)
 
 
 def _cost(s: Suggestion) -> float:
@@ -289,7 +284,7 @@ class Engine:
 
     def _tell(self, t: StoredTrial) -> None:
         suggestion = self._flights.pop(t.trial_id)
-        loss = self.problem.to_loss(t.objective) if t.status == "done" else None
+        loss = self.problem.to_loss(t.objective) if t.status == Status.DONE else None
         self.backend.tell(Told(trial_id=t.trial_id, suggestion=suggestion, status=t.status,
                                loss=loss, objective=t.objective))
 
@@ -299,11 +294,11 @@ class Engine:
             s.n_replayed += 1
         else:
             s.busy_s += t.duration_s or 0.0
-        if t.status == "done":
+        if t.status == Status.DONE:
             s.n_done += 1
             if s.best is None or self._key(t) < self._key(s.best):
                 s.best = t
-        elif t.status == "timeout":
+        elif t.status == Status.TIMEOUT:
             s.n_timeout += 1
         else:
             s.n_failed += 1
@@ -314,7 +309,7 @@ class Engine:
 
     def _interrupt(self) -> None:
         ids = set(self.evaluator.cancel()) | set(self._flights)
-        ids &= {t.trial_id for t in self.store.trials() if t.status == "running"}
+        ids &= {t.trial_id for t in self.store.trials() if t.status == Status.RUNNING}
         self.store.mark_interrupted(sorted(ids))
         self.summary.n_interrupted = len(ids)
 

@@ -40,6 +40,7 @@ from matplotlib.figure import Figure
 
 from .space import rank_key, to_loss
 from .store import RunStore, StoredTrial
+from .trial import Status
 
 __all__ = ["plot_run", "best_so_far", "NothingToPlot", "PLOTS_DIR"]
 
@@ -74,7 +75,7 @@ def plot_run(run_dir: str | os.PathLike) -> list[Path]:
         names = list(store.param_names)
         finished = store.trials(finished_only=True, order="tell_seq")
         counts = store.counts()
-    done = [t for t in finished if t.status == "done" and t.objective is not None]
+    done = [t for t in finished if t.status == Status.DONE and t.objective is not None]
     if not done:
         state = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no evaluation"
         raise NothingToPlot(f"{run_dir}: no successful evaluation to plot yet ({state})")
@@ -151,7 +152,7 @@ def best_so_far(finished: Sequence[StoredTrial], direction: str, multi_fidelity:
             x = spent
         else:
             x = float(i)
-        if t.status == "done" and t.objective is not None:
+        if t.status == Status.DONE and t.objective is not None:
             dot_x.append(x)
             dot_y.append(t.objective)
             if best is None or key(t) < key(best):

@@ -10,6 +10,7 @@ import time
 from typing import TextIO
 
 from .report import format_value
+from .trial import Status
 
 __all__ = ["Progress"]
 
@@ -62,7 +63,7 @@ class Progress:
         new_best = best is not None and best.trial_id != self._best_id
         if new_best:
             self._best_id = best.trial_id
-        failed = trial.status != "done"
+        failed = trial.status != Status.DONE
         if self._bar is not None:
             self._bar.update(1)
             if new_best:

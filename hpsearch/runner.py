@@ -23,7 +23,7 @@ from . import __version__
 from .engine import Engine, Limits, Observer, RunSummary
 from .evaluators import DEFAULT_EVALUATOR, make_evaluator
 from .loader import LoadedProblem, load_problem
-from .search import ALIASES, backend_class, make_backend
+from .search import backend_class, label, make_backend, resolve, split_algo
 from .store import RunStore, StoreError
 
 __all__ = ["RunConfig", "RunOutcome", "start_run", "resume_run", "default_run_dir", "RunError"]
@@ -39,13 +39,19 @@ class RunConfig:
 
     Attributes:
         problem: a problem name or folder path.
-        algo: ``random``, ``hyperband``, ``bayesian``, ...
-        algo_options: backend options (None values mean the backend's default).
+        algo: an ``--algo`` preset (``random``, ``bayesian``, ``hyperband``, ``asha``, ``bohb``), or
+            ``A+S`` for ``algo=A, searcher=S``.
+        searcher: the ``--searcher`` replacing the preset's (None: the preset's own).
+        algo_options: the scheduler's and the searcher's options, by name (None values mean the
+            component's default); each goes to the component that declares it.
+        max_evals: None means the scheduler's default when no other limit is set
+            (100 for fifo; hyperband and asha stop by themselves).
         fix: ``name -> value`` pins (values as strings from the CLI, or typed).
     """
 
     problem: str
     algo: str = "random"
+    searcher: str | None = None
     algo_options: dict = field(default_factory=dict)
     seed: int | None = None
     max_evals: int | None = None
@@ -94,7 +100,7 @@ class _Parts:
 def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
     """Problem with pins, backend and evaluator from a config; raises usage errors, writes nothing."""
     problem = loaded.problem.fix(cfg.fix) if cfg.fix else loaded.problem
-    cls = backend_class(cfg.algo)
+    cls = backend_class(cfg.algo, cfg.searcher)
     if cls.multi_fidelity:
         if problem.resource is None:
             raise RunError(
@@ -114,7 +120,7 @@ def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
     for name, value in (("--timeout", cfg.timeout), ("--trial-timeout", cfg.trial_timeout)):
         if value is not None and value <= 0:
             raise RunError(f"{name} must be > 0 seconds, got {value:g}")
-    backend = make_backend(cfg.algo, problem, cfg.seed, cfg.algo_options)
+    backend = make_backend(cfg.algo, problem, cfg.seed, cfg.algo_options, cfg.searcher)
     if cfg.scheduler and cfg.evaluator != "dask":
         raise RunError(f"--scheduler is only used with --evaluator dask (got --evaluator {cfg.evaluator})")
     options = {"loaded": loaded} if cfg.evaluator == "serial" else {}
@@ -134,11 +140,18 @@ def start_run(cfg: RunConfig, observer: Observer | None = None) -> RunOutcome:
         RunError, ProblemLoadError, SpaceError, BackendOptionError, EvaluatorError,
         StoreError: usage errors, raised before anything is written.
     """
+    algo, searcher = split_algo(cfg.algo)
+    if searcher is not None and cfg.searcher is not None and searcher != cfg.searcher:
+        raise RunError(f"--searcher {cfg.searcher}: --algo {cfg.algo} names another searcher")
+    cfg.searcher = searcher or cfg.searcher
+    cfg.algo, _, _ = resolve(algo, cfg.searcher)  # an unknown name is a usage error before any work
     loaded = load_problem(cfg.problem)
     if cfg.seed is None:
         cfg.seed = secrets.randbelow(2**31)
-    cfg.algo = ALIASES.get(cfg.algo, cfg.algo)
-    run_dir = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(loaded.name, cfg.algo)
+    if cfg.max_evals is None and cfg.timeout is None and cfg.max_resource_spent is None:
+        cfg.max_evals = backend_class(cfg.algo, cfg.searcher).default_max_evals()
+    name = label(cfg.algo, cfg.searcher)
+    run_dir = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(loaded.name, name)
     cfg.run_dir = str(run_dir)
     parts = _build(cfg, loaded, run_dir)
     settings = {

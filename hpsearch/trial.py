@@ -10,14 +10,38 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TrialSpec", "TrialResult", "Trial", "TrialTimeout", "StopRun", "execute_trial", "STATUSES"]
+__all__ = ["TrialSpec", "TrialResult", "Trial", "TrialTimeout", "StopRun", "execute_trial", "Status",
+           "FINISHED"]
 
-#: Statuses of a stored evaluation. ``running`` and ``interrupted`` are re-run on resume.
-STATUSES = ("running", "done", "failed", "timeout", "interrupted")
-FINISHED = ("done", "failed", "timeout")
+
+class Status(str, Enum):
+    """The status of a stored evaluation; the value is what the store and results.csv hold.
+
+    ``running`` and ``interrupted`` are re-run on resume.
+
+    >>> Status("done") is Status.DONE, f"{Status.TIMEOUT}", Status.FAILED == "failed"
+    (True, 'timeout', True)
+    """
+
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+    INTERRUPTED = "interrupted"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
+#: the statuses of a finished evaluation (told to the search).
+FINISHED = (Status.DONE, Status.FAILED, Status.TIMEOUT)
 
 
 class BadReturn(ValueError):
@@ -54,7 +78,7 @@ class TrialResult:
     """The outcome of one evaluation, as sent back by a worker."""
 
     trial_id: int
-    status: str
+    status: Status
     objective: float | None = None
     metrics: dict = field(default_factory=dict)
     error: str | None = None
@@ -159,18 +183,18 @@ def execute_trial(run: Callable, accepts_trial: bool, spec: TrialSpec, worker: s
     trial = Trial(spec)
     started = time.time()
     t0 = time.perf_counter()
-    status, obj, metrics, error = "done", None, {}, None
+    status, obj, metrics, error = Status.DONE, None, {}, None
     try:
         value = run(dict(spec.config), trial) if accepts_trial else run(dict(spec.config))
         obj, metrics = parse_return(value, spec.objective)
     except TrialTimeout:
-        status, error = "timeout", f"trial exceeded the trial timeout of {spec.timeout:g} s"
+        status, error = Status.TIMEOUT, f"trial exceeded the trial timeout of {spec.timeout:g} s"
     except (KeyboardInterrupt, SystemExit, StopRun):
         raise
     except BadReturn as exc:
-        status, error = "failed", str(exc)
+        status, error = Status.FAILED, str(exc)
     except BaseException as exc:  # noqa: BLE001 - any user error fails only this trial
-        status, error = "failed", _describe(exc)
+        status, error = Status.FAILED, _describe(exc)
     duration = time.perf_counter() - t0
     return TrialResult(trial_id=spec.trial_id, status=status, objective=obj, metrics=metrics,
                        error=error, started_at=started, finished_at=started + duration,

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from distributed import WorkerPlugin, get_worker
 
-from ..trial import TrialResult, TrialSpec
+from ..trial import Status, TrialResult, TrialSpec
 from ._worker import WorkerProcess, death_reason, thread_env
 
 __all__ = ["ProblemUpload", "run_trial", "pack_folder", "unpack_folder", "LOG_LIMIT"]
@@ -170,7 +170,7 @@ def run_trial(spec: TrialSpec, digest: str, name: str, threads: int | None,
     clock = time.monotonic() if proc.ready else None
     result: TrialResult | None = None
 
-    def failure(error: str, status: str = "failed") -> TrialResult:
+    def failure(error: str, status: Status = Status.FAILED) -> TrialResult:
         now = time.time()
         return TrialResult(trial_id=spec.trial_id, status=status, error=error, started_at=wall,
                            finished_at=now, duration_s=now - wall, worker=label)
@@ -208,7 +208,7 @@ def run_trial(spec: TrialSpec, digest: str, name: str, threads: int | None,
             if timeout and clock is not None and time.monotonic() - clock >= timeout:
                 proc.kill()
                 result = failure(f"trial exceeded the trial timeout of {timeout:g} s; its worker "
-                                 "was stopped", status="timeout")
+                                 "was stopped", status=Status.TIMEOUT)
                 result.duration_s = time.monotonic() - clock
                 break
             if _cancelled(worker, key):

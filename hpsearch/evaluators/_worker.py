@@ -260,7 +260,7 @@ def _output_to(path: str | None) -> Iterator[None]:
 
 def _serve(conn: Connection) -> None:
     from ..loader import load_problem
-    from ..trial import TrialResult, execute_trial
+    from ..trial import Status, TrialResult, execute_trial
 
     kind, folder = conn.recv()
     assert kind == "init"
@@ -289,7 +289,7 @@ def _serve(conn: Connection) -> None:
                     result = execute_trial(lp.run, lp.accepts_trial, spec, worker=name)
             except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt from run()
                 now = time.time()
-                result = TrialResult(trial_id=spec.trial_id, status="failed",
+                result = TrialResult(trial_id=spec.trial_id, status=Status.FAILED,
                                      error=f"run() raised {type(exc).__name__}: {exc}", started_at=t0,
                                      finished_at=now, duration_s=now - t0, worker=name)
         try:

@@ -30,7 +30,7 @@ from collections import deque
 from multiprocessing.connection import wait as wait_any
 from pathlib import Path
 
-from ..trial import TrialResult, TrialSpec
+from ..trial import Status, TrialResult, TrialSpec
 from ._worker import WorkerProcess, death_reason, thread_env
 from .base import Evaluator, EvaluatorError
 
@@ -189,7 +189,8 @@ class ProcessEvaluator(Evaluator):
     def _timeout_of(self, spec: TrialSpec) -> float | None:
         return spec.timeout or self.trial_timeout
 
-    def _failure(self, spec: TrialSpec, slot: _Slot, error: str, status: str = "failed") -> TrialResult:
+    def _failure(self, spec: TrialSpec, slot: _Slot, error: str,
+                 status: Status = Status.FAILED) -> TrialResult:
         now = time.time()
         started = slot.wall or now
         return TrialResult(trial_id=spec.trial_id, status=status, error=error, started_at=started,
@@ -299,7 +300,7 @@ class ProcessEvaluator(Evaluator):
             t = self._timeout_of(slot.spec)
             if t and now - slot.clock >= t:
                 result = self._failure(slot.spec, slot, f"trial exceeded the trial timeout of {t:g} s; "
-                                       "its worker was stopped", status="timeout")
+                                       "its worker was stopped", status=Status.TIMEOUT)
                 result.duration_s = now - slot.clock
                 self._results.append(result)
                 self._retire(slot)

@@ -5,7 +5,7 @@ from hpsearch.cli import cli
 from hpsearch.loader import load_problem
 from hpsearch.runner import RunConfig, start_run
 from hpsearch.search import DONE, WAIT, BackendOptionError, Told, make_backend
-from hpsearch.search.asha import rung_budgets
+from hpsearch.search.schedulers.asha import rung_budgets
 from hpsearch.store import RunStore
 
 from .contract import MIXED, BackendContract

@@ -13,7 +13,7 @@ from hpsearch.cli import cli
 from hpsearch.loader import load_problem
 from hpsearch.runner import RunConfig, start_run
 from hpsearch.search import Told, make_backend
-from hpsearch.search.bayesian import _Encoder
+from hpsearch.search.encoding import EncodedSpace as _Encoder
 
 from .contract import MIXED, BackendContract, drive
 

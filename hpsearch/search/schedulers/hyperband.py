@@ -17,20 +17,34 @@ open rungs, oldest bracket first; when none is pending it opens the next
 bracket's first rung rather than leave a worker idle, and says :data:`WAIT`
 only when every open rung is handed out and waiting for results. With one
 worker (ask one, tell it, ask again) the brackets run strictly in order.
+
+New configurations come from the searcher, asked *when they are handed out*
+(not when the bracket opens), so a model searcher (``--algo bohb``) has seen
+every result told so far: that is BOHB (Falkner et al., ICML 2018) when the
+searcher is ``kde``.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
+from ...space import HpProblem
+from ...trial import Status
+from ..base import DONE, WAIT, Suggestion, Told
+from ..brackets import Bracket, plan, total_evaluations
+from ..fidelity import RESOURCE_OPTIONS, resource_options
+from ..options import Option
+from ..searchers.base import Searcher
+from .base import Scheduler
 
-from ..space import HpProblem
-from .base import DONE, WAIT, SearchBackend, Suggestion, Told
-from .brackets import Bracket, plan, total_evaluations
-from .fidelity import integer_option, resource_options
+__all__ = ["HyperbandScheduler", "pin_resource"]
 
-__all__ = ["HyperbandSearch"]
+
+def pin_resource(problem: HpProblem, options: dict[str, Any], name: str) -> HpProblem:
+    """``problem`` with its resource pinned at R, for the searcher of a multi-fidelity scheduler."""
+    r = resource_options(problem, options, name)
+    return problem.fix({r.dim.name: r.typed(r.max_resource)})
 
 
 @dataclass
@@ -39,13 +53,14 @@ class _Open:
 
     iteration: int
     bracket: Bracket
+    size: int  # evaluations in the current rung (rung 0 fills lazily up to it)
     rung: int = 0
     items: list[tuple[int, dict]] = field(default_factory=list)  # (config_id, config) in rung order
     handed: int = 0
     losses: dict[int, float | None] = field(default_factory=dict)  # config_id -> loss (None: failed)
 
 
-class HyperbandSearch(SearchBackend):
+class HyperbandScheduler(Scheduler):
     """Hyperband with warm start, exact to the paper.
 
     Options:
@@ -57,32 +72,42 @@ class HyperbandSearch(SearchBackend):
 
     name = "hyperband"
     multi_fidelity = True
-    OPTIONS = {"max_resource": None, "min_resource": None, "eta": 3, "iterations": 1}
+    OPTIONS = (*RESOURCE_OPTIONS,
+               Option("iterations", int, 1, "Hyperband: how many full Hyperband passes.", least=1))
 
-    def __init__(self, problem: HpProblem, seed: int | None, **options: Any):
-        super().__init__(problem, seed, **options)
+    def __init__(self, problem: HpProblem, seed: int | None, searcher: Searcher, **options: Any):
+        super().__init__(problem, seed, searcher, **options)
         opts = resource_options(problem, self.options, self.name)
         self.resource, self.integer, self.eta = opts.dim, opts.integer, opts.eta
         self.max_resource, self.min_resource = opts.max_resource, opts.min_resource
         self._typed = opts.typed
-        self.iterations = integer_option("--iterations", self.options["iterations"], 1)
+        self.iterations = self.options["iterations"]
         self.brackets = plan(self.max_resource, self.eta, self.min_resource, integer=self.integer)
-        self._stream_seed = int(seed) if seed is not None else int(self.rng.integers(2**31))
         self._queue = [(it, b) for it in range(self.iterations) for b in self.brackets]
         self._next = 0
         self._open: list[_Open] = []
-        self._starts = list(problem.starting_points)
+
+    @classmethod
+    def searcher_problem(cls, problem: HpProblem, options: dict[str, Any]) -> HpProblem:
+        return pin_resource(problem, options, cls.name)
+
+    @classmethod
+    def budget_options(cls, problem: HpProblem, options: dict[str, Any], budget: float) -> dict[str, Any]:
+        r = resource_options(problem, options, cls.name)
+        return {"iterations": math.ceil(budget / r.max_resource) + 1}
 
     # -- ask / tell ---------------------------------------------------------------
     def ask(self, n: int) -> list[Suggestion] | Any:
         out: list[Suggestion] = []
         while len(out) < n:
-            run = next((b for b in self._open if b.handed < len(b.items)), None)
+            run = next((b for b in self._open if b.handed < b.size), None)
             if run is None:
                 if self._next >= len(self._queue):
                     break
                 run = self._open_next()
-            take = min(n - len(out), len(run.items) - run.handed)
+            take = min(n - len(out), run.size - run.handed)
+            if run.rung == 0:  # new configurations, asked of the searcher as they are handed out
+                run.items.extend(self.new_configs(take))
             for cid, config in run.items[run.handed:run.handed + take]:
                 out.append(self._suggestion(run, cid, config))
             run.handed += take
@@ -96,8 +121,9 @@ class HyperbandSearch(SearchBackend):
                     if b.iteration == s.info.get("iteration") and b.bracket.s == s.bracket), None)
         if run is None or s.rung != run.rung:
             raise ValueError(f"hyperband was told about trial {result.trial_id}, which it has not asked for")
-        run.losses[s.config_id] = result.loss if result.status == "done" else None
-        if len(run.losses) == len(run.items):
+        run.losses[s.config_id] = result.loss if result.status == Status.DONE else None
+        self.observe(result)
+        if len(run.losses) == run.size:
             self._promote(run)
 
     def max_evaluations(self) -> int:
@@ -108,12 +134,7 @@ class HyperbandSearch(SearchBackend):
     def _open_next(self) -> _Open:
         iteration, bracket = self._queue[self._next]
         self._next += 1
-        rng = np.random.default_rng([self._stream_seed, iteration, bracket.s])
-        items = []
-        for _ in range(bracket.rungs[0].n):
-            config = self._starts.pop(0) if self._starts else self.problem.sample(rng)
-            items.append((self.new_config_id(), config))
-        run = _Open(iteration, bracket, items=items)
+        run = _Open(iteration, bracket, size=bracket.rungs[0].n)
         self._open.append(run)
         return run
 
@@ -127,7 +148,7 @@ class HyperbandSearch(SearchBackend):
             return
         ok.sort(key=lambda e: (e[0], e[1]))
         run.items = [item for _, _, item in ok[:k]]
-        run.rung, run.handed, run.losses = nxt, 0, {}
+        run.rung, run.handed, run.losses, run.size = nxt, 0, {}, k
 
     def _suggestion(self, run: _Open, cid: int, config: dict) -> Suggestion:
         rungs = run.bracket.rungs
