@@ -28,7 +28,7 @@ The default budget is 100 evaluations, or 100 R in resource units.
 "Best" is the best objective among *full-budget* evaluations (resource = R;
 every evaluation when there is no resource), as regret ``|objective -
 optimum|`` in the problem's direction when the problem declares ``optimum``.
-At 25% and 50% of the budget it is taken over the evaluations finished (in
+At 10%, 25% and 50% of the budget it is taken over the evaluations finished (in
 completion order) within that much spent; at 100% over the whole run. A
 run with no full-budget evaluation yet counts as the worst value.
 The table gives the median over seeds and the interquartile range [q25, q75].
@@ -70,7 +70,7 @@ __all__ = ["CompareConfig", "CompareError", "ComparisonInterrupted", "run_compar
            "format_table", "plot_comparison", "default_algos", "FRACTIONS", "SETTINGS_FILE"]
 
 SETTINGS_FILE = "compare.json"
-FRACTIONS = (0.25, 0.5, 1.0)
+FRACTIONS = (0.1, 0.25, 0.5, 1.0)
 #: settings that define the runs: a rerun must not change them.
 _FIXED_KEYS = ("problem_dir", "budget", "unit", "max_resource", "algo_options")
 

@@ -1,4 +1,4 @@
-"""Bayesian search: the backend contract, mixed spaces, direction, failures, batches, options."""
+"""Bayesian search: mixed spaces, direction, failures, batches, options."""
 from __future__ import annotations
 
 import math
@@ -15,13 +15,8 @@ from hpsearch.runner import RunConfig, start_run
 from hpsearch.search import Told, make_backend
 from hpsearch.search.encoding import EncodedSpace as _Encoder
 
-from .contract import MIXED, BackendContract, drive
-
-
-class TestBayesianContract(BackendContract):
-    algo = "bayesian"
-    options = {"initial_points": 3}
-    n_evals = 14  # 2 starting points, 3 random, 9 from the model
+from .contract_scheduler import drive
+from .contract_searcher import MIXED
 
 
 # -- mixed spaces ------------------------------------------------------------------------
@@ -239,7 +234,7 @@ def test_batch_asks_are_spread_distinct_and_deterministic():
 def test_every_surrogate_and_acquisition_suggests_valid_points(options):
     lp = load_problem(MIXED)
     b = make_backend("bayesian", lp.problem, 1, {"initial_points": 1, **options})
-    got = drive(b, lp.run, 6)
+    got = drive(b, lp.run, limit=6)
     assert len(got) == 6 and len({repr(s.config) for s in got}) == 6
     for s in got:
         assert lp.problem.check(s.config) == s.config
