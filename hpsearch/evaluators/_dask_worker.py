@@ -182,25 +182,17 @@ def run_trial(spec: TrialSpec, digest: str, name: str, threads: int | None,
             if timeout and clock is not None:
                 limit = min(limit, max(clock + timeout - time.monotonic(), 0.0))
             wait_any(proc.waitables(), limit)
-            dead = False
-            try:
-                while proc.conn.poll():
-                    msg = proc.conn.recv()
-                    if msg[0] == "ready":
-                        proc.on_ready(msg)
-                        clock, wall = time.monotonic(), time.time()
-                    elif msg[0] == "result":
-                        result = msg[1]
-                    elif msg[0] == "load_error":
-                        result = failure(f"worker could not load the problem: {msg[1]}")
-                        dead = True
-                        break
-            except (EOFError, OSError):
-                dead = True
-            if result is not None and not dead:
+            got = proc.receive()
+            if got.ready:
+                clock, wall = time.monotonic(), time.time()
+            if got.results:
+                result = got.results[-1]
+            if got.load_error is not None:
+                result = failure(f"worker could not load the problem: {got.load_error}")
+            if result is not None and not got.dead:
                 proc.finished_one()
                 break
-            if dead or not proc.alive():
+            if got.dead:
                 code = proc.exit_code()
                 proc.release()
                 result = result or failure(death_reason(code))

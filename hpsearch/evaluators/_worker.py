@@ -33,6 +33,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, Pipe
 from pathlib import Path
 
@@ -91,8 +92,25 @@ def death_reason(code: int | None) -> str:
     return text + ")"
 
 
+@dataclass
+class Received:
+    """What a worker sent since the last :meth:`WorkerProcess.receive`.
+
+    Attributes:
+        ready: it finished loading the problem (its ``ready`` message was taken).
+        results: the :class:`~hpsearch.trial.TrialResult` objects it sent, in order.
+        load_error: why it could not load the problem (it exits after saying so).
+        dead: its pipe closed or its process is gone (or it failed to load).
+    """
+
+    ready: bool = False
+    results: list = field(default_factory=list)
+    load_error: str | None = None
+    dead: bool = False
+
+
 class WorkerProcess:
-    """The parent's handle on one worker process.
+    """The parent's handle on one worker process (the one client of the worker protocol).
 
     Args:
         folder: the problem folder the worker loads.
@@ -154,14 +172,28 @@ class WorkerProcess:
         except (OSError, EOFError):
             return False
 
-    def recv(self):
-        """One message, or None if the worker is gone (nothing left to read)."""
-        try:
-            if self.conn.poll():
-                return self.conn.recv()
-        except (OSError, EOFError):
-            return None
-        return None
+    def receive(self) -> Received:
+        """Take every message the worker sent so far, and notice its death."""
+        got = Received()
+        while True:
+            try:
+                if not self.conn.poll():
+                    break
+                msg = self.conn.recv()
+            except (EOFError, OSError):
+                got.dead = True
+                break
+            if msg[0] == "ready":
+                self.on_ready(msg)
+                got.ready = True
+            elif msg[0] == "result":
+                got.results.append(msg[1])
+            elif msg[0] == "load_error":
+                got.load_error, got.dead = msg[1], True
+                break
+        if not got.dead and not self.alive():
+            got.dead = True
+        return got
 
     def alive(self) -> bool:
         return self.popen.poll() is None

@@ -236,41 +236,27 @@ class ProcessEvaluator(Evaluator):
     def _read(self, slot: _Slot) -> None:
         """Take every message a worker sent; notice its death."""
         proc = slot.proc
-        dead = False
-        while True:
-            try:
-                if not proc.conn.poll():
-                    break
-                msg = proc.conn.recv()
-            except (EOFError, OSError):
-                dead = True
-                break
-            kind = msg[0]
-            if kind == "ready":
-                proc.on_ready(msg)
-                self._load_failures = 0
-                if slot.spec is not None and slot.clock is None:
-                    slot.clock = time.monotonic()
-            elif kind == "result":
-                if slot.spec is not None and msg[1].trial_id == slot.spec.trial_id:
-                    self._results.append(msg[1])
-                    slot.spec, slot.clock = None, None
-                    if proc.finished_one():
-                        self._recycle(slot)
-                        return
-            elif kind == "load_error":
-                self._load_failures += 1
-                if self._load_failures >= 2 * len(self._slots):
-                    self._load_error = f"worker could not load the problem: {msg[1]}"
-                if slot.spec is not None:
-                    self._results.append(self._failure(
-                        slot.spec, slot, f"worker could not load the problem: {msg[1]}"))
-                    slot.spec = None
-                dead = True
-                break
-        if not dead and not proc.alive():
-            dead = True
-        if dead:
+        got = proc.receive()
+        if got.ready:
+            self._load_failures = 0
+            if slot.spec is not None and slot.clock is None:
+                slot.clock = time.monotonic()
+        for result in got.results:
+            if slot.spec is not None and result.trial_id == slot.spec.trial_id:
+                self._results.append(result)
+                slot.spec, slot.clock = None, None
+                if not got.dead and proc.finished_one():
+                    self._recycle(slot)
+                    return
+        if got.load_error is not None:
+            self._load_failures += 1
+            error = f"worker could not load the problem: {got.load_error}"
+            if self._load_failures >= 2 * len(self._slots):
+                self._load_error = error
+            if slot.spec is not None:
+                self._results.append(self._failure(slot.spec, slot, error))
+                slot.spec = None
+        if got.dead:
             code = proc.exit_code()
             proc.release()
             if slot.spec is not None:

@@ -33,6 +33,7 @@ class Preset:
     scheduler: str
     searcher: str
     summary: str
+    options: tuple[tuple[str, Any], ...] = ()  # the preset's own defaults for its components' options
 
 
 #: --algo name -> preset.
@@ -41,7 +42,8 @@ PRESETS: dict[str, Preset] = {
     "bayesian": Preset("fifo", "bayesian", "model-based search on scikit-optimize's surrogates"),
     "hyperband": Preset("hyperband", "random", "Hyperband (Li et al., JMLR 2018), exact to the paper"),
     "asha": Preset("asha", "random", "asynchronous successive halving (Li et al., MLSys 2020)"),
-    "bohb": Preset("hyperband", "kde", "Hyperband guided by a model, as BOHB (Falkner et al., ICML 2018)"),
+    "bohb": Preset("hyperband", "kde", "Hyperband guided by a model, as BOHB (Falkner et al., ICML 2018), "
+                   "with adaptive brackets", options=(("brackets", "adaptive"),)),
 }
 ALIASES: dict[str, str] = {"skopt": "bayesian"}
 
@@ -133,7 +135,7 @@ def route_options(algo: str, searcher: str | None, options: dict[str, Any]
                 f"--{key.replace('_', '-')}: does not apply to --algo {label(algo, searcher)} "
                 f"(scheduler {sched_name} takes {_flags(sched.OPTIONS)}; "
                 f"searcher {search_name} takes {_flags(srch.OPTIONS)})")
-    given = {k: v for k, v in options.items() if v is not None}
+    given = {**dict(PRESETS[name].options), **{k: v for k, v in options.items() if v is not None}}
     return ({k: v for k, v in given.items() if k in mine}, {k: v for k, v in given.items() if k in theirs})
 
 

@@ -29,6 +29,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from ...seeding import mix_seed
 from ...space import HpProblem
 from ...trial import Status
 from ..base import DONE, WAIT, Suggestion, Told
@@ -38,7 +41,13 @@ from ..options import Option
 from ..searchers.base import Searcher
 from .base import Scheduler
 
-__all__ = ["HyperbandScheduler", "pin_resource"]
+__all__ = ["HyperbandScheduler", "pin_resource", "BRACKET_MODES", "rank_agreement"]
+
+BRACKET_MODES = ("fixed", "adaptive")
+#: pairs of results (low budget, full budget) needed before a budget's rank agreement is trusted.
+_MIN_PAIRS = 5
+#: the rank agreement is raised to this power: a mediocre agreement counts little.
+_POWER = 1
 
 
 def pin_resource(problem: HpProblem, options: dict[str, Any], name: str) -> HpProblem:
@@ -54,6 +63,7 @@ class _Open:
     iteration: int
     bracket: Bracket
     size: int  # evaluations in the current rung (rung 0 fills lazily up to it)
+    k: int  # the how-manieth bracket opened (0, 1, ...): identifies it
     rung: int = 0
     items: list[tuple[int, dict]] = field(default_factory=list)  # (config_id, config) in rung order
     handed: int = 0
@@ -68,12 +78,18 @@ class HyperbandScheduler(Scheduler):
         min_resource: r_min (default: the resource dimension's lower bound).
         eta: the reduction factor, an integer >= 2 (default 3).
         iterations: how many full Hyperband passes (default 1).
+        brackets: ``fixed`` (every bracket of every pass in order, the paper) or ``adaptive``.
     """
 
     name = "hyperband"
     multi_fidelity = True
     OPTIONS = (*RESOURCE_OPTIONS,
-               Option("iterations", int, 1, "Hyperband: how many full Hyperband passes.", least=1))
+               Option("iterations", int, 1, "Hyperband: how many full Hyperband passes.", least=1),
+               Option("brackets", str, "fixed",
+                      "Hyperband: 'fixed' runs every bracket of every pass in order (the paper); 'adaptive' "
+                      "runs the first pass in order, then draws each bracket with a weight that grows with "
+                      "how well its first rung's budget ranks configurations as the full budget does.",
+                      choices=BRACKET_MODES))
 
     def __init__(self, problem: HpProblem, seed: int | None, searcher: Searcher, **options: Any):
         super().__init__(problem, seed, searcher, **options)
@@ -86,6 +102,9 @@ class HyperbandScheduler(Scheduler):
         self._queue = [(it, b) for it in range(self.iterations) for b in self.brackets]
         self._next = 0
         self._open: list[_Open] = []
+        self.adaptive = self.options["brackets"] == "adaptive"
+        self._results: dict[int, dict[Any, float]] = {}  # config_id -> budget -> loss (successes)
+        self.weights: list[float] | None = None  # the last adaptive draw's bracket weights
 
     @classmethod
     def searcher_problem(cls, problem: HpProblem, options: dict[str, Any]) -> HpProblem:
@@ -117,24 +136,27 @@ class HyperbandScheduler(Scheduler):
 
     def tell(self, result: Told) -> None:
         s = result.suggestion
-        run = next((b for b in self._open
-                    if b.iteration == s.info.get("iteration") and b.bracket.s == s.bracket), None)
+        run = next((b for b in self._open if b.k == s.info.get("k")), None)
         if run is None or s.rung != run.rung:
             raise ValueError(f"hyperband was told about trial {result.trial_id}, which it has not asked for")
         run.losses[s.config_id] = result.loss if result.status == Status.DONE else None
+        if result.status == Status.DONE and result.loss is not None:
+            self._results.setdefault(s.config_id, {})[s.budget] = result.loss
         self.observe(result)
         if len(run.losses) == run.size:
             self._promote(run)
 
     def max_evaluations(self) -> int:
         """Evaluations of every rung of every bracket of every pass (fewer if some fail)."""
-        return self.iterations * total_evaluations(self.brackets)
+        return None if self.adaptive else self.iterations * total_evaluations(self.brackets)
 
     # -- internals ----------------------------------------------------------------
     def _open_next(self) -> _Open:
         iteration, bracket = self._queue[self._next]
+        if self.adaptive and self._next >= len(self.brackets):
+            bracket = self._draw_bracket()
+        run = _Open(iteration, bracket, size=bracket.rungs[0].n, k=self._next)
         self._next += 1
-        run = _Open(iteration, bracket, size=bracket.rungs[0].n)
         self._open.append(run)
         return run
 
@@ -156,5 +178,39 @@ class HyperbandScheduler(Scheduler):
         previous = self._typed(rungs[run.rung - 1].r) if run.rung > 0 else self._typed(0)
         return Suggestion(config={**config, self.resource.name: budget}, config_id=cid, budget=budget,
                           previous_budget=previous, bracket=run.bracket.s, rung=run.rung,
-                          info={"iteration": run.iteration})
+                          info={"iteration": run.iteration, "k": run.k})
 
+    def _draw_bracket(self) -> Bracket:
+        """A bracket drawn with weights from each first-rung budget's rank agreement with R.
+
+        Weight of bracket s: the Kendall tau (clipped at 0) between the losses at
+        its first rung's budget and at R, over configurations told at both; 1
+        for a bracket that starts at R, and for one whose budget has fewer than
+        five such pairs yet. Low budgets that rank configurations as R does keep
+        Hyperband's exploration; misleading ones hand their resource to the
+        less aggressive brackets. The draw uses a generator seeded by the run's
+        seed and the bracket's position, so a replay draws the same.
+        """
+        top = self._typed(self.max_resource)
+        weights = []
+        for b in self.brackets:
+            r0 = self._typed(b.rungs[0].r)
+            pairs = [(res[r0], res[top]) for res in self._results.values() if r0 in res and top in res]
+            trusted = r0 == top or len(pairs) < _MIN_PAIRS
+            weights.append(1.0 if trusted else max(rank_agreement(pairs), 0.0) ** _POWER)
+        self.weights = weights
+        p = np.array(weights) / sum(weights)
+        rng = np.random.default_rng([mix_seed(self.seed or 0, 7), self._next])
+        return self.brackets[int(rng.choice(len(self.brackets), p=p))]
+
+
+def rank_agreement(pairs: list[tuple[float, float]]) -> float:
+    """Kendall's tau-b between the two members of ``pairs`` (1: same ranking, -1: reversed).
+
+    >>> rank_agreement([(1, 10), (2, 20), (3, 30)]), rank_agreement([(1, 3), (2, 2), (3, 1)])
+    (1.0, -1.0)
+    """
+    from scipy.stats import kendalltau
+
+    tau = kendalltau([a for a, _ in pairs], [b for _, b in pairs]).statistic
+    return 0.0 if tau is None or not math.isfinite(tau) else float(tau)
