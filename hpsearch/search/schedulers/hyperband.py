@@ -48,6 +48,7 @@ BRACKET_MODES = ("fixed", "adaptive")
 _MIN_PAIRS = 5
 #: the rank agreement is raised to this power: a mediocre agreement counts little.
 _POWER = 1
+_WEIGHTED = False
 
 
 def pin_resource(problem: HpProblem, options: dict[str, Any], name: str) -> HpProblem:
@@ -210,7 +211,10 @@ def rank_agreement(pairs: list[tuple[float, float]]) -> float:
     >>> rank_agreement([(1, 10), (2, 20), (3, 30)]), rank_agreement([(1, 3), (2, 2), (3, 1)])
     (1.0, -1.0)
     """
-    from scipy.stats import kendalltau
+    from scipy.stats import kendalltau, weightedtau
 
-    tau = kendalltau([a for a, _ in pairs], [b for _, b in pairs]).statistic
+    if _WEIGHTED:  # top-weighted: the order of the best configurations counts most
+        tau = weightedtau([-a for a, _ in pairs], [-b for _, b in pairs]).statistic
+    else:
+        tau = kendalltau([a for a, _ in pairs], [b for _, b in pairs]).statistic
     return 0.0 if tau is None or not math.isfinite(tau) else float(tau)
