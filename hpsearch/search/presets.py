@@ -1,7 +1,7 @@
 """``--algo`` names are presets: a scheduler and a searcher; ``--searcher`` swaps the searcher.
 
     >>> resolve("bohb")
-    ('bohb', 'hyperband', 'kde')
+    ('bohb', 'hyperband', 'bayesian')
     >>> resolve("asha", "bayesian")
     ('asha', 'asha', 'bayesian')
     >>> split_algo("asha+bayesian")
@@ -42,8 +42,9 @@ PRESETS: dict[str, Preset] = {
     "bayesian": Preset("fifo", "bayesian", "model-based search on scikit-optimize's surrogates"),
     "hyperband": Preset("hyperband", "random", "Hyperband (Li et al., JMLR 2018), exact to the paper"),
     "asha": Preset("asha", "random", "asynchronous successive halving (Li et al., MLSys 2020)"),
-    "bohb": Preset("hyperband", "kde", "Hyperband guided by a model, as BOHB (Falkner et al., ICML 2018), "
-                   "with adaptive brackets", options=(("brackets", "adaptive"),)),
+    "bohb": Preset("hyperband", "bayesian", "Hyperband guided by a model fitted on the largest budget with "
+                   "enough results, as BOHB (Falkner et al., ICML 2018); adaptive brackets",
+                   options=(("brackets", "adaptive"),)),
 }
 ALIASES: dict[str, str] = {"skopt": "bayesian"}
 

@@ -46,9 +46,6 @@ __all__ = ["HyperbandScheduler", "pin_resource", "BRACKET_MODES", "rank_agreemen
 BRACKET_MODES = ("fixed", "adaptive")
 #: pairs of results (low budget, full budget) needed before a budget's rank agreement is trusted.
 _MIN_PAIRS = 5
-#: the rank agreement is raised to this power: a mediocre agreement counts little.
-_POWER = 1
-_WEIGHTED = False
 
 
 def pin_resource(problem: HpProblem, options: dict[str, Any], name: str) -> HpProblem:
@@ -198,7 +195,7 @@ class HyperbandScheduler(Scheduler):
             r0 = self._typed(b.rungs[0].r)
             pairs = [(res[r0], res[top]) for res in self._results.values() if r0 in res and top in res]
             trusted = r0 == top or len(pairs) < _MIN_PAIRS
-            weights.append(1.0 if trusted else max(rank_agreement(pairs), 0.0) ** _POWER)
+            weights.append(1.0 if trusted else max(rank_agreement(pairs), 0.0))
         self.weights = weights
         p = np.array(weights) / sum(weights)
         rng = np.random.default_rng([mix_seed(self.seed or 0, 7), self._next])
@@ -211,10 +208,7 @@ def rank_agreement(pairs: list[tuple[float, float]]) -> float:
     >>> rank_agreement([(1, 10), (2, 20), (3, 30)]), rank_agreement([(1, 3), (2, 2), (3, 1)])
     (1.0, -1.0)
     """
-    from scipy.stats import kendalltau, weightedtau
+    from scipy.stats import kendalltau
 
-    if _WEIGHTED:  # top-weighted: the order of the best configurations counts most
-        tau = weightedtau([-a for a, _ in pairs], [-b for _, b in pairs]).statistic
-    else:
-        tau = kendalltau([a for a, _ in pairs], [b for _, b in pairs]).statistic
+    tau = kendalltau([a for a, _ in pairs], [b for _, b in pairs]).statistic
     return 0.0 if tau is None or not math.isfinite(tau) else float(tau)
