@@ -64,10 +64,11 @@ class Scheduler(SearchBackend):
         return {}
 
     # -- for subclasses -------------------------------------------------------------------
-    def new_configs(self, n: int) -> list[tuple[int, dict]]:
-        """``n`` new configurations from the searcher, with fresh ids (0, 1, 2, ... in ask order)."""
+    def new_configs(self, n: int, stream: tuple[int, ...] | None = None) -> list[tuple[int, dict]]:
+        """``n`` new configurations from the searcher (from its random ``stream``, if named),
+        with fresh ids (0, 1, 2, ... in ask order)."""
         out = []
-        for config in self.searcher.suggest(n):
+        for config in self.searcher.suggest(n, stream):
             cid = self._next_config_id
             self._next_config_id += 1
             self._configs[cid] = config

@@ -124,7 +124,7 @@ class HyperbandScheduler(Scheduler):
                 run = self._open_next()
             take = min(n - len(out), run.size - run.handed)
             if run.rung == 0:  # new configurations, asked of the searcher as they are handed out
-                run.items.extend(self.new_configs(take))
+                run.items.extend(self.new_configs(take, stream=(run.iteration, run.bracket.s)))
             for cid, config in run.items[run.handed:run.handed + take]:
                 out.append(self._suggestion(run, cid, config))
             run.handed += take

@@ -49,16 +49,22 @@ class Searcher:
         self.seed = seed
         self.multi_fidelity = multi_fidelity
         self.rng = np.random.default_rng(seed)
+        self.stream_rng = self.rng  # what random draws of the current suggest() use
+        self._streams: dict[tuple, np.random.Generator] = {}
         self.pending: dict[str, dict] = {}  # key -> config: suggested, not observed yet
         self._starts = list(problem.starting_points)
 
-    def suggest(self, n: int = 1) -> list[dict]:
+    def suggest(self, n: int = 1, stream: tuple[int, ...] | None = None) -> list[dict]:
         """``n`` configurations: the starting points first (once), then :meth:`_propose`.
 
         Each is registered as pending before the next is chosen, so a batch is
-        spread out by a searcher that models pending work.
+        spread out by a searcher that models pending work. ``stream`` names a
+        random stream of its own (Hyperband passes its iteration and bracket),
+        so that the random draws of one bracket do not depend on the others.
         """
         out = []
+        self.stream_rng = self.rng if stream is None else self._streams.setdefault(
+            stream, np.random.default_rng([self.seed or 0, *stream]))
         self._begin()
         for _ in range(n):
             config = self._starts.pop(0) if self._starts else self._propose()
