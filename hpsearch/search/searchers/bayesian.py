@@ -276,10 +276,10 @@ class BayesianSearcher(Searcher):
         self._prepared: dict | None = None
 
     # -- suggest / observe -------------------------------------------------------------
-    def suggest(self, n: int = 1) -> list[dict]:
+    def suggest(self, n: int = 1, stream: tuple[int, ...] | None = None) -> list[dict]:
         # The matrices are small: BLAS threads only add contention (10x slower on a busy machine).
         with one_blas_thread():
-            out = super().suggest(n)
+            out = super().suggest(n, stream)
         self._asked.update(config_key(c) for c in out)
         return out
 

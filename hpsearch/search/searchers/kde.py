@@ -62,8 +62,8 @@ class KdeSearcher(Searcher):
         self._obs: dict[Any, tuple[list[np.ndarray], list[float | None]]] = {}
         self._asked: set[str] = set()
 
-    def suggest(self, n: int = 1) -> list[dict]:
-        out = super().suggest(n)
+    def suggest(self, n: int = 1, stream: tuple[int, ...] | None = None) -> list[dict]:
+        out = super().suggest(n, stream)
         self._asked.update(config_key(c) for c in out)
         return out
 
