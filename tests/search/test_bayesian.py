@@ -111,7 +111,7 @@ def test_fixed_and_single_valued_dimensions_are_left_out_of_the_model():
 def test_starting_points_come_first_then_random_then_model():
     lp = load_problem(MIXED)
     b = make_backend("bayesian", lp.problem, 0, {"initial_points": 3})
-    got = drive(b, lp.run, 8)
+    got = drive(b, lp.run, limit=8)
     assert [s.config for s in got[:2]] == lp.problem.starting_points
     # the random phase draws from the same seeded stream as random search, after the starts
     rnd = make_backend("random", lp.problem, 0, {})
