@@ -19,12 +19,13 @@ from . import __version__
 from .evaluators import DEFAULT_EVALUATOR, EVALUATORS, EvaluatorError
 from .loader import ProblemLoadError, list_problems, load_problem
 from .report import format_rows, format_value, ranked, results_rows
-from .search import ALGORITHMS, ALIASES, BackendOptionError
+from .search import ALIASES, PRESETS, SEARCHER_ALIASES, SEARCHERS, BackendOptionError, all_options
 from .search.pruners import PRUNERS, PrunerOptionError
 from .search.pruners import all_options as pruner_options
 from .space import SpaceError
 from .stopping import StopConditionError
 from .store import RunStore, StoreError, StoreFull
+from .trial import Status
 
 __all__ = ["cli", "main"]
 
@@ -109,30 +110,19 @@ def _limit_options(fn: Callable) -> Callable:
     return fn
 
 
-#: Backend options on the command line: (flag, backend option name, click type, help).
-ALGO_OPTIONS: list[tuple[str, str, Any, str]] = [
-    ("--max-resource", "max_resource", float,
-     "Hyperband/ASHA: the largest resource per configuration, R (default: the resource's upper bound)."),
-    ("--min-resource", "min_resource", float,
-     "Hyperband/ASHA: the smallest resource, r_min (default: the resource's lower bound)."),
-    ("--eta", "eta", int, "Hyperband/ASHA: the reduction factor (default 3)."),
-    ("--iterations", "iterations", int, "Hyperband: how many full Hyperband passes (default 1)."),
-    ("--max-configs", "max_configs", int,
-     "ASHA: how many configurations to start (default eta^s_max, as in Hyperband's widest bracket)."),
-    ("--initial-points", "initial_points", int,
-     "Bayesian: random points after the starting points, before the model is used."),
-    ("--base-estimator", "base_estimator", click.Choice(["GP", "RF", "ET", "GBRT"], case_sensitive=False),
-     "Bayesian: the surrogate model (default GP)."),
-    ("--acq-func", "acq_func", click.Choice(["gp_hedge", "EI", "PI", "LCB"], case_sensitive=False),
-     "Bayesian: the acquisition function (default gp_hedge)."),
-    ("--kappa", "kappa", float, "Bayesian: exploration of LCB (default 1.96)."),
-    ("--xi", "xi", float, "Bayesian: exploration of EI and PI (default 0.01)."),
-]
+def _click_type(opt: Any) -> Any:
+    if opt.choices is not None:
+        return click.Choice(list(opt.choices), case_sensitive=False)
+    return opt.type
 
 
 def _algo_options(fn: Callable) -> Callable:
-    for flag, name, typ, text in reversed(ALGO_OPTIONS):
-        fn = click.option(flag, name, type=typ, default=None, help=text)(fn)
+    """One flag per option declared by any scheduler or searcher (a shared one, e.g. --eta, once)."""
+    for opt, _components in reversed(all_options()):
+        default = "" if opt.default is None else f" (default {opt.default:g})" \
+            if isinstance(opt.default, float) else f" (default {opt.default})"
+        fn = click.option(opt.flag, opt.name, type=_click_type(opt), default=None,
+                          help=opt.help.rstrip(".") + default + ".")(fn)
     return fn
 
 
@@ -145,6 +135,15 @@ def _pruner_options(fn: Callable) -> Callable:
                            "and stored 'stopped' with its last report (default 10).")(fn)
     return click.option("--pruner", type=click.Choice(sorted(PRUNERS)), default=None,
                         help="Stop bad running trials from their trial.report(...) values.")(fn)
+
+
+_ALGO_HELP = ("Search algorithm: " + ", ".join(
+    f"{n} ({p.scheduler} + {p.searcher})" for n, p in PRESETS.items())
+    + "; aliases " + ", ".join(f"{a}={n}" for a, n in ALIASES.items()) + ". A+S means --algo A --searcher S.")
+_SEARCHER_HELP = ("Replace the algorithm's searcher (which configurations to try): "
+                  + ", ".join(SEARCHERS) + "; aliases "
+                  + ", ".join(f"{a}={n}" for a, n in SEARCHER_ALIASES.items())
+                  + ". E.g. --algo asha --searcher bayesian.")
 
 
 def _parse_fix(values: tuple[str, ...]) -> dict[str, str]:
@@ -176,15 +175,7 @@ def list_cmd() -> None:
     for info in list_problems():
         desc = info.description if info.error is None else f"(cannot load: {info.error})"
         rows.append([info.name, info.kind, info.n_dims or "", info.resource or "", desc])
-    click.echo(_left_table(["name", "kind", "dims", "resource", "description"], rows))
-
-
-def _left_table(head: list[str], rows: list[list[Any]]) -> str:
-    cells = [head] + [[format_value(v) for v in r] for r in rows]
-    widths = [max(len(c[i]) for c in cells) for i in range(len(head))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    click.echo(format_rows(["name", "kind", "dims", "resource", "description"], rows, align="left"))
 
 
 @cli.command()
@@ -203,7 +194,8 @@ def show(problem: str) -> None:
     rows = [["  " * depth + d.name + (" *" if d.resource else ""), d.kind, d.describe(), d.describe_prior(),
              repr(d.default), d.describe_condition() or "-"]
             for depth, d in p.tree()]
-    click.echo(_left_table(["name", "kind", "range / choices", "prior", "default", "when"], rows))
+    click.echo(format_rows(["name", "kind", "range / choices", "prior", "default", "when"], rows,
+                           align="left"))
     if p.forbidden:
         click.echo("\nforbidden combinations (never evaluated):")
         for clause in p.forbidden:
@@ -217,8 +209,8 @@ def show(problem: str) -> None:
 
 @cli.command()
 @click.option("--problem", "-p", default=None, help="Problem name or folder path.")
-@click.option("--algo", "-a", default="random", show_default=True,
-              type=click.Choice(sorted([*ALGORITHMS, *ALIASES])), help="Search algorithm.")
+@click.option("--algo", "-a", default="random", show_default=True, metavar="ALGO", help=_ALGO_HELP)
+@click.option("--searcher", default=None, metavar="SEARCHER", help=_SEARCHER_HELP)
 @click.option("--seed", type=int, default=None, help="Seed (a random one is chosen and stored if omitted).")
 @click.option("--fix", multiple=True, metavar="NAME=VALUE", help="Pin a dimension (repeatable).")
 @click.option("--run-dir", type=click.Path(file_okay=False), default=None,
@@ -229,15 +221,15 @@ def show(problem: str) -> None:
 @_algo_options
 @_pruner_options
 @usage_errors
-def run(problem: str | None, algo: str, seed: int | None, fix: tuple[str, ...], run_dir: str | None,
-        resume_dir: str | None, max_evals, timeout, trial_timeout, workers, evaluator, scheduler,
-        gpus, gpus_per_trial, stop_when, pruner, stop_grace, **algo_options) -> None:
+def run(problem: str | None, algo: str, searcher: str | None, seed: int | None, fix: tuple[str, ...],
+        run_dir: str | None, resume_dir: str | None, max_evals, timeout, trial_timeout, workers, evaluator,
+        scheduler, gpus, gpus_per_trial, stop_when, pruner, stop_grace, **algo_options) -> None:
     """Search a problem and store every evaluation in a run directory."""
     from .runner import RunConfig, resume_run, start_run
 
     pruning = {k[len("pruner_"):]: algo_options.pop(k) for k in list(algo_options) if k.startswith("pruner_")}
     if resume_dir is not None:
-        if problem or fix or run_dir or seed is not None or pruner or stop_grace is not None \
+        if problem or fix or run_dir or seed is not None or searcher or pruner or stop_grace is not None \
                 or any(v is not None for v in [*algo_options.values(), *pruning.values()]):
             raise HpsUsageError("--resume: the run's stored settings are used; only --max-evals, --timeout, "
                                 "--trial-timeout, --workers, --evaluator, --scheduler, --gpus, "
@@ -249,10 +241,7 @@ def run(problem: str | None, algo: str, seed: int | None, fix: tuple[str, ...], 
         return
     if problem is None:
         raise HpsUsageError("--problem is required (a problem name or folder path; see hps list)")
-
-    if max_evals is None and algo in ("random", "bayesian", "skopt") and timeout is None:
-        max_evals = 100
-    cfg = RunConfig(problem=problem, algo=algo, algo_options=algo_options, seed=seed,
+    cfg = RunConfig(problem=problem, algo=algo, searcher=searcher, algo_options=algo_options, seed=seed,
                     max_evals=max_evals, timeout=timeout, trial_timeout=trial_timeout,
                     evaluator=evaluator or DEFAULT_EVALUATOR, workers=workers, scheduler=scheduler,
                     fix=_parse_fix(fix), run_dir=run_dir, gpus=gpus, gpus_per_trial=gpus_per_trial,
@@ -336,7 +325,8 @@ def _finish(outcome) -> None:
 @cli.command()
 @click.option("--problem", "-p", default=None, help="Problem name or folder path.")
 @click.option("--algo", "-a", "algos", default=None, metavar="A,B,...",
-              help="Comma-separated algorithms (default: every one that applies to the problem).")
+              help="Comma-separated algorithms (default: every one that applies to the problem); "
+                   "A+S is --algo A --searcher S, e.g. asha+bayesian.")
 @click.option("--seeds", type=int, default=5, show_default=True, help="Runs per algorithm (seeds 0..N-1).")
 @click.option("--budget", type=float, default=None,
               help="Per run: resource units when the problem has a resource (a full evaluation costs R; "
@@ -358,8 +348,9 @@ def compare(problem, algos, seeds, budget, out, resume_dir, workers, evaluator, 
             **algo_options) -> None:
     """Compare algorithms on one problem over seeds, on equal budgets: table and compare.png.
 
-    The budget ends every run: Hyperband's --iterations and ASHA's --max-configs
-    default here to as many as the budget can pay for.
+    The budget ends every run: a scheduler's own stopping rule (Hyperband's
+    --iterations, ASHA's --max-configs) defaults here to as many as the budget
+    can pay for.
     """
     from .compare import (
         CompareConfig,
@@ -419,12 +410,12 @@ def results(run_dir: str, top: int, fmt: str, all_rungs: bool, failed: bool) -> 
         click.echo(format_rows(head, rows, fmt))
         if fmt == "table":
             counts = store.counts()
-            n_bad = counts.get("failed", 0) + counts.get("timeout", 0)
-            running = counts.get("running", 0) + counts.get("interrupted", 0)
+            n_bad = counts.get(Status.FAILED, 0) + counts.get(Status.TIMEOUT, 0)
+            running = counts.get(Status.RUNNING, 0) + counts.get(Status.INTERRUPTED, 0)
             notes = []
             if n_bad and not failed:
                 notes.append(f"{n_bad} failed or timed out (--failed lists them)")
-            if counts.get("stopped") and not failed:
+            if counts.get(Status.STOPPED.value) and not failed:
                 notes.append(f"{counts['stopped']} stopped early (--failed lists them)")
             if running:
                 notes.append(f"{running} running or interrupted")
@@ -444,7 +435,7 @@ def _running_lines(store: RunStore) -> list[str]:
     last = store.last_reports()
     lines = []
     for t in store.trials():
-        if t.status == "running" and t.trial_id in last:
+        if t.status == Status.RUNNING and t.trial_id in last:
             rep = last[t.trial_id]
             value = rep.get(objective)
             text = f"{objective} {format_value(value)}" if value is not None else \

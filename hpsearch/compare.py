@@ -28,7 +28,7 @@ The default budget is 100 evaluations, or 100 R in resource units.
 "Best" is the best objective among *full-budget* evaluations (resource = R;
 every evaluation when there is no resource), as regret ``|objective -
 optimum|`` in the problem's direction when the problem declares ``optimum``.
-At 25% and 50% of the budget it is taken over the evaluations finished (in
+At 10%, 25% and 50% of the budget it is taken over the evaluations finished (in
 completion order) within that much spent; at 100% over the whole run. A
 run with no full-budget evaluation yet counts as the worst value.
 The table gives the median over seeds and the interquartile range [q25, q75].
@@ -52,15 +52,26 @@ from .loader import load_problem
 from .lock import LOCK_NAME, DirectoryInUse, RunDirLock
 from .report import format_rows, format_value
 from .runner import RunConfig, RunError, resume_run, start_run
-from .search import ALGORITHMS, ALIASES, backend_class, make_backend
+from .search import (
+    PRESETS,
+    BackendOptionError,
+    backend_class,
+    label,
+    make_backend,
+    resolve,
+    route_options,
+    split_algo,
+)
 from .search.fidelity import resource_value
+from .search.options import check_int
 from .store import RunStore, is_run_dir
+from .trial import Status
 
 __all__ = ["CompareConfig", "CompareError", "ComparisonInterrupted", "run_comparison", "summarise",
            "format_table", "plot_comparison", "default_algos", "FRACTIONS", "SETTINGS_FILE"]
 
 SETTINGS_FILE = "compare.json"
-FRACTIONS = (0.25, 0.5, 1.0)
+FRACTIONS = (0.1, 0.25, 0.5, 1.0)
 #: settings that define the runs: a rerun must not change them.
 _FIXED_KEYS = ("problem_dir", "budget", "unit", "max_resource", "algo_options")
 
@@ -84,14 +95,14 @@ class CompareConfig:
 
     Attributes:
         problem: a problem name or folder path.
-        algos: ``--algo`` names (aliases allowed); empty means every registered
-            algorithm that applies to the problem.
+        algos: ``--algo`` names (aliases allowed), ``A+S`` for ``--algo A --searcher S``
+            (labelled ``A+S``); empty means every preset that applies to the problem.
         seeds: runs per algorithm, with seeds 0..seeds-1.
         budget: per run, in resource units or evaluations (see the module doc);
             None for the default.
         out: the comparison directory (default ``runs/compare-<problem>``).
-        algo_options: backend options (``max_resource``, ``eta``, ...); each is
-            passed to the algorithms that take it.
+        algo_options: scheduler and searcher options (``max_resource``, ``eta``, ``kappa``, ...);
+            each is passed to the algorithms whose components take it.
     """
 
     problem: str
@@ -106,24 +117,29 @@ class CompareConfig:
 
 
 def default_algos(has_resource: bool) -> list[str]:
-    """Every registered algorithm that applies (multi-fidelity ones need a resource)."""
-    return [a for a in ALGORITHMS if has_resource or not backend_class(a).multi_fidelity]
+    """Every preset that applies (multi-fidelity ones need a resource)."""
+    return [a for a in PRESETS if has_resource or not backend_class(a).multi_fidelity]
 
 
 def _plan(cfg: CompareConfig) -> tuple[dict, list[tuple[str, RunConfig]]]:
     """Validate the config; return the comparison's settings and (name, RunConfig) per run."""
     loaded = load_problem(cfg.problem, with_run=False)
     res = loaded.problem.resource
-    algos = [ALIASES.get(a, a) for a in cfg.algos] or default_algos(res is not None)
-    classes = {a: backend_class(a) for a in algos}  # unknown names: BackendOptionError
-    algos = list(dict.fromkeys(algos))
-    if isinstance(cfg.seeds, bool) or not isinstance(cfg.seeds, int) or cfg.seeds < 1:
-        raise CompareError(f"--seeds must be an integer >= 1, got {cfg.seeds}")
+    combos: dict[str, tuple[str, str | None]] = {}  # label -> (preset, searcher or None)
+    for text in cfg.algos or default_algos(res is not None):
+        algo, searcher = split_algo(text)
+        name = resolve(algo, searcher)[0]  # unknown names: BackendOptionError
+        combos.setdefault(label(name, searcher), (name, searcher))
+    algos = list(combos)
+    classes = {a: backend_class(*combos[a]) for a in algos}
+    seeds = check_int("--seeds", cfg.seeds, 1)
     if cfg.workers is not None and cfg.workers < 1:
         raise CompareError(f"--workers must be >= 1, got {cfg.workers}")
     options = {k: v for k, v in cfg.algo_options.items() if v is not None}
+    routed: dict[str, dict] = {a: {k: v for k, v in options.items() if _takes(combos[a], k, v)}
+                               for a in algos}
     for key in options:
-        if not any(key in c.OPTIONS for c in classes.values()):
+        if not any(key in r for r in routed.values()):
             raise CompareError(f"--{key.replace('_', '-')}: does not apply to any of "
                                f"--algo {','.join(algos)}")
     r_max: Any = None
@@ -148,23 +164,21 @@ def _plan(cfg: CompareConfig) -> tuple[dict, list[tuple[str, RunConfig]]]:
             raise CompareError(f"--algo {a}: problem {loaded.name!r} declares no resource dimension, so "
                                "multi-fidelity algorithms do not apply")
     runs = []
-    for seed in range(cfg.seeds):
+    for seed in range(seeds):
         for a in algos:
             c = classes[a]
-            opts = {k: v for k, v in options.items() if k in c.OPTIONS}
+            opts = dict(routed[a])
             fix: dict = {}
             if res is not None and not c.multi_fidelity:
                 fix = {res.name: r_max}
             if res is not None and c.multi_fidelity:
-                # let the budget, not the backend's own stopping rule, end the run
-                if "iterations" in c.OPTIONS and "iterations" not in opts:
-                    opts["iterations"] = math.ceil(budget / r_max) + 1
-                if "max_configs" in c.OPTIONS and "max_configs" not in opts:
-                    r_min = opts.get("min_resource", res.low)
-                    opts["max_configs"] = math.ceil(budget / r_min) + 1 if r_min > 0 else None
+                # let the budget, not the scheduler's own stopping rule, end the run
+                own = c.budget_options(loaded.problem, route_options(*combos[a], opts)[0], budget)
+                opts.update({k: v for k, v in own.items() if k not in opts})
             name = f"{a}-seed{seed}"
+            algo, searcher = combos[a]
             runs.append((name, RunConfig(
-                problem=str(loaded.folder), algo=a, algo_options=opts, seed=seed,
+                problem=str(loaded.folder), algo=algo, searcher=searcher, algo_options=opts, seed=seed,
                 max_evals=budget if unit == "evaluations" else None,
                 max_resource_spent=budget if unit == "resource" else None,
                 evaluator=cfg.evaluator, workers=cfg.workers or 1, scheduler=cfg.scheduler, fix=fix)))
@@ -173,16 +187,25 @@ def _plan(cfg: CompareConfig) -> tuple[dict, list[tuple[str, RunConfig]]]:
                            f"(choose from {', '.join(sorted(EVALUATORS))})")
     for _, rc in runs[:len(algos)]:  # every algorithm's options, checked before anything runs
         problem = loaded.problem.fix(rc.fix) if rc.fix else loaded.problem
-        make_backend(rc.algo, problem, 0, rc.algo_options)
+        make_backend(rc.algo, problem, 0, rc.algo_options, rc.searcher)
     settings = {
         "problem": cfg.problem, "problem_dir": str(loaded.folder), "problem_name": loaded.name,
-        "algos": algos, "seeds": cfg.seeds, "budget": budget, "unit": unit, "max_resource": r_max,
+        "algos": algos, "seeds": seeds, "budget": budget, "unit": unit, "max_resource": r_max,
         "algo_options": options, "evaluator": cfg.evaluator, "workers": cfg.workers or 1,
         "scheduler": cfg.scheduler, "optimum": loaded.problem.optimum,
         "direction": loaded.problem.direction, "objective": loaded.problem.objective,
         "hpsearch_version": __version__,
     }
     return settings, runs
+
+
+def _takes(combo: tuple[str, str | None], key: str, value: Any) -> bool:
+    """True if the scheduler or the searcher of ``combo`` declares the option ``key``."""
+    try:
+        route_options(*combo, {key: value})
+    except BackendOptionError:
+        return False
+    return True
 
 
 def load_settings(out: str | os.PathLike) -> dict:
@@ -345,7 +368,7 @@ def _curve(settings: dict, name: str, algo: str, seed: int, run_dir: Path) -> Ru
         else:
             total += 1
         full = not resource or float(t.budget) == float(r_max)
-        if t.status == "done" and full and t.objective is not None:
+        if t.status == Status.DONE and full and t.objective is not None:
             cur = min(cur, _score(settings, t.objective))
         spent.append(total)
         best.append(cur)
@@ -484,9 +507,3 @@ def plot_comparison(cmp: Comparison, path: str | os.PathLike | None = None) -> P
     fig.savefig(path)
     plt.close(fig)
     return path
-
-
-def comparison_settings(cfg: CompareConfig) -> dict:
-    """The settings ``run_comparison`` would store (validation only; writes nothing)."""
-    return _plan(cfg)[0]
-

@@ -31,10 +31,11 @@ from typing import Any, Protocol
 
 from .evaluators.base import Evaluator
 from .search.base import DONE, WAIT, SearchBackend, Suggestion, Told
+from .seeding import mix_seed
 from .space import HpProblem, rank_key
 from .stopping import StopCondition, StopConditionError, check_known, first_met
 from .store import RunStore, StoredTrial, StoreFull
-from .trial import STOP_GRACE, StopRun, TrialResult, TrialSpec, finite_number, stopped_result
+from .trial import STOP_GRACE, Status, StopRun, TrialResult, TrialSpec, finite_number, stopped_result
 
 __all__ = ["Engine", "Limits", "RunSummary", "ResumeError", "Observer", "trial_seed"]
 
@@ -113,14 +114,8 @@ class Observer(Protocol):
 
 
 def trial_seed(run_seed: int, config_id: int) -> int:
-    """A seed in [0, 2**31) for one configuration, well mixed (splitmix64 finaliser)."""
-    z = (run_seed * 0x9E3779B97F4A7C15 + config_id + 1) & _M64
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
-    return (z ^ (z >> 31)) & 0x7FFFFFFF
-
-
-_M64 = (1 << 64) - 1
+    """A seed in [0, 2**31) for one configuration (:func:`hpsearch.seeding.mix_seed`)."""
+    return mix_seed(run_seed, config_id)
 
 
 def _cost(s: Suggestion) -> float:
@@ -381,7 +376,8 @@ class Engine:
     def _stop_in_flight(self, trial_ids: list[int]) -> None:
         """Store trials cut off by the stop condition as ``stopped`` with their last reports."""
         self.evaluator.cancel()
-        running = {t.trial_id: t for t in self.store.trials() if t.status in ("running", "interrupted")}
+        running = {t.trial_id: t for t in self.store.trials()
+                   if t.status in (Status.RUNNING, Status.INTERRUPTED)}
         for tid in trial_ids:
             if tid not in running or tid not in self._flights:
                 continue
@@ -395,9 +391,9 @@ class Engine:
     def _tell(self, t: StoredTrial) -> None:
         suggestion = self._flights.pop(t.trial_id)
         loss = None
-        if t.status in ("done", "stopped") and t.objective is not None:
+        if t.status in (Status.DONE, Status.STOPPED) and t.objective is not None:
             loss = self.problem.to_loss(t.objective)
-        if t.status == "stopped":  # what it did not train goes back to the resource limit
+        if t.status == Status.STOPPED:  # what it did not train goes back to the resource limit
             self._committed -= _cost(suggestion) - t.resource_used
         self.backend.tell(Told(trial_id=t.trial_id, suggestion=suggestion, status=t.status,
                                loss=loss, objective=t.objective, budget_reached=t.step_reached))
@@ -410,15 +406,15 @@ class Engine:
             s.n_replayed += 1
         else:
             s.busy_s += t.duration_s or 0.0
-        if t.status == "done":
+        if t.status == Status.DONE:
             s.n_done += 1
             if s.best is None or self._key(t) < self._key(s.best):
                 s.best = t
-        elif t.status == "timeout":
+        elif t.status == Status.TIMEOUT:
             s.n_timeout += 1
             if s.first_error is None:
                 s.first_error = f"trial {t.trial_id}: {t.error or 'timeout'}"
-        elif t.status == "stopped":
+        elif t.status == Status.STOPPED:
             s.n_stopped += 1
         else:
             s.n_failed += 1
@@ -428,7 +424,7 @@ class Engine:
 
     def _interrupt(self) -> None:
         ids = set(self.evaluator.cancel()) | set(self._flights)
-        ids &= {t.trial_id for t in self.store.trials() if t.status == "running"}
+        ids &= {t.trial_id for t in self.store.trials() if t.status == Status.RUNNING}
         self.store.mark_interrupted(sorted(ids))
         self.summary.n_interrupted = len(ids)
 

@@ -45,7 +45,7 @@ from matplotlib.figure import Figure
 
 from .space import rank_key, to_loss
 from .store import RunStore, StoredTrial, StoreError
-from .trial import finite_number
+from .trial import Status, finite_number
 
 __all__ = ["plot_run", "best_so_far", "NothingToPlot", "PLOTS_DIR"]
 
@@ -83,7 +83,7 @@ def plot_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = None) -
         finished = store.trials(finished_only=True, order="tell_seq")
         counts = store.counts()
         curves = _curves(store, settings)
-    done = [t for t in finished if t.status == "done" and t.objective is not None]
+    done = [t for t in finished if t.status == Status.DONE and t.objective is not None]
     if not done and curves:
         out = run_dir / PLOTS_DIR
         out.mkdir(exist_ok=True)
@@ -158,17 +158,17 @@ def _learning_curves(curves: list[_Curve], settings: dict, highlight: int = 5) -
         if c.trial_id in best:
             continue
         ax.plot(c.steps, c.values, color="tab:gray", lw=0.7, alpha=0.35,
-                ls="--" if c.status == "running" else "-")
-        if c.status == "stopped":
+                ls="--" if c.status == Status.RUNNING else "-")
+        if c.status == Status.STOPPED:
             ax.plot(c.steps[-1:], c.values[-1:], "x", color="tab:gray", ms=4, alpha=0.6)
     for i, c in enumerate(ranked[:highlight]):
-        ax.plot(c.steps, c.values, color=f"C{i}", lw=1.8, ls="--" if c.status == "running" else "-",
+        ax.plot(c.steps, c.values, color=f"C{i}", lw=1.8, ls="--" if c.status == Status.RUNNING else "-",
                 marker="o" if len(c.steps) == 1 else None, ms=4,
                 label=f"trial {c.trial_id} ({c.status}, {c.values[-1]:.4g})")
-        if c.status == "stopped":
+        if c.status == Status.STOPPED:
             ax.plot(c.steps[-1:], c.values[-1:], "x", color=f"C{i}", ms=7, mew=2)
-    n_stopped = sum(c.status == "stopped" for c in curves)
-    n_running = sum(c.status == "running" for c in curves)
+    n_stopped = sum(c.status == Status.STOPPED for c in curves)
+    n_running = sum(c.status == Status.RUNNING for c in curves)
     ax.set_xlabel("step (trial.report)")
     ax.set_ylabel(f"{objective} ({direction})")
     extra = ", ".join(x for x in (f"{n_stopped} stopped" if n_stopped else "",
@@ -231,7 +231,7 @@ def best_so_far(finished: Sequence[StoredTrial], direction: str, multi_fidelity:
             x = spent
         else:
             x = float(i)
-        if t.status == "done" and t.objective is not None:
+        if t.status == Status.DONE and t.objective is not None:
             dot_x.append(x)
             dot_y.append(t.objective)
             if best is None or key(t) < key(best):

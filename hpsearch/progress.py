@@ -10,6 +10,7 @@ import time
 from typing import TextIO
 
 from .report import format_value
+from .trial import Status
 
 __all__ = ["Progress"]
 
@@ -62,7 +63,7 @@ class Progress:
         new_best = best is not None and best.trial_id != self._best_id
         if new_best:
             self._best_id = best.trial_id
-        failed = trial.status not in ("done", "stopped")
+        failed = trial.status not in (Status.DONE, Status.STOPPED)
         if self._bar is not None:
             self._bar.update(1)
             if new_best:
@@ -78,7 +79,7 @@ class Progress:
         budget = f" budget={format_value(trial.budget)}" if trial.budget is not None else ""
         what = (f"objective={format_value(trial.objective)}" if not failed
                 else f"{trial.status}: {trial.error}")
-        if trial.status == "stopped":
+        if trial.status == Status.STOPPED:
             what = f"stopped at step {format_value(trial.step_reached)} {what}"
         best_txt = f" best={format_value(best.objective)} (trial {best.trial_id})" if best else ""
         self._shown_failure = self._shown_failure or failed

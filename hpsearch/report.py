@@ -10,6 +10,7 @@ from typing import Any
 
 from .space import rank_key
 from .store import RunStore, StoredTrial
+from .trial import Status
 
 __all__ = ["ranked", "results_rows", "format_rows", "format_value"]
 
@@ -25,7 +26,7 @@ def ranked(store: RunStore, all_rungs: bool = False, include_failed: bool = Fals
     direction = s.get("space", {}).get("direction", "maximize")
     mf = bool(s.get("multi_fidelity"))
     trials = store.trials(finished_only=True)
-    done = [t for t in trials if t.status == "done"]
+    done = [t for t in trials if t.status == Status.DONE]
     if mf and not all_rungs:
         top: dict[int, StoredTrial] = {}
         for t in done:
@@ -34,7 +35,7 @@ def ranked(store: RunStore, all_rungs: bool = False, include_failed: bool = Fals
                 top[t.config_id] = t
         done = list(top.values())
     done.sort(key=rank_key(direction, mf))
-    failed = [t for t in trials if t.status != "done"] if include_failed else []
+    failed = [t for t in trials if t.status != Status.DONE] if include_failed else []
     return done + failed
 
 
@@ -48,13 +49,13 @@ def results_rows(store: RunStore, trials: Sequence[StoredTrial]) -> tuple[list[s
     names = store.param_names
     metrics = store.metric_names
     gpus = any(t.devices for t in trials)
-    stopped = any(t.status == "stopped" for t in trials)  # then: the step each trial reached
+    stopped = any(t.status == Status.STOPPED for t in trials)  # then: the step each trial reached
     head = ["rank", "trial_id", "config_id"] + (["bracket", "rung", "budget"] if mf else []) \
         + ["objective"] + names + [f"m:{m}" for m in metrics] + ["status"] \
         + (["step_reached"] if stopped else []) + ["duration_s"] + (["devices"] if gpus else [])
     rows = []
     for i, t in enumerate(trials, 1):
-        rows.append([i if t.status == "done" else "-", t.trial_id, t.config_id]
+        rows.append([i if t.status == Status.DONE else "-", t.trial_id, t.config_id]
                     + ([t.bracket, t.rung, t.budget] if mf else [])
                     + [t.objective] + [t.params.get(n) for n in names]
                     + [t.metrics.get(m) for m in metrics] + [t.status]
@@ -84,8 +85,9 @@ def _json_value(v: Any) -> Any:
     return v
 
 
-def format_rows(head: list[str], rows: list[list[Any]], fmt: str = "table") -> str:
-    """Render as an aligned text table, CSV or JSON (a list of objects)."""
+def format_rows(head: list[str], rows: list[list[Any]], fmt: str = "table", align: str = "right") -> str:
+    """Render as an aligned text table (columns aligned ``right`` or ``left``), CSV or JSON."""
+
     if fmt == "json":
         # NaN and infinities are not JSON: they become null (allow_nan=False proves none is left)
         return json.dumps([dict(zip(head, map(_json_value, r))) for r in rows], indent=2, allow_nan=False)
@@ -97,6 +99,7 @@ def format_rows(head: list[str], rows: list[list[Any]], fmt: str = "table") -> s
         return buf.getvalue().rstrip("\n")
     cells = [head] + [[format_value(v) for v in r] for r in rows]
     widths = [max(len(c[i]) for c in cells) for i in range(len(head))]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
+    pad = str.rjust if align == "right" else str.ljust
+    lines = ["  ".join(pad(c, w) for c, w in zip(row, widths)) for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(line.rstrip() for line in lines)

@@ -26,12 +26,12 @@ from .engine import Engine, Limits, Observer, RunSummary
 from .evaluators import DEFAULT_EVALUATOR, make_evaluator
 from .evaluators.devices import Placement
 from .loader import LoadedProblem, load_problem
-from .search import ALIASES, backend_class, make_backend
+from .search import backend_class, label, make_backend, resolve, split_algo
 from .search.pruners import make_pruner
 from .space import rank_key
 from .stopping import parse_conditions
 from .store import RunStore, StoreError
-from .trial import STOP_GRACE
+from .trial import STOP_GRACE, Status
 
 __all__ = ["RunConfig", "RunOutcome", "start_run", "resume_run", "default_run_dir", "RunError",
            "stored_summary"]
@@ -47,8 +47,13 @@ class RunConfig:
 
     Attributes:
         problem: a problem name or folder path.
-        algo: ``random``, ``hyperband``, ``bayesian``, ...
-        algo_options: backend options (None values mean the backend's default).
+        algo: an ``--algo`` preset (``random``, ``bayesian``, ``hyperband``, ``asha``, ``bohb``), or
+            ``A+S`` for ``algo=A, searcher=S``.
+        searcher: the ``--searcher`` replacing the preset's (None: the preset's own).
+        algo_options: the scheduler's and the searcher's options, by name (None values mean the
+            component's default); each goes to the component that declares it.
+        max_evals: None means the scheduler's default when no other limit is set
+            (100 for fifo; hyperband and asha stop by themselves).
         fix: ``name -> value`` pins (values as strings from the CLI, or typed).
         workers: evaluations at once, ``"auto"``, or None (1; with GPUs, one per GPU slot).
         gpus: ``--gpus`` as given (``all``, a count, or ids ``0,2,3``); None: no GPU placement.
@@ -61,6 +66,7 @@ class RunConfig:
 
     problem: str
     algo: str = "random"
+    searcher: str | None = None
     algo_options: dict = field(default_factory=dict)
     seed: int | None = None
     max_evals: int | None = None
@@ -133,7 +139,7 @@ def _check_numbers(cfg: RunConfig) -> None:
 def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
     """Problem with pins, backend and evaluator from a config; raises usage errors, writes nothing."""
     problem = loaded.problem.fix(cfg.fix) if cfg.fix else loaded.problem
-    cls = backend_class(cfg.algo)
+    cls = backend_class(cfg.algo, cfg.searcher)
     if cls.multi_fidelity:
         if problem.resource is None:
             raise RunError(
@@ -148,7 +154,7 @@ def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
             raise RunError(f"max_resource_spent: problem {loaded.name!r} declares no resource dimension")
         if not (cfg.max_resource_spent > 0 and math.isfinite(cfg.max_resource_spent)):
             raise RunError(f"max_resource_spent must be > 0, got {cfg.max_resource_spent:g}")
-    backend = make_backend(cfg.algo, problem, cfg.seed, cfg.algo_options)
+    backend = make_backend(cfg.algo, problem, cfg.seed, cfg.algo_options, cfg.searcher)
     pruner = make_pruner(cfg.pruner, problem, cfg.pruner_options)
     stop_when = parse_conditions(cfg.stop_when)
     if not cfg.stop_grace > 0:
@@ -175,11 +181,18 @@ def start_run(cfg: RunConfig, observer: Observer | None = None) -> RunOutcome:
         StoreError: usage errors, raised before anything is written.
         StoreFull: the disk is full (nothing stored is lost; resumable).
     """
+    algo, searcher = split_algo(cfg.algo)
+    if searcher is not None and cfg.searcher is not None and searcher != cfg.searcher:
+        raise RunError(f"--searcher {cfg.searcher}: --algo {cfg.algo} names another searcher")
+    cfg.searcher = searcher or cfg.searcher
+    cfg.algo, _, _ = resolve(algo, cfg.searcher)  # an unknown name is a usage error before any work
     loaded = load_problem(cfg.problem)
     if cfg.seed is None:
         cfg.seed = secrets.randbelow(2**31)
-    cfg.algo = ALIASES.get(cfg.algo, cfg.algo)
-    shown = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(loaded.name, cfg.algo)
+    if cfg.max_evals is None and cfg.timeout is None and cfg.max_resource_spent is None:
+        cfg.max_evals = backend_class(cfg.algo, cfg.searcher).default_max_evals()
+    name = label(cfg.algo, cfg.searcher)
+    shown = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(loaded.name, name)
     run_dir = shown.absolute()  # once: a run() that calls os.chdir must not move logs or checkpoints
     cfg.run_dir = str(shown)
     parts = _build(cfg, loaded, run_dir)
@@ -204,7 +217,7 @@ def start_run(cfg: RunConfig, observer: Observer | None = None) -> RunOutcome:
 def _nothing_left(store: RunStore, max_evals: int | None) -> bool:
     """True when a resume would run no evaluation: none unfinished, and the run ended or hit max_evals."""
     counts = store.counts()
-    if counts.get("running", 0) or counts.get("interrupted", 0):
+    if counts.get(Status.RUNNING.value, 0) or counts.get(Status.INTERRUPTED.value, 0):
         return False
     if store.completed:
         return True
@@ -218,15 +231,15 @@ def stored_summary(store: RunStore) -> RunSummary:
     s = RunSummary(workers=int(store.settings.get("workers") or 1))
     for t in store.trials(finished_only=True, order="tell_seq"):
         s.n_replayed += 1
-        if t.status == "done":
+        if t.status == Status.DONE:
             s.n_done += 1
             if s.best is None or key(t) < key(s.best):
                 s.best = t
-        elif t.status == "timeout":
+        elif t.status == Status.TIMEOUT:
             s.n_timeout += 1
         else:
             s.n_failed += 1
-        if s.first_error is None and t.status != "done":
+        if s.first_error is None and t.status != Status.DONE:
             s.first_error = f"trial {t.trial_id}: {t.error or t.status}"
     return s
 

@@ -1086,10 +1086,6 @@ class HpProblem:
         """The value search backends minimise (see :func:`to_loss`)."""
         return to_loss(self.direction, objective)
 
-    def is_better(self, a: float, b: float | None) -> bool:
-        """True if objective ``a`` beats ``b`` (None is beaten by anything)."""
-        return b is None or self.to_loss(a) < self.to_loss(b)
-
     def fix(self, values: Mapping[str, Any]) -> HpProblem:
         """A copy with some dimensions pinned to a value (``--fix name=value``).
 

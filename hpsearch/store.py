@@ -24,14 +24,14 @@ import errno
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from .lock import DirectoryInUse, RunDirLock
 from .search.base import Suggestion
-from .trial import FINISHED, TrialResult
+from .trial import FINISHED, Status, TrialResult
 
 __all__ = ["RunStore", "StoredTrial", "StoreError", "StoreFull", "CSV_FIXED_HEAD", "CSV_FIXED_TAIL",
            "is_run_dir"]
@@ -98,27 +98,27 @@ def is_run_dir(path: str | os.PathLike) -> bool:
 
 @dataclass
 class StoredTrial:
-    """One row of the ``trials`` table, decoded."""
+    """One row of the ``trials`` table, decoded; built by keyword (:meth:`from_row`)."""
 
     trial_id: int
     config_id: int
-    bracket: int | None
-    rung: int | None
-    budget: Any
-    previous_budget: Any
     params: dict
-    objective: float | None
-    metrics: dict
-    status: str
-    error: str | None
-    started_at: float | None
-    finished_at: float | None
-    duration_s: float | None
-    worker: str | None
     ask_seq: int
     ask_n: int
-    tell_seq: int | None
-    info: dict
+    status: Status = Status.RUNNING
+    bracket: int | None = None
+    rung: int | None = None
+    budget: Any = None
+    previous_budget: Any = None
+    objective: float | None = None
+    metrics: dict = field(default_factory=dict)
+    error: str | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    duration_s: float | None = None
+    worker: str | None = None
+    tell_seq: int | None = None
+    info: dict = field(default_factory=dict)
     step_reached: Any = None  # the last reported step (where a ``stopped`` trial ended)
     devices: list[str] | None = None  # the GPU ids it ran on; None or empty on CPU
 
@@ -129,16 +129,25 @@ class StoredTrial:
         if self.budget is None:
             return 0.0
         full = float(self.budget) - float(self.previous_budget or 0)
-        if self.status != "stopped":
+        if self.status != Status.STOPPED:
             return full
         if self.step_reached is None:
             return 0.0
         return min(max(float(self.step_reached) - float(self.previous_budget or 0), 0.0), full)
 
-    def suggestion(self) -> Suggestion:
-        return Suggestion(config=self.params, config_id=self.config_id, budget=self.budget,
-                          previous_budget=self.previous_budget, bracket=self.bracket,
-                          rung=self.rung, info=self.info)
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> StoredTrial:
+        """From a ``trials`` row (an ``sqlite3.Row`` or a dict): JSON columns decoded, status typed."""
+        values = {k: row[k] for k in row.keys()} if hasattr(row, "keys") else dict(row)
+        values["params"] = json.loads(values["params"])
+        for key in ("metrics", "info"):
+            values[key] = json.loads(values[key]) if values.get(key) else {}
+        values["status"] = Status(values["status"])
+        values["devices"] = values["devices"].split(",") if values.get("devices") else []
+        return cls(**values)
+
+
+_COLUMNS = ", ".join(f.name for f in fields(StoredTrial))
 
 
 def _lock(run_dir: Path, shown: Path) -> RunDirLock:
@@ -222,6 +231,7 @@ class RunStore:
         self._csv_file = None
         self._csv_writer = None
         self._running: dict[int, StoredTrial] = {}  # submitted this session, not yet finished
+        self._select = _COLUMNS  # the trials columns to read (NULL for ones an old read-only store lacks)
         self._migrate()
 
     def _migrate(self) -> None:
@@ -232,7 +242,7 @@ class RunStore:
                 try:
                     self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
                 except sqlite3.OperationalError:  # a read-only store: read NULL instead
-                    self._COLUMNS = self._COLUMNS.replace(f", {column}", f", NULL AS {column}")
+                    self._select = self._select.replace(f", {column}", f", NULL AS {column}")
 
     # -- errors at the boundary ------------------------------------------------------
     @contextlib.contextmanager
@@ -431,7 +441,8 @@ class RunStore:
                    ask_n: int) -> None:
         """Record submitted evaluations as ``running`` (one transaction)."""
         rows = [(tid, s.config_id, s.bracket, s.rung, _num(s.budget), _num(s.previous_budget),
-                 json.dumps(s.config), "running", ask_seq, ask_n, json.dumps(s.info) if s.info else None)
+                 json.dumps(s.config), Status.RUNNING.value, ask_seq, ask_n,
+                 json.dumps(s.info) if s.info else None)
                 for tid, s in zip(trial_ids, suggestions)]
         c = self.conn
         with self._writing():
@@ -442,9 +453,9 @@ class RunStore:
             c.execute("COMMIT")
         for tid, s in zip(trial_ids, suggestions):
             self._running[tid] = StoredTrial(
-                tid, s.config_id, s.bracket, s.rung, _num(s.budget), _num(s.previous_budget),
-                dict(s.config), None, {}, "running", None, None, None, None, None, ask_seq, ask_n,
-                None, dict(s.info))
+                trial_id=tid, config_id=s.config_id, params=dict(s.config), ask_seq=ask_seq, ask_n=ask_n,
+                bracket=s.bracket, rung=s.rung, budget=_num(s.budget),
+                previous_budget=_num(s.previous_budget), info=dict(s.info))
 
     def finish_trial(self, result: TrialResult, tell_seq: int) -> StoredTrial:
         """Store a finished evaluation (committed), append it to results.csv, return its row."""
@@ -454,9 +465,10 @@ class RunStore:
             c.execute(
                 "UPDATE trials SET objective=?, metrics=?, status=?, error=?, started_at=?, finished_at=?,"
                 " duration_s=?, worker=?, tell_seq=?, devices=?, step_reached=? WHERE trial_id=?",
-                (result.objective, json.dumps(result.metrics) if result.metrics else None, result.status,
-                 result.error, result.started_at, result.finished_at, result.duration_s, result.worker,
-                 tell_seq, ",".join(result.devices) or None, _num(result.step), result.trial_id))
+                (result.objective, json.dumps(result.metrics) if result.metrics else None,
+                 Status(result.status).value, result.error, result.started_at, result.finished_at,
+                 result.duration_s, result.worker, tell_seq, ",".join(result.devices) or None,
+                 _num(result.step), result.trial_id))
             new_metrics = [m for m in result.metrics if m not in self.metric_names]
             if new_metrics:
                 self.metric_names.extend(new_metrics)
@@ -464,7 +476,7 @@ class RunStore:
             c.execute("COMMIT")
         t = self._running.pop(result.trial_id, None) or self.get_trial(result.trial_id)
         r = result
-        t.objective, t.metrics, t.status, t.error = r.objective, r.metrics, r.status, r.error
+        t.objective, t.metrics, t.status, t.error = r.objective, r.metrics, Status(r.status), r.error
         t.started_at, t.finished_at, t.duration_s = r.started_at, r.finished_at, r.duration_s
         t.worker, t.tell_seq, t.devices = r.worker, tell_seq, list(r.devices)
         t.step_reached = _num(r.step)
@@ -499,42 +511,31 @@ class RunStore:
             with self._writing():
                 self.conn.execute("BEGIN")
                 self.conn.executemany(
-                    "UPDATE trials SET status='interrupted' WHERE trial_id=? AND status='running'", ids)
+                    "UPDATE trials SET status=? WHERE trial_id=? AND status=?",
+                    [(Status.INTERRUPTED.value, i, Status.RUNNING.value) for (i,) in ids])
                 self.conn.execute("COMMIT")
 
     # -- reading -------------------------------------------------------------------
-    _COLUMNS = ("trial_id, config_id, bracket, rung, budget, previous_budget, params, objective,"
-                " metrics, status, error, started_at, finished_at, duration_s, worker, ask_seq,"
-                " ask_n, tell_seq, info, step_reached, devices")
-
-    @property
-    def _select(self) -> str:
-        return self._COLUMNS
-
-    @staticmethod
-    def _decode(row: tuple) -> StoredTrial:
-        r = list(row)
-        r[6] = json.loads(r[6])
-        r[8] = json.loads(r[8]) if r[8] else {}
-        r[18] = json.loads(r[18]) if r[18] else {}
-        r[20] = r[20].split(",") if r[20] else []
-        return StoredTrial(*r)
-
     def get_trial(self, trial_id: int) -> StoredTrial:
         with self._reading():
-            row = self.conn.execute(f"SELECT {self._select} FROM trials WHERE trial_id=?",
-                                    (trial_id,)).fetchone()
-            return self._decode(row)
+            cur = self.conn.execute(f"SELECT {self._select} FROM trials WHERE trial_id=?", (trial_id,))
+            return self._decode(cur, cur.fetchone())
 
     def trials(self, finished_only: bool = False, order: str = "trial_id") -> list[StoredTrial]:
         """Stored evaluations, by ``trial_id`` or by completion (``tell_seq``)."""
-        where = f" WHERE status IN {FINISHED!r}" if finished_only else ""
+        where = f" WHERE status IN ({', '.join('?' * len(FINISHED))})" if finished_only else ""
         order_by = {"trial_id": "trial_id", "tell_seq": "tell_seq IS NULL, tell_seq, trial_id"}[order]
         with self._reading():
-            rows = self.conn.execute(f"SELECT {self._select} FROM trials{where} ORDER BY {order_by}")
-            return [self._decode(r) for r in rows]
+            cur = self.conn.execute(f"SELECT {self._select} FROM trials{where} ORDER BY {order_by}",
+                                    [s.value for s in FINISHED] if finished_only else [])
+            return [self._decode(cur, r) for r in cur]
+
+    @staticmethod
+    def _decode(cursor: sqlite3.Cursor, row: tuple) -> StoredTrial:
+        return StoredTrial.from_row(dict(zip((c[0] for c in cursor.description), row)))
 
     def counts(self) -> dict[str, int]:
+        """Evaluations per status (keys are the status values: ``done``, ``failed``, ...)."""
         return dict(self.conn.execute("SELECT status, COUNT(*) FROM trials GROUP BY status").fetchall())
 
     def next_ids(self) -> tuple[int, int]:
@@ -575,7 +576,7 @@ class RunStore:
                 + [cell(t.params.get(n)) for n in self.param_names]
                 + [cell(t.objective)]
                 + [cell(t.metrics.get(m)) for m in self.metric_names]
-                + [t.status, t.error or "", _iso(t.started_at), _iso(t.finished_at),
+                + [t.status.value, t.error or "", _iso(t.started_at), _iso(t.finished_at),
                    "" if t.duration_s is None else round(t.duration_s, 6), t.worker or ""])
 
     @property
@@ -620,9 +621,3 @@ class RunStore:
         for col in ("started_at", "finished_at"):
             df[col] = pd.to_datetime(df[col].replace("", None), utc=True, format="ISO8601")
         return df
-
-
-def iter_csv(path: str | os.PathLike) -> Iterator[dict]:
-    """Read a results.csv back as dicts of strings."""
-    with open(path, newline="", encoding="utf-8") as f:
-        yield from csv.DictReader(f)

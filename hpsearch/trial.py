@@ -10,16 +10,41 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 __all__ = ["TrialSpec", "TrialResult", "Trial", "TrialTimeout", "TrialStopped", "StopRun", "execute_trial",
-           "stopped_result", "finite_number", "STATUSES", "STOP_GRACE", "visible_devices", "DEVICE_VARS"]
+           "stopped_result", "finite_number", "Status", "FINISHED", "STOP_GRACE", "visible_devices",
+           "DEVICE_VARS"]
 
-#: Statuses of a stored evaluation. ``running`` and ``interrupted`` are re-run on resume;
-#: ``stopped`` is a trial a pruner (or ``--stop-when``) ended early, with its last reported values.
-STATUSES = ("running", "done", "failed", "timeout", "stopped", "interrupted")
-FINISHED = ("done", "failed", "timeout", "stopped")
+
+class Status(str, Enum):
+    """The status of a stored evaluation; the value is what the store and results.csv hold.
+
+    ``running`` and ``interrupted`` are re-run on resume; ``stopped`` is a trial a
+    pruner (or ``--stop-when``) ended early, with its last reported values.
+
+    >>> Status("done") is Status.DONE, f"{Status.TIMEOUT}", Status.FAILED == "failed"
+    (True, 'timeout', True)
+    """
+
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+    STOPPED = "stopped"
+    INTERRUPTED = "interrupted"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
+#: the statuses of a finished evaluation (told to the search).
+FINISHED = (Status.DONE, Status.FAILED, Status.TIMEOUT, Status.STOPPED)
 #: Seconds a run function gets, after ``trial.report`` first returned True, before it is stopped.
 STOP_GRACE = 10.0
 
@@ -63,7 +88,7 @@ class TrialResult:
     """The outcome of one evaluation, as sent back by a worker."""
 
     trial_id: int
-    status: str
+    status: Status
     objective: float | None = None
     metrics: dict = field(default_factory=dict)
     error: str | None = None
@@ -231,8 +256,8 @@ def stopped_result(spec: TrialSpec, last: dict | None, started: float, worker: s
     step = last.pop("step", None)
     obj = finite_number(last.pop(spec.objective, None))
     now = time.time()
-    return TrialResult(trial_id=spec.trial_id, status="stopped", objective=obj, metrics=last, error=error,
-                       started_at=started, finished_at=now, duration_s=max(now - started, 0.0),
+    return TrialResult(trial_id=spec.trial_id, status=Status.STOPPED, objective=obj, metrics=last,
+                       error=error, started_at=started, finished_at=now, duration_s=max(now - started, 0.0),
                        worker=worker, step=step)
 
 
@@ -251,12 +276,12 @@ def execute_trial(run: Callable, accepts_trial: bool, spec: TrialSpec, worker: s
     trial = Trial(spec, reporter)
     started = time.time()
     t0 = time.perf_counter()
-    status, obj, metrics, error = "done", None, {}, None
+    status, obj, metrics, error = Status.DONE, None, {}, None
     try:
         value = run(dict(spec.config), trial) if accepts_trial else run(dict(spec.config))
         obj, metrics = parse_return(value, spec.objective)
     except TrialTimeout:
-        status, error = "timeout", f"trial exceeded the trial timeout of {spec.timeout:g} s"
+        status, error = Status.TIMEOUT, f"trial exceeded the trial timeout of {spec.timeout:g} s"
     except TrialStopped as exc:
         result = stopped_result(spec, trial.reports[-1] if trial.reports else None, started,
                                 worker or f"pid-{os.getpid()}", error=str(exc))
@@ -266,13 +291,13 @@ def execute_trial(run: Callable, accepts_trial: bool, spec: TrialSpec, worker: s
     except (KeyboardInterrupt, StopRun):
         raise
     except SystemExit as exc:
-        status, error = "failed", f"run() called {exit_call(exc)}"
+        status, error = Status.FAILED, f"run() called {exit_call(exc)}"
     except BadReturn as exc:
-        status, error = "failed", str(exc)
+        status, error = Status.FAILED, str(exc)
     except BaseException as exc:  # noqa: BLE001 - any user error fails only this trial
-        status, error = "failed", _describe(exc)
-    if status == "done" and trial.should_stop:
-        status = "stopped"
+        status, error = Status.FAILED, _describe(exc)
+    if status == Status.DONE and trial.should_stop:
+        status = Status.STOPPED
     duration = time.perf_counter() - t0
     return TrialResult(trial_id=spec.trial_id, status=status, objective=obj, metrics=metrics,
                        error=error, started_at=started, finished_at=started + duration,

@@ -164,3 +164,62 @@ def test_ctrl_c_exits_130_and_resume_finishes(tmp_path, make_problem):
     with open(tmp_path / "r" / "results.csv", newline="") as f:
         ids = [int(r["trial_id"]) for r in csv.DictReader(f)]
     assert sorted(ids) == list(range(40))
+
+
+# -- searchers and schedulers: options declared by the components ------------------------------
+@pytest.mark.parametrize("args,fragments", [
+    (["--algo", "bayesian", "--eta", "3"],
+     ["--eta: does not apply to --algo bayesian", "scheduler fifo takes none",
+      "searcher bayesian takes --initial-points"]),
+    (["--algo", "random", "--kappa", "1"],
+     ["--kappa: does not apply to --algo random", "searcher random takes none"]),
+    (["--algo", "asha", "--searcher", "kde", "--kappa", "1"],
+     ["--kappa: does not apply to --algo asha+kde", "scheduler asha takes --max-resource"]),
+    (["--algo", "hyperband", "--max-configs", "5"], ["--max-configs: does not apply to --algo hyperband"]),
+    (["--algo", "asha", "--searcher", "nope"], ["--searcher: unknown searcher 'nope'", "bayesian, kde, random"]),
+    (["--algo", "nope"], ["--algo: unknown algorithm 'nope'", "bohb"]),
+    (["--algo", "asha", "--searcher", "bayesian", "--random-fraction", "2"],
+     ["--random-fraction must be a finite number >= 0 and <= 1, got 2.0"]),
+])
+def test_an_option_or_component_that_does_not_fit_is_one_line_exit_2_and_writes_nothing(
+        runner, in_tmp, args, fragments):
+    out = runner.invoke(cli, ["run", "-p", str(PROBLEMS / "mixed"), "--evaluator", "serial", *args])
+    one_line_error(out, *fragments)
+    assert not (in_tmp / "runs").exists()
+
+
+def test_a_searcher_that_cannot_serve_the_scheduler_is_refused(runner, in_tmp, monkeypatch):
+    from hpsearch.search.searchers.kde import KdeSearcher
+
+    monkeypatch.setattr(KdeSearcher, "serves", ("fifo",))
+    out = runner.invoke(cli, ["run", "-p", str(PROBLEMS / "mixed"), "--algo", "asha", "--searcher", "kde"])
+    one_line_error(out, "--searcher kde: cannot serve --algo asha (scheduler asha); it serves fifo")
+    assert not (in_tmp / "runs").exists()
+
+
+@pytest.mark.parametrize("args,label,searcher", [
+    (["--algo", "bohb"], "bohb", None),
+    (["--algo", "asha", "--searcher", "bayesian", "--initial-points", "2"], "asha+bayesian", "bayesian"),
+    (["--algo", "asha+kde"], "asha+kde", "kde"),
+])
+def test_presets_and_searchers_run_and_store_their_choice(runner, in_tmp, args, label, searcher):
+    from hpsearch.store import RunStore
+
+    out = runner.invoke(cli, ["run", "-p", str(PROBLEMS / "mixed"), "--seed", "1", "--evaluator", "serial",
+                              "--max-resource", "9", *args])
+    assert out.exit_code == 0, out.output
+    run_dir = next((in_tmp / "runs").iterdir())
+    assert run_dir.name.startswith(f"mixed-{label}-")
+    with RunStore.open(run_dir, readonly=True) as store:
+        assert store.settings["searcher"] == searcher
+        assert store.settings["multi_fidelity"] is True
+        assert {t.budget for t in store.trials()} == {1, 3, 9}
+    again = runner.invoke(cli, ["run", "--resume", str(run_dir), "--searcher", "random"])
+    assert again.exit_code == 2 and "--resume: the run's stored settings are used" in again.output
+
+
+def test_fifo_default_budget_is_the_schedulers(runner, in_tmp):
+    out = runner.invoke(cli, ["run", "-p", "branin", "--searcher", "kde", "--seed", "0", "--evaluator", "serial",
+                              "--run-dir", "r"])
+    assert out.exit_code == 0, out.output
+    assert "evaluations:   100 done" in out.output

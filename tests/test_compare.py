@@ -59,7 +59,7 @@ def test_branin_comparison_prints_the_table_and_draws_the_plot(runner, in_tmp):
                               "--budget", "12", "--out", "cmp", "--evaluator", "serial"])
     assert res.exit_code == 0, res.output
     lines = res.stdout.splitlines()
-    assert lines[0].split()[:3] == ["algo", "runs", "regret@25%"]
+    assert lines[0].split()[:3] == ["algo", "runs", "regret@10%"]
     assert lines[2].split()[:2] == ["random", "2"]
     assert "budget 12 evaluations per run" in res.stdout
     png = in_tmp / "cmp" / "compare.png"
@@ -203,3 +203,19 @@ def test_usage_errors_exit_2_with_one_line(runner, in_tmp, args, message):
     assert len(lines) == 1 and lines[0].startswith(message), res.output
     assert not (in_tmp / "runs").exists()
 
+
+
+def test_a_plus_s_entries_run_the_searcher_under_the_scheduler_and_keep_their_label(runner, in_tmp):
+    res = runner.invoke(cli, ["compare", "--problem", MIXED, "--algo", "asha,asha+bayesian,bohb", "--seeds", "1",
+                              "--budget", "120", "--max-resource", "9", "--initial-points", "2",
+                              "--out", "cmp", "--evaluator", "serial", "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    got = [r["algo"] for r in csv.DictReader(res.stdout.splitlines())]
+    assert got == ["asha", "asha+bayesian", "bohb"]
+    with RunStore.open(in_tmp / "cmp" / "asha+bayesian-seed0") as s:
+        assert s.settings["algo"] == "asha" and s.settings["searcher"] == "bayesian"
+        assert s.settings["algo_options"]["initial_points"] == 2
+    with RunStore.open(in_tmp / "cmp" / "asha-seed0") as s:
+        assert "initial_points" not in s.settings["algo_options"]  # only to the components that take it
+    settings = json.loads((in_tmp / "cmp" / "compare.json").read_text())
+    assert settings["algos"] == ["asha", "asha+bayesian", "bohb"]

@@ -1,11 +1,12 @@
-"""Sphinx extension: the algorithms and evaluators registered in hpsearch, listed at build time.
+"""Sphinx extension: the presets, searchers, schedulers and evaluators registered in hpsearch.
 
 Writes ``docs/api/generated/registry.inc`` (included by ``api.rst``) from
-``hpsearch.search.ALGORITHMS``/``ALIASES``, ``hpsearch.search.pruners.PRUNERS`` and
-``hpsearch.evaluators.EVALUATORS``,
-so a backend or evaluator added to a registry appears in the docs with no edit
-here, and one that is not merged yet is simply absent. Optional modules (the
-Keras warm-start helper) get an autodoc section only when they exist.
+``hpsearch.search.PRESETS``/``SEARCHERS``/``SCHEDULERS`` (with every option a
+component declares: name, type, default, help), ``hpsearch.search.pruners.PRUNERS``
+and ``hpsearch.evaluators.EVALUATORS``, so a component or evaluator added to a
+registry appears in the docs with no edit here, and one that is not merged yet
+is simply absent. Optional modules (the Keras warm-start helper) get an
+autodoc section only when they exist.
 """
 from __future__ import annotations
 
@@ -40,25 +41,45 @@ def _rows(head: list[str], rows: list[list[str]]) -> list[str]:
     return lines + [""]
 
 
+def _option_rows(cls: Any) -> str:
+    opts = getattr(cls, "OPTIONS", ())
+    return "; ".join(f"``{o.flag}`` ({o.type.__name__}, default "
+                     f"{o.default if o.default is not None else 'see help'})" for o in opts) or "none"
+
+
+def _components(title: str, registry: dict[str, str], aliases: dict[str, str], extra: str) -> list[str]:
+    lines = [title, ""]
+    rows = []
+    for name, target in registry.items():
+        cls, err = _load("hpsearch.search", target)
+        alias = ", ".join(f"``{a}``" for a, n in sorted(aliases.items()) if n == name)
+        if cls is None:
+            rows.append([f"``{name}``", alias, f"not importable: {err}", "", ""])
+            continue
+        rows.append([f"``{name}``", alias, f":class:`hpsearch.search.{target.replace(':', '.')}`",
+                     _first_line(cls), _option_rows(cls)])
+    lines += _rows([extra, "aliases", "class", "what it does", "options (type, default)"], rows)
+    return lines
+
+
 def registry_text() -> str:
     """The reStructuredText included by ``api.rst``."""
     from hpsearch.evaluators import DEFAULT_EVALUATOR, EVALUATORS
-    from hpsearch.search import ALGORITHMS, ALIASES
+    from hpsearch.search import ALIASES, PRESETS, SCHEDULERS, SEARCHER_ALIASES, SEARCHERS, all_options
 
-    lines = ["Registered search backends (``--algo``):", ""]
-    rows = []
-    for name, target in sorted(ALGORITHMS.items()):
-        cls, err = _load("hpsearch.search", target)
-        aliases = ", ".join(f"``{a}``" for a, n in sorted(ALIASES.items()) if n == name)
-        if cls is None:
-            rows.append([f"``{name}``", aliases, f"``hpsearch.search.{target}``", "",
-                         f"not importable: {err}"])
-            continue
-        opts = ", ".join(f"``--{o.replace('_', '-')}``" for o in getattr(cls, "OPTIONS", {})) or "none"
-        mf = "yes" if getattr(cls, "multi_fidelity", False) else "no"
-        rows.append([f"``{name}``", aliases, f":class:`hpsearch.search.{target.replace(':', '.')}`",
-                     mf, f"{opts}"])
-    lines += _rows(["``--algo``", "aliases", "class", "multi-fidelity", "options"], rows)
+    lines = ["Presets (``--algo``): a scheduler and its default searcher; ``--searcher`` replaces the "
+             "searcher.", ""]
+    rows = [[f"``{name}``", ", ".join(f"``{a}``" for a, n in sorted(ALIASES.items()) if n == name),
+             f"``{p.scheduler}``", f"``{p.searcher}``", p.summary] for name, p in PRESETS.items()]
+    lines += _rows(["``--algo``", "aliases", "scheduler", "searcher", "what it is"], rows)
+    lines += _components("Searchers (``--searcher``): which configuration to evaluate next.", SEARCHERS,
+                         SEARCHER_ALIASES, "``--searcher``")
+    lines += _components("Schedulers: which budget, which promotions, when to stop.", SCHEDULERS, {},
+                         "scheduler")
+    lines += ["Every search option, declared once by the components that take it:", ""]
+    rows = [[f"``{o.flag}``", o.type.__name__, "" if o.default is None else f"``{o.default!r}``",
+             ", ".join(who), o.help] for o, who in all_options()]
+    lines += _rows(["option", "type", "default", "taken by", "help"], rows)
     lines += ["Registered evaluators (``--evaluator``):", ""]
     rows = []
     for name, target in sorted(EVALUATORS.items()):
@@ -84,10 +105,11 @@ def registry_text() -> str:
         if cls is not None:
             lines += [f".. autoclass:: hpsearch.search.pruners.{target.replace(':', '.')}",
                       "   :no-members:", ""]
-    for _name, target in sorted(ALGORITHMS.items()):
-        cls, _ = _load("hpsearch.search", target)
-        if cls is not None:
-            lines += [f".. autoclass:: hpsearch.search.{target.replace(':', '.')}", "   :no-members:", ""]
+    for registry in (SEARCHERS, SCHEDULERS):
+        for _name, target in registry.items():
+            cls, _ = _load("hpsearch.search", target)
+            if cls is not None:
+                lines += [f".. autoclass:: hpsearch.search.{target.replace(':', '.')}", "   :no-members:", ""]
     for module, title in OPTIONAL_MODULES.items():
         if importlib.util.find_spec(module) is not None:
             lines += [title, "-" * len(title), "", f".. automodule:: {module}", ""]

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Flask, abort, jsonify, render_template, request, send_file
 
+from ..trial import Status
 from .query import Catalog, Entry, RunSnapshot
 
 __all__ = ["create_app", "PLOTLY_JS", "LOG_DIR", "TABLE_PAGE", "log_file", "tail"]
@@ -157,7 +158,7 @@ def create_app(paths: list[str | os.PathLike]) -> Flask:
             "multi_fidelity": snap.multi_fidelity, "has_budget": snap.has_budget,
             "dims": snap.space.get("dims", []), "params": snap.param_names, "metrics": snap.metric_names,
             "finished": len(snap.finished),
-            "running_ids": [t.trial_id for t in snap.unfinished if t.status == "running"],
+            "running_ids": [t.trial_id for t in snap.unfinished if t.status == Status.RUNNING],
             "settings": {k: snap.settings.get(k) for k in
                          ("algo", "seed", "max_evals", "timeout", "evaluator", "workers", "algo_options",
                           "fix", "problem_dir", "hpsearch_version", "created_at")},

@@ -23,7 +23,7 @@ from typing import Any
 from ..compare import SETTINGS_FILE as COMPARE_FILE
 from ..space import rank_key, to_loss
 from ..store import DB_NAME, RunStore, StoredTrial, is_run_dir
-from ..trial import FINISHED
+from ..trial import FINISHED, Status
 
 __all__ = ["Catalog", "RunSnapshot", "run_status", "lock_held", "LOCK_NAME", "LIVE_S"]
 
@@ -106,8 +106,14 @@ def run_status(run_dir: Path, n_unfinished: int, now: float | None = None) -> st
     return "interrupted" if n_unfinished else "finished"
 
 
+#: The columns the dashboard reads, in :class:`Row` order (every store version has them).
+ROW_COLUMNS = ("trial_id", "config_id", "bracket", "rung", "budget", "previous_budget", "params", "objective",
+               "metrics", "status", "error", "started_at", "finished_at", "duration_s", "worker", "ask_seq",
+               "ask_n", "tell_seq", "info")
+
+
 class Row(tuple):
-    """One ``trials`` row as stored (``RunStore._select`` order), params and metrics still JSON text.
+    """One ``trials`` row (:data:`ROW_COLUMNS` order), params and metrics still JSON text.
 
     Decoding 10,000 JSON configurations costs more than everything else a page
     needs, so rows stay raw; :meth:`trial` decodes one when a page shows it.
@@ -128,7 +134,7 @@ class Row(tuple):
     duration_s = property(lambda r: r[13])
 
     def trial(self) -> StoredTrial:
-        return RunStore._decode(self)
+        return StoredTrial.from_row(dict(zip(ROW_COLUMNS, self)))
 
 
 #: Table columns sortable without decoding JSON: results.csv name -> index in a Row.
@@ -201,7 +207,7 @@ class RunSnapshot:
                     spent += float(t.budget) - float(t.previous_budget or 0)
                 else:
                     spent += t.duration_s or 0.0
-                ok = t.status == "done" and t.objective is not None
+                ok = t.status == Status.DONE and t.objective is not None
                 if ok and (best is None or key(t) < key(best)):
                     best = t
                 xs.append(spent)
@@ -291,7 +297,7 @@ def _sort_key(v: Any) -> tuple:
 def load_snapshot(path: Path, signature: tuple) -> RunSnapshot:
     """Read a run: settings, names, every evaluation as a raw row (one SELECT, read-only)."""
     with RunStore.open(path, readonly=True) as store:
-        rows = store.conn.execute(f"SELECT {store._select} FROM trials "
+        rows = store.conn.execute(f"SELECT {', '.join(ROW_COLUMNS)} FROM trials "
                                   "ORDER BY tell_seq IS NULL, tell_seq, trial_id").fetchall()
     rows = [Row(r) for r in rows]
     finished = [r for r in rows if r.status in FINISHED]
@@ -397,7 +403,7 @@ class Catalog:
             "problem": s.get("problem_name"), "algo": s.get("algo"), "seed": s.get("seed"),
             "status": st, "done": counts.get("done", 0),
             "failed": counts.get("failed", 0) + counts.get("timeout", 0),
-            "running": counts.get("running", 0) + counts.get("interrupted", 0),
+            "running": counts.get(Status.RUNNING.value, 0) + counts.get(Status.INTERRUPTED.value, 0),
             "best": None if best is None else best.objective,
             "spent": snap.spent(), "started": created or (started and _iso(started)),
             "wall_s": snap.wall_s(st), "mtime": started or (entry.path / DB_NAME).stat().st_mtime,

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from distributed import WorkerPlugin, get_worker
 
-from ..trial import TrialResult, TrialSpec, stopped_result, visible_devices
+from ..trial import Status, TrialResult, TrialSpec, stopped_result, visible_devices
 from ._worker import WorkerProcess, death_reason, read_capped, thread_env
 
 __all__ = ["ProblemUpload", "run_trial", "pack_folder", "unpack_folder", "LOG_LIMIT"]
@@ -215,7 +215,8 @@ class _Reports:
         self.stop_at: float | None = None  # monotonic deadline once told to stop
         self._event = None
 
-    def on_report(self, proc: WorkerProcess, report: dict) -> None:
+    def on_report(self, trial_id: int, report: dict) -> bool:
+        """Forward a report; return the stop decision for the trial process."""
         self.last = report
         stop = self.stop_at is not None
         if self.token is not None:
@@ -224,7 +225,7 @@ class _Reports:
                 stop = self._stopped()
         if stop and self.stop_at is None:
             self.stop_at = time.monotonic() + self.spec.stop_grace
-        proc.send("stop" if stop else "go")
+        return stop
 
     def _stopped(self) -> bool:
         try:
@@ -259,7 +260,7 @@ def run_trial(spec: TrialSpec, digest: str, name: str, threads: int | None,
     result: TrialResult | None = None
     reports = _Reports(worker, token, spec)
 
-    def failure(error: str, status: str = "failed") -> TrialResult:
+    def failure(error: str, status: Status = Status.FAILED) -> TrialResult:
         now = time.time()
         return TrialResult(trial_id=spec.trial_id, status=status, error=error, started_at=wall,
                            finished_at=now, duration_s=now - wall, worker=label, devices=visible_devices())
@@ -273,27 +274,17 @@ def run_trial(spec: TrialSpec, digest: str, name: str, threads: int | None,
             if reports.stop_at is not None:
                 limit = min(limit, max(reports.stop_at - time.monotonic(), 0.0))
             wait_any(proc.waitables(), limit)
-            dead = False
-            try:
-                while proc.conn.poll():
-                    msg = proc.conn.recv()
-                    if msg[0] == "ready":
-                        proc.on_ready(msg)
-                        clock, wall = time.monotonic(), time.time()
-                    elif msg[0] == "report":
-                        reports.on_report(proc, msg[2])
-                    elif msg[0] == "result":
-                        result = msg[1]
-                    elif msg[0] == "load_error":
-                        result = failure(f"worker could not load the problem: {msg[1]}")
-                        dead = True
-                        break
-            except (EOFError, OSError):
-                dead = True
-            if result is not None and not dead:
+            got = proc.receive(reports.on_report)
+            if got.ready:
+                clock, wall = time.monotonic(), time.time()
+            if got.results:
+                result = got.results[-1]
+            if got.load_error is not None:
+                result = failure(f"worker could not load the problem: {got.load_error}")
+            if result is not None and not got.dead:
                 proc.finished_one()
                 break
-            if dead or not proc.alive():
+            if got.dead:
                 code = proc.exit_code()
                 proc.kill(0)
                 result = result or failure(death_reason(code))
@@ -307,7 +298,7 @@ def run_trial(spec: TrialSpec, digest: str, name: str, threads: int | None,
             if timeout and clock is not None and time.monotonic() - clock >= timeout:
                 proc.kill()
                 result = failure(f"trial exceeded the trial timeout of {timeout:g} s; its worker "
-                                 "was stopped", status="timeout")
+                                 "was stopped", status=Status.TIMEOUT)
                 result.duration_s = time.monotonic() - clock
                 break
             if _cancelled(worker, key):

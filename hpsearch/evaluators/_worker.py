@@ -42,7 +42,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, Pipe
 from pathlib import Path
 
@@ -105,8 +106,25 @@ def death_reason(code: int | None) -> str:
     return text + ")"
 
 
+@dataclass
+class Received:
+    """What a worker sent since the last :meth:`WorkerProcess.receive`.
+
+    Attributes:
+        ready: it finished loading the problem (its ``ready`` message was taken).
+        results: the :class:`~hpsearch.trial.TrialResult` objects it sent, in order.
+        load_error: why it could not load the problem (it exits after saying so).
+        dead: its pipe closed or its process is gone (or it failed to load).
+    """
+
+    ready: bool = False
+    results: list = field(default_factory=list)
+    load_error: str | None = None
+    dead: bool = False
+
+
 class WorkerProcess:
-    """The parent's handle on one worker process.
+    """The parent's handle on one worker process (the one client of the worker protocol).
 
     Args:
         folder: the problem folder the worker loads.
@@ -168,14 +186,37 @@ class WorkerProcess:
         except (OSError, EOFError):
             return False
 
-    def recv(self):
-        """One message, or None if the worker is gone (nothing left to read)."""
-        try:
-            if self.conn.poll():
-                return self.conn.recv()
-        except (OSError, EOFError):
-            return None
-        return None
+    def receive(self, on_report: Callable[[int, dict], bool] | None = None) -> Received:
+        """Take every message the worker sent so far, and notice its death.
+
+        A ``trial.report`` is answered at once: ``on_report(trial_id, report)``
+        says whether the trial should stop (no callback: go on).
+        """
+        got = Received()
+        while True:
+            try:
+                if not self.conn.poll():
+                    break
+                msg = self.conn.recv()
+            except (EOFError, OSError):
+                got.dead = True
+                break
+            if msg[0] == "ready":
+                self.on_ready(msg)
+                got.ready = True
+            elif msg[0] == "report":
+                stop = on_report(msg[1], msg[2]) if on_report is not None else False
+                if not self.send("stop" if stop else "go"):
+                    got.dead = True
+                    break
+            elif msg[0] == "result":
+                got.results.append(msg[1])
+            elif msg[0] == "load_error":
+                got.load_error, got.dead = msg[1], True
+                break
+        if not got.dead and not self.alive():
+            got.dead = True
+        return got
 
     def alive(self) -> bool:
         return self.popen.poll() is None
@@ -351,7 +392,7 @@ def _reporter(conn: Connection, trial_id: int):
 
 def _serve(conn: Connection) -> None:
     from ..loader import load_problem
-    from ..trial import TrialResult, execute_trial, visible_devices
+    from ..trial import Status, TrialResult, execute_trial, visible_devices
 
     kind, folder = conn.recv()
     assert kind == "init"
@@ -385,7 +426,7 @@ def _serve(conn: Connection) -> None:
                                            reporter=_reporter(conn, spec.trial_id))
             except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt from run()
                 now = time.time()
-                result = TrialResult(trial_id=spec.trial_id, status="failed",
+                result = TrialResult(trial_id=spec.trial_id, status=Status.FAILED,
                                      error=f"run() raised {type(exc).__name__}: {exc}", started_at=t0,
                                      finished_at=now, duration_s=now - t0, worker=name, devices=devices)
         try:

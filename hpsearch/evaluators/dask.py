@@ -59,7 +59,7 @@ import time
 from collections import deque
 from pathlib import Path
 
-from ..trial import TrialResult, TrialSpec
+from ..trial import Status, TrialResult, TrialSpec
 from .base import Evaluator, EvaluatorError
 from .process import default_threads
 
@@ -290,7 +290,7 @@ class DaskEvaluator(Evaluator):
                              f"(KilledWorker: {exc})")
                 else:
                     error = f"dask task failed: {type(exc).__name__}: {exc}"
-            result = TrialResult(trial_id=spec.trial_id, status="failed", error=error, started_at=now,
+            result = TrialResult(trial_id=spec.trial_id, status=Status.FAILED, error=error, started_at=now,
                                  finished_at=now, duration_s=0.0, worker="dask")
         fut.release()
         return result

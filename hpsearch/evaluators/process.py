@@ -39,7 +39,7 @@ from collections import deque
 from multiprocessing.connection import wait as wait_any
 from pathlib import Path
 
-from ..trial import TrialResult, TrialSpec, stopped_result, visible_devices
+from ..trial import Status, TrialResult, TrialSpec, stopped_result, visible_devices
 from ._worker import WorkerProcess, death_reason, thread_env
 from .base import Evaluator, EvaluatorError
 from .devices import device_env
@@ -210,7 +210,8 @@ class ProcessEvaluator(Evaluator):
     def _timeout_of(self, spec: TrialSpec) -> float | None:
         return spec.timeout or self.trial_timeout
 
-    def _failure(self, spec: TrialSpec, slot: _Slot, error: str, status: str = "failed") -> TrialResult:
+    def _failure(self, spec: TrialSpec, slot: _Slot, error: str,
+                 status: Status = Status.FAILED) -> TrialResult:
         now = time.time()
         started = slot.wall or now
         return TrialResult(trial_id=spec.trial_id, status=status, error=error, started_at=started,
@@ -259,52 +260,37 @@ class ProcessEvaluator(Evaluator):
     def _read(self, slot: _Slot) -> None:
         """Take every message a worker sent; notice its death."""
         proc = slot.proc
-        dead = False
-        while True:
-            try:
-                if not proc.conn.poll():
-                    break
-                msg = proc.conn.recv()
-            except (EOFError, OSError):
-                dead = True
-                break
-            kind = msg[0]
-            if kind == "ready":
-                proc.on_ready(msg)
-                self._load_failures = 0
-                if slot.spec is not None and slot.clock is None:
-                    slot.clock = time.monotonic()
-            elif kind == "report":
-                stop = True
-                if slot.spec is not None and msg[1] == slot.spec.trial_id:
-                    slot.last_report = msg[2]
-                    stop = self._report(msg[1], msg[2])
-                    if stop and slot.stop_at is None:
-                        slot.stop_at = time.monotonic() + slot.spec.stop_grace
-                    stop = stop or slot.stop_at is not None
-                if not proc.send("stop" if stop else "go"):
-                    dead = True
-                    break
-            elif kind == "result":
-                if slot.spec is not None and msg[1].trial_id == slot.spec.trial_id:
-                    self._results.append(msg[1])
-                    slot.spec, slot.clock = None, None
-                    if proc.finished_one():
-                        self._recycle(slot)
-                        return
-            elif kind == "load_error":
-                self._load_failures += 1
-                if self._load_failures >= 2 * len(self._slots):
-                    self._load_error = f"worker could not load the problem: {msg[1]}"
-                if slot.spec is not None:
-                    self._results.append(self._failure(
-                        slot.spec, slot, f"worker could not load the problem: {msg[1]}"))
-                    slot.spec = None
-                dead = True
-                break
-        if not dead and not proc.alive():
-            dead = True
-        if dead:
+
+        def on_report(trial_id: int, report: dict) -> bool:
+            if slot.spec is None or trial_id != slot.spec.trial_id:
+                return True
+            slot.last_report = report
+            stop = self._report(trial_id, report)
+            if stop and slot.stop_at is None:
+                slot.stop_at = time.monotonic() + slot.spec.stop_grace
+            return stop or slot.stop_at is not None
+
+        got = proc.receive(on_report)
+        if got.ready:
+            self._load_failures = 0
+            if slot.spec is not None and slot.clock is None:
+                slot.clock = time.monotonic()
+        for result in got.results:
+            if slot.spec is not None and result.trial_id == slot.spec.trial_id:
+                self._results.append(result)
+                slot.spec, slot.clock = None, None
+                if not got.dead and proc.finished_one():
+                    self._recycle(slot)
+                    return
+        if got.load_error is not None:
+            self._load_failures += 1
+            error = f"worker could not load the problem: {got.load_error}"
+            if self._load_failures >= 2 * len(self._slots):
+                self._load_error = error
+            if slot.spec is not None:
+                self._results.append(self._failure(slot.spec, slot, error))
+                slot.spec = None
+        if got.dead:
             code = proc.exit_code()
             proc.kill(0.0)  # the group: children of its trial
             if slot.spec is not None:
@@ -342,7 +328,7 @@ class ProcessEvaluator(Evaluator):
             t = self._timeout_of(slot.spec)
             if t and now - slot.clock >= t:
                 result = self._failure(slot.spec, slot, f"trial exceeded the trial timeout of {t:g} s; "
-                                       "its worker was stopped", status="timeout")
+                                       "its worker was stopped", status=Status.TIMEOUT)
                 result.duration_s = now - slot.clock
                 self._results.append(result)
                 self._retire(slot)

@@ -11,9 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-import numpy as np
-
-from ..space import HpProblem
+from ..trial import Status
 
 __all__ = ["Suggestion", "Told", "SearchBackend", "WAIT", "DONE", "BackendOptionError"]
 
@@ -73,47 +71,22 @@ class Told:
 
     trial_id: int
     suggestion: Suggestion
-    status: str
+    status: Status
     loss: float | None
     objective: float | None = None
     budget_reached: Any = None
 
 
 class SearchBackend:
-    """Base class: subclasses implement :meth:`ask` and :meth:`tell`.
+    """What the engine talks to: :meth:`ask` and :meth:`tell` (a scheduler, see
+    :mod:`hpsearch.search.schedulers`).
 
-    Args:
-        problem: the space (with ``--fix`` pins applied).
-        seed: the run's seed.
-        **options: the backend's own options (see ``OPTIONS``).
+    Deterministic given its seed and the sequence of calls; an ``ask`` that
+    returns :data:`WAIT` or :data:`DONE` changes nothing.
     """
 
-    #: the ``--algo`` name.
-    name: ClassVar[str] = "backend"
-    #: option name -> default, for the CLI to pass through and validate.
-    OPTIONS: ClassVar[dict[str, Any]] = {}
-    #: True if the backend sets the resource itself (multi-fidelity).
+    #: True if it sets the resource itself (multi-fidelity).
     multi_fidelity: ClassVar[bool] = False
-
-    def __init__(self, problem: HpProblem, seed: int, **options: Any):
-        unknown = sorted(set(options) - set(self.OPTIONS))
-        if unknown:
-            flags = ", ".join("--" + o.replace("_", "-") for o in sorted(self.OPTIONS)) or "none"
-            raise BackendOptionError(
-                f"--{unknown[0].replace('_', '-')}: does not apply to --algo {self.name} "
-                f"(its options: {flags})"
-            )
-        self.problem = problem
-        self.seed = seed
-        self.options = {**self.OPTIONS, **options}
-        self.rng = np.random.default_rng(seed)
-        self._next_config_id = 0
-
-    def new_config_id(self) -> int:
-        """A fresh configuration id (0, 1, 2, ... in ask order)."""
-        cid = self._next_config_id
-        self._next_config_id += 1
-        return cid
 
     def ask(self, n: int) -> list[Suggestion] | Any:
         """Up to ``n`` suggestions (at least one), or :data:`WAIT`, or :data:`DONE`."""
@@ -124,5 +97,5 @@ class SearchBackend:
         raise NotImplementedError
 
     def max_evaluations(self) -> int | None:
-        """How many evaluations the backend will ask for in all, if it knows."""
+        """How many evaluations it will ask for in all, if it knows."""
         return None

@@ -1,4 +1,5 @@
-"""The options every multi-fidelity backend shares: R, r_min and eta, checked against the resource."""
+"""The options every multi-fidelity scheduler shares: R, r_min and eta, declared once and checked
+against the problem's resource."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,8 +7,19 @@ from typing import Any
 
 from ..space import Continuous, Dimension, HpProblem
 from .base import BackendOptionError
+from .options import Option, check_int
 
-__all__ = ["ResourceOptions", "resource_options", "resource_value", "integer_option"]
+__all__ = ["ResourceOptions", "resource_options", "resource_value", "MAX_RESOURCE", "MIN_RESOURCE", "ETA",
+           "RESOURCE_OPTIONS"]
+
+#: --max-resource, --min-resource, --eta: one declaration, shared by hyperband and asha.
+MAX_RESOURCE = Option("max_resource", float, None,
+                      "Hyperband/ASHA: the largest resource per configuration, R "
+                      "(default: the resource's upper bound).")
+MIN_RESOURCE = Option("min_resource", float, None,
+                      "Hyperband/ASHA: the smallest resource, r_min (default: the resource's lower bound).")
+ETA = Option("eta", int, 3, "Hyperband/ASHA: the reduction factor.", least=2)
+RESOURCE_OPTIONS = (MAX_RESOURCE, MIN_RESOURCE, ETA)
 
 
 @dataclass(frozen=True)
@@ -25,14 +37,6 @@ class ResourceOptions:
         return int(r) if self.integer else float(r)
 
 
-def integer_option(flag: str, value: Any, least: int) -> int:
-    """``value`` as an int >= ``least``, or a one-line :class:`BackendOptionError` naming ``flag``."""
-    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and float(value).is_integer()
-    if not ok or value < least:
-        raise BackendOptionError(f"{flag} must be an integer >= {least}, got {value!r}")
-    return int(value)
-
-
 def resource_options(problem: HpProblem, options: dict[str, Any], algo: str) -> ResourceOptions:
     """Resolve ``max_resource``, ``min_resource`` (default: the resource's bounds) and ``eta`` (default 3).
 
@@ -48,7 +52,7 @@ def resource_options(problem: HpProblem, options: dict[str, Any], algo: str) -> 
         raise BackendOptionError(
             f"--fix {dim.name}: --algo {algo} sets the resource itself; it cannot be fixed")
     integer = not isinstance(dim, Continuous)
-    eta = integer_option("--eta", 3 if options.get("eta") is None else options["eta"], 2)
+    eta = check_int("--eta", 3 if options.get("eta") is None else options["eta"], 2)
     max_r = resource_value("--max-resource", options.get("max_resource"), dim.high, dim)
     min_r = resource_value("--min-resource", options.get("min_resource"), dim.low, dim)
     if not min_r > 0:

@@ -1,4 +1,11 @@
-"""Bayesian search: time per suggestion, and regret against gp_minimize and random search.
+"""Model searchers: time per suggestion, and regret against gp_minimize and random search.
+
+(s) Time per suggestion of every model searcher (``bayesian``, ``kde``), driven
+    directly through the searcher interface (``suggest`` + ``observe``), at 50,
+    100, 200 and 300 observations of hartmann6: mean and max over ``--window``
+    steps after each size, all observations at one budget (as under fifo) and
+    spread over the budgets 1, 3, 9, 27, 81 of a multi-fidelity scheduler.
+    The target is <= 100 ms mean at 200 observations.
 
 (a) Time per suggestion (one ``ask`` + one ``tell``, the objective's own time
     excluded) on hartmann6 at 50, 100, 200 and 300 observations. Our backend
@@ -27,7 +34,7 @@ import warnings
 
 from hpsearch.loader import load_problem
 from hpsearch.runner import RunConfig, start_run
-from hpsearch.search import Told, make_backend
+from hpsearch.search import SEARCHERS, Told, make_backend, searcher_class
 
 
 def timing(sizes: list[int], window: int, sk_steps: int, seed: int) -> list[tuple]:
@@ -55,6 +62,24 @@ def timing(sizes: list[int], window: int, sk_steps: int, seed: int) -> list[tupl
         rows.append((n, statistics.mean(ours) * 1e3, max(ours) * 1e3, *sk))
         print(f"  timed N={n}", flush=True)
     return rows
+
+
+def searcher_timing(name: str, sizes: list[int], window: int, seed: int, multi_fidelity: bool
+                    ) -> list[tuple[int, float, float]]:
+    """Rows (N, mean ms, max ms) of suggest + observe for one searcher."""
+    lp = load_problem("hartmann6")
+    searcher = searcher_class(name)(lp.problem, seed, multi_fidelity=multi_fidelity)
+    budgets = (1, 3, 9, 27, 81) if multi_fidelity else (None,)
+    step_s = []
+    for i in range(max(sizes) + window):
+        t0 = time.perf_counter()
+        config = searcher.suggest(1)[0]
+        t1 = time.perf_counter()
+        value = lp.run(config)
+        t2 = time.perf_counter()
+        searcher.observe(config, budgets[i % len(budgets)], value)
+        step_s.append((t1 - t0) + (time.perf_counter() - t2))
+    return [(n, statistics.mean(step_s[n:n + window]) * 1e3, max(step_s[n:n + window]) * 1e3) for n in sizes]
 
 
 def _skopt_steps(lp, X: list, y: list, steps: int, seed: int, one_thread: bool) -> float:
@@ -110,8 +135,22 @@ def main() -> None:
     ap.add_argument("--window", type=int, default=30, help="our steps timed after each size")
     ap.add_argument("--sk-steps", type=int, default=3, help="skopt steps timed after each size")
     ap.add_argument("--skip-timing", action="store_true")
+    ap.add_argument("--skip-searchers", action="store_true")
     ap.add_argument("--skip-regret", action="store_true")
     args = ap.parse_args()
+
+    if not args.skip_searchers:
+        sizes = [int(s) for s in args.sizes.split(",")]
+        print("(s) time per suggestion (suggest + observe) of every model searcher, hartmann6", flush=True)
+        print(f"{'searcher':<10} {'budgets':<12} {'observations':>12}  {'mean':>10}  {'max':>10}")
+        for name in SEARCHERS:
+            if not searcher_class(name).model_based:
+                continue
+            for mf in (False, True):
+                for n, mean, mx in searcher_timing(name, sizes, args.window, 0, mf):
+                    print(f"{name:<10} {'1,3,..,81' if mf else 'one':<12} {n:>12}  {mean:>7.1f} ms  {mx:>7.1f} ms",
+                          flush=True)
+        print(flush=True)
 
     if not args.skip_timing:
         print("(a) time per suggestion (ask + tell), hartmann6", flush=True)

@@ -1,14 +1,14 @@
-"""ASHA passes the backend contract and promotes exactly as Li et al. (2020) Algorithm 2."""
+"""ASHA promotes exactly as Li et al. (2020) Algorithm 2."""
 import pytest
 
 from hpsearch.cli import cli
 from hpsearch.loader import load_problem
 from hpsearch.runner import RunConfig, start_run
 from hpsearch.search import DONE, WAIT, BackendOptionError, Told, make_backend
-from hpsearch.search.asha import rung_budgets
+from hpsearch.search.schedulers.asha import rung_budgets
 from hpsearch.store import RunStore
 
-from .contract import MIXED, BackendContract
+from .contract_searcher import MIXED
 
 EPOCHS = """
 from hpsearch import HpProblem
@@ -16,10 +16,6 @@ Problem = HpProblem(objective="loss", direction="minimize")
 Problem.add_dim("x", (0.0, 1.0), default=0.5)
 Problem.add_dim("epochs", (1, 81), default=9, resource=True)
 """
-
-
-class TestAshaContract(BackendContract):
-    algo = "asha"
 
 
 def asha(seed=0, **options):

@@ -1,4 +1,4 @@
-"""Bayesian search: the backend contract, mixed spaces, direction, failures, batches, options."""
+"""Bayesian search: mixed spaces, direction, failures, batches, options."""
 from __future__ import annotations
 
 import math
@@ -13,15 +13,10 @@ from hpsearch.cli import cli
 from hpsearch.loader import load_problem
 from hpsearch.runner import RunConfig, start_run
 from hpsearch.search import Told, make_backend
-from hpsearch.search.bayesian import _Encoder
+from hpsearch.search.encoding import EncodedSpace as _Encoder
 
-from .contract import MIXED, BackendContract, drive
-
-
-class TestBayesianContract(BackendContract):
-    algo = "bayesian"
-    options = {"initial_points": 3}
-    n_evals = 14  # 2 starting points, 3 random, 9 from the model
+from .contract_scheduler import drive
+from .contract_searcher import MIXED
 
 
 # -- mixed spaces ------------------------------------------------------------------------
@@ -116,7 +111,7 @@ def test_fixed_and_single_valued_dimensions_are_left_out_of_the_model():
 def test_starting_points_come_first_then_random_then_model():
     lp = load_problem(MIXED)
     b = make_backend("bayesian", lp.problem, 0, {"initial_points": 3})
-    got = drive(b, lp.run, 8)
+    got = drive(b, lp.run, limit=8)
     assert [s.config for s in got[:2]] == lp.problem.starting_points
     # the random phase draws from the same seeded stream as random search, after the starts
     rnd = make_backend("random", lp.problem, 0, {})
@@ -239,7 +234,7 @@ def test_batch_asks_are_spread_distinct_and_deterministic():
 def test_every_surrogate_and_acquisition_suggests_valid_points(options):
     lp = load_problem(MIXED)
     b = make_backend("bayesian", lp.problem, 1, {"initial_points": 1, **options})
-    got = drive(b, lp.run, 6)
+    got = drive(b, lp.run, limit=6)
     assert len(got) == 6 and len({repr(s.config) for s in got}) == 6
     for s in got:
         assert lp.problem.check(s.config) == s.config

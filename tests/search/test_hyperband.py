@@ -1,4 +1,4 @@
-"""Hyperband: the backend contract, promotion, parallel asks, option errors, and the real engine:
+"""Hyperband: promotion, parallel asks, option errors, and the real engine:
 exact resource totals with and without warm start, checkpoints across rungs, results, kill -9 + resume."""
 import csv
 import re
@@ -9,21 +9,14 @@ import pytest
 from hpsearch import HpProblem
 from hpsearch.cli import cli
 from hpsearch.engine import Engine, Limits
-from hpsearch.evaluators.base import Evaluator
 from hpsearch.loader import load_problem
 from hpsearch.runner import RunConfig, RunError, start_run
 from hpsearch.search import DONE, WAIT, BackendOptionError, Told, make_backend
 from hpsearch.search.brackets import plan, total_resource
 from hpsearch.store import RunStore
-from hpsearch.trial import execute_trial
 
 from ..conftest import run_hps
-from .contract import BackendContract
-
-
-class TestHyperbandContract(BackendContract):
-    algo = "hyperband"
-
+from .contract_scheduler import ParallelFake
 
 PROBLEM = """
 from hpsearch import HpProblem
@@ -314,36 +307,6 @@ def test_hartmann6lc_benchmark_runs_under_hyperband(tmp_path):
     x = [0.20169, 0.150011, 0.476874, 0.275332, 0.311652, 0.6573]
     assert mr["curve"](x, 81) == pytest.approx(-3.32237, abs=1e-4)
     assert mr["curve"](x, 1) != mr["curve"](x, 81) and mr["curve"](x, 3) == mr["curve"](x, 3)
-
-
-class ParallelFake(Evaluator):
-    """Runs trials in this process, `capacity` at a time, finishing the newest first (out of order)."""
-
-    name = "fake"
-
-    def __init__(self, loaded, capacity, stop_after=None):
-        super().__init__(loaded.folder, capacity)
-        self.loaded, self.queue, self.waits, self.stop_after = loaded, [], 0, stop_after
-        self.overlaps = set()  # brackets in flight together
-
-    def submit(self, spec):
-        self.queue.append(spec)
-
-    def in_flight(self):
-        return [s.trial_id for s in self.queue]
-
-    def cancel(self):
-        ids, self.queue = self.in_flight(), []
-        return ids
-
-    def wait(self, timeout=None, deadline=None):
-        self.waits += 1
-        if self.stop_after is not None and self.waits > self.stop_after:
-            raise KeyboardInterrupt
-        self.overlaps.add(frozenset(s.bracket for s in self.queue))
-        spec = self.queue.pop()
-        with self.loaded.activate():
-            return [execute_trial(self.loaded.run, self.loaded.accepts_trial, spec, worker="fake")]
 
 
 def test_parallel_workers_overlap_brackets_and_a_parallel_history_resumes(tmp_path, make_problem,

@@ -1,4 +1,4 @@
-"""Random search passes the backend contract and samples each prior."""
+"""Random search samples each prior."""
 import math
 
 import numpy as np
@@ -6,11 +6,7 @@ import numpy as np
 from hpsearch.loader import load_problem
 from hpsearch.search import make_backend
 
-from .contract import MIXED, BackendContract
-
-
-class TestRandomContract(BackendContract):
-    algo = "random"
+from .contract_searcher import MIXED
 
 
 def test_starting_points_come_first_then_samples():

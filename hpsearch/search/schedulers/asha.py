@@ -11,8 +11,10 @@ configuration that ranks in the top ``floor(|rung k| / eta)`` of its rung (by
 loss at that rung's budget; failed and timed-out evaluations count in
 ``|rung k|`` but are never promoted) and was not promoted yet, and promotes it
 one rung up, warm started from its checkpoint. When there is none it starts a
-new configuration at rung 0: the problem's starting points first, then draws
-from the priors. So workers never wait for a rung to fill.
+new configuration at rung 0, asked of the searcher (the problem's starting
+points first; draws from the priors with ``random``; a model fitted on the
+largest budget with enough results with ``--searcher bayesian`` or ``kde``,
+i.e. model-based ASHA). So workers never wait for a rung to fill.
 
 Stopping rule: at most ``max_configs`` configurations are started (default
 ``eta^K``, as many as Hyperband's most exploratory bracket); once they all
@@ -22,14 +24,20 @@ allow a promotion are in flight, and DONE when nothing is left.
 from __future__ import annotations
 
 import bisect
+import math
 from typing import Any
 
-from ..space import HpProblem
-from .base import DONE, WAIT, BackendOptionError, SearchBackend, Suggestion, Told
-from .brackets import plan
-from .fidelity import resource_options
+from ...space import HpProblem
+from ...trial import Status
+from ..base import DONE, WAIT, Suggestion, Told
+from ..brackets import plan
+from ..fidelity import RESOURCE_OPTIONS, resource_options
+from ..options import Option
+from ..searchers.base import Searcher
+from .base import Scheduler
+from .hyperband import pin_resource
 
-__all__ = ["AshaSearch", "rung_budgets"]
+__all__ = ["AshaScheduler", "rung_budgets"]
 
 
 def rung_budgets(min_resource: float, max_resource: float, eta: int, integer: bool) -> list:
@@ -43,7 +51,7 @@ def rung_budgets(min_resource: float, max_resource: float, eta: int, integer: bo
     return [rung.r for rung in plan(max_resource, eta, min_resource, integer)[0].rungs]
 
 
-class AshaSearch(SearchBackend):
+class AshaScheduler(Scheduler):
     """Asynchronous successive halving; see the module docstring.
 
     Options: ``max_resource`` (R), ``min_resource`` (r_min), ``eta``, and
@@ -52,27 +60,32 @@ class AshaSearch(SearchBackend):
 
     name = "asha"
     multi_fidelity = True
-    OPTIONS = {"max_resource": None, "min_resource": None, "eta": 3, "max_configs": None}
+    OPTIONS = (*RESOURCE_OPTIONS,
+               Option("max_configs", int, None, "ASHA: how many configurations to start "
+                      "(default eta^s_max, as in Hyperband's widest bracket).", least=1))
 
-    def __init__(self, problem: HpProblem, seed: int, **options: Any):
-        super().__init__(problem, seed, **options)
+    def __init__(self, problem: HpProblem, seed: int | None, searcher: Searcher, **options: Any):
+        super().__init__(problem, seed, searcher, **options)
         opts = resource_options(problem, self.options, self.name)
         eta = self.eta = opts.eta
         self.budgets = rung_budgets(opts.min_resource, opts.max_resource, eta, opts.integer)
-        max_configs = self.options.get("max_configs")
-        if max_configs is None:
-            max_configs = eta ** (len(self.budgets) - 1)
-        if isinstance(max_configs, bool) or not isinstance(max_configs, int) or max_configs < 1:
-            raise BackendOptionError(f"--max-configs must be an integer >= 1, got {max_configs!r}")
-        self.max_configs = max_configs
+        max_configs = self.options["max_configs"]
+        self.max_configs = eta ** (len(self.budgets) - 1) if max_configs is None else max_configs
         self._resource = problem.resource.name
-        self._starts = list(problem.starting_points)
-        self._configs: dict[int, dict] = {}  # config_id -> config (resource value aside)
         # rung k -> its results, best first: (0, loss, config_id) if done, else (1, 0.0, config_id)
         self._rungs: list[list[tuple[int, float, int]]] = [[] for _ in self.budgets]
         # rung k -> its done results not promoted yet, best first (a sublist of the rung)
         self._waiting: list[list[tuple[int, float, int]]] = [[] for _ in self.budgets]
         self._in_flight = 0
+
+    @classmethod
+    def searcher_problem(cls, problem: HpProblem, options: dict[str, Any]) -> HpProblem:
+        return pin_resource(problem, options, cls.name)
+
+    @classmethod
+    def budget_options(cls, problem: HpProblem, options: dict[str, Any], budget: float) -> dict[str, Any]:
+        r = resource_options(problem, options, cls.name)
+        return {"max_configs": math.ceil(budget / r.min_resource) + 1}
 
     def max_evaluations(self) -> int | None:
         return None
@@ -101,10 +114,8 @@ class AshaSearch(SearchBackend):
                     self._waiting[k].pop(0)
                     s = self._suggest(cid, k + 1)
                     break
-            if s is None and len(self._configs) < self.max_configs:
-                config = self._starts.pop(0) if self._starts else self.problem.sample(self.rng)
-                cid = self.new_config_id()
-                self._configs[cid] = config
+            if s is None and self._next_config_id < self.max_configs:
+                cid, _config = self.new_configs(1)[0]
                 s = self._suggest(cid, 0)
             if s is None:
                 break
@@ -117,7 +128,8 @@ class AshaSearch(SearchBackend):
     def tell(self, result: Told) -> None:
         self._in_flight -= 1
         s = result.suggestion
-        if result.status == "done" and result.loss is not None:
+        self.observe(result)
+        if result.status == Status.DONE and result.loss is not None:
             entry = (0, float(result.loss), s.config_id)
         else:
             entry = (1, 0.0, s.config_id)

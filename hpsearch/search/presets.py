@@ -1,0 +1,169 @@
+"""``--algo`` names are presets: a scheduler and a searcher; ``--searcher`` swaps the searcher.
+
+    >>> resolve("bohb")
+    ('bohb', 'hyperband', 'bayesian')
+    >>> resolve("asha", "bayesian")
+    ('asha', 'asha', 'bayesian')
+    >>> split_algo("asha+bayesian")
+    ('asha', 'bayesian')
+
+Options given on the command line are routed to the component that declares
+them; one that neither takes is refused with one line naming the option and
+both components.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+from ..space import HpProblem
+from .base import BackendOptionError
+from .options import Option
+
+__all__ = ["Preset", "PRESETS", "ALIASES", "SEARCHERS", "SEARCHER_ALIASES", "SCHEDULERS", "resolve",
+           "split_algo", "searcher_class", "scheduler_class", "backend_class", "route_options",
+           "make_backend", "all_options", "label"]
+
+
+@dataclass(frozen=True)
+class Preset:
+    """An ``--algo`` name: its scheduler, its default searcher and one line for the docs."""
+
+    scheduler: str
+    searcher: str
+    summary: str
+    options: tuple[tuple[str, Any], ...] = ()  # the preset's own defaults for its components' options
+
+
+#: --algo name -> preset.
+PRESETS: dict[str, Preset] = {
+    "random": Preset("fifo", "random", "independent draws from each prior"),
+    "bayesian": Preset("fifo", "bayesian", "model-based search on scikit-optimize's surrogates"),
+    "hyperband": Preset("hyperband", "random", "Hyperband (Li et al., JMLR 2018), exact to the paper"),
+    "asha": Preset("asha", "random", "asynchronous successive halving (Li et al., MLSys 2020)"),
+    "bohb": Preset("hyperband", "bayesian", "Hyperband guided by a model fitted on the largest budget with "
+                   "enough results, as BOHB (Falkner et al., ICML 2018); adaptive brackets",
+                   options=(("brackets", "adaptive"),)),
+}
+ALIASES: dict[str, str] = {"skopt": "bayesian"}
+
+#: --searcher name -> "module:Class" (relative to this package), imported on first use.
+SEARCHERS: dict[str, str] = {
+    "random": "searchers.random:RandomSearcher",
+    "bayesian": "searchers.bayesian:BayesianSearcher",
+    "kde": "searchers.kde:KdeSearcher",
+}
+SEARCHER_ALIASES: dict[str, str] = {"skopt": "bayesian", "tpe": "kde"}
+
+#: scheduler name -> "module:Class".
+SCHEDULERS: dict[str, str] = {
+    "fifo": "schedulers.fifo:FifoScheduler",
+    "hyperband": "schedulers.hyperband:HyperbandScheduler",
+    "asha": "schedulers.asha:AshaScheduler",
+}
+
+
+def _load(target: str) -> Any:
+    module, cls = target.split(":")
+    return getattr(importlib.import_module(f".{module}", __package__), cls)
+
+
+def split_algo(text: str) -> tuple[str, str | None]:
+    """``"asha+bayesian"`` -> ``("asha", "bayesian")``; ``"asha"`` -> ``("asha", None)``."""
+    algo, plus, searcher = text.partition("+")
+    return algo.strip(), (searcher.strip() or None) if plus else None
+
+
+def label(algo: str, searcher: str | None) -> str:
+    """How a combination is named in tables and directories: ``asha+bayesian``, or the preset's name."""
+    name, scheduler, default = resolve(algo, searcher)
+    return name if searcher is None or SEARCHER_ALIASES.get(searcher, searcher) == PRESETS[name].searcher \
+        else f"{name}+{SEARCHER_ALIASES.get(searcher, searcher)}"
+
+
+def resolve(algo: str, searcher: str | None = None) -> tuple[str, str, str]:
+    """``(preset name, scheduler name, searcher name)``; unknown names are a one-line usage error."""
+    name = ALIASES.get(algo, algo)
+    if name not in PRESETS:
+        raise BackendOptionError(f"--algo: unknown algorithm {algo!r} "
+                                 f"(choose from {', '.join(sorted(PRESETS))})")
+    preset = PRESETS[name]
+    chosen = preset.searcher if searcher is None else SEARCHER_ALIASES.get(searcher, searcher)
+    if chosen not in SEARCHERS:
+        raise BackendOptionError(f"--searcher: unknown searcher {searcher!r} "
+                                 f"(choose from {', '.join(sorted(SEARCHERS))})")
+    serves = _load(SEARCHERS[chosen]).serves
+    if serves is not None and preset.scheduler not in serves:
+        raise BackendOptionError(f"--searcher {chosen}: cannot serve --algo {name} (scheduler "
+                                 f"{preset.scheduler}); it serves {', '.join(serves)}")
+    return name, preset.scheduler, chosen
+
+
+def searcher_class(name: str) -> Any:
+    """The searcher class for a ``--searcher`` name or alias."""
+    return _load(SEARCHERS[SEARCHER_ALIASES.get(name, name)])
+
+
+def scheduler_class(name: str) -> Any:
+    """The scheduler class for a scheduler name."""
+    return _load(SCHEDULERS[name])
+
+
+def backend_class(algo: str, searcher: str | None = None) -> Any:
+    """The scheduler class an ``--algo`` preset runs (what the engine talks to)."""
+    return scheduler_class(resolve(algo, searcher)[1])
+
+
+def _flags(options: tuple[Option, ...]) -> str:
+    return ", ".join(o.flag for o in options) or "none"
+
+
+def route_options(algo: str, searcher: str | None, options: dict[str, Any]
+                  ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split ``options`` (None values: not given) into the scheduler's and the searcher's.
+
+    Raises:
+        BackendOptionError: an option neither component takes, named with both components.
+    """
+    name, sched_name, search_name = resolve(algo, searcher)
+    sched, srch = scheduler_class(sched_name), searcher_class(search_name)
+    mine = {o.name for o in sched.OPTIONS}
+    theirs = {o.name for o in srch.OPTIONS}
+    for key, value in options.items():
+        if value is not None and key not in mine and key not in theirs:
+            raise BackendOptionError(
+                f"--{key.replace('_', '-')}: does not apply to --algo {label(algo, searcher)} "
+                f"(scheduler {sched_name} takes {_flags(sched.OPTIONS)}; "
+                f"searcher {search_name} takes {_flags(srch.OPTIONS)})")
+    given = {**dict(PRESETS[name].options), **{k: v for k, v in options.items() if v is not None}}
+    return ({k: v for k, v in given.items() if k in mine}, {k: v for k, v in given.items() if k in theirs})
+
+
+def make_backend(algo: str, problem: HpProblem, seed: int | None, options: dict[str, Any],
+                 searcher: str | None = None) -> Any:
+    """The scheduler of ``--algo`` (with ``--searcher``), owning its searcher, ready to ask.
+
+    Options set to None are left at the components' defaults.
+    """
+    _, sched_name, search_name = resolve(algo, searcher)
+    sched_opts, search_opts = route_options(algo, searcher, options)
+    sched = scheduler_class(sched_name)
+    search_problem = sched.searcher_problem(problem, sched_opts)
+    owned = searcher_class(search_name)(search_problem, seed, multi_fidelity=sched.multi_fidelity,
+                                        **search_opts)
+    return sched(problem, seed, owned, **sched_opts)
+
+
+def all_options() -> list[tuple[Option, list[str]]]:
+    """Every option of every registered component, once, with the components that take it."""
+    seen: dict[str, tuple[Option, list[str]]] = {}
+    parts = [(f"scheduler {n}", scheduler_class(n)) for n in SCHEDULERS] \
+        + [(f"searcher {n}", searcher_class(n)) for n in SEARCHERS]
+    for who, cls in parts:
+        for opt in cls.OPTIONS:
+            if opt.name in seen:
+                seen[opt.name][1].append(who)
+            else:
+                seen[opt.name] = (opt, [who])
+    return list(seen.values())

@@ -1,0 +1,91 @@
+"""The scheduler interface: which budget, which promotions, when to stop.
+
+A scheduler is what the engine talks to (the ask/tell contract of
+:class:`~hpsearch.search.base.SearchBackend`). It owns a
+:class:`~hpsearch.search.searchers.base.Searcher`, asks it for new
+configurations and tells it every result as ``(config, budget, loss)``; it
+never builds a configuration itself. A multi-fidelity scheduler pins its
+resource in the searcher's problem (:meth:`Scheduler.searcher_problem`), so
+searchers never choose the resource.
+
+A scheduler also knows its own finite default budget
+(:meth:`Scheduler.default_max_evals`, :meth:`Scheduler.budget_options`), so
+the CLI, the runner and ``hps compare`` have no per-algorithm branches.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ...space import HpProblem
+from ...trial import Status
+from ..base import SearchBackend, Suggestion, Told
+from ..options import Option, resolve
+from ..searchers.base import Searcher
+
+__all__ = ["Scheduler"]
+
+
+class Scheduler(SearchBackend):
+    """Base class: subclasses implement :meth:`ask` and :meth:`tell`.
+
+    Args:
+        problem: the space (with ``--fix`` pins applied).
+        seed: the run's seed.
+        searcher: proposes the configurations.
+        **options: the scheduler's own options (see ``OPTIONS``).
+    """
+
+    #: the scheduler's name (``fifo``, ``hyperband``, ``asha``).
+    name: ClassVar[str] = "scheduler"
+    OPTIONS: ClassVar[tuple[Option, ...]] = ()
+
+    def __init__(self, problem: HpProblem, seed: int | None, searcher: Searcher, **options: Any):
+        self.options = resolve(self.OPTIONS, options, f"scheduler {self.name}")
+        self.problem = problem
+        self.seed = seed
+        self.searcher = searcher
+        self._next_config_id = 0
+        self._configs: dict[int, dict] = {}  # config_id -> the configuration as the searcher made it
+
+    # -- class-level properties read by the CLI, the runner and compare -------------------
+    @classmethod
+    def searcher_problem(cls, problem: HpProblem, options: dict[str, Any]) -> HpProblem:
+        """The space the searcher chooses in (a multi-fidelity scheduler pins its resource)."""
+        return problem
+
+    @classmethod
+    def default_max_evals(cls) -> int | None:
+        """``--max-evals`` when neither it nor a time or resource limit is given (None: stops itself)."""
+        return None
+
+    @classmethod
+    def budget_options(cls, problem: HpProblem, options: dict[str, Any], budget: float) -> dict[str, Any]:
+        """Options that let an outside resource ``budget`` (hps compare) end the run, not the scheduler."""
+        return {}
+
+    # -- for subclasses -------------------------------------------------------------------
+    def new_configs(self, n: int, stream: tuple[int, ...] | None = None) -> list[tuple[int, dict]]:
+        """``n`` new configurations from the searcher (from its random ``stream``, if named),
+        with fresh ids (0, 1, 2, ... in ask order)."""
+        out = []
+        for config in self.searcher.suggest(n, stream):
+            cid = self._next_config_id
+            self._next_config_id += 1
+            self._configs[cid] = config
+            out.append((cid, config))
+        return out
+
+    def observe(self, result: Told) -> None:
+        """Tell the searcher: a failure is a None loss (never a number it could promote)."""
+        s = result.suggestion
+        config = self._configs.get(s.config_id, s.config)
+        if result.status == Status.STOPPED and result.loss is not None and result.budget_reached is not None:
+            # pruned: its last value, filed under the budget it reached
+            self.searcher.observe(config, result.budget_reached, result.loss)
+            return
+        loss = result.loss if result.status == Status.DONE else None
+        self.searcher.observe(config, self.observed_budget(s), loss)
+
+    def observed_budget(self, s: Suggestion) -> Any:
+        """The budget an observation is filed under (fifo: None, one fidelity)."""
+        return s.budget

@@ -1,0 +1,214 @@
+"""Hyperband (Li et al., JMLR 18, 2018): successive halving over brackets s = s_max..0.
+
+The schedule comes from :mod:`.brackets` (the paper's Algorithm 1 in exact
+arithmetic). Budgets are *cumulative*: a configuration promoted from rung i-1
+to rung i keeps its ``config_id`` (hence its checkpoint directory) and gets
+``previous_budget = r_(i-1)``, so a warm-starting ``run`` trains only
+``r_i - r_(i-1)`` more; a ``run`` that ignores ``trial`` retrains from scratch.
+
+Promotion: when every evaluation of a rung is told, its successful
+configurations are ranked by their loss at that rung's budget (ties by their
+order in the rung) and the best ``n_(i+1)`` go on. Failed and timed-out
+evaluations rank last and are never promoted, so a rung where many fail
+promotes fewer (possibly none, which ends the bracket early).
+
+Parallel workers: ``ask(n)`` hands out up to ``n`` pending evaluations of the
+open rungs, oldest bracket first; when none is pending it opens the next
+bracket's first rung rather than leave a worker idle, and says :data:`WAIT`
+only when every open rung is handed out and waiting for results. With one
+worker (ask one, tell it, ask again) the brackets run strictly in order.
+
+New configurations come from the searcher, asked *when they are handed out*
+(not when the bracket opens), so a model searcher (``--algo bohb``) has seen
+every result told so far: that is BOHB (Falkner et al., ICML 2018) when the
+searcher is ``kde``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ...seeding import mix_seed
+from ...space import HpProblem
+from ...trial import Status
+from ..base import DONE, WAIT, Suggestion, Told
+from ..brackets import Bracket, plan, total_evaluations
+from ..fidelity import RESOURCE_OPTIONS, resource_options
+from ..options import Option
+from ..searchers.base import Searcher
+from .base import Scheduler
+
+__all__ = ["HyperbandScheduler", "pin_resource", "BRACKET_MODES", "rank_agreement"]
+
+BRACKET_MODES = ("fixed", "adaptive")
+#: pairs of results (low budget, full budget) needed before a budget's rank agreement is trusted.
+_MIN_PAIRS = 5
+
+
+def pin_resource(problem: HpProblem, options: dict[str, Any], name: str) -> HpProblem:
+    """``problem`` with its resource pinned at R, for the searcher of a multi-fidelity scheduler."""
+    r = resource_options(problem, options, name)
+    return problem.fix({r.dim.name: r.typed(r.max_resource)})
+
+
+@dataclass
+class _Open:
+    """A bracket being run: its current rung's configurations and results."""
+
+    iteration: int
+    bracket: Bracket
+    size: int  # evaluations in the current rung (rung 0 fills lazily up to it)
+    k: int  # the how-manieth bracket opened (0, 1, ...): identifies it
+    rung: int = 0
+    items: list[tuple[int, dict]] = field(default_factory=list)  # (config_id, config) in rung order
+    handed: int = 0
+    losses: dict[int, float | None] = field(default_factory=dict)  # config_id -> loss (None: failed)
+
+
+class HyperbandScheduler(Scheduler):
+    """Hyperband with warm start, exact to the paper.
+
+    Options:
+        max_resource: R (default: the resource dimension's upper bound).
+        min_resource: r_min (default: the resource dimension's lower bound).
+        eta: the reduction factor, an integer >= 2 (default 3).
+        iterations: how many full Hyperband passes (default 1).
+        brackets: ``fixed`` (every bracket of every pass in order, the paper) or ``adaptive``.
+    """
+
+    name = "hyperband"
+    multi_fidelity = True
+    OPTIONS = (*RESOURCE_OPTIONS,
+               Option("iterations", int, 1, "Hyperband: how many full Hyperband passes.", least=1),
+               Option("brackets", str, "fixed",
+                      "Hyperband: 'fixed' runs every bracket of every pass in order (the paper); 'adaptive' "
+                      "runs the first pass in order, then draws each bracket with a weight that grows with "
+                      "how well its first rung's budget ranks configurations as the full budget does.",
+                      choices=BRACKET_MODES))
+
+    def __init__(self, problem: HpProblem, seed: int | None, searcher: Searcher, **options: Any):
+        super().__init__(problem, seed, searcher, **options)
+        opts = resource_options(problem, self.options, self.name)
+        self.resource, self.integer, self.eta = opts.dim, opts.integer, opts.eta
+        self.max_resource, self.min_resource = opts.max_resource, opts.min_resource
+        self._typed = opts.typed
+        self.iterations = self.options["iterations"]
+        self.brackets = plan(self.max_resource, self.eta, self.min_resource, integer=self.integer)
+        self._queue = [(it, b) for it in range(self.iterations) for b in self.brackets]
+        self._next = 0
+        self._open: list[_Open] = []
+        self.adaptive = self.options["brackets"] == "adaptive"
+        self._results: dict[int, dict[Any, float]] = {}  # config_id -> budget -> loss (successes)
+        self.weights: list[float] | None = None  # the last adaptive draw's bracket weights
+
+    @classmethod
+    def searcher_problem(cls, problem: HpProblem, options: dict[str, Any]) -> HpProblem:
+        return pin_resource(problem, options, cls.name)
+
+    @classmethod
+    def budget_options(cls, problem: HpProblem, options: dict[str, Any], budget: float) -> dict[str, Any]:
+        r = resource_options(problem, options, cls.name)
+        return {"iterations": math.ceil(budget / r.max_resource) + 1}
+
+    # -- ask / tell ---------------------------------------------------------------
+    def ask(self, n: int) -> list[Suggestion] | Any:
+        out: list[Suggestion] = []
+        while len(out) < n:
+            run = next((b for b in self._open if b.handed < b.size), None)
+            if run is None:
+                if self._next >= len(self._queue):
+                    break
+                run = self._open_next()
+            take = min(n - len(out), run.size - run.handed)
+            if run.rung == 0:  # new configurations, asked of the searcher as they are handed out
+                run.items.extend(self.new_configs(take, stream=(run.iteration, run.bracket.s)))
+            for cid, config in run.items[run.handed:run.handed + take]:
+                out.append(self._suggestion(run, cid, config))
+            run.handed += take
+        if out:
+            return out
+        return DONE if not self._open and self._next >= len(self._queue) else WAIT
+
+    def tell(self, result: Told) -> None:
+        s = result.suggestion
+        run = next((b for b in self._open if b.k == s.info.get("k")), None)
+        if run is None or s.rung != run.rung:
+            raise ValueError(f"hyperband was told about trial {result.trial_id}, which it has not asked for")
+        run.losses[s.config_id] = result.loss if result.status == Status.DONE else None
+        if result.status == Status.DONE and result.loss is not None:
+            self._results.setdefault(s.config_id, {})[s.budget] = result.loss
+        self.observe(result)
+        if len(run.losses) == run.size:
+            self._promote(run)
+
+    def max_evaluations(self) -> int:
+        """Evaluations of every rung of every bracket of every pass (fewer if some fail)."""
+        return None if self.adaptive else self.iterations * total_evaluations(self.brackets)
+
+    # -- internals ----------------------------------------------------------------
+    def _open_next(self) -> _Open:
+        iteration, bracket = self._queue[self._next]
+        if self.adaptive and self._next >= len(self.brackets):
+            bracket = self._draw_bracket()
+        run = _Open(iteration, bracket, size=bracket.rungs[0].n, k=self._next)
+        self._next += 1
+        self._open.append(run)
+        return run
+
+    def _promote(self, run: _Open) -> None:
+        nxt = run.rung + 1
+        ok = [(loss, pos, item) for pos, item in enumerate(run.items)
+              if (loss := run.losses[item[0]]) is not None]
+        k = min(run.bracket.rungs[nxt].n, len(ok)) if nxt < len(run.bracket.rungs) else 0
+        if k == 0:
+            self._open.remove(run)
+            return
+        ok.sort(key=lambda e: (e[0], e[1]))
+        run.items = [item for _, _, item in ok[:k]]
+        run.rung, run.handed, run.losses, run.size = nxt, 0, {}, k
+
+    def _suggestion(self, run: _Open, cid: int, config: dict) -> Suggestion:
+        rungs = run.bracket.rungs
+        budget = self._typed(rungs[run.rung].r)
+        previous = self._typed(rungs[run.rung - 1].r) if run.rung > 0 else self._typed(0)
+        return Suggestion(config={**config, self.resource.name: budget}, config_id=cid, budget=budget,
+                          previous_budget=previous, bracket=run.bracket.s, rung=run.rung,
+                          info={"iteration": run.iteration, "k": run.k})
+
+    def _draw_bracket(self) -> Bracket:
+        """A bracket drawn with weights from each first-rung budget's rank agreement with R.
+
+        Weight of bracket s: the Kendall tau (clipped at 0) between the losses at
+        its first rung's budget and at R, over configurations told at both; 1
+        for a bracket that starts at R, and for one whose budget has fewer than
+        five such pairs yet. Low budgets that rank configurations as R does keep
+        Hyperband's exploration; misleading ones hand their resource to the
+        less aggressive brackets. The draw uses a generator seeded by the run's
+        seed and the bracket's position, so a replay draws the same.
+        """
+        top = self._typed(self.max_resource)
+        weights = []
+        for b in self.brackets:
+            r0 = self._typed(b.rungs[0].r)
+            pairs = [(res[r0], res[top]) for res in self._results.values() if r0 in res and top in res]
+            trusted = r0 == top or len(pairs) < _MIN_PAIRS
+            weights.append(1.0 if trusted else max(rank_agreement(pairs), 0.0))
+        self.weights = weights
+        p = np.array(weights) / sum(weights)
+        rng = np.random.default_rng([mix_seed(self.seed or 0, 7), self._next])
+        return self.brackets[int(rng.choice(len(self.brackets), p=p))]
+
+
+def rank_agreement(pairs: list[tuple[float, float]]) -> float:
+    """Kendall's tau-b between the two members of ``pairs`` (1: same ranking, -1: reversed).
+
+    >>> rank_agreement([(1, 10), (2, 20), (3, 30)]), rank_agreement([(1, 3), (2, 2), (3, 1)])
+    (1.0, -1.0)
+    """
+    from scipy.stats import kendalltau
+
+    tau = kendalltau([a for a, _ in pairs], [b for _, b in pairs]).statistic
+    return 0.0 if tau is None or not math.isfinite(tau) else float(tau)

@@ -1,0 +1,90 @@
+"""The searcher interface: which configuration to evaluate next.
+
+A searcher proposes configurations and learns from ``(config, budget, loss)``
+observations; it knows nothing of rungs, brackets or promotions (a scheduler
+owns those). The problem's starting points come first, once, for every
+searcher: that rule lives here and nowhere else.
+
+Pending configurations (suggested, not yet observed at any budget) are kept in
+:attr:`Searcher.pending`, so a model-based searcher can account for work in
+flight when a batch is asked (e.g. with a constant liar).
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ...space import HpProblem
+from ..encoding import config_key
+from ..options import Option, resolve
+
+__all__ = ["Searcher"]
+
+
+class Searcher:
+    """Base class: subclasses implement :meth:`_propose` (and usually :meth:`_learn`).
+
+    Args:
+        problem: the space the searcher chooses in (a multi-fidelity scheduler
+            pins its resource, so the searcher never chooses it).
+        seed: the run's seed.
+        multi_fidelity: True when the scheduler observes several budgets.
+        **options: the searcher's own options (see ``OPTIONS``).
+    """
+
+    #: the ``--searcher`` name.
+    name: ClassVar[str] = "searcher"
+    #: the options it takes.
+    OPTIONS: ClassVar[tuple[Option, ...]] = ()
+    #: True if it learns from observations (False: random).
+    model_based: ClassVar[bool] = False
+    #: scheduler names it can serve (None: all).
+    serves: ClassVar[tuple[str, ...] | None] = None
+
+    def __init__(self, problem: HpProblem, seed: int | None, multi_fidelity: bool = False,
+                 **options: Any):
+        self.options = resolve(self.OPTIONS, options, f"--searcher {self.name}")
+        self.problem = problem
+        self.seed = seed
+        self.multi_fidelity = multi_fidelity
+        self.rng = np.random.default_rng(seed)
+        self.stream_rng = self.rng  # what random draws of the current suggest() use
+        self._streams: dict[tuple, np.random.Generator] = {}
+        self.pending: dict[str, dict] = {}  # key -> config: suggested, not observed yet
+        self._starts = list(problem.starting_points)
+
+    def suggest(self, n: int = 1, stream: tuple[int, ...] | None = None) -> list[dict]:
+        """``n`` configurations: the starting points first (once), then :meth:`_propose`.
+
+        Each is registered as pending before the next is chosen, so a batch is
+        spread out by a searcher that models pending work. ``stream`` names a
+        random stream of its own (Hyperband passes its iteration and bracket),
+        so that the random draws of one bracket do not depend on the others.
+        """
+        out = []
+        self.stream_rng = self.rng if stream is None else self._streams.setdefault(
+            stream, np.random.default_rng([self.seed or 0, *stream]))
+        self._begin()
+        for _ in range(n):
+            config = self._starts.pop(0) if self._starts else self._propose()
+            config = self.problem.check(config)
+            self.pending[config_key(config)] = config
+            out.append(config)
+        return out
+
+    def observe(self, config: dict, budget: Any, loss: float | None) -> None:
+        """Learn that ``config`` at ``budget`` scored ``loss`` (None: it failed or timed out)."""
+        self.pending.pop(config_key(config), None)
+        self._learn(config, budget, loss)
+
+    # -- for subclasses ----------------------------------------------------------------
+    def _begin(self) -> None:
+        """Called once per :meth:`suggest` (e.g. to fit a model once per batch)."""
+
+    def _propose(self) -> dict:
+        """One new configuration (a full dict over the searcher's problem)."""
+        raise NotImplementedError
+
+    def _learn(self, config: dict, budget: Any, loss: float | None) -> None:
+        """Record an observation (model-based searchers)."""

@@ -1,0 +1,391 @@
+"""Bayesian optimisation on scikit-optimize's surrogates: the ``bayesian`` searcher (alias ``skopt``).
+
+Order of suggestions: the problem's starting points (defaults first, see
+:class:`~.base.Searcher`), then ``initial_points`` draws from the priors, then
+the surrogate model, which works in the shared unit-cube encoding
+(:mod:`hpsearch.search.encoding`; fixed and single-valued dimensions left out).
+
+Surrogates: ``GP`` (default) is a Gaussian process with skopt's default
+kernel (constant x Matern 5/2 with one length scale per column, plus white
+noise) on standardised losses; ``RF``/``ET``/``GBRT`` are scikit-optimize's
+tree models. The acquisition (``EI``, ``PI``, ``LCB`` or skopt's portfolio
+``gp_hedge``) is minimised over a bounded candidate set: random points, local
+perturbations of the best evaluations, and two rounds of shrinking
+perturbations around the best candidates.
+
+Keeping a suggestion cheap as data grows (measured by
+``tests/perf/bench_bayesian.py``): the GP's kernel hyperparameters are
+re-optimised by maximum likelihood (warm-started from the previous ones) only
+on a schedule, after every observation up to 10 and then each time the data
+has grown by 10 %; in between, the posterior is a single Cholesky solve with
+the previous hyperparameters. All model work happens in :meth:`suggest`;
+:meth:`observe` only records.
+
+Multi-fidelity (under hyperband or asha, e.g. ``--algo bohb --searcher
+bayesian`` or ``--algo asha --searcher bayesian``): as in BOHB, the model is
+fitted on the observations of the *largest budget that has at least
+``d + 2`` successes* (d = encoded columns), and ``random_fraction`` of the
+proposals (default 1/3 under a multi-fidelity scheduler, 0 otherwise) are
+random draws, which keeps exploring while low budgets mislead.
+
+Policies:
+
+* Failed and timed-out evaluations are told to the model as the worst loss
+  seen so far among successes at that budget (recomputed at every fit), so the
+  model learns to avoid the region without a made-up scale; until a first
+  success exists they are only remembered.
+* Parallel asks use a constant liar, "CL-mean": every pending suggestion,
+  including earlier ones of the same batch, is added to the model with the
+  mean observed loss as its value. (skopt's default lie, the best loss, made
+  the model propose near-duplicates within a batch in our tests; the mean
+  pushes batch members apart.) The lie only depends on the sequence of asks
+  and tells, so a replay on resume reproduces it exactly.
+* ``gp_hedge`` keeps skopt's gains, measured in standardised units so the
+  choice does not depend on the objective's scale.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ...seeding import mix_seed
+from ...space import HpProblem
+from ..encoding import EncodedSpace, config_key
+from ..options import Option
+from .base import Searcher
+
+__all__ = ["BayesianSearcher", "ESTIMATORS", "ACQ_FUNCS", "RANDOM_FRACTION", "one_blas_thread",
+           "model_budget", "NOT_READY"]
+
+ESTIMATORS = ("GP", "RF", "ET", "GBRT")
+ACQ_FUNCS = ("gp_hedge", "EI", "PI", "LCB")
+
+# Candidate set for the acquisition (per suggestion).
+_N_RANDOM = 1000
+_N_BEST = 5            # best evaluations perturbed locally
+_N_PER_BEST = 100
+_LOCAL_SCALES = (0.15, 0.05)
+_REFINE_SCALES = (0.02, 0.005)
+_N_REFINE_TOP = 3
+_N_PER_REFINE = 100
+
+#: the random fraction of proposals under a multi-fidelity scheduler (BOHB's 1/3).
+RANDOM_FRACTION = 1 / 3
+
+#: shared by every model searcher.
+RANDOM_FRACTION_OPTION = Option(
+    "random_fraction", float, None,
+    "Model searchers: the fraction of proposals drawn at random "
+    "(default 1/3 under hyperband or asha, 0 under fifo).", least=0.0, most=1.0)
+
+
+# -- surrogates --------------------------------------------------------------------------
+class _GP:
+    """GP posterior with hyperparameters re-optimised on a schedule (see the module docstring)."""
+
+    def __init__(self, n_cols: int):
+        from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+
+        self.kernel = (ConstantKernel(1.0, (0.01, 1000.0))
+                       * Matern(length_scale=np.ones(n_cols), length_scale_bounds=[(0.01, 100.0)] * n_cols,
+                                nu=2.5)
+                       + WhiteKernel(1e-2, (1e-6, 1.0)))
+        self._next_fit = 0
+        self._n_restarted = 0
+
+    def fit_hyper(self, X: np.ndarray, y: np.ndarray, seed: int) -> None:
+        """Re-optimise the kernel hyperparameters when the schedule says so.
+
+        Each fit starts from the previous hyperparameters; random restarts are
+        added on the first fit and whenever the data has doubled since the last
+        fit that had them.
+        """
+        n = len(y)
+        if n < self._next_fit:
+            return
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.gaussian_process import GaussianProcessRegressor
+
+        restarts = 0
+        if n >= 2 * self._n_restarted:
+            restarts, self._n_restarted = 2, max(n, 1)
+        gpr = GaussianProcessRegressor(kernel=self.kernel, normalize_y=False, optimizer=_lbfgs,
+                                       n_restarts_optimizer=restarts,
+                                       random_state=np.random.RandomState(seed))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            try:
+                gpr.fit(X, y)
+                self.kernel = gpr.kernel_
+            except (np.linalg.LinAlgError, ValueError):
+                pass  # keep the previous hyperparameters
+        self._next_fit = n + 1 if n < 10 else n + max(1, n // 10)
+
+    def condition(self, X: np.ndarray, y: np.ndarray) -> None:
+        """The posterior given data, with the current hyperparameters."""
+        from scipy.linalg import cho_solve, cholesky, solve_triangular
+
+        signal, white = self.kernel.k1, self.kernel.k2
+        self._amp = float(signal.k1.constant_value)
+        self._scale = np.asarray(signal.k2.length_scale, dtype=float)
+        self._Xs = X / self._scale
+        K = self._matern(self._Xs)
+        jitter = float(white.noise_level) + 1e-10
+        while True:
+            try:
+                L = cholesky(K + jitter * np.eye(len(X)), lower=True, check_finite=False)
+                break
+            except np.linalg.LinAlgError:
+                jitter *= 100
+        self._alpha = cho_solve((L, True), y, check_finite=False)
+        # L^-1 once, so that each prediction's variance is a matrix product, not a triangular solve
+        self._Linv_T = solve_triangular(L, np.eye(len(X)), lower=True, check_finite=False).T
+
+    def _matern(self, A: np.ndarray, B: np.ndarray | None = None) -> np.ndarray:
+        """amplitude x Matern 5/2 between already length-scaled points (what sklearn computes)."""
+        from scipy.spatial.distance import cdist
+
+        r = cdist(A, A if B is None else B)
+        r *= math.sqrt(5.0)
+        k = r * r
+        k *= 1.0 / 3.0
+        k += r
+        k += 1.0
+        np.negative(r, out=r)
+        np.exp(r, out=r)
+        k *= r
+        k *= self._amp
+        return k
+
+    def predict(self, Xc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        Ks = self._matern(Xc / self._scale, self._Xs)
+        mu = Ks @ self._alpha
+        V = Ks @ self._Linv_T
+        var = self._amp - np.einsum("ij,ij->i", V, V)
+        return mu, np.sqrt(np.maximum(var, 1e-12))
+
+
+class _Trees:
+    """scikit-optimize's RF / ET / GBRT surrogates (refit on every conditioning)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._seed = 0
+
+    def fit_hyper(self, X: np.ndarray, y: np.ndarray, seed: int) -> None:
+        self._seed = seed
+
+    def condition(self, X: np.ndarray, y: np.ndarray) -> None:
+        from skopt.utils import cook_estimator
+
+        self._est = cook_estimator(self.name, random_state=self._seed % (2**31))
+        if self.name != "GBRT":
+            self._est.set_params(n_jobs=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self._est.fit(X, y)
+
+    def predict(self, Xc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.name == "GBRT":
+            # skopt's own return_std path calls np.in1d, removed in numpy 2.4.
+            q = self._est.predict(Xc, return_quantiles=True)  # quantiles 0.16, 0.5, 0.84
+            return q[:, 1], np.maximum((q[:, 2] - q[:, 0]) / 2.0, 1e-12)
+        mu, sd = self._est.predict(Xc, return_std=True)
+        return mu, np.maximum(sd, 1e-12)
+
+
+def _lbfgs(obj_func: Any, theta: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, float]:
+    """sklearn's default optimiser with an iteration cap (warm starts converge well before it)."""
+    from scipy.optimize import minimize
+
+    res = minimize(obj_func, theta, method="L-BFGS-B", jac=True, bounds=bounds, options={"maxiter": 50})
+    return res.x, float(res.fun)
+
+
+def _acquisition(name: str, mu: np.ndarray, sd: np.ndarray, best: float, xi: float,
+                 kappa: float) -> np.ndarray:
+    """Values to minimise (negated EI / PI, LCB) in standardised units."""
+    from scipy.special import ndtr
+
+    if name == "LCB":
+        return mu - kappa * sd
+    z = (best - xi - mu) / sd
+    if name == "PI":
+        return -ndtr(z)
+    pdf = np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+    return -((best - xi - mu) * ndtr(z) + sd * pdf)
+
+
+#: what :func:`model_budget` returns when no budget has enough observations.
+NOT_READY = object()
+
+
+def model_budget(observations: dict[Any, tuple[list, list]], least: int) -> Any:
+    """The largest budget with at least ``least`` successful observations, or :data:`NOT_READY`.
+
+    ``observations`` maps a budget (None under fifo: the full budget; a pruned
+    trial is filed under the step it reached) to ``(points, losses)``, a loss
+    None for a failure.
+    """
+    ready = [b for b, (_x, y) in observations.items() if sum(v is not None for v in y) >= least]
+    if not ready:
+        return NOT_READY
+    return max(ready, key=lambda b: math.inf if b is None else float(b))
+
+
+# -- the searcher ------------------------------------------------------------------------
+class BayesianSearcher(Searcher):
+    """scikit-optimize surrogates (GP, RF, ET, GBRT) over the shared encoded space.
+
+    Starting points, then ``initial_points`` random draws, then the model; under
+    a multi-fidelity scheduler the model is fitted on the largest budget with
+    enough observations (see the module docstring).
+    """
+
+    name = "bayesian"
+    model_based = True
+    OPTIONS = (
+        Option("initial_points", int, 10,
+               "Bayesian: random points after the starting points, before the model is used.", least=0),
+        Option("base_estimator", str, "GP", "Bayesian: the surrogate model.", choices=ESTIMATORS),
+        Option("acq_func", str, "gp_hedge", "Bayesian: the acquisition function.", choices=ACQ_FUNCS),
+        Option("kappa", float, 1.96, "Bayesian: exploration of LCB.", least=0.0),
+        Option("xi", float, 0.01, "Bayesian: exploration of EI and PI, in the objective's units.",
+               least=0.0),
+        RANDOM_FRACTION_OPTION,
+    )
+
+    def __init__(self, problem: HpProblem, seed: int | None, multi_fidelity: bool = False,
+                 **options: Any):
+        super().__init__(problem, seed, multi_fidelity, **options)
+        o = self.options
+        frac = o["random_fraction"]
+        self.random_fraction = (RANDOM_FRACTION if multi_fidelity else 0.0) if frac is None else frac
+        self._random_left = int(o["initial_points"])
+        self._enc = EncodedSpace(problem)
+        self._least = self._enc.n_cols + 2 if multi_fidelity else 2
+        self._estimator = o["base_estimator"]
+        self._models: dict[Any, Any] = {}  # budget -> surrogate (its hyperparameters persist)
+        self._obs: dict[Any, tuple[list[np.ndarray], list[float | None]]] = {}
+        self._asked: set[str] = set()
+        self._gains = np.zeros(3)
+        self._hedge_prev: np.ndarray | None = None
+        self._prepared: dict | None = None
+
+    # -- suggest / observe -------------------------------------------------------------
+    def suggest(self, n: int = 1, stream: tuple[int, ...] | None = None) -> list[dict]:
+        # The matrices are small: BLAS threads only add contention (10x slower on a busy machine).
+        with one_blas_thread():
+            out = super().suggest(n, stream)
+        self._asked.update(config_key(c) for c in out)
+        return out
+
+    def _begin(self) -> None:
+        self._prepared = None
+
+    def _propose(self) -> dict:
+        budget = model_budget(self._obs, self._least) if self._enc.n_cols else NOT_READY
+        if self._random_left > 0 or budget is NOT_READY:
+            self._random_left = max(self._random_left - 1, 0)
+            return self.problem.sample(self.rng)
+        if self.random_fraction > 0 and self.rng.random() < self.random_fraction:
+            return self.problem.sample(self.rng)
+        if self._prepared is None or self._prepared["budget"] != budget:
+            self._prepared = self._prepare(budget)
+        return self._suggest(self._prepared)
+
+    def _learn(self, config: dict, budget: Any, loss: float | None) -> None:
+        ok = loss is not None and math.isfinite(loss)
+        X, y = self._obs.setdefault(budget, ([], []))
+        X.append(self._enc.encode(config))
+        y.append(float(loss) if ok else None)
+
+    # -- model -------------------------------------------------------------------------
+    def _model(self, budget: Any) -> Any:
+        if budget not in self._models:
+            self._models[budget] = (_GP(self._enc.n_cols) if self._estimator == "GP"
+                                    else _Trees(self._estimator))
+        return self._models[budget]
+
+    def _prepare(self, budget: Any) -> dict:
+        """Training data in standardised units, hyperparameters, gp_hedge's gains: once per ask."""
+        Xs, ys = self._obs[budget]
+        ok = [y for y in ys if y is not None]
+        worst, best = max(ok), min(ok)
+        y = np.array([worst if v is None else v for v in ys])
+        mean, std = float(y.mean()), float(y.std())
+        std = std if std > 0 else 1.0
+        yn = (y - mean) / std
+        X = np.array(Xs)
+        model = self._model(budget)
+        model.fit_hyper(X, yn, seed=mix_seed(self.seed or 0, len(yn)))
+        conditioned = False
+        if self.options["acq_func"] == "gp_hedge" and self._hedge_prev is not None:
+            model.condition(X, yn)
+            self._gains -= model.predict(self._hedge_prev)[0]
+            conditioned = True
+        return {"budget": budget, "model": model, "X": X, "yn": yn, "best": (best - mean) / std,
+                "std": std, "lie": float(np.mean(yn)), "conditioned": conditioned}
+
+    def _suggest(self, p: dict) -> dict:
+        enc, rng, o, model = self._enc, self.rng, self.options, p["model"]
+        pending = [enc.encode(c) for c in self.pending.values()]
+        X, yn = p["X"], p["yn"]
+        if pending:  # constant liar, CL-mean
+            X = np.vstack([X, np.array(pending)])
+            yn = np.concatenate([yn, np.full(len(pending), p["lie"])])
+        if pending or not p["conditioned"]:
+            model.condition(X, yn)
+        xi = o["xi"] / p["std"]
+        order = np.argsort(p["yn"], kind="stable")[:_N_BEST]
+        cands = np.vstack([enc.random(_N_RANDOM, rng)]
+                          + [enc.perturb(p["X"][order], _N_PER_BEST // len(_LOCAL_SCALES), s, rng)
+                             for s in _LOCAL_SCALES])
+        mu, sd = model.predict(cands)
+        names = ["EI", "PI", "LCB"]
+        if o["acq_func"] == "gp_hedge":
+            firsts = np.array([cands[np.argmin(_acquisition(a, mu, sd, p["best"], xi, o["kappa"]))]
+                               for a in names])
+            probs = np.exp(self._gains - self._gains.max())
+            chosen = int(rng.choice(3, p=probs / probs.sum()))
+            acq = names[chosen]
+        else:
+            firsts, chosen, acq = None, None, o["acq_func"]
+        values = _acquisition(acq, mu, sd, p["best"], xi, o["kappa"])
+        for scale in _REFINE_SCALES:
+            top = cands[np.argsort(values, kind="stable")[:_N_REFINE_TOP]]
+            more = enc.perturb(top, _N_PER_REFINE, scale, rng)
+            m2, s2 = model.predict(more)
+            cands = np.vstack([cands, more])
+            values = np.concatenate([values, _acquisition(acq, m2, s2, p["best"], xi, o["kappa"])])
+        config = None
+        for i in np.argsort(values, kind="stable")[:50]:
+            c = enc.decode(cands[i])
+            if config_key(c) not in self._asked and config_key(c) not in self.pending:
+                config, best_x = c, cands[i]
+                break
+        if config is None:  # the neighbourhood is exhausted (small discrete space)
+            config = self.problem.sample(rng)
+            best_x = enc.encode(config)
+        if firsts is not None:
+            firsts[chosen] = best_x
+            self._hedge_prev = firsts
+        return config
+
+
+_BLAS: Any = None
+
+
+def one_blas_thread() -> Any:
+    global _BLAS
+    if _BLAS is None:
+        import scipy.linalg  # noqa: F401 - load scipy's BLAS before looking for it
+        import sklearn.gaussian_process  # noqa: F401
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS = ThreadpoolController()
+    return _BLAS.limit(limits=1, user_api="blas")  # numpy's and scipy's OpenBLAS

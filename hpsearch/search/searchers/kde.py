@@ -1,0 +1,148 @@
+"""BOHB's searcher (Falkner et al., ICML 2018): a tree-Parzen ratio of two kernel density estimates.
+
+The observations of one budget (under a multi-fidelity scheduler: the
+largest budget with at least ``d + 2`` of them, d = free dimensions) are
+split by loss into the best ``top_fraction`` ("good", at least d + 1 points)
+and the rest ("bad"). One product-kernel density is fitted to each, in the
+compact form of the shared encoding (:mod:`hpsearch.search.encoding`):
+Gaussian kernels on the unit interval for continuous and ordinal dimensions,
+Aitchison-Aitken kernels for categorical ones, bandwidths by the normal
+reference rule and never below ``min_bandwidth``. ``n_samples`` candidates are
+drawn from the good density with its bandwidths widened by
+``bandwidth_factor`` and the one maximising ``l(x) / g(x)`` (good over bad
+density) is proposed. A ``random_fraction`` of the proposals (default 1/3
+under hyperband or asha, as in BOHB; 0 under fifo), and every proposal while
+no budget has enough observations, are random draws. Failed evaluations rank
+last (they fall in the "bad" set).
+
+A proposal costs a few milliseconds whatever the number of observations
+(``tests/perf/bench_bayesian.py``); everything is drawn from the run's seeded
+generator, so a seed and a sequence of observations give the same proposals.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ...space import HpProblem
+from ..encoding import EncodedSpace, config_key
+from ..options import Option
+from .base import Searcher
+from .bayesian import NOT_READY, RANDOM_FRACTION, RANDOM_FRACTION_OPTION, model_budget
+
+__all__ = ["KdeSearcher"]
+
+
+class KdeSearcher(Searcher):
+    """BOHB's kernel-density (TPE-style) searcher; see the module docstring."""
+
+    name = "kde"
+    model_based = True
+    OPTIONS = (
+        Option("top_fraction", float, 0.15, "KDE: the fraction of observations modelled as good.",
+               least=0.01, most=0.99),
+        Option("bandwidth_factor", float, 3.0, "KDE: widens the good density's bandwidths when sampling.",
+               least=0.01),
+        Option("min_bandwidth", float, 1e-3, "KDE: the smallest bandwidth (keeps some diversity).",
+               least=1e-9, most=1.0),
+        Option("n_samples", int, 64, "KDE: candidates drawn from the good density per proposal.", least=1),
+        RANDOM_FRACTION_OPTION,
+    )
+
+    def __init__(self, problem: HpProblem, seed: int | None, multi_fidelity: bool = False,
+                 **options: Any):
+        super().__init__(problem, seed, multi_fidelity, **options)
+        frac = self.options["random_fraction"]
+        self.random_fraction = (RANDOM_FRACTION if multi_fidelity else 0.0) if frac is None else frac
+        self._enc = EncodedSpace(problem)
+        self._d = self._enc.n_groups
+        self._cats = np.array(self._enc.categorical_sizes())
+        self._obs: dict[Any, tuple[list[np.ndarray], list[float | None]]] = {}
+        self._asked: set[str] = set()
+
+    def suggest(self, n: int = 1, stream: tuple[int, ...] | None = None) -> list[dict]:
+        out = super().suggest(n, stream)
+        self._asked.update(config_key(c) for c in out)
+        return out
+
+    def _learn(self, config: dict, budget: Any, loss: float | None) -> None:
+        Z, y = self._obs.setdefault(budget, ([], []))
+        Z.append(self._enc.compact(self._enc.encode(config))[0])
+        y.append(float(loss) if loss is not None and math.isfinite(loss) else None)
+
+    def _propose(self) -> dict:
+        budget = model_budget(self._obs, self._d + 2) if self._d else NOT_READY
+        if budget is NOT_READY or (self.random_fraction > 0 and self.rng.random() < self.random_fraction):
+            return self.problem.sample(self.rng)
+        good, bad = self._split(budget)
+        if len(bad) == 0:
+            return self.problem.sample(self.rng)
+        o = self.options
+        bw_good, bw_bad = self._bandwidths(good), self._bandwidths(bad)
+        cands = self._sample(good, bw_good, o["n_samples"])
+        score = self._log_density(cands, good, bw_good) - self._log_density(cands, bad, bw_bad)
+        for i in np.argsort(-score, kind="stable"):
+            config = self._enc.decode(self._enc.expand(cands[i:i + 1])[0])
+            if config_key(config) not in self._asked and config_key(config) not in self.pending:
+                return config
+        return self.problem.sample(self.rng)  # every candidate was asked before (small discrete space)
+
+    # -- the two densities -------------------------------------------------------------
+    def _split(self, budget: Any) -> tuple[np.ndarray, np.ndarray]:
+        Zs, ys = self._obs[budget]
+        y = np.array([math.inf if v is None else v for v in ys])
+        order = np.argsort(y, kind="stable")
+        n, d = len(y), self._d
+        n_good = max(d + 1, int(self.options["top_fraction"] * n))
+        n_bad = max(d + 1, int((1 - self.options["top_fraction"]) * n))
+        Z = np.array(Zs)
+        return Z[order[:n_good]], Z[order[n_good:n_good + n_bad]]
+
+    def _bandwidths(self, data: np.ndarray) -> np.ndarray:
+        """Normal reference rule per column, clipped to [min_bandwidth, the column's maximum]."""
+        n = len(data)
+        bw = 1.06 * data.std(axis=0) * n ** (-1 / 5) if n > 1 else np.ones(self._d)
+        most = np.where(self._cats > 0, (self._cats - 1) / np.maximum(self._cats, 1), 1.0)
+        return np.clip(bw, self.options["min_bandwidth"], np.maximum(most, self.options["min_bandwidth"]))
+
+    def _sample(self, good: np.ndarray, bw: np.ndarray, m: int) -> np.ndarray:
+        """``m`` draws from the good density, numeric bandwidths widened by ``bandwidth_factor``."""
+        rng = self.rng
+        centres = good[rng.integers(0, len(good), size=m)]
+        out = centres.copy()
+        numeric = self._cats == 0
+        if numeric.any():
+            scale = np.broadcast_to(bw[numeric] * self.options["bandwidth_factor"], (m, int(numeric.sum())))
+            out[:, numeric] = _truncated_normal(centres[:, numeric], scale, rng)
+        for g in np.flatnonzero(~numeric):
+            k = int(self._cats[g])
+            redraw = rng.random(m) < bw[g]
+            out[redraw, g] = rng.integers(0, k, size=int(redraw.sum()))
+        return out
+
+    def _log_density(self, X: np.ndarray, data: np.ndarray, bw: np.ndarray) -> np.ndarray:
+        """log of the product-kernel density at each row of ``X``."""
+        diff = X[:, None, :] - data[None, :, :]  # (m, n, d)
+        logk = np.empty_like(diff)
+        numeric = self._cats == 0
+        h = bw[numeric]
+        logk[:, :, numeric] = -0.5 * (diff[:, :, numeric] / h) ** 2 - np.log(h * math.sqrt(2 * math.pi))
+        for g in np.flatnonzero(~numeric):
+            k, lam = int(self._cats[g]), bw[g]
+            same = np.abs(diff[:, :, g]) < 0.5
+            logk[:, :, g] = np.where(same, math.log(max(1 - lam, 1e-12)), math.log(max(lam / (k - 1), 1e-12)))
+        total = logk.sum(axis=2)
+        top = total.max(axis=1, keepdims=True)
+        return (top + np.log(np.exp(total - top).mean(axis=1, keepdims=True)))[:, 0]
+
+
+def _truncated_normal(mean: np.ndarray, sd: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Normal draws restricted to [0, 1] (inverse CDF, so one draw per value and reproducible)."""
+    from scipy.special import ndtr, ndtri
+
+    lo, hi = ndtr((0.0 - mean) / sd), ndtr((1.0 - mean) / sd)
+    u = lo + rng.random(mean.shape) * np.maximum(hi - lo, 1e-300)
+    x = mean + sd * ndtri(np.clip(u, 1e-300, 1 - 1e-16))
+    return np.clip(np.nan_to_num(x, nan=0.5), 0.0, 1.0)

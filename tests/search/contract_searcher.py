@@ -1,0 +1,100 @@
+"""The contract every searcher passes (run for each registered one by ``test_contracts.py``).
+
+A searcher is driven directly (no scheduler): starting points first and once,
+valid and typed configurations, batch asks spread over distinct
+configurations, determinism for a seed and a sequence of observations,
+failures and several budgets observed without harm, pins respected.
+"""
+from __future__ import annotations
+
+import pytest
+
+from hpsearch.loader import load_problem
+from hpsearch.search import searcher_class
+
+from ..conftest import PROBLEMS
+
+MIXED = PROBLEMS / "mixed"
+#: options that keep each searcher's model phase reachable in a few observations.
+SEARCHER_OPTIONS = {"bayesian": {"initial_points": 2}}
+
+
+def make(name: str, seed: int = 0, problem=None, multi_fidelity: bool = False):
+    lp = load_problem(MIXED)
+    problem = problem or lp.problem
+    cls = searcher_class(name)
+    return cls(problem, seed, multi_fidelity=multi_fidelity, **SEARCHER_OPTIONS.get(name, {})), lp
+
+
+def feed(searcher, lp, rounds: int, batch: int = 1, fail_every: int = 0, budgets=(None,)) -> list[dict]:
+    """Ask ``batch`` at a time and observe each at every budget; return every configuration asked."""
+    out = []
+    for _ in range(rounds):
+        got = searcher.suggest(batch)
+        assert len(got) == batch
+        for config in got:
+            for b in budgets:
+                failed = fail_every and len(out) % fail_every == 0
+                searcher.observe(config, b, None if failed else -lp.run(dict(config)))
+            out.append(config)
+    return out
+
+
+class SearcherContract:
+    name: str = ""
+
+    def test_starting_points_come_first_and_once(self):
+        s, lp = make(self.name, seed=1)
+        starts = lp.problem.starting_points
+        got = feed(s, lp, rounds=len(starts) + 8)
+        assert got[:len(starts)] == starts
+        assert not any(c in starts for c in got[len(starts):])
+
+    def test_configurations_are_valid_and_typed(self):
+        s, lp = make(self.name, seed=2)
+        for config in feed(s, lp, rounds=6, batch=2):
+            checked = lp.problem.check(config)
+            assert checked == config
+            assert [type(v) for v in config.values()] == [type(v) for v in checked.values()]
+
+    def test_a_batch_holds_distinct_configurations_and_pending_ones_are_tracked(self):
+        s, lp = make(self.name, seed=3)
+        feed(s, lp, rounds=12)
+        batch = s.suggest(4)
+        assert len({repr(sorted(c.items())) for c in batch}) == 4
+        assert len(s.pending) == 4
+        for c in batch:
+            s.observe(c, None, 0.0)
+        assert not s.pending
+
+    def test_same_seed_and_observations_give_the_same_sequence(self):
+        runs = [feed(make(self.name, seed=seed)[0], load_problem(MIXED), rounds=14, batch=2)
+                for seed in (7, 7, 8)]
+        assert runs[0] == runs[1]
+        assert runs[0] != runs[2]
+
+    def test_failures_are_observed_without_harm(self):
+        s, lp = make(self.name, seed=4)
+        got = feed(s, lp, rounds=16, fail_every=2)
+        assert len(got) == 16
+        only_failures, _ = make(self.name, seed=4)
+        feed(only_failures, lp, rounds=6, fail_every=1)
+        assert lp.problem.check(only_failures.suggest(1)[0])
+
+    def test_several_budgets_are_observed(self):
+        s, lp = make(self.name, seed=5, multi_fidelity=True)
+        got = feed(s, lp, rounds=24, budgets=(1, 3, 9))
+        assert all(lp.problem.check(c) == c for c in got)
+
+    def test_pinned_dimensions_are_respected(self):
+        lp = load_problem(MIXED)
+        s, _ = make(self.name, seed=6, problem=lp.problem.fix({"act": "tanh", "x": "0.5"}))
+        for config in feed(s, lp, rounds=14):
+            assert config["act"] == "tanh" and config["x"] == 0.5
+
+    def test_unknown_option_names_the_searcher(self):
+        from hpsearch.search import BackendOptionError
+
+        lp = load_problem(MIXED)
+        with pytest.raises(BackendOptionError, match=f"--no-such: does not apply to --searcher {self.name}"):
+            searcher_class(self.name)(lp.problem, 0, no_such=1)

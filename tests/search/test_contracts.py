@@ -1,0 +1,33 @@
+"""Every registered searcher runs the searcher contract; every scheduler, alone and paired with every
+searcher, runs the scheduler contract (through the real engine for resume)."""
+from __future__ import annotations
+
+import pytest
+
+from hpsearch.search import SCHEDULERS, SEARCHERS
+
+from .contract_scheduler import SchedulerContract
+from .contract_searcher import SearcherContract
+
+
+@pytest.fixture(params=sorted(SEARCHERS))
+def searcher_name(request):
+    return request.param
+
+
+class TestSearchers(SearcherContract):
+    @pytest.fixture(autouse=True)
+    def _name(self, searcher_name):
+        self.name = searcher_name
+
+
+@pytest.fixture(params=[(sc, se) for sc in sorted(SCHEDULERS) for se in sorted(SEARCHERS)],
+                ids=lambda p: f"{p[0]}+{p[1]}")
+def pair(request):
+    return request.param
+
+
+class TestSchedulerSearcherPairs(SchedulerContract):
+    @pytest.fixture(autouse=True)
+    def _pair(self, pair):
+        self.scheduler, self.searcher = pair
