@@ -68,7 +68,8 @@ from .store import RunStore, is_run_dir
 from .trial import Status
 
 __all__ = ["CompareConfig", "CompareError", "ComparisonInterrupted", "run_comparison", "summarise",
-           "format_table", "plot_comparison", "default_algos", "FRACTIONS", "SETTINGS_FILE"]
+           "format_table", "plot_comparison", "default_algos", "comparison_settings", "FRACTIONS",
+           "SETTINGS_FILE"]
 
 SETTINGS_FILE = "compare.json"
 FRACTIONS = (0.1, 0.25, 0.5, 1.0)
@@ -507,3 +508,12 @@ def plot_comparison(cmp: Comparison, path: str | os.PathLike | None = None) -> P
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def comparison_settings(cfg: CompareConfig) -> dict:
+    """The settings :func:`run_comparison` would store: validates ``cfg``, writes nothing.
+
+    Raises the same one-line usage errors as ``hps compare`` (tests/perf/bench_mf.py
+    uses it to skip an algorithm a problem does not take).
+    """
+    return _plan(cfg)[0]
