@@ -486,7 +486,8 @@ def table(bench: Bench, summ: dict[str, dict], seeds: int, notes: list[str]) -> 
         + ["evaluations", "resource trained", "wall s"]
     lines = [f"### {bench.name}", "",
              f"budget {bench.budget:g} resource units = {bench.budget / bench.r_max:g} R (R = {bench.r_max}, "
-             f"r_min = {bench.r_min}, eta = {ETA}); {seeds} seeds; median [q25, q75] over seeds of the "
+             f"r_min = {bench.r_min}, eta = {ETA}); seeds 0..{seeds - 1} asked, the runs column says how many "
+             f"finished; median [q25, q75] over seeds of the "
              f"{bench.metric} of the best full-budget evaluation finished within that share of the budget; "
              "'-': none yet.", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
