@@ -32,7 +32,7 @@ def test_quick_run_skips_unknown_algorithms_and_writes_the_tables(bench_mf, tmp_
     table = (tmp_path / "b-quick" / "mfbranin" / "table.md").read_text()
     rows = {line.split("|")[1].strip(): line for line in table.splitlines() if line.startswith("| ")}
     assert set(rows) == {"algorithm", "random", "hyperband"}
-    assert "budget 810 resource units = 10 R (R = 81, r_min = 1, eta = 3); 2 seeds" in table
+    assert "budget 810 resource units = 10 R (R = 81, r_min = 1, eta = 3); seeds 0..1 asked" in table
     assert "target: bohb targets: **not measured**" in table
     results = json.loads((tmp_path / "b-quick" / "results.json").read_text())["results"]["mfbranin"]
     assert results["algos"]["random"]["runs"] == 2 and results["algos"]["random"]["spent"] == 810
