@@ -27,6 +27,10 @@ ALGOS = [
     ("bayesian", {"base_estimator": "RF", "initial_points": 3}, 7),
     ("bayesian", {"base_estimator": "ET", "initial_points": 3}, 7),
     ("bayesian", {"base_estimator": "GBRT", "initial_points": 3}, 7),
+    ("random+kde", {}, 25),
+    ("bohb", {"max_resource": 9, "eta": 3}, None),
+    ("bohb+kde", {"max_resource": 9, "eta": 3}, None),
+    ("asha+bayesian", {"max_resource": 9, "eta": 3}, None),
 ]
 
 
@@ -86,7 +90,7 @@ def rows(run_dir) -> list[tuple]:
 
 
 @pytest.mark.parametrize("algo, options", [("random", {}), ("bayesian", {"initial_points": 4}),
-                                           ("hyperband", {"max_resource": 9})])
+                                           ("hyperband", {"max_resource": 9}), ("random+kde", {})])
 def test_resume_equals_uninterrupted_on_a_conditional_problem(tmp_path, algo, options):
     n, k = 14, 6
     common = dict(problem=str(CONDTREE), algo=algo, algo_options=dict(options), seed=11, evaluator="serial")

@@ -120,15 +120,19 @@ def drive(backend, problem, n):
     return out
 
 
-@pytest.mark.parametrize("algo, options", [
-    ("random", {}),
-    ("hyperband", {"max_resource": 9, "eta": 3}),
-    ("asha", {"max_resource": 9, "eta": 3}),
-])
+@pytest.mark.parametrize("algo, searcher, options", [
+    ("random", None, {}),
+    ("hyperband", None, {"max_resource": 9, "eta": 3}),
+    ("asha", None, {"max_resource": 9, "eta": 3}),
+    ("random", "kde", {}),  # fifo + kde
+    ("bohb", None, {"max_resource": 9, "eta": 3}),
+    ("bohb", "kde", {"max_resource": 9, "eta": 3}),
+    ("asha", "kde", {"max_resource": 9, "eta": 3}),
+], ids=["random", "hyperband", "asha", "kde", "bohb", "bohb+kde", "asha+kde"])
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(p=trees(resource=True), seed=st.integers(0, 2**16))
-def test_every_algorithm_suggests_only_consistent_configurations(algo, options, p, seed):
-    backend = make_backend(algo, p, seed, dict(options))
+def test_every_algorithm_suggests_only_consistent_configurations(algo, searcher, options, p, seed):
+    backend = make_backend(algo, p, seed, dict(options), searcher=searcher)
     for config in drive(backend, p, 30):
         consistent(p, config)
 
@@ -139,6 +143,15 @@ def test_every_algorithm_suggests_only_consistent_configurations(algo, options, 
 def test_bayesian_suggests_only_consistent_configurations(estimator, p, seed):
     backend = make_backend("bayesian", p, seed, {"base_estimator": estimator, "initial_points": 2})
     for config in drive(backend, p, 8):
+        consistent(p, config)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(p=trees(), seed=st.integers(0, 2**16))
+def test_kde_model_proposals_are_consistent(p, seed):
+    """Every proposal of the fitted densities (no random fraction under fifo) is consistent."""
+    backend = make_backend("random", p, seed, {}, searcher="kde")
+    for config in drive(backend, p, 40):
         consistent(p, config)
 
 

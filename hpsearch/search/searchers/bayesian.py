@@ -3,7 +3,9 @@
 Order of suggestions: the problem's starting points (defaults first, see
 :class:`~.base.Searcher`), then ``initial_points`` draws from the priors, then
 the surrogate model, which works in the shared unit-cube encoding
-(:mod:`hpsearch.search.encoding`; fixed and single-valued dimensions left out).
+(:mod:`hpsearch.search.encoding`; fixed and single-valued dimensions left out,
+inactive dimensions of a conditional space held at a constant outside the
+cube; forbidden proposals are skipped).
 
 Surrogates: ``GP`` (default) is a Gaussian process with skopt's default
 kernel (constant x Matern 5/2 with one length scale per column, plus white
@@ -58,7 +60,7 @@ from ..options import Option
 from .base import Searcher
 
 __all__ = ["BayesianSearcher", "ESTIMATORS", "ACQ_FUNCS", "RANDOM_FRACTION", "one_blas_thread",
-           "model_budget", "NOT_READY"]
+           "model_budget", "NOT_READY", "Taken"]
 
 ESTIMATORS = ("GP", "RF", "ET", "GBRT")
 ACQ_FUNCS = ("gp_hedge", "EI", "PI", "LCB")
@@ -362,19 +364,26 @@ class BayesianSearcher(Searcher):
             m2, s2 = model.predict(more)
             cands = np.vstack([cands, more])
             values = np.concatenate([values, _acquisition(acq, m2, s2, p["best"], xi, o["kappa"])])
-        config = None
-        for i in np.argsort(values, kind="stable")[:50]:
-            c = enc.decode(cands[i])
-            if config_key(c) not in self._asked and config_key(c) not in self.pending:
-                config, best_x = c, cands[i]
-                break
-        if config is None:  # the neighbourhood is exhausted (small discrete space)
+        found = enc.first_new(cands, np.argsort(values, kind="stable"), Taken(self._asked, self.pending))
+        if found is not None:
+            config, best_x = found[0], cands[found[1]]
+        else:  # the neighbourhood is exhausted (small discrete space) or forbidden
             config = self.problem.sample(rng)
             best_x = enc.encode(config)
         if firsts is not None:
             firsts[chosen] = best_x
             self._hedge_prev = firsts
         return config
+
+
+class Taken:
+    """Configuration keys already asked or pending (a view of both, for :meth:`EncodedSpace.first_new`)."""
+
+    def __init__(self, *sets: Any):
+        self.sets = sets
+
+    def __contains__(self, key: object) -> bool:
+        return any(key in s for s in self.sets)
 
 
 _BLAS: Any = None

@@ -15,6 +15,14 @@ under hyperband or asha, as in BOHB; 0 under fifo), and every proposal while
 no budget has enough observations, are random draws. Failed evaluations rank
 last (they fall in the "bad" set).
 
+Conditional spaces: an inactive dimension's entry holds the encoding's
+``inactive`` constant in the observations and in the candidates alike (a
+candidate drawn from a centre where it is inactive restarts it uniformly, and
+it is imputed again under the candidate's parents), so the kernels compare
+branches as well as values; proposals are decoded through
+:meth:`HpProblem.complete` and forbidden ones skipped
+(:meth:`EncodedSpace.first_new`).
+
 A proposal costs a few milliseconds whatever the number of observations
 (``tests/perf/bench_bayesian.py``); everything is drawn from the run's seeded
 generator, so a seed and a sequence of observations give the same proposals.
@@ -30,7 +38,7 @@ from ...space import HpProblem
 from ..encoding import EncodedSpace, config_key
 from ..options import Option
 from .base import Searcher
-from .bayesian import NOT_READY, RANDOM_FRACTION, RANDOM_FRACTION_OPTION, model_budget
+from .bayesian import NOT_READY, RANDOM_FRACTION, RANDOM_FRACTION_OPTION, Taken, model_budget
 
 __all__ = ["KdeSearcher"]
 
@@ -82,12 +90,15 @@ class KdeSearcher(Searcher):
         o = self.options
         bw_good, bw_bad = self._bandwidths(good), self._bandwidths(bad)
         cands = self._sample(good, bw_good, o["n_samples"])
+        X = self._enc.expand(cands, self.rng)
+        if self._enc.conditional:  # scored as observed: inactive entries imputed under the sampled parents
+            cands = self._enc.compact(X)
         score = self._log_density(cands, good, bw_good) - self._log_density(cands, bad, bw_bad)
-        for i in np.argsort(-score, kind="stable"):
-            config = self._enc.decode(self._enc.expand(cands[i:i + 1])[0])
-            if config_key(config) not in self._asked and config_key(config) not in self.pending:
-                return config
-        return self.problem.sample(self.rng)  # every candidate was asked before (small discrete space)
+        found = self._enc.first_new(X, np.argsort(-score, kind="stable"), Taken(self._asked, self.pending),
+                                    tries=len(X))
+        if found is not None:
+            return found[0]
+        return self.problem.sample(self.rng)  # every candidate was asked before or forbidden
 
     # -- the two densities -------------------------------------------------------------
     def _split(self, budget: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -120,6 +131,7 @@ class KdeSearcher(Searcher):
             k = int(self._cats[g])
             redraw = rng.random(m) < bw[g]
             out[redraw, g] = rng.integers(0, k, size=int(redraw.sum()))
+        out[centres == self._enc.inactive] = self._enc.inactive  # restarted by expand()
         return out
 
     def _log_density(self, X: np.ndarray, data: np.ndarray, bw: np.ndarray) -> np.ndarray:
