@@ -493,16 +493,18 @@ class RunStore:
         ``seq`` is on the engine's event counter, so a resume replays reports, asks
         and tells in the order they happened.
         """
-        self.conn.execute("INSERT INTO reports (trial_id, step, metrics, seq) VALUES (?,?,?,?)",
-                          (trial_id, _num(report.get("step")), json.dumps(report), seq))
+        with self._writing():
+            self.conn.execute("INSERT INTO reports (trial_id, step, metrics, seq) VALUES (?,?,?,?)",
+                              (trial_id, _num(report.get("step")), json.dumps(report), seq))
 
     def delete_reports(self, trial_ids: Iterable[int]) -> None:
         """Forget the reports of evaluations that will run again (a resume re-runs them)."""
         ids = [(t,) for t in trial_ids]
         if ids:
-            self.conn.execute("BEGIN")
-            self.conn.executemany("DELETE FROM reports WHERE trial_id=?", ids)
-            self.conn.execute("COMMIT")
+            with self._writing():
+                self.conn.execute("BEGIN")
+                self.conn.executemany("DELETE FROM reports WHERE trial_id=?", ids)
+                self.conn.execute("COMMIT")
 
     def mark_interrupted(self, trial_ids: Iterable[int]) -> None:
         """Mark evaluations that were cut off; ``resume`` runs them again."""
