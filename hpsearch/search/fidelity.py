@@ -9,8 +9,8 @@ from ..space import Continuous, Dimension, HpProblem
 from .base import BackendOptionError
 from .options import Option, check_int
 
-__all__ = ["ResourceOptions", "resource_options", "resource_value", "MAX_RESOURCE", "MIN_RESOURCE", "ETA",
-           "RESOURCE_OPTIONS"]
+__all__ = ["ResourceOptions", "pin_resource", "resource_options", "resource_value", "MAX_RESOURCE",
+           "MIN_RESOURCE", "ETA", "RESOURCE_OPTIONS"]
 
 #: --max-resource, --min-resource, --eta: one declaration, shared by hyperband and asha.
 MAX_RESOURCE = Option("max_resource", float, None,
@@ -79,3 +79,9 @@ def resource_value(flag: str, value: Any, default: Any, dim: Dimension) -> int |
         raise BackendOptionError(f"{flag} must be within the resource {dim.name!r}'s range "
                                  f"[{dim.low:g}, {dim.high:g}], got {value:g}")
     return value if integer else float(value)
+
+
+def pin_resource(problem: HpProblem, options: dict[str, Any], name: str) -> HpProblem:
+    """``problem`` with its resource pinned at R, for the searcher of a multi-fidelity scheduler."""
+    r = resource_options(problem, options, name)
+    return problem.fix({r.dim.name: r.typed(r.max_resource)})

@@ -35,7 +35,6 @@ from ..fidelity import RESOURCE_OPTIONS, resource_options
 from ..options import Option
 from ..searchers.base import Searcher
 from .base import Scheduler
-from .hyperband import pin_resource
 
 __all__ = ["AshaScheduler", "rung_budgets"]
 
@@ -77,10 +76,6 @@ class AshaScheduler(Scheduler):
         # rung k -> its done results not promoted yet, best first (a sublist of the rung)
         self._waiting: list[list[tuple[int, float, int]]] = [[] for _ in self.budgets]
         self._in_flight = 0
-
-    @classmethod
-    def searcher_problem(cls, problem: HpProblem, options: dict[str, Any]) -> HpProblem:
-        return pin_resource(problem, options, cls.name)
 
     @classmethod
     def budget_options(cls, problem: HpProblem, options: dict[str, Any], budget: float) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 from ...space import HpProblem
 from ...trial import Status
 from ..base import SearchBackend, Suggestion, Told
+from ..fidelity import pin_resource
 from ..options import Option, resolve
 from ..searchers.base import Searcher
 
@@ -50,8 +51,8 @@ class Scheduler(SearchBackend):
     # -- class-level properties read by the CLI, the runner and compare -------------------
     @classmethod
     def searcher_problem(cls, problem: HpProblem, options: dict[str, Any]) -> HpProblem:
-        """The space the searcher chooses in (a multi-fidelity scheduler pins its resource)."""
-        return problem
+        """The space the searcher chooses in (a multi-fidelity scheduler pins its resource at R)."""
+        return pin_resource(problem, options, cls.name) if cls.multi_fidelity else problem
 
     @classmethod
     def default_max_evals(cls) -> int | None:

@@ -41,17 +41,11 @@ from ..options import Option
 from ..searchers.base import Searcher
 from .base import Scheduler
 
-__all__ = ["HyperbandScheduler", "pin_resource", "BRACKET_MODES", "rank_agreement"]
+__all__ = ["HyperbandScheduler", "BRACKET_MODES", "rank_agreement"]
 
 BRACKET_MODES = ("fixed", "adaptive")
 #: pairs of results (low budget, full budget) needed before a budget's rank agreement is trusted.
 _MIN_PAIRS = 5
-
-
-def pin_resource(problem: HpProblem, options: dict[str, Any], name: str) -> HpProblem:
-    """``problem`` with its resource pinned at R, for the searcher of a multi-fidelity scheduler."""
-    r = resource_options(problem, options, name)
-    return problem.fix({r.dim.name: r.typed(r.max_resource)})
 
 
 @dataclass
@@ -103,10 +97,6 @@ class HyperbandScheduler(Scheduler):
         self.adaptive = self.options["brackets"] == "adaptive"
         self._results: dict[int, dict[Any, float]] = {}  # config_id -> budget -> loss (successes)
         self.weights: list[float] | None = None  # the last adaptive draw's bracket weights
-
-    @classmethod
-    def searcher_problem(cls, problem: HpProblem, options: dict[str, Any]) -> HpProblem:
-        return pin_resource(problem, options, cls.name)
 
     @classmethod
     def budget_options(cls, problem: HpProblem, options: dict[str, Any], budget: float) -> dict[str, Any]:
