@@ -129,7 +129,8 @@ def _algo_options(fn: Callable) -> Callable:
 def _pruner_options(fn: Callable) -> Callable:
     """``--pruner NAME``, ``--stop-grace`` and one ``--pruner-OPTION`` flag per declared pruner option."""
     for opt in reversed(list(pruner_options().values())):
-        fn = click.option(opt.flag, "pruner_" + opt.name, type=opt.type, default=None, help=opt.help)(fn)
+        fn = click.option(opt.flag, "pruner_" + opt.name, type=_click_type(opt), default=None,
+                          help=opt.help)(fn)
     fn = click.option("--stop-grace", type=float, default=None,
                       help="Seconds a trial told to stop (pruned) may go on before it is stopped by force "
                            "and stored 'stopped' with its last report (default 10).")(fn)

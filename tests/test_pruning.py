@@ -239,3 +239,27 @@ def test_pruner_option_errors_are_one_line(runner, make_problem, tmp_path):
     res = runner.invoke(cli, [*base, "--pruner", "hyperband"])
     assert res.exit_code == 2 and "needs --pruner-max-resource" in res.output
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--pruner", "median", "--pruner-grace-period", "0"], "--pruner-grace-period must be > 0, got 0"),
+    (["--pruner", "median", "--pruner-grace-period", "nan"],
+     "--pruner-grace-period must be a finite number, got nan"),
+    (["--pruner", "median", "--pruner-min-trials", "0"], "--pruner-min-trials must be an integer >= 1, got 0"),
+    (["--pruner", "asha", "--pruner-max-resource", "-2"], "--pruner-max-resource must be > 0, got -2"),
+])
+def test_pruner_options_are_checked_by_the_shared_option_protocol(runner, make_problem, tmp_path, flags,
+                                                                  message):
+    from hpsearch.search.base import BackendOptionError
+    from hpsearch.search.options import Option
+    from hpsearch.search.pruners import PrunerOptionError, all_options
+
+    assert issubclass(PrunerOptionError, BackendOptionError)
+    assert all(type(o) is Option and o.flag == "--pruner-" + o.name.replace("_", "-")
+               for o in all_options().values())
+    folder = curve_problem(make_problem)
+    res = runner.invoke(cli, ["run", "--problem", str(folder), "--evaluator", "serial",
+                              "--run-dir", str(tmp_path / "run"), *flags])
+    assert res.exit_code == 2, res.output
+    assert res.output.strip().splitlines() == ["Error: " + message]
+    assert not (tmp_path / "run").exists()

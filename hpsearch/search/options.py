@@ -23,7 +23,7 @@ from typing import Any
 
 from .base import BackendOptionError
 
-__all__ = ["Option", "check_int", "check_number", "check_choice", "resolve"]
+__all__ = ["Option", "check_int", "check_number", "check_choice", "positive", "resolve"]
 
 
 def check_int(flag: str, value: Any, least: int | None = None) -> int:
@@ -44,6 +44,13 @@ def check_number(flag: str, value: Any, least: float | None = None, most: float 
         rule = " and ".join(b for b in bounds if b)
         raise BackendOptionError(f"{flag} must be a finite number{' ' + rule if rule else ''}, got {value!r}")
     return float(value)
+
+
+def positive(flag: str, value: Any) -> Any:
+    """A ``validate`` for a number that must be > 0 (``least`` allows the bound itself)."""
+    if not value > 0:
+        raise BackendOptionError(f"{flag} must be > 0, got {value:g}")
+    return value
 
 
 def check_choice(flag: str, value: Any, choices: Iterable[str]) -> str:
@@ -68,6 +75,7 @@ class Option:
         choices: the allowed values of a ``str`` option.
         least, most: bounds of a number.
         validate: an extra check, ``(flag, value) -> value``, raising BackendOptionError.
+        prefix: put before the name in the flag (``"pruner-"``: ``--pruner-grace-period``).
     """
 
     name: str
@@ -78,10 +86,11 @@ class Option:
     least: float | None = None
     most: float | None = None
     validate: Callable[[str, Any], Any] | None = None
+    prefix: str = ""
 
     @property
     def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
+        return "--" + self.prefix + self.name.replace("_", "-")
 
     def check(self, value: Any, component: str = "") -> Any:
         """The value checked and converted; None stays None (the component's default applies)."""
@@ -103,8 +112,11 @@ class Option:
         return "(see help)" if self.default is None else repr(self.default)
 
 
-def resolve(options: Iterable[Option], given: dict[str, Any], component: str) -> dict[str, Any]:
+def resolve(options: Iterable[Option], given: dict[str, Any], component: str,
+            prefix: str = "") -> dict[str, Any]:
     """Every declared option's value: ``given`` (checked) or the default.
+
+    ``prefix`` is the flag prefix of the options (see :attr:`Option.prefix`), for naming one not declared.
 
     Raises:
         BackendOptionError: an option ``component`` does not take, or a value that breaks its rule.
@@ -113,7 +125,7 @@ def resolve(options: Iterable[Option], given: dict[str, Any], component: str) ->
     for key in given:
         if key not in declared:
             flags = ", ".join(o.flag for o in declared.values()) or "none"
-            raise BackendOptionError(f"--{key.replace('_', '-')}: does not apply to {component} "
+            raise BackendOptionError(f"--{prefix}{key.replace('_', '-')}: does not apply to {component} "
                                      f"(its options: {flags})")
     out = {}
     for name, opt in declared.items():

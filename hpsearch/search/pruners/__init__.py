@@ -10,9 +10,11 @@ import importlib
 from typing import Any
 
 from ...space import HpProblem
-from .base import Option, Pruner, PrunerOptionError
+from ..options import Option
+from .base import PREFIX, Pruner, PrunerOptionError
 
-__all__ = ["PRUNERS", "pruner_class", "make_pruner", "all_options", "Pruner", "Option", "PrunerOptionError"]
+__all__ = ["PRUNERS", "pruner_class", "make_pruner", "all_options", "Pruner", "Option", "PrunerOptionError",
+           "PREFIX"]
 
 #: --pruner name -> "module:Class" (relative to this package).
 PRUNERS: dict[str, str] = {
@@ -36,7 +38,7 @@ def make_pruner(name: str | None, problem: HpProblem, options: dict[str, Any] | 
     options = {k: v for k, v in (options or {}).items() if v is not None}
     if name is None:
         if options:
-            raise PrunerOptionError(f"--pruner-{next(iter(options)).replace('_', '-')}: needs --pruner")
+            raise PrunerOptionError(f"--{PREFIX}{next(iter(options)).replace('_', '-')}: needs --pruner")
         return None
     return pruner_class(name)(problem, **options)
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import bisect
 import math
 
-from .base import Option, Pruner, integer_at_least, positive, rungs
+from ..options import Option, positive
+from .base import PREFIX, Pruner, rungs
 
 __all__ = ["AshaPruner", "RungJudge"]
 
@@ -47,11 +48,11 @@ class AshaPruner(Pruner):
     name = "asha"
     OPTIONS = (
         Option("eta", int, 3, "asha/hyperband: the reduction factor (a trial must be in the top 1/eta at "
-               "each rung).", integer_at_least(2)),
+               "each rung).", least=2, prefix=PREFIX),
         Option("min_resource", float, None, "asha/hyperband: the first rung's step (default: the resource's "
-               "lower bound, else 1).", positive),
+               "lower bound, else 1).", validate=positive, prefix=PREFIX),
         Option("max_resource", float, None, "asha/hyperband: the full step count R (default: the resource's "
-               "upper bound or pinned value).", positive),
+               "upper bound or pinned value).", validate=positive, prefix=PREFIX),
     )
 
     def __init__(self, problem, **options):

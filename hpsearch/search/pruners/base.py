@@ -7,51 +7,25 @@ stored order) makes the same decisions as an uninterrupted one.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ...space import Continuous, HpProblem
+from ..base import BackendOptionError
+from ..options import Option, resolve
 
-__all__ = ["Option", "Pruner", "PrunerOptionError", "positive", "integer_at_least", "rungs"]
+__all__ = ["Pruner", "PrunerOptionError", "PREFIX", "rungs"]
+
+#: A pruner option ``name`` is the flag ``--pruner-<name>`` (:attr:`Option.prefix`).
+PREFIX = "pruner-"
 
 
-class PrunerOptionError(ValueError):
+class PrunerOptionError(BackendOptionError):
     """A pruner option out of range, or one the chosen pruner does not take (a usage error)."""
 
 
-@dataclass(frozen=True)
-class Option:
-    """One option of a pruner: ``--pruner-<name>`` on the command line.
-
-    ``check(value)`` returns what is wrong with a value (None when it is fine).
-    """
-
-    name: str
-    type: type
-    default: Any
-    help: str
-    check: Callable[[Any], str | None] | None = None
-
-    @property
-    def flag(self) -> str:
-        return "--pruner-" + self.name.replace("_", "-")
-
-
-def positive(value: Any) -> str | None:
-    return None if value > 0 else f"must be > 0, got {value:g}"
-
-
-def integer_at_least(least: int) -> Callable[[Any], str | None]:
-    def check(value: Any) -> str | None:
-        ok = not isinstance(value, bool) and float(value).is_integer() and value >= least
-        return None if ok else f"must be an integer >= {least}, got {value!r}"
-
-    return check
-
-
 class Pruner:
-    """Base class: subclasses declare ``OPTIONS`` and implement :meth:`report`.
+    """Base class: subclasses declare ``OPTIONS`` (:class:`~hpsearch.search.options.Option` objects
+    with ``prefix=PREFIX``) and implement :meth:`report`.
 
     Args:
         problem: the space (with ``--fix`` pins); its resource gives the step range.
@@ -62,21 +36,11 @@ class Pruner:
     OPTIONS: ClassVar[tuple[Option, ...]] = ()
 
     def __init__(self, problem: HpProblem, **options: Any):
-        known = {o.name: o for o in self.OPTIONS}
-        unknown = sorted(set(options) - set(known))
-        if unknown:
-            flags = ", ".join(o.flag for o in self.OPTIONS) or "none"
-            raise PrunerOptionError(f"--pruner-{unknown[0].replace('_', '-')}: does not apply to --pruner "
-                                    f"{self.name} (its options: {flags})")
+        try:
+            self.options: dict[str, Any] = resolve(self.OPTIONS, options, f"--pruner {self.name}", PREFIX)
+        except BackendOptionError as exc:  # the same one line, as the pruner's error
+            raise PrunerOptionError(str(exc)) from None
         self.problem = problem
-        self.options: dict[str, Any] = {}
-        for o in self.OPTIONS:
-            value = options.get(o.name, o.default)
-            if value is not None and o.check is not None:
-                problem_text = o.check(value)
-                if problem_text:
-                    raise PrunerOptionError(f"{o.flag} {problem_text}")
-            self.options[o.name] = value
 
     def report(self, trial_id: int, step: float, loss: float) -> bool:
         """A running trial's loss at ``step``; True if it should stop now."""

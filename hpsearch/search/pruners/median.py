@@ -10,7 +10,8 @@ from __future__ import annotations
 import bisect
 import statistics
 
-from .base import Option, Pruner, integer_at_least, positive
+from ..options import Option, positive
+from .base import PREFIX, Pruner
 
 __all__ = ["MedianPruner"]
 
@@ -46,9 +47,9 @@ class MedianPruner(Pruner):
     name = "median"
     OPTIONS = (
         Option("grace_period", float, 1, "median: no trial is stopped before this step (the grace period).",
-               positive),
+               validate=positive, prefix=PREFIX),
         Option("min_trials", int, 3, "median: how many other trials must have reached a step before a "
-               "trial is judged there.", integer_at_least(1)),
+               "trial is judged there.", least=1, prefix=PREFIX),
     )
 
     def __init__(self, problem, **options):
