@@ -127,15 +127,18 @@ def _algo_options(fn: Callable) -> Callable:
 
 
 def _pruner_options(fn: Callable) -> Callable:
-    """``--pruner NAME``, ``--stop-grace`` and one ``--pruner-OPTION`` flag per declared pruner option."""
+    """``--pruner NAME`` and one ``--pruner-OPTION`` flag per declared pruner option (run and compare;
+    :func:`_pop_pruner_options` takes their values out of the command's keyword arguments)."""
     for opt in reversed(list(pruner_options().values())):
         fn = click.option(opt.flag, "pruner_" + opt.name, type=_click_type(opt), default=None,
                           help=opt.help)(fn)
-    fn = click.option("--stop-grace", type=float, default=None,
-                      help="Seconds a trial told to stop (pruned) may go on before it is stopped by force "
-                           "and stored 'stopped' with its last report (default 10).")(fn)
     return click.option("--pruner", type=click.Choice(sorted(PRUNERS)), default=None,
                         help="Stop bad running trials from their trial.report(...) values.")(fn)
+
+
+def _pop_pruner_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The ``--pruner-OPTION`` values, by option name, removed from ``options``."""
+    return {k[len("pruner_"):]: options.pop(k) for k in list(options) if k.startswith("pruner_")}
 
 
 _ALGO_HELP = ("Search algorithm: " + ", ".join(
@@ -221,6 +224,9 @@ def show(problem: str) -> None:
 @_limit_options
 @_algo_options
 @_pruner_options
+@click.option("--stop-grace", type=float, default=None,
+              help="Seconds a trial told to stop (pruned) may go on before it is stopped by force "
+                   "and stored 'stopped' with its last report (default 10).")
 @usage_errors
 def run(problem: str | None, algo: str, searcher: str | None, seed: int | None, fix: tuple[str, ...],
         run_dir: str | None, resume_dir: str | None, max_evals, timeout, trial_timeout, workers, evaluator,
@@ -228,7 +234,7 @@ def run(problem: str | None, algo: str, searcher: str | None, seed: int | None, 
     """Search a problem and store every evaluation in a run directory."""
     from .runner import RunConfig, resume_run, start_run
 
-    pruning = {k[len("pruner_"):]: algo_options.pop(k) for k in list(algo_options) if k.startswith("pruner_")}
+    pruning = _pop_pruner_options(algo_options)
     if resume_dir is not None:
         if problem or fix or run_dir or seed is not None or searcher or pruner or stop_grace is not None \
                 or any(v is not None for v in [*algo_options.values(), *pruning.values()]):
@@ -344,8 +350,9 @@ def _finish(outcome) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
 @_algo_options
+@_pruner_options
 @usage_errors
-def compare(problem, algos, seeds, budget, out, resume_dir, workers, evaluator, scheduler, fmt,
+def compare(problem, algos, seeds, budget, out, resume_dir, workers, evaluator, scheduler, fmt, pruner,
             **algo_options) -> None:
     """Compare algorithms on one problem over seeds, on equal budgets: table and compare.png.
 
@@ -363,8 +370,10 @@ def compare(problem, algos, seeds, budget, out, resume_dir, workers, evaluator, 
         summarise,
     )
 
+    pruning = _pop_pruner_options(algo_options)
     if resume_dir is not None:
-        if problem or algos or budget is not None or out or any(v is not None for v in algo_options.values()):
+        if problem or algos or budget is not None or out or pruner \
+                or any(v is not None for v in [*algo_options.values(), *pruning.values()]):
             raise HpsUsageError("--resume: the comparison's stored settings are used; only --workers, "
                                 "--evaluator and --scheduler may change")
         cfg = config_from_settings(resume_dir, workers=workers, evaluator=evaluator, scheduler=scheduler)
@@ -374,7 +383,8 @@ def compare(problem, algos, seeds, budget, out, resume_dir, workers, evaluator, 
         names = [a.strip() for a in (algos or "").split(",") if a.strip()]
         cfg = CompareConfig(problem=problem, algos=names, seeds=seeds, budget=budget, out=out,
                             evaluator=evaluator or DEFAULT_EVALUATOR, workers=workers or 1,
-                            scheduler=scheduler, algo_options=algo_options)
+                            scheduler=scheduler, algo_options=algo_options, pruner=pruner,
+                            pruner_options=pruning)
     try:
         done = run_comparison(cfg, echo=lambda m: click.echo(m, err=True))
     except ComparisonInterrupted as exc:

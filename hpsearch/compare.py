@@ -25,6 +25,9 @@ Budgets are equal across algorithms and counted in one unit:
 
 The default budget is 100 evaluations, or 100 R in resource units.
 
+A ``--pruner`` (with its ``--pruner-*`` options) goes to every run; like the
+budget and the algorithm options, a rerun or resume must keep it.
+
 "Best" is the best objective among *full-budget* evaluations (resource = R;
 every evaluation when there is no resource), as regret ``|objective -
 optimum|`` in the problem's direction when the problem declares ``optimum``.
@@ -64,6 +67,7 @@ from .search import (
 )
 from .search.fidelity import resource_value
 from .search.options import check_int
+from .search.pruners import make_pruner
 from .store import RunStore, is_run_dir
 from .trial import Status
 
@@ -74,7 +78,9 @@ __all__ = ["CompareConfig", "CompareError", "ComparisonInterrupted", "run_compar
 SETTINGS_FILE = "compare.json"
 FRACTIONS = (0.1, 0.25, 0.5, 1.0)
 #: settings that define the runs: a rerun must not change them.
-_FIXED_KEYS = ("problem_dir", "budget", "unit", "max_resource", "algo_options")
+_FIXED_KEYS = ("problem_dir", "budget", "unit", "max_resource", "algo_options", "pruner", "pruner_options")
+#: fixed keys a comparison stored before they existed lacks, and what it had instead (no pruner).
+_ABSENT = {"pruner": None, "pruner_options": {}}
 
 
 class CompareError(RunError):
@@ -104,6 +110,8 @@ class CompareConfig:
         out: the comparison directory (default ``runs/compare-<problem>``).
         algo_options: scheduler and searcher options (``max_resource``, ``eta``, ``kappa``, ...);
             each is passed to the algorithms whose components take it.
+        pruner: a ``--pruner`` name, given to every run (None: no pruner).
+        pruner_options: the pruner's options (None values mean its default).
     """
 
     problem: str
@@ -115,6 +123,8 @@ class CompareConfig:
     workers: int = 1
     scheduler: str | None = None
     algo_options: dict = field(default_factory=dict)
+    pruner: str | None = None
+    pruner_options: dict = field(default_factory=dict)
 
 
 def default_algos(has_resource: bool) -> list[str]:
@@ -137,6 +147,7 @@ def _plan(cfg: CompareConfig) -> tuple[dict, list[tuple[str, RunConfig]]]:
     if cfg.workers is not None and cfg.workers < 1:
         raise CompareError(f"--workers must be >= 1, got {cfg.workers}")
     options = {k: v for k, v in cfg.algo_options.items() if v is not None}
+    pruning = {k: v for k, v in cfg.pruner_options.items() if v is not None}
     routed: dict[str, dict] = {a: {k: v for k, v in options.items() if _takes(combos[a], k, v)}
                                for a in algos}
     for key in options:
@@ -182,17 +193,20 @@ def _plan(cfg: CompareConfig) -> tuple[dict, list[tuple[str, RunConfig]]]:
                 problem=str(loaded.folder), algo=algo, searcher=searcher, algo_options=opts, seed=seed,
                 max_evals=budget if unit == "evaluations" else None,
                 max_resource_spent=budget if unit == "resource" else None,
-                evaluator=cfg.evaluator, workers=cfg.workers or 1, scheduler=cfg.scheduler, fix=fix)))
+                evaluator=cfg.evaluator, workers=cfg.workers or 1, scheduler=cfg.scheduler, fix=fix,
+                pruner=cfg.pruner, pruner_options=dict(pruning))))
     if cfg.evaluator not in EVALUATORS:
         raise CompareError(f"--evaluator: unknown evaluator {cfg.evaluator!r} "
                            f"(choose from {', '.join(sorted(EVALUATORS))})")
-    for _, rc in runs[:len(algos)]:  # every algorithm's options, checked before anything runs
+    for _, rc in runs[:len(algos)]:  # every algorithm's options and the pruner, checked before anything runs
         problem = loaded.problem.fix(rc.fix) if rc.fix else loaded.problem
         make_backend(rc.algo, problem, 0, rc.algo_options, rc.searcher)
+        make_pruner(rc.pruner, problem, rc.pruner_options)
     settings = {
         "problem": cfg.problem, "problem_dir": str(loaded.folder), "problem_name": loaded.name,
         "algos": algos, "seeds": seeds, "budget": budget, "unit": unit, "max_resource": r_max,
-        "algo_options": options, "evaluator": cfg.evaluator, "workers": cfg.workers or 1,
+        "algo_options": options, "pruner": cfg.pruner, "pruner_options": pruning,
+        "evaluator": cfg.evaluator, "workers": cfg.workers or 1,
         "scheduler": cfg.scheduler, "optimum": loaded.problem.optimum,
         "direction": loaded.problem.direction, "objective": loaded.problem.objective,
         "hpsearch_version": __version__,
@@ -225,7 +239,8 @@ def config_from_settings(out: str | os.PathLike, **overrides: Any) -> CompareCon
     s = load_settings(out)
     cfg = CompareConfig(problem=s["problem_dir"], algos=list(s["algos"]), seeds=s["seeds"],
                         budget=s["budget"], out=str(out), evaluator=s["evaluator"], workers=s["workers"],
-                        scheduler=s["scheduler"], algo_options=dict(s["algo_options"]))
+                        scheduler=s["scheduler"], algo_options=dict(s["algo_options"]),
+                        pruner=s.get("pruner"), pruner_options=dict(s.get("pruner_options") or {}))
     for k, v in overrides.items():
         if v is not None:
             setattr(cfg, k, v)
@@ -265,8 +280,9 @@ def _run_locked(cfg: CompareConfig, settings: dict, runs: list, out: Path, fresh
     if (out / SETTINGS_FILE).is_file():
         old = load_settings(out)
         for key in _FIXED_KEYS:
-            if old.get(key) != settings[key]:
-                raise CompareError(f"--out {out}: holds a comparison with {key} {old.get(key)!r}, not "
+            before = old.get(key, _ABSENT.get(key))
+            if before != settings[key]:
+                raise CompareError(f"--out {out}: holds a comparison with {key} {before!r}, not "
                                    f"{settings[key]!r}; choose another --out")
         settings["runs"] = old.get("runs", {})
         settings["created_at"] = old.get("created_at")

@@ -1,6 +1,7 @@
 """hps compare: equal budgets, table and plot, resume after an interruption, usage errors."""
 import csv
 import json
+import shutil
 import subprocess
 
 import numpy as np
@@ -195,6 +196,15 @@ def test_resume_option_and_a_rerun_skip_finished_runs(runner, in_tmp):
     (["--problem", MIXED, "--algo", "random,asha", "--eta", "1"], "Error: --eta must be an integer >= 2, got 1"),
     (["--algo", "random"], "Error: --problem is required"),
     (["--resume", "nowhere"], "Error: nowhere: not a comparison directory (no compare.json in it)"),
+    (["--resume", "nowhere", "--pruner", "median"], "Error: --resume: the comparison's stored settings are used"),
+    (["--problem", "branin", "--pruner", "hyperband"],
+     "Error: --pruner hyperband: needs --pruner-max-resource (the problem declares no resource dimension)"),
+    (["--problem", "branin", "--pruner", "median", "--pruner-eta", "3"],
+     "Error: --pruner-eta: does not apply to --pruner median (its options: --pruner-grace-period, "
+     "--pruner-min-trials)"),
+    (["--problem", "branin", "--pruner", "median", "--pruner-min-trials", "0"],
+     "Error: --pruner-min-trials must be an integer >= 1, got 0"),
+    (["--problem", "branin", "--pruner-grace-period", "2"], "Error: --pruner-grace-period: needs --pruner"),
 ])
 def test_usage_errors_exit_2_with_one_line(runner, in_tmp, args, message):
     res = runner.invoke(cli, ["compare", "--evaluator", "serial", *args])
@@ -203,6 +213,48 @@ def test_usage_errors_exit_2_with_one_line(runner, in_tmp, args, message):
     assert len(lines) == 1 and lines[0].startswith(message), res.output
     assert not (in_tmp / "runs").exists()
 
+
+
+def test_a_pruner_goes_to_every_run_is_stored_and_kept_on_resume(runner, in_tmp):
+    args = ["compare", "--problem", "hartmann6lc", "--algo", "random", "--seeds", "1", "--budget", "810",
+            "--out", "cmp", "--evaluator", "serial", "--format", "csv"]
+    res = runner.invoke(cli, [*args, "--pruner", "median", "--pruner-min-trials", "2"])
+    assert res.exit_code == 0, res.output
+    settings = json.loads((in_tmp / "cmp" / "compare.json").read_text())
+    assert settings["pruner"] == "median" and settings["pruner_options"] == {"min_trials": 2}
+    with RunStore.open(in_tmp / "cmp" / "random-seed0") as s:
+        assert s.settings["pruner"] == "median" and s.settings["pruner_options"] == {"min_trials": 2}
+        stopped = s.counts().get("stopped", 0)
+        assert stopped > 0
+    before = table_rows(in_tmp / "cmp" / "random-seed0")
+    for other, shown in ((["--pruner", "asha"], "'asha'"), ([], "None")):
+        changed = runner.invoke(cli, [*args, *other])
+        assert changed.exit_code == 2
+        assert changed.output.strip() == ("Error: --out cmp: holds a comparison with pruner 'median', not "
+                                          f"{shown}; choose another --out")
+    # a run not started yet (as after an interruption between runs) starts with the stored pruner
+    shutil.rmtree(in_tmp / "cmp" / "random-seed0")
+    del settings["runs"]["random-seed0"]
+    (in_tmp / "cmp" / "compare.json").write_text(json.dumps(settings))
+    again = runner.invoke(cli, ["compare", "--resume", "cmp"])
+    assert again.exit_code == 0, again.output
+    with RunStore.open(in_tmp / "cmp" / "random-seed0") as s:
+        assert s.settings["pruner"] == "median" and s.settings["pruner_options"] == {"min_trials": 2}
+        assert s.counts().get("stopped", 0) == stopped
+    assert table_rows(in_tmp / "cmp" / "random-seed0") == before
+
+
+def test_a_comparison_stored_before_pruners_reruns_without_one(runner, in_tmp):
+    args = ["compare", "--problem", "branin", "--algo", "random", "--seeds", "1", "--budget", "3",
+            "--out", "cmp", "--evaluator", "serial"]
+    assert runner.invoke(cli, args).exit_code == 0
+    path = in_tmp / "cmp" / "compare.json"
+    settings = json.loads(path.read_text())
+    del settings["pruner"], settings["pruner_options"]
+    path.write_text(json.dumps(settings))
+    again = runner.invoke(cli, args)
+    assert again.exit_code == 0, again.output
+    assert "random-seed0: finished before, skipped" in again.stderr
 
 
 def test_a_plus_s_entries_run_the_searcher_under_the_scheduler_and_keep_their_label(runner, in_tmp):
