@@ -43,8 +43,9 @@ PRESETS: dict[str, Preset] = {
     "hyperband": Preset("hyperband", "random", "Hyperband (Li et al., JMLR 2018), exact to the paper"),
     "asha": Preset("asha", "random", "asynchronous successive halving (Li et al., MLSys 2020)"),
     "bohb": Preset("hyperband", "bayesian", "Hyperband guided by a model fitted on the largest budget with "
-                   "enough results, as BOHB (Falkner et al., ICML 2018); adaptive brackets",
-                   options=(("brackets", "adaptive"),)),
+                   "enough results, as BOHB (Falkner et al., ICML 2018); after the first pass, the model's "
+                   "choices at the full budget",
+                   options=(("brackets", "then-full"),)),
 }
 ALIASES: dict[str, str] = {"skopt": "bayesian"}
 

@@ -98,3 +98,18 @@ class SearcherContract:
         lp = load_problem(MIXED)
         with pytest.raises(BackendOptionError, match=f"--no-such: does not apply to --searcher {self.name}"):
             searcher_class(self.name)(lp.problem, 0, no_such=1)
+
+    def test_random_draws_spare_configurations_that_start_at_the_full_budget(self, monkeypatch):
+        if not searcher_class(self.name).model_based:
+            pytest.skip("draws every configuration at random")
+        lp = load_problem(MIXED)
+        s = searcher_class(self.name)(lp.problem, 9, multi_fidelity=True, random_fraction=1.0,
+                                      **SEARCHER_OPTIONS.get(self.name, {}))
+        feed(s, lp, rounds=20, budgets=(1, 3))  # past the starting points, the model is ready
+        draws = []
+        sample = s.problem.sample
+        monkeypatch.setattr(s.problem, "sample", lambda rng: draws.append(1) or sample(rng))
+        s.suggest(3, full_budget=True)
+        assert draws == []  # the model's choices, although every proposal may be random
+        s.suggest(3)
+        assert len(draws) == 3

@@ -142,6 +142,35 @@ def test_brackets_draw_from_their_own_streams_and_iterations_repeat_the_plan():
     assert s1 != [s.config for s in other if s.bracket == 1]
 
 
+def test_then_full_runs_the_first_pass_then_only_the_full_budget_bracket():
+    b = make_backend("hyperband", space(), 3, {"max_resource": 27, "iterations": 3, "brackets": "then-full"})
+    full_asks = []
+    suggest = b.searcher.suggest
+    b.searcher.suggest = lambda n, stream=None, full_budget=False: (
+        full_asks.append((stream[1], full_budget)) or suggest(n, stream, full_budget))
+    got = drive(b)
+    brackets = plan(27)
+    first = sum(r.n for br in brackets for r in br.rungs)
+    assert Counter((s.bracket, s.rung, s.budget) for s in got[:first]) == Counter(
+        {(br.s, i, r.r): r.n for br in brackets for i, r in enumerate(br.rungs)})
+    assert {(s.bracket, s.budget) for s in got[first:]} == {(0, 27)}
+    assert len(got) - first == 2 * len(brackets) * brackets[-1].rungs[0].n  # passes 2 and 3
+    assert b.max_evaluations() is None
+    assert all(full == (s == 0) for s, full in full_asks) and (0, True) in full_asks
+
+
+def test_adaptive_brackets_stop_drawing_budgets_that_rank_configurations_backwards():
+    b = make_backend("hyperband", space(), 4, {"max_resource": 9, "iterations": 40, "brackets": "adaptive"})
+    got = []
+    while (asked := b.ask(1)) is not DONE:
+        s = asked[0]
+        x = (s.config["x"] - 0.3) ** 2
+        b.tell(Told(trial_id=len(got), suggestion=s, status="done", loss=x if s.budget == 9 else -x))
+        got.append(s)
+    assert b.weights == [0.0, 0.0, 1.0]  # budgets 1 and 3 reverse the full budget's ranking
+    assert {s.bracket for s in got[-20:]} == {0}
+
+
 def test_float_resource():
     b = make_backend("hyperband", space(("fraction", (0.0, 1.0))), 0, {"min_resource": 0.1})
     got = drive(b)

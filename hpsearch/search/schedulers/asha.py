@@ -110,7 +110,7 @@ class AshaScheduler(Scheduler):
                     s = self._suggest(cid, k + 1)
                     break
             if s is None and self._next_config_id < self.max_configs:
-                cid, _config = self.new_configs(1)[0]
+                cid, _config = self.new_configs(1, full_budget=len(self.budgets) == 1)[0]
                 s = self._suggest(cid, 0)
             if s is None:
                 break

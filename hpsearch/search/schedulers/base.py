@@ -65,11 +65,12 @@ class Scheduler(SearchBackend):
         return {}
 
     # -- for subclasses -------------------------------------------------------------------
-    def new_configs(self, n: int, stream: tuple[int, ...] | None = None) -> list[tuple[int, dict]]:
+    def new_configs(self, n: int, stream: tuple[int, ...] | None = None,
+                    full_budget: bool = False) -> list[tuple[int, dict]]:
         """``n`` new configurations from the searcher (from its random ``stream``, if named),
-        with fresh ids (0, 1, 2, ... in ask order)."""
+        with fresh ids (0, 1, 2, ... in ask order); ``full_budget``: they start at the full budget."""
         out = []
-        for config in self.searcher.suggest(n, stream):
+        for config in self.searcher.suggest(n, stream, full_budget):
             cid = self._next_config_id
             self._next_config_id += 1
             self._configs[cid] = config

@@ -43,7 +43,7 @@ from .base import Scheduler
 
 __all__ = ["HyperbandScheduler", "BRACKET_MODES", "rank_agreement"]
 
-BRACKET_MODES = ("fixed", "adaptive")
+BRACKET_MODES = ("fixed", "adaptive", "then-full")
 #: pairs of results (low budget, full budget) needed before a budget's rank agreement is trusted.
 _MIN_PAIRS = 5
 
@@ -70,7 +70,8 @@ class HyperbandScheduler(Scheduler):
         min_resource: r_min (default: the resource dimension's lower bound).
         eta: the reduction factor, an integer >= 2 (default 3).
         iterations: how many full Hyperband passes (default 1).
-        brackets: ``fixed`` (every bracket of every pass in order, the paper) or ``adaptive``.
+        brackets: ``fixed`` (every bracket of every pass in order, the paper), ``adaptive``
+            or ``then-full`` (see the option's help and :meth:`_open_next`).
     """
 
     name = "hyperband"
@@ -80,7 +81,9 @@ class HyperbandScheduler(Scheduler):
                Option("brackets", str, "fixed",
                       "Hyperband: 'fixed' runs every bracket of every pass in order (the paper); 'adaptive' "
                       "runs the first pass in order, then draws each bracket with a weight that grows with "
-                      "how well its first rung's budget ranks configurations as the full budget does.",
+                      "how well its first rung's budget ranks configurations as the full budget does; "
+                      "'then-full' runs the first pass in order, then only the full-budget bracket, whose "
+                      "configurations the searcher's model chooses (bohb's default).",
                       choices=BRACKET_MODES))
 
     def __init__(self, problem: HpProblem, seed: int | None, searcher: Searcher, **options: Any):
@@ -94,7 +97,7 @@ class HyperbandScheduler(Scheduler):
         self._queue = [(it, b) for it in range(self.iterations) for b in self.brackets]
         self._next = 0
         self._open: list[_Open] = []
-        self.adaptive = self.options["brackets"] == "adaptive"
+        self.mode = self.options["brackets"]
         self._results: dict[int, dict[Any, float]] = {}  # config_id -> budget -> loss (successes)
         self.weights: list[float] | None = None  # the last adaptive draw's bracket weights
 
@@ -114,7 +117,9 @@ class HyperbandScheduler(Scheduler):
                 run = self._open_next()
             take = min(n - len(out), run.size - run.handed)
             if run.rung == 0:  # new configurations, asked of the searcher as they are handed out
-                run.items.extend(self.new_configs(take, stream=(run.iteration, run.bracket.s)))
+                full = len(run.bracket.rungs) == 1  # no low rung screens them
+                stream = (run.iteration, run.bracket.s)
+                run.items.extend(self.new_configs(take, stream=stream, full_budget=full))
             for cid, config in run.items[run.handed:run.handed + take]:
                 out.append(self._suggestion(run, cid, config))
             run.handed += take
@@ -136,13 +141,24 @@ class HyperbandScheduler(Scheduler):
 
     def max_evaluations(self) -> int:
         """Evaluations of every rung of every bracket of every pass (fewer if some fail)."""
-        return None if self.adaptive else self.iterations * total_evaluations(self.brackets)
+        return self.iterations * total_evaluations(self.brackets) if self.mode == "fixed" else None
 
     # -- internals ----------------------------------------------------------------
     def _open_next(self) -> _Open:
+        """The next bracket: the queue's (``fixed`` and every first pass), else by the mode's rule.
+
+        ``then-full`` after the first pass: the full-budget bracket (s = 0) only.
+        Hyperband's pass has explored every budget once with the searcher's
+        model; from then on, full-budget evaluations of the model's choices gain
+        more per unit of resource than further low-budget screening (measured
+        on the multi-fidelity benchmarks, ``tests/perf/bench_mf.py``: for
+        ``bohb`` at 50 % and 100 % of a 100 R budget).
+        """
         iteration, bracket = self._queue[self._next]
-        if self.adaptive and self._next >= len(self.brackets):
+        if self.mode == "adaptive" and self._next >= len(self.brackets):
             bracket = self._draw_bracket()
+        elif self.mode == "then-full" and self._next >= len(self.brackets):
+            bracket = self.brackets[-1]
         run = _Open(iteration, bracket, size=bracket.rungs[0].n, k=self._next)
         self._next += 1
         self._open.append(run)

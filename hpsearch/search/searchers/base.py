@@ -8,6 +8,14 @@ searcher: that rule lives here and nowhere else.
 Pending configurations (suggested, not yet observed at any budget) are kept in
 :attr:`Searcher.pending`, so a model-based searcher can account for work in
 flight when a batch is asked (e.g. with a constant liar).
+
+Random exploration of model searchers (``random_fraction``, BOHB's 1/3 by
+default under a multi-fidelity scheduler) is decided here too
+(:meth:`Searcher.draw_at_random`): a random draw is worth its cost when a low
+rung screens it, so configurations that *start at the full budget* (a
+scheduler says so with ``suggest(..., full_budget=True)``) always come from
+the model; there a random draw would be plain random search at full price
+(measured in ``tests/perf/bench_mf.py``).
 """
 from __future__ import annotations
 
@@ -19,7 +27,17 @@ from ...space import HpProblem
 from ..encoding import config_key
 from ..options import Option, resolve
 
-__all__ = ["Searcher"]
+__all__ = ["Searcher", "RANDOM_FRACTION", "RANDOM_FRACTION_OPTION"]
+
+#: the random fraction of proposals under a multi-fidelity scheduler (BOHB's 1/3).
+RANDOM_FRACTION = 1 / 3
+
+#: shared by every model searcher.
+RANDOM_FRACTION_OPTION = Option(
+    "random_fraction", float, None,
+    "Model searchers: the fraction of proposals drawn at random (default 1/3 under hyperband or asha, "
+    "0 under fifo); configurations that start at the full budget always come from the model.",
+    least=0.0, most=1.0)
 
 
 class Searcher:
@@ -53,16 +71,25 @@ class Searcher:
         self._streams: dict[tuple, np.random.Generator] = {}
         self.pending: dict[str, dict] = {}  # key -> config: suggested, not observed yet
         self._starts = list(problem.starting_points)
+        frac = self.options.get("random_fraction")
+        self.random_fraction = (RANDOM_FRACTION if multi_fidelity else 0.0) if frac is None else frac
+        if not any(o.name == "random_fraction" for o in self.OPTIONS):
+            self.random_fraction = 0.0
+        self.full_budget = False  # the current suggest()'s configurations start at the full budget
 
-    def suggest(self, n: int = 1, stream: tuple[int, ...] | None = None) -> list[dict]:
+    def suggest(self, n: int = 1, stream: tuple[int, ...] | None = None,
+                full_budget: bool = False) -> list[dict]:
         """``n`` configurations: the starting points first (once), then :meth:`_propose`.
 
         Each is registered as pending before the next is chosen, so a batch is
         spread out by a searcher that models pending work. ``stream`` names a
         random stream of its own (Hyperband passes its iteration and bracket),
         so that the random draws of one bracket do not depend on the others.
+        ``full_budget``: a multi-fidelity scheduler will run these at its full
+        budget first (no low rung screens them; see :meth:`draw_at_random`).
         """
         out = []
+        self.full_budget = bool(full_budget and self.multi_fidelity)
         self.stream_rng = self.rng if stream is None else self._streams.setdefault(
             stream, np.random.default_rng([self.seed or 0, *stream]))
         self._begin()
@@ -79,6 +106,16 @@ class Searcher:
         self._learn(config, budget, loss)
 
     # -- for subclasses ----------------------------------------------------------------
+    def draw_at_random(self) -> bool:
+        """Whether this proposal of a model searcher is a random draw rather than the model's.
+
+        A ``random_fraction`` of proposals, except those that start at the full
+        budget of a multi-fidelity scheduler (see the module docstring).
+        """
+        if self.random_fraction <= 0 or self.full_budget:
+            return False
+        return bool(self.rng.random() < self.random_fraction)
+
     def _begin(self) -> None:
         """Called once per :meth:`suggest` (e.g. to fit a model once per batch)."""
 

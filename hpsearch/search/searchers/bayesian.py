@@ -28,7 +28,9 @@ bayesian`` or ``--algo asha --searcher bayesian``): as in BOHB, the model is
 fitted on the observations of the *largest budget that has at least
 ``d + 2`` successes* (d = encoded columns), and ``random_fraction`` of the
 proposals (default 1/3 under a multi-fidelity scheduler, 0 otherwise) are
-random draws, which keeps exploring while low budgets mislead.
+random draws, which keeps exploring while low budgets mislead; configurations
+that start at the full budget always come from the model
+(:meth:`~.base.Searcher.draw_at_random`).
 
 Policies:
 
@@ -57,9 +59,9 @@ from ...seeding import mix_seed
 from ...space import HpProblem
 from ..encoding import EncodedSpace, config_key
 from ..options import Option
-from .base import Searcher
+from .base import RANDOM_FRACTION_OPTION, Searcher
 
-__all__ = ["BayesianSearcher", "ESTIMATORS", "ACQ_FUNCS", "RANDOM_FRACTION", "one_blas_thread",
+__all__ = ["BayesianSearcher", "ESTIMATORS", "ACQ_FUNCS", "one_blas_thread",
            "model_budget", "NOT_READY", "Taken"]
 
 ESTIMATORS = ("GP", "RF", "ET", "GBRT")
@@ -74,14 +76,6 @@ _REFINE_SCALES = (0.02, 0.005)
 _N_REFINE_TOP = 3
 _N_PER_REFINE = 100
 
-#: the random fraction of proposals under a multi-fidelity scheduler (BOHB's 1/3).
-RANDOM_FRACTION = 1 / 3
-
-#: shared by every model searcher.
-RANDOM_FRACTION_OPTION = Option(
-    "random_fraction", float, None,
-    "Model searchers: the fraction of proposals drawn at random "
-    "(default 1/3 under hyperband or asha, 0 under fifo).", least=0.0, most=1.0)
 
 
 # -- surrogates --------------------------------------------------------------------------
@@ -265,8 +259,6 @@ class BayesianSearcher(Searcher):
                  **options: Any):
         super().__init__(problem, seed, multi_fidelity, **options)
         o = self.options
-        frac = o["random_fraction"]
-        self.random_fraction = (RANDOM_FRACTION if multi_fidelity else 0.0) if frac is None else frac
         self._random_left = int(o["initial_points"])
         self._enc = EncodedSpace(problem)
         self._least = self._enc.n_cols + 2 if multi_fidelity else 2
@@ -279,10 +271,11 @@ class BayesianSearcher(Searcher):
         self._prepared: dict | None = None
 
     # -- suggest / observe -------------------------------------------------------------
-    def suggest(self, n: int = 1, stream: tuple[int, ...] | None = None) -> list[dict]:
+    def suggest(self, n: int = 1, stream: tuple[int, ...] | None = None,
+                full_budget: bool = False) -> list[dict]:
         # The matrices are small: BLAS threads only add contention (10x slower on a busy machine).
         with one_blas_thread():
-            out = super().suggest(n, stream)
+            out = super().suggest(n, stream, full_budget)
         self._asked.update(config_key(c) for c in out)
         return out
 
@@ -294,7 +287,7 @@ class BayesianSearcher(Searcher):
         if self._random_left > 0 or budget is NOT_READY:
             self._random_left = max(self._random_left - 1, 0)
             return self.problem.sample(self.rng)
-        if self.random_fraction > 0 and self.rng.random() < self.random_fraction:
+        if self.draw_at_random():
             return self.problem.sample(self.rng)
         if self._prepared is None or self._prepared["budget"] != budget:
             self._prepared = self._prepare(budget)

@@ -11,7 +11,8 @@ reference rule and never below ``min_bandwidth``. ``n_samples`` candidates are
 drawn from the good density with its bandwidths widened by
 ``bandwidth_factor`` and the one maximising ``l(x) / g(x)`` (good over bad
 density) is proposed. A ``random_fraction`` of the proposals (default 1/3
-under hyperband or asha, as in BOHB; 0 under fifo), and every proposal while
+under hyperband or asha, as in BOHB, except for configurations that start at
+the full budget; 0 under fifo), and every proposal while
 no budget has enough observations, are random draws. Failed evaluations rank
 last (they fall in the "bad" set).
 
@@ -37,8 +38,8 @@ import numpy as np
 from ...space import HpProblem
 from ..encoding import EncodedSpace, config_key
 from ..options import Option
-from .base import Searcher
-from .bayesian import NOT_READY, RANDOM_FRACTION, RANDOM_FRACTION_OPTION, Taken, model_budget
+from .base import RANDOM_FRACTION_OPTION, Searcher
+from .bayesian import NOT_READY, Taken, model_budget
 
 __all__ = ["KdeSearcher"]
 
@@ -62,16 +63,15 @@ class KdeSearcher(Searcher):
     def __init__(self, problem: HpProblem, seed: int | None, multi_fidelity: bool = False,
                  **options: Any):
         super().__init__(problem, seed, multi_fidelity, **options)
-        frac = self.options["random_fraction"]
-        self.random_fraction = (RANDOM_FRACTION if multi_fidelity else 0.0) if frac is None else frac
         self._enc = EncodedSpace(problem)
         self._d = self._enc.n_groups
         self._cats = np.array(self._enc.categorical_sizes())
         self._obs: dict[Any, tuple[list[np.ndarray], list[float | None]]] = {}
         self._asked: set[str] = set()
 
-    def suggest(self, n: int = 1, stream: tuple[int, ...] | None = None) -> list[dict]:
-        out = super().suggest(n, stream)
+    def suggest(self, n: int = 1, stream: tuple[int, ...] | None = None,
+                full_budget: bool = False) -> list[dict]:
+        out = super().suggest(n, stream, full_budget)
         self._asked.update(config_key(c) for c in out)
         return out
 
@@ -82,7 +82,7 @@ class KdeSearcher(Searcher):
 
     def _propose(self) -> dict:
         budget = model_budget(self._obs, self._d + 2) if self._d else NOT_READY
-        if budget is NOT_READY or (self.random_fraction > 0 and self.rng.random() < self.random_fraction):
+        if budget is NOT_READY or self.draw_at_random():
             return self.problem.sample(self.rng)
         good, bad = self._split(budget)
         if len(bad) == 0:
