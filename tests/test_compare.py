@@ -191,6 +191,7 @@ def test_resume_option_and_a_rerun_skip_finished_runs(runner, in_tmp):
     (["--problem", "branin", "--algo", "random", "--eta", "3"],
      "Error: --eta: does not apply to any of --algo random"),
     (["--problem", "branin", "--seeds", "0"], "Error: --seeds must be an integer >= 1, got 0"),
+    (["--problem", "branin", "--workers", "0"], "Error: --workers must be >= 1, got 0"),
     (["--problem", MIXED, "--max-resource", "30"],
      "Error: --max-resource must be within the resource 'steps''s range [1, 27], got 30"),
     (["--problem", MIXED, "--algo", "random,asha", "--eta", "1"], "Error: --eta must be an integer >= 2, got 1"),
