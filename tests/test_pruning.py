@@ -149,6 +149,13 @@ def test_a_pruned_trial_stops_within_one_report_and_keeps_its_last_values(evalua
         stopped = [t for t in s.trials() if t.status == "stopped"]
         assert all(t.metrics == {"other": 2 * t.step_reached} for t in stopped)
         assert out.summary.resource_spent == 0.0  # no resource dimension: nothing counted
+    if evaluator == "dask":  # the stop Events were cleared, so the cluster keeps none of them
+        from distributed import Client
+
+        with Client(scheduler, timeout=30) as client:
+            events = client.run_on_scheduler(
+                lambda dask_scheduler: list(dask_scheduler.extensions["events"]._events))
+        assert not [e for e in events if str(e).startswith("hps-")]
 
 
 @pytest.mark.parametrize("evaluator", EVALUATORS)

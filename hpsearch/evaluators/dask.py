@@ -183,6 +183,14 @@ class DaskEvaluator(Evaluator):
                 self._stopping.add(trial_id)
                 Event(stop_event_name(self._token, trial_id), client=self._client).set()
 
+    def _clear_stop(self, trial_id: int) -> None:
+        from distributed import Event
+
+        try:  # a cleared Event nobody waits on is deleted, so a long-lived cluster does not pile them up
+            Event(stop_event_name(self._token, trial_id), client=self._client).clear()
+        except Exception:  # noqa: BLE001 - best effort: a leftover Event only costs the scheduler memory
+            pass
+
     def _slots_on_cluster(self) -> int:
         """Trials the cluster can run at once: its threads, or with GPUs per trial its GPU slots."""
         info = self._client.scheduler_info()["workers"].values()
@@ -274,6 +282,9 @@ class DaskEvaluator(Evaluator):
 
     def _collect(self, fut, value) -> TrialResult:
         _, spec = self._futures.pop(fut.key)
+        if spec.trial_id in self._stopping:  # its stop Event has done its job: forget it on the scheduler
+            self._stopping.discard(spec.trial_id)
+            self._clear_stop(spec.trial_id)
         now = time.time()
         if fut.status == "finished":
             result, output = value
