@@ -383,8 +383,8 @@ def compare(problem, algos, seeds, budget, out, resume_dir, workers, evaluator, 
         names = [a.strip() for a in (algos or "").split(",") if a.strip()]
         cfg = CompareConfig(problem=problem, algos=names, seeds=seeds, budget=budget, out=out,
                             evaluator=evaluator or DEFAULT_EVALUATOR,
-                            workers=1 if workers is None else workers, scheduler=scheduler, algo_options=algo_options, pruner=pruner,
-                            pruner_options=pruning)
+                            workers=1 if workers is None else workers, scheduler=scheduler,
+                            algo_options=algo_options, pruner=pruner, pruner_options=pruning)
     try:
         done = run_comparison(cfg, echo=lambda m: click.echo(m, err=True))
     except ComparisonInterrupted as exc:
