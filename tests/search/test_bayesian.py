@@ -265,3 +265,16 @@ def test_skopt_alias_and_options_pass_through(runner, in_tmp):
         assert store.settings["algo"] == "bayesian"
         assert store.settings["algo_options"]["base_estimator"].upper() == "ET"
         assert len(store.trials()) == 6
+
+
+def test_multi_fidelity_model_needs_d_plus_2_results_counting_a_categorical_once():
+    from hpsearch.search.searchers.bayesian import BayesianSearcher
+
+    p = HpProblem(objective="loss", direction="minimize")
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    p.add_dim("act", ["relu", "tanh", "elu", "selu", "gelu"], default="relu")  # five one-hot columns
+    s = BayesianSearcher(p, 0, multi_fidelity=True, initial_points=0, random_fraction=0.0)
+    for i, config in enumerate(s.suggest(4)):  # the default, then random draws: 4 = d + 2 results
+        s.observe(config, 3, float(i))
+    s.suggest(1)
+    assert s._prepared is not None and s._prepared["budget"] == 3  # the model, fitted at budget 3

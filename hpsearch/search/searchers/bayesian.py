@@ -26,8 +26,10 @@ the previous hyperparameters. All model work happens in :meth:`suggest`;
 Multi-fidelity (under hyperband or asha, e.g. ``--algo bohb --searcher
 bayesian`` or ``--algo asha --searcher bayesian``): as in BOHB, the model is
 fitted on the observations of the *largest budget that has at least
-``d + 2`` successes* (d = encoded columns), and ``random_fraction`` of the
-proposals (default 1/3 under a multi-fidelity scheduler, 0 otherwise) are
+``d + 2`` successes* (d = free dimensions, as the ``kde`` searcher counts
+them: a categorical choice is one, however many one-hot columns it takes),
+and ``random_fraction`` of the proposals (default 1/3 under a multi-fidelity
+scheduler, 0 otherwise) are
 random draws, which keeps exploring while low budgets mislead; configurations
 that start at the full budget always come from the model
 (:meth:`~.base.Searcher.draw_at_random`).
@@ -261,7 +263,7 @@ class BayesianSearcher(Searcher):
         o = self.options
         self._random_left = int(o["initial_points"])
         self._enc = EncodedSpace(problem)
-        self._least = self._enc.n_cols + 2 if multi_fidelity else 2
+        self._least = self._enc.n_groups + 2 if multi_fidelity else 2
         self._estimator = o["base_estimator"]
         self._models: dict[Any, Any] = {}  # budget -> surrogate (its hyperparameters persist)
         self._obs: dict[Any, tuple[list[np.ndarray], list[float | None]]] = {}
