@@ -254,7 +254,7 @@ def run(problem: str | None, algo: str, searcher: str | None, seed: int | None, 
                     fix=_parse_fix(fix), run_dir=run_dir, gpus=gpus, gpus_per_trial=gpus_per_trial,
                     pruner=pruner, pruner_options=pruning, stop_when=list(stop_when),
                     **({} if stop_grace is None else {"stop_grace": stop_grace}))
-    _finish(start_run(cfg, observer=_progress()))
+    _finish(start_run(cfg, observer=_progress(), announce=_say))
 
 
 @cli.command()

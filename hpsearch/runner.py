@@ -173,8 +173,12 @@ def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
     return _Parts(problem, backend, evaluator, limits, placement, pruner, stop_when, cfg.stop_grace)
 
 
-def start_run(cfg: RunConfig, observer: Observer | None = None) -> RunOutcome:
+def start_run(cfg: RunConfig, observer: Observer | None = None,
+              announce: Callable[[str], None] | None = None) -> RunOutcome:
     """Validate everything, create the run directory (holding its lock), and search.
+
+    ``announce`` is told, before the search, a note the scheduler has on its plan
+    (e.g. that one Hyperband pass never gives ``bohb``'s model enough results).
 
     Raises:
         RunError, ProblemLoadError, SpaceError, BackendOptionError, EvaluatorError,
@@ -206,6 +210,9 @@ def start_run(cfg: RunConfig, observer: Observer | None = None) -> RunOutcome:
         "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
     store = RunStore.create(shown, settings, loaded.problem.names)
+    note = parts.backend.schedule_note()
+    if note and announce is not None:
+        announce(note)
     try:
         summary = parts.engine(store, cfg.seed, observer).run()
     except BaseException:

@@ -99,3 +99,7 @@ class SearchBackend:
     def max_evaluations(self) -> int | None:
         """How many evaluations it will ask for in all, if it knows."""
         return None
+
+    def schedule_note(self) -> str | None:
+        """One line for the user before the run when the plan defeats the searcher (None: nothing to say)."""
+        return None

@@ -365,3 +365,26 @@ def test_parallel_workers_overlap_brackets_and_a_parallel_history_resumes(tmp_pa
     got = Counter((t.bracket, t.rung, t.budget) for t in rows)
     assert got == Counter({(b.s, i, r.r): r.n for b in plan(R) for i, r in enumerate(b.rungs)})
     assert trained(tmp_path / "counter.txt") == total_resource(plan(R))  # warm start across both sessions
+
+
+WIDE = """
+from hpsearch import HpProblem
+Problem = HpProblem(objective="loss", direction="minimize")
+for i in range(9):
+    Problem.add_dim(f"x{i}", (0.0, 1.0), default=0.5)
+Problem.add_dim("epochs", (1, 9), default=1, resource=True)
+"""
+
+
+def test_bohb_says_when_one_pass_never_gives_its_model_enough_results(tmp_path, make_problem, runner):
+    folder = make_problem("wide", problem=WIDE, model_run="def run(config):\n    return config['x0']\n")
+    res = runner.invoke(cli, ["run", "--problem", str(folder), "--algo", "bohb", "--seed", "0", "--evaluator",
+                              "serial", "--run-dir", str(tmp_path / "one")])
+    assert res.exit_code == 0, res.output
+    assert ("note: the bayesian searcher's model needs 11 results at one budget and one Hyperband pass gives "
+            "at most 9 (at budget 1), so the model never chooses: configurations are random draws, as under "
+            "--algo hyperband; --iterations 2 or more lets the model choose") in res.output
+    for args in (["--algo", "bohb", "--iterations", "2"], ["--algo", "hyperband"]):
+        res = runner.invoke(cli, ["run", "--problem", str(folder), *args, "--seed", "0", "--evaluator", "serial",
+                                  "--run-dir", str(tmp_path / args[-1])])
+        assert res.exit_code == 0 and "note:" not in res.output, res.output

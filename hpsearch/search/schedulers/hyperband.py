@@ -143,6 +143,43 @@ class HyperbandScheduler(Scheduler):
         """Evaluations of every rung of every bracket of every pass (fewer if some fail)."""
         return self.iterations * total_evaluations(self.brackets) if self.mode == "fixed" else None
 
+    def schedule_note(self) -> str | None:
+        """Say so when no budget of the planned passes gets enough results for the searcher's model.
+
+        E.g. mnistmlp (R = 9, eta = 3, nine free dimensions): one pass gives at most
+        9 results at one budget and the model needs 11, so every configuration is a
+        random draw, as under ``--algo hyperband``.
+        """
+        need = self.searcher.results_needed()
+        if need is None or self.mode == "adaptive":
+            return None
+        most, at = self._most_results(self.iterations)
+        if most >= need:
+            return None
+        more = range(self.iterations + 1, 100)
+        enough = next((k for k in more if self._most_results(k)[0] >= need), None)
+        fix = f"; --iterations {enough} or more lets the model choose" if enough else ""
+        n = self.iterations
+        passes = "one Hyperband pass gives" if n == 1 else f"{n} Hyperband passes give"
+        return (f"note: the {self.searcher.name} searcher's model needs {need} results at one budget and "
+                f"{passes} at most {most} (at budget {at:g}), so the model never chooses: configurations "
+                f"are random draws, as under --algo hyperband{fix}")
+
+    def _most_results(self, iterations: int) -> tuple[int, float]:
+        """The most evaluations at one budget in ``iterations`` passes, and that budget."""
+        count: dict[float, int] = {}
+        passes = iterations if self.mode == "fixed" else 1
+        for _ in range(passes):
+            for b in self.brackets:
+                for rung in b.rungs:
+                    count[float(rung.r)] = count.get(float(rung.r), 0) + rung.n
+        if self.mode == "then-full":
+            top = float(self.brackets[-1].rungs[0].r)
+            later = (iterations - 1) * len(self.brackets) * self.brackets[-1].rungs[0].n
+            count[top] = count.get(top, 0) + later
+        at = max(count, key=lambda r: (count[r], r))
+        return count[at], at
+
     # -- internals ----------------------------------------------------------------
     def _open_next(self) -> _Open:
         """The next bracket: the queue's (``fixed`` and every first pass), else by the mode's rule.

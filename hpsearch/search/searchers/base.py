@@ -106,6 +106,10 @@ class Searcher:
         self._learn(config, budget, loss)
 
     # -- for subclasses ----------------------------------------------------------------
+    def results_needed(self) -> int | None:
+        """Successful results at one budget before the model proposes (None: no model)."""
+        return None
+
     def draw_at_random(self) -> bool:
         """Whether this proposal of a model searcher is a random draw rather than the model's.
 

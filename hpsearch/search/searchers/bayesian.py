@@ -284,6 +284,9 @@ class BayesianSearcher(Searcher):
     def _begin(self) -> None:
         self._prepared = None
 
+    def results_needed(self) -> int | None:
+        return self._least if self.multi_fidelity and self._enc.n_cols else None
+
     def _propose(self) -> dict:
         budget = model_budget(self._obs, self._least) if self._enc.n_cols else NOT_READY
         if self._random_left > 0 or budget is NOT_READY:

@@ -75,6 +75,9 @@ class KdeSearcher(Searcher):
         self._asked.update(config_key(c) for c in out)
         return out
 
+    def results_needed(self) -> int | None:
+        return self._d + 2 if self._d else None
+
     def _learn(self, config: dict, budget: Any, loss: float | None) -> None:
         Z, y = self._obs.setdefault(budget, ([], []))
         Z.append(self._enc.compact(self._enc.encode(config))[0])
