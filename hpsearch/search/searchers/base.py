@@ -71,10 +71,11 @@ class Searcher:
         self._streams: dict[tuple, np.random.Generator] = {}
         self.pending: dict[str, dict] = {}  # key -> config: suggested, not observed yet
         self._starts = list(problem.starting_points)
-        frac = self.options.get("random_fraction")
-        self.random_fraction = (RANDOM_FRACTION if multi_fidelity else 0.0) if frac is None else frac
-        if not any(o.name == "random_fraction" for o in self.OPTIONS):
-            self.random_fraction = 0.0
+        frac = self.options.get("random_fraction")  # None: not given, or not an option of this searcher
+        if frac is None:
+            declared = any(o.name == "random_fraction" for o in self.OPTIONS)
+            frac = RANDOM_FRACTION if declared and multi_fidelity else 0.0
+        self.random_fraction = frac
         self.full_budget = False  # the current suggest()'s configurations start at the full budget
 
     def suggest(self, n: int = 1, stream: tuple[int, ...] | None = None,

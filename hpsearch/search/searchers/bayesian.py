@@ -29,10 +29,9 @@ fitted on the observations of the *largest budget that has at least
 ``d + 2`` successes* (d = free dimensions, as the ``kde`` searcher counts
 them: a categorical choice is one, however many one-hot columns it takes),
 and ``random_fraction`` of the proposals (default 1/3 under a multi-fidelity
-scheduler, 0 otherwise) are
-random draws, which keeps exploring while low budgets mislead; configurations
-that start at the full budget always come from the model
-(:meth:`~.base.Searcher.draw_at_random`).
+scheduler, 0 otherwise) are random draws, which keeps exploring while low
+budgets mislead; configurations that start at the full budget always come
+from the model (:meth:`~.base.Searcher.draw_at_random`).
 
 Policies:
 
@@ -77,7 +76,6 @@ _LOCAL_SCALES = (0.15, 0.05)
 _REFINE_SCALES = (0.02, 0.005)
 _N_REFINE_TOP = 3
 _N_PER_REFINE = 100
-
 
 
 # -- surrogates --------------------------------------------------------------------------
