@@ -70,8 +70,7 @@ class HyperbandScheduler(Scheduler):
         min_resource: r_min (default: the resource dimension's lower bound).
         eta: the reduction factor, an integer >= 2 (default 3).
         iterations: how many full Hyperband passes (default 1).
-        brackets: ``fixed`` (every bracket of every pass in order, the paper), ``adaptive``
-            or ``then-full`` (see the option's help and :meth:`_open_next`).
+        brackets: ``fixed`` (the paper's order), ``adaptive`` or ``then-full`` (see ``_open_next``).
     """
 
     name = "hyperband"
