@@ -60,6 +60,11 @@ def wait_for(fn, timeout: float = 30.0, what: str = ""):
         time.sleep(0.1)
 
 
+def steady(fn, what: str = ""):
+    """``fn()`` retried while the page redraws the element under it (a live table is redrawn by every poll)."""
+    return wait_for(lambda: (fn(),), what=what)[0]
+
+
 def shot(driver, tmp_path, name: str):
     path = tmp_path / f"dashboard-{name}.png"
     driver.save_screenshot(str(path))
@@ -89,14 +94,14 @@ def test_browser_sees_a_live_run_grow(tmp_path, serve, browser):
             return int(live_row().find_element(By.CSS_SELECTOR, ".n-done").text)
 
         wait_for(lambda: live_row() is not None and live_done() >= 1, what="the live run on the runs page")
-        first = live_done()
-        assert "running" in live_row().text
+        first = steady(live_done, what="the live run's count")
+        assert steady(lambda: "running" in live_row().text, what="the live run's state")
         wait_for(lambda: live_done() > first, what="a new evaluation on the runs page")
-        assert "slow<b>prob" in live_row().text  # the problem name shown as text
+        assert steady(lambda: "slow<b>prob" in live_row().text, what="the problem name")  # shown as text
         shot(browser, tmp_path, "runs")
 
         # Run page: the count and the table grow without a reload.
-        live_row().find_element(By.TAG_NAME, "a").click()
+        steady(lambda: live_row().find_element(By.TAG_NAME, "a").click(), what="a click on the live run")
         wait_for(lambda: browser.find_element(By.ID, "n-done").text, what="the run page")
         n0 = int(browser.find_element(By.ID, "n-done").text)
         wait_for(lambda: int(browser.find_element(By.ID, "n-done").text) > n0, what="a new evaluation on the run page")
