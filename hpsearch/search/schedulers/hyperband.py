@@ -166,16 +166,16 @@ class HyperbandScheduler(Scheduler):
 
     def _most_results(self, iterations: int) -> tuple[int, float]:
         """The most evaluations at one budget in ``iterations`` passes, and that budget."""
-        count: dict[float, int] = {}
-        passes = iterations if self.mode == "fixed" else 1
-        for _ in range(passes):
-            for b in self.brackets:
-                for rung in b.rungs:
-                    count[float(rung.r)] = count.get(float(rung.r), 0) + rung.n
-        if self.mode == "then-full":
-            top = float(self.brackets[-1].rungs[0].r)
-            later = (iterations - 1) * len(self.brackets) * self.brackets[-1].rungs[0].n
-            count[top] = count.get(top, 0) + later
+        one_pass: dict[float, int] = {}
+        for b in self.brackets:
+            for rung in b.rungs:
+                one_pass[float(rung.r)] = one_pass.get(float(rung.r), 0) + rung.n
+        if self.mode == "fixed":
+            count = {r: iterations * n for r, n in one_pass.items()}
+        else:  # then-full: later passes run only bracket 0, all at the full budget
+            full = self.brackets[-1].rungs[0]
+            count = {**one_pass}
+            count[float(full.r)] += (iterations - 1) * len(self.brackets) * full.n
         at = max(count, key=lambda r: (count[r], r))
         return count[at], at
 
