@@ -15,6 +15,23 @@ DATA = Path(__file__).resolve().parent / "data"
 PROBLEMS = DATA / "problems"
 
 
+def run_full_and_resumed(tmp_path: Path, common: dict, k: int, n: int | None = None):
+    """The same run uninterrupted (``tmp_path/full``) and stopped after ``k`` evaluations, then resumed
+    (``tmp_path/part``); ``n``: both go to ``n`` evaluations (None: the run's own end).
+
+    Returns the uninterrupted run's and the resumed run's summaries (their stores closed).
+    """
+    from hpsearch.runner import RunConfig, resume_run, start_run
+
+    full = start_run(RunConfig(**common, max_evals=n, run_dir=str(tmp_path / "full")))
+    full.store.close()
+    part = start_run(RunConfig(**common, max_evals=k, run_dir=str(tmp_path / "part")))
+    part.store.close()
+    resumed = resume_run(tmp_path / "part", max_evals=10_000 if n is None else n)
+    resumed.store.close()
+    return full.summary, resumed.summary
+
+
 def hps_env(extra: dict | None = None) -> dict:
     """Environment for a real ``hps`` subprocess that imports this checkout."""
     env = dict(os.environ)

@@ -14,9 +14,9 @@ import pytest
 
 from hpsearch.cli import cli
 from hpsearch.loader import load_problem
-from hpsearch.runner import RunConfig, resume_run, start_run
+from hpsearch.runner import RunConfig, start_run
 
-from .conftest import PROBLEMS
+from .conftest import PROBLEMS, run_full_and_resumed
 
 CONDTREE = PROBLEMS / "condtree"
 ALGOS = [
@@ -94,13 +94,8 @@ def rows(run_dir) -> list[tuple]:
 def test_resume_equals_uninterrupted_on_a_conditional_problem(tmp_path, algo, options):
     n, k = 14, 6
     common = dict(problem=str(CONDTREE), algo=algo, algo_options=dict(options), seed=11, evaluator="serial")
-    full = start_run(RunConfig(**common, max_evals=n, run_dir=str(tmp_path / "full")))
-    full.store.close()
-    part = start_run(RunConfig(**common, max_evals=k, run_dir=str(tmp_path / "part")))
-    part.store.close()
-    resumed = resume_run(tmp_path / "part", max_evals=n)
-    resumed.store.close()
-    assert resumed.summary.n_replayed == k
+    _, resumed = run_full_and_resumed(tmp_path, common, k, n)
+    assert resumed.n_replayed == k
     assert rows(tmp_path / "part") == rows(tmp_path / "full")
     assert any("" in r[3] for r in rows(tmp_path / "full"))  # some dimension was inactive
 

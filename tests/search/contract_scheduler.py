@@ -13,11 +13,11 @@ import csv
 from hpsearch.engine import Engine, Limits
 from hpsearch.evaluators.base import Evaluator
 from hpsearch.loader import load_problem
-from hpsearch.runner import RunConfig, resume_run, start_run
 from hpsearch.search import DONE, PRESETS, WAIT, Told, make_backend
 from hpsearch.store import RunStore
 from hpsearch.trial import Status, execute_trial
 
+from ..conftest import run_full_and_resumed
 from .contract_searcher import MIXED, SEARCHER_OPTIONS
 
 #: small schedules on the mixed problem's resource (steps 1..27).
@@ -178,13 +178,8 @@ class SchedulerContract:
         n, k = 20, 9
         common = dict(problem=str(MIXED), algo=preset_of(self.scheduler), searcher=self.searcher,
                       algo_options=options(self.scheduler, self.searcher), seed=11, evaluator="serial")
-        full = start_run(RunConfig(**common, max_evals=n, run_dir=str(tmp_path / "full")))
-        full.store.close()
-        part = start_run(RunConfig(**common, max_evals=k, run_dir=str(tmp_path / "part")))
-        part.store.close()
-        resumed = resume_run(tmp_path / "part", max_evals=n)
-        resumed.store.close()
-        assert resumed.summary.n_replayed == k
+        _, resumed = run_full_and_resumed(tmp_path, common, k, n)
+        assert resumed.n_replayed == k
         assert rows(tmp_path / "part") == rows(tmp_path / "full")
         assert len(rows(tmp_path / "full")) == min(n, len(rows(tmp_path / "full")))
 

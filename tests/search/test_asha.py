@@ -3,11 +3,11 @@ import pytest
 
 from hpsearch.cli import cli
 from hpsearch.loader import load_problem
-from hpsearch.runner import RunConfig, start_run
 from hpsearch.search import DONE, WAIT, BackendOptionError, Told, make_backend
 from hpsearch.search.schedulers.asha import rung_budgets
 from hpsearch.store import RunStore
 
+from ..conftest import run_full_and_resumed
 from .contract_searcher import MIXED
 
 EPOCHS = """
@@ -187,14 +187,7 @@ def test_hps_run_asha_without_max_evals_finishes(runner, in_tmp):
 
 def test_resume_with_workers_equals_uninterrupted(tmp_path):
     common = dict(problem=str(MIXED), algo="asha", seed=5, evaluator="serial")
-    full = start_run(RunConfig(**common, run_dir=str(tmp_path / "full")))
-    full.store.close()
-    part = start_run(RunConfig(**common, max_evals=17, run_dir=str(tmp_path / "part")))
-    part.store.close()
-    from hpsearch.runner import resume_run
-
-    resumed = resume_run(tmp_path / "part", max_evals=10_000)
-    resumed.store.close()
+    run_full_and_resumed(tmp_path, common, k=17)
     with RunStore.open(tmp_path / "full") as a, RunStore.open(tmp_path / "part") as b:
         ra = [(t.config_id, t.rung, t.budget, t.objective) for t in a.trials()]
         rb = [(t.config_id, t.rung, t.budget, t.objective) for t in b.trials()]
