@@ -6,8 +6,11 @@ Public API::
 """
 __version__ = "0.1.0"
 
-from .loader import load_problem  # noqa: E402
-from .space import Categorical, Continuous, HpProblem, Ordinal, SpaceError  # noqa: E402
+from . import _moved  # noqa: E402
+from .problem.loader import load_problem  # noqa: E402
+from .problem.space import Categorical, Continuous, HpProblem, Ordinal, SpaceError  # noqa: E402
+
+_moved.install()
 
 __all__ = ["HpProblem", "Continuous", "Ordinal", "Categorical", "SpaceError", "load_problem",
            "__version__"]

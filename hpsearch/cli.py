@@ -17,13 +17,13 @@ import click
 
 from . import __version__
 from .evaluators import DEFAULT_EVALUATOR, EVALUATORS, EvaluatorError
-from .loader import ProblemLoadError, list_problems, load_problem
-from .report import format_rows, format_value, ranked, results_rows
+from .problem.loader import ProblemLoadError, list_problems, load_problem
+from .reporting.tables import format_rows, format_value, ranked, results_rows
 from .search import ALIASES, PRESETS, SEARCHER_ALIASES, SEARCHERS, BackendOptionError, all_options
 from .search.pruners import PRUNERS, PrunerOptionError
 from .search.pruners import all_options as pruner_options
-from .space import SpaceError
-from .stopping import StopConditionError
+from .problem.space import SpaceError
+from .run.stopping import StopConditionError
 from .store import RunStore, StoreError, StoreFull
 from .trial import Status
 
@@ -46,8 +46,8 @@ class HpsUsageError(click.ClickException):
 
 def usage_errors(fn: Callable) -> Callable:
     """Turn the library's usage errors into one-line click errors (exit 2)."""
-    from .engine import ResumeError
-    from .runner import RunError
+    from .run.engine import ResumeError
+    from .run.runner import RunError
 
     errors = USAGE_ERRORS + (RunError, ResumeError)
 
@@ -232,7 +232,7 @@ def run(problem: str | None, algo: str, searcher: str | None, seed: int | None, 
         run_dir: str | None, resume_dir: str | None, max_evals, timeout, trial_timeout, workers, evaluator,
         scheduler, gpus, gpus_per_trial, stop_when, pruner, stop_grace, **algo_options) -> None:
     """Search a problem and store every evaluation in a run directory."""
-    from .runner import RunConfig, resume_run, start_run
+    from .run.runner import RunConfig, resume_run, start_run
 
     pruning = _pop_pruner_options(algo_options)
     if resume_dir is not None:
@@ -263,7 +263,7 @@ def run(problem: str | None, algo: str, searcher: str | None, seed: int | None, 
 @usage_errors
 def resume(run_dir: str, **overrides: Any) -> None:
     """Continue a stopped run: stored evaluations are kept, unfinished ones run again."""
-    from .runner import resume_run
+    from .run.runner import resume_run
 
     overrides["stop_when"] = overrides.get("stop_when") or None
     _finish(resume_run(run_dir, observer=_progress(), announce=_say, **overrides))
@@ -274,7 +274,7 @@ def _say(message: str) -> None:
 
 
 def _progress():
-    from .progress import Progress
+    from .reporting.progress import Progress
 
     return Progress()
 
@@ -360,7 +360,7 @@ def compare(problem, algos, seeds, budget, out, resume_dir, workers, evaluator, 
     --iterations, ASHA's --max-configs) defaults here to as many as the budget
     can pay for.
     """
-    from .compare import (
+    from .run.compare import (
         CompareConfig,
         ComparisonInterrupted,
         config_from_settings,
@@ -461,7 +461,7 @@ def _running_lines(store: RunStore) -> list[str]:
               help="Where to create the folder NAME.")
 def new(name: str, directory: str) -> None:
     """Scaffold a problem folder NAME that runs as generated (never overwrites)."""
-    from .scaffold import ScaffoldError, new_problem, next_steps
+    from .problem.scaffold import ScaffoldError, new_problem, next_steps
 
     try:
         folder = new_problem(name, directory)
@@ -483,7 +483,7 @@ def plot(run_dir: str, out: str | None) -> None:
     parameter, and for multi-fidelity runs the rungs. Exit code 1 when the run
     has no successful evaluation yet (nothing is written).
     """
-    from .plots import NothingToPlot, plot_run
+    from .reporting.plots import NothingToPlot, plot_run
 
     try:
         files = plot_run(run_dir, out)

@@ -21,7 +21,7 @@ def run_full_and_resumed(tmp_path: Path, common: dict, k: int, n: int | None = N
 
     Returns the uninterrupted run's and the resumed run's summaries (their stores closed).
     """
-    from hpsearch.runner import RunConfig, resume_run, start_run
+    from hpsearch.run.runner import RunConfig, resume_run, start_run
 
     full = start_run(RunConfig(**common, max_evals=n, run_dir=str(tmp_path / "full")))
     full.store.close()

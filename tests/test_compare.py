@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from hpsearch.cli import cli
-from hpsearch.compare import CompareConfig, default_algos, run_comparison, summarise
+from hpsearch.run.compare import CompareConfig, default_algos, run_comparison, summarise
 from hpsearch.search import ALGORITHMS, backend_class
 from hpsearch.store import RunStore
 

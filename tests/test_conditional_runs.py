@@ -13,8 +13,8 @@ import sqlite3
 import pytest
 
 from hpsearch.cli import cli
-from hpsearch.loader import load_problem
-from hpsearch.runner import RunConfig, start_run
+from hpsearch.problem.loader import load_problem
+from hpsearch.run.runner import RunConfig, start_run
 
 from .conftest import PROBLEMS, run_full_and_resumed
 

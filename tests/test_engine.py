@@ -1,7 +1,7 @@
 """The engine through runner.start_run: failures recorded, search goes on, limits, resume."""
 import pytest
 
-from hpsearch.runner import RunConfig, RunError, resume_run, start_run
+from hpsearch.run.runner import RunConfig, RunError, resume_run, start_run
 from hpsearch.store import RunStore
 
 from .conftest import PROBLEMS

@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from hpsearch.loader import ProblemLoadError, find_problem, list_problems, load_problem
+from hpsearch.problem.loader import ProblemLoadError, find_problem, list_problems, load_problem
 
 PROBLEM = """
     \"\"\"A test problem.\"\"\"

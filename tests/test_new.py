@@ -4,8 +4,8 @@ import csv
 import pytest
 
 from hpsearch.cli import cli
-from hpsearch.loader import load_problem
-from hpsearch.scaffold import FILES
+from hpsearch.problem.loader import load_problem
+from hpsearch.problem.scaffold import FILES
 
 
 def test_new_folder_runs_as_generated(runner, in_tmp):

@@ -6,7 +6,7 @@ import pytest
 
 from hpsearch import HpProblem
 from hpsearch.cli import cli
-from hpsearch.plots import best_so_far, plot_run
+from hpsearch.reporting.plots import best_so_far, plot_run
 from hpsearch.search.base import Suggestion
 from hpsearch.store import RunStore
 from hpsearch.trial import TrialResult

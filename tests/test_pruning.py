@@ -8,7 +8,7 @@ import time
 import pytest
 
 from hpsearch.cli import cli
-from hpsearch.runner import RunConfig, resume_run, start_run
+from hpsearch.run.runner import RunConfig, resume_run, start_run
 from hpsearch.store import RunStore, StoreError
 
 PROBLEM = """
@@ -142,7 +142,7 @@ def test_a_pruned_trial_stops_within_one_report_and_keeps_its_last_values(evalua
         assert status == "stopped" and 1 <= step <= most and steps == list(range(1, step + 1))
         assert objective == pytest.approx(params["x"] + 1.0)
     if evaluator == "serial":
-        from hpsearch.plots import plot_run
+        from hpsearch.reporting.plots import plot_run
 
         assert "learning_curves.png" in [f.name for f in plot_run(tmp_path / "run")]
     with RunStore.open(tmp_path / "run", readonly=True) as s:

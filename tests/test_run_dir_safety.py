@@ -340,7 +340,7 @@ def test_json_results_have_null_for_nan(runner, in_tmp, make_problem):
 
 
 def test_compare_holds_its_directory_and_each_run(runner, in_tmp):
-    from hpsearch.lock import RunDirLock
+    from hpsearch.store.lock import RunDirLock
 
     with RunDirLock(in_tmp / "cmp"):  # another hps compare on the same --out
         one_line_error(runner.invoke(cli, ["compare", "-p", "branin", "--algo", "random", "--seeds", "1",

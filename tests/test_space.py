@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hpsearch import Categorical, Continuous, HpProblem, Ordinal, SpaceError
-from hpsearch.loader import ProblemLoadError, load_problem
+from hpsearch.problem.loader import ProblemLoadError, load_problem
 
 
 def kinds(**specs):

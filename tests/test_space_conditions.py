@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from hpsearch import Categorical, Continuous, HpProblem, Ordinal, SpaceError
-from hpsearch.loader import ProblemLoadError, load_problem
+from hpsearch.problem.loader import ProblemLoadError, load_problem
 from hpsearch.search import DONE, WAIT, Told, make_backend
 
 from .conftest import PROBLEMS

@@ -151,7 +151,7 @@ def test_a_folder_with_stdlib_names_shadows_nothing(tmp_path, make_problem, algo
 
 
 def test_the_folder_is_never_left_on_sys_path(make_problem):
-    from hpsearch.loader import load_problem
+    from hpsearch.problem.loader import load_problem
 
     folder = make_problem("pathless", problem=SLOW_PROBLEM, model_run=SHADOW_RUN,
                           helper="def value(x):\n    return x\n")

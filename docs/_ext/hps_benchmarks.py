@@ -112,7 +112,7 @@ def _page(info: Any, lp: Any, folder_text: str) -> str:
 
 
 def _folder_text(folder: Path) -> str:
-    from hpsearch.loader import bundled_dir
+    from hpsearch.problem.loader import bundled_dir
 
     try:
         return "benchmarks/" + Path(folder).resolve().relative_to(bundled_dir().resolve()).as_posix()
@@ -122,7 +122,7 @@ def _folder_text(folder: Path) -> str:
 
 def collect() -> list[BenchmarkDoc]:
     """Every problem folder on the search path, as the docs show it (imports problem.py only)."""
-    from hpsearch.loader import ProblemLoadError, list_problems, load_problem
+    from hpsearch.problem.loader import ProblemLoadError, list_problems, load_problem
 
     out = []
     for info in list_problems():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..compare import _best_within, _display, format_table, summarise
+from ..run.compare import _best_within, _display, format_table, summarise
 
 __all__ = ["comparison_data", "GRID_POINTS"]
 

@@ -20,8 +20,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ..compare import SETTINGS_FILE as COMPARE_FILE
-from ..space import rank_key, to_loss
+from ..run.compare import SETTINGS_FILE as COMPARE_FILE
+from ..problem.space import rank_key, to_loss
 from ..store import DB_NAME, RunStore, StoredTrial, is_run_dir
 from ..trial import FINISHED, Status
 
@@ -382,7 +382,7 @@ class Catalog:
     def summary(self, entry: Entry) -> dict[str, Any]:
         """One line of the runs page."""
         if entry.kind == "compare":
-            from ..compare import load_settings
+            from ..run.compare import load_settings
 
             s = load_settings(entry.path)
             runs = [e for e in self.entries.values() if e.compare == entry.key]

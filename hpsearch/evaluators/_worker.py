@@ -391,7 +391,7 @@ def _reporter(conn: Connection, trial_id: int):
 
 
 def _serve(conn: Connection) -> None:
-    from ..loader import load_problem
+    from ..problem.loader import load_problem
     from ..trial import Status, TrialResult, execute_trial, visible_devices
 
     kind, folder = conn.recv()
@@ -399,7 +399,7 @@ def _serve(conn: Connection) -> None:
     try:
         lp = load_problem(folder)
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which fails the trial
-        from ..loader import ProblemLoadError
+        from ..problem.loader import ProblemLoadError
 
         conn.send(("load_error", str(exc) if isinstance(exc, ProblemLoadError)
                    else f"{type(exc).__name__}: {exc}"))

@@ -13,7 +13,7 @@ import threading
 import time
 from collections import deque
 
-from ..loader import LoadedProblem, load_problem
+from ..problem.loader import LoadedProblem, load_problem
 from ..trial import StopRun, TrialResult, TrialSpec, TrialTimeout, execute_trial
 from .base import Evaluator
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ..space import Categorical, Continuous, HpProblem, Ordinal, same_value
+from ..problem.space import Categorical, Continuous, HpProblem, Ordinal, same_value
 
 __all__ = ["EncodedSpace", "INACTIVE", "impute_inactive", "position", "config_key"]
 

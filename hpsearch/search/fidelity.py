@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..space import Continuous, Dimension, HpProblem
+from ..problem.space import Continuous, Dimension, HpProblem
 from .base import BackendOptionError
 from .options import Option, check_int
 

@@ -17,7 +17,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
-from ..space import HpProblem
+from ..problem.space import HpProblem
 from .base import BackendOptionError
 from .options import Option
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from hpsearch.cli import cli
-from hpsearch.loader import load_problem
+from hpsearch.problem.loader import load_problem
 from hpsearch.trial import TrialSpec, execute_trial
 
 R = 81

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from hpsearch.cli import cli
-from hpsearch.loader import ProblemLoadError, load_problem
+from hpsearch.problem.loader import ProblemLoadError, load_problem
 from hpsearch.trial import TrialSpec, execute_trial
 from tests.conftest import REPO, hps_env, run_hps
 

@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("flask", reason="the dashboard extra is not installed (pip install -e '.[dashboard]')")
 pytest.importorskip("plotly", reason="the dashboard extra is not installed (pip install -e '.[dashboard]')")
 
-from hpsearch.runner import RunConfig, start_run  # noqa: E402
+from hpsearch.run.runner import RunConfig, start_run  # noqa: E402
 
 from ..conftest import PROBLEMS  # noqa: E402
 

@@ -32,8 +32,8 @@ import tempfile
 import time
 import warnings
 
-from hpsearch.loader import load_problem
-from hpsearch.runner import RunConfig, start_run
+from hpsearch.problem.loader import load_problem
+from hpsearch.run.runner import RunConfig, start_run
 from hpsearch.search import SEARCHERS, Told, make_backend, searcher_class
 
 

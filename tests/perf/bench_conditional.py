@@ -25,7 +25,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from hpsearch.cli import cli
-from hpsearch.loader import find_problem
+from hpsearch.problem.loader import find_problem
 
 FLAT_PROBLEM = '''\
 """Flat copy of {name}: every dimension always active (benchmark of conditional vs flat encoding)."""

@@ -36,8 +36,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from hpsearch.dashboard.server import make_server  # noqa: E402
-from hpsearch.progress import Progress  # noqa: E402
-from hpsearch.runner import RunConfig, start_run  # noqa: E402
+from hpsearch.reporting.progress import Progress  # noqa: E402
+from hpsearch.run.runner import RunConfig, start_run  # noqa: E402
 from hpsearch.store import is_run_dir  # noqa: E402
 
 

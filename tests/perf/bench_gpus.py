@@ -22,7 +22,7 @@ from pathlib import Path
 
 from hpsearch.evaluators import EvaluatorError
 from hpsearch.evaluators.devices import find_gpus
-from hpsearch.runner import RunConfig, start_run
+from hpsearch.run.runner import RunConfig, start_run
 
 
 def fake_nvidia_smi(folder: Path, n: int) -> None:

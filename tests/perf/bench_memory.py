@@ -36,7 +36,7 @@ def main() -> None:
     os.environ["HPS_MNIST_SUBSET"] = args.subset
     os.environ["HPS_THREADS"] = args.threads
 
-    from hpsearch.loader import load_problem
+    from hpsearch.problem.loader import load_problem
     from hpsearch.trial import TrialSpec, execute_trial
 
     lp = load_problem("mnistmlp")

@@ -66,15 +66,15 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # measure the checkout this script is in
-from hpsearch.compare import (  # noqa: E402
+from hpsearch.run.compare import (
     CompareConfig,
     ComparisonInterrupted,
     comparison_settings,
     run_comparison,
     summarise,
 )
-from hpsearch.engine import trial_seed  # noqa: E402
-from hpsearch.loader import LoadedProblem, load_problem  # noqa: E402
+from hpsearch.run.engine import trial_seed  # noqa: E402
+from hpsearch.problem.loader import LoadedProblem, load_problem  # noqa: E402
 from hpsearch.trial import TrialSpec, execute_trial  # noqa: E402
 
 PROBLEMS = ["hartmann6lc", "mfhartmann3", "mfhartmann6", "mfbranin", "sgddigits"]

@@ -15,8 +15,8 @@ import statistics
 import tempfile
 import time
 
-from hpsearch.progress import Progress
-from hpsearch.runner import RunConfig, start_run
+from hpsearch.reporting.progress import Progress
+from hpsearch.run.runner import RunConfig, start_run
 
 
 def once(evals: int, seed: int) -> tuple[float, float, float]:

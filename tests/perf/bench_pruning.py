@@ -32,10 +32,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from hpsearch.loader import load_problem
-from hpsearch.progress import Progress
-from hpsearch.runner import RunConfig, start_run
-from hpsearch.space import Categorical, Continuous
+from hpsearch.problem.loader import load_problem
+from hpsearch.reporting.progress import Progress
+from hpsearch.run.runner import RunConfig, start_run
+from hpsearch.problem.space import Categorical, Continuous
 
 HERE = Path(__file__).resolve().parent
 PROBLEMS = {

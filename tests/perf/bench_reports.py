@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 
 from hpsearch.evaluators.base import Evaluator
-from hpsearch.progress import Progress
-from hpsearch.runner import RunConfig, start_run
+from hpsearch.reporting.progress import Progress
+from hpsearch.run.runner import RunConfig, start_run
 
 PROBLEM = """
 from hpsearch import HpProblem

@@ -23,8 +23,8 @@ import textwrap
 import time
 from pathlib import Path
 
-from hpsearch.progress import Progress
-from hpsearch.runner import RunConfig, start_run
+from hpsearch.reporting.progress import Progress
+from hpsearch.run.runner import RunConfig, start_run
 from hpsearch.search import ALGORITHMS, ALIASES
 
 PROBLEM = '''

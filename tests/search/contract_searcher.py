@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from hpsearch.loader import load_problem
+from hpsearch.problem.loader import load_problem
 from hpsearch.search import searcher_class
 
 from ..conftest import PROBLEMS

@@ -2,7 +2,7 @@
 import pytest
 
 from hpsearch.cli import cli
-from hpsearch.loader import load_problem
+from hpsearch.problem.loader import load_problem
 from hpsearch.search import DONE, WAIT, BackendOptionError, Told, make_backend
 from hpsearch.search.schedulers.asha import rung_budgets
 from hpsearch.store import RunStore

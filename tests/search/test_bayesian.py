@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from hpsearch import Categorical, Continuous, HpProblem, Ordinal
 from hpsearch.cli import cli
-from hpsearch.loader import load_problem
-from hpsearch.runner import RunConfig, start_run
+from hpsearch.problem.loader import load_problem
+from hpsearch.run.runner import RunConfig, start_run
 from hpsearch.search import Told, make_backend
 from hpsearch.search.encoding import EncodedSpace as _Encoder
 

@@ -8,9 +8,9 @@ import pytest
 
 from hpsearch import HpProblem
 from hpsearch.cli import cli
-from hpsearch.engine import Engine, Limits
-from hpsearch.loader import load_problem
-from hpsearch.runner import RunConfig, RunError, start_run
+from hpsearch.run.engine import Engine, Limits
+from hpsearch.problem.loader import load_problem
+from hpsearch.run.runner import RunConfig, RunError, start_run
 from hpsearch.search import DONE, WAIT, BackendOptionError, Told, make_backend
 from hpsearch.search.brackets import plan, total_resource
 from hpsearch.store import RunStore

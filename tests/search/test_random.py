@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from hpsearch.loader import load_problem
+from hpsearch.problem.loader import load_problem
 from hpsearch.search import make_backend
 
 from .contract_searcher import MIXED

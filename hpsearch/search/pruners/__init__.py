@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ...space import HpProblem
+from ...problem.space import HpProblem
 from ..options import Option
 from .base import PREFIX, Pruner, PrunerOptionError
 

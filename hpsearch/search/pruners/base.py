@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ...space import Continuous, HpProblem
+from ...problem.space import Continuous, HpProblem
 from ..base import BackendOptionError
 from ..options import Option, resolve
 

@@ -27,7 +27,7 @@ import bisect
 import math
 from typing import Any
 
-from ...space import HpProblem
+from ...problem.space import HpProblem
 from ...trial import Status
 from ..base import DONE, WAIT, Suggestion, Told
 from ..brackets import plan

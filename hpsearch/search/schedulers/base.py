@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ...space import HpProblem
+from ...problem.space import HpProblem
 from ...trial import Status
 from ..base import SearchBackend, Suggestion, Told
 from ..fidelity import pin_resource

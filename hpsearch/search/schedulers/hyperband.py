@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from ...seeding import mix_seed
-from ...space import HpProblem
+from ...problem.space import HpProblem
 from ...trial import Status
 from ..base import DONE, WAIT, Suggestion, Told
 from ..brackets import Bracket, plan, total_evaluations

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...space import HpProblem
+from ...problem.space import HpProblem
 from ..encoding import config_key
 from ..options import Option, resolve
 

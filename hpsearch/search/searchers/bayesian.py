@@ -57,7 +57,7 @@ from typing import Any
 import numpy as np
 
 from ...seeding import mix_seed
-from ...space import HpProblem
+from ...problem.space import HpProblem
 from ..encoding import EncodedSpace, config_key
 from ..options import Option
 from .base import RANDOM_FRACTION_OPTION, Searcher

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ...space import HpProblem
+from ...problem.space import HpProblem
 from ..encoding import EncodedSpace, config_key
 from ..options import Option
 from .base import RANDOM_FRACTION_OPTION, Searcher

@@ -29,13 +29,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .evaluators.base import Evaluator
-from .search.base import DONE, WAIT, SearchBackend, Suggestion, Told
-from .seeding import mix_seed
-from .space import HpProblem, rank_key
+from ..evaluators.base import Evaluator
+from ..search.base import DONE, WAIT, SearchBackend, Suggestion, Told
+from ..seeding import mix_seed
+from ..problem.space import HpProblem, rank_key
 from .stopping import StopCondition, StopConditionError, check_known, first_met
-from .store import RunStore, StoredTrial, StoreFull
-from .trial import STOP_GRACE, Status, StopRun, TrialResult, TrialSpec, finite_number, stopped_result
+from ..store import RunStore, StoredTrial, StoreFull
+from ..trial import (
+    STOP_GRACE,
+    Status,
+    StopRun,
+    TrialResult,
+    TrialSpec,
+    finite_number,
+    stopped_result,
+)
 
 __all__ = ["Engine", "Limits", "RunSummary", "ResumeError", "Observer", "trial_seed"]
 

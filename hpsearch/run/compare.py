@@ -49,13 +49,13 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
-from .evaluators import DEFAULT_EVALUATOR, EVALUATORS
-from .loader import load_problem
-from .lock import LOCK_NAME, DirectoryInUse, RunDirLock
-from .report import format_rows, format_value
+from .. import __version__
+from ..evaluators import DEFAULT_EVALUATOR, EVALUATORS
+from ..problem.loader import load_problem
+from ..store.lock import LOCK_NAME, DirectoryInUse, RunDirLock
+from ..reporting.tables import format_rows, format_value
 from .runner import RunConfig, RunError, resume_run, start_run
-from .search import (
+from ..search import (
     PRESETS,
     BackendOptionError,
     backend_class,
@@ -65,11 +65,11 @@ from .search import (
     route_options,
     split_algo,
 )
-from .search.fidelity import resource_value
-from .search.options import check_int
-from .search.pruners import make_pruner
-from .store import RunStore, is_run_dir
-from .trial import Status
+from ..search.fidelity import resource_value
+from ..search.options import check_int
+from ..search.pruners import make_pruner
+from ..store import RunStore, is_run_dir
+from ..trial import Status
 
 __all__ = ["CompareConfig", "CompareError", "ComparisonInterrupted", "run_comparison", "summarise",
            "format_table", "plot_comparison", "default_algos", "comparison_settings", "FRACTIONS",

@@ -43,9 +43,9 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .space import rank_key, to_loss
-from .store import RunStore, StoredTrial, StoreError
-from .trial import Status, finite_number
+from ..problem.space import rank_key, to_loss
+from ..store import RunStore, StoredTrial, StoreError
+from ..trial import Status, finite_number
 
 __all__ = ["plot_run", "best_so_far", "NothingToPlot", "PLOTS_DIR"]
 

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .trial import finite_number
+from ..trial import finite_number
 
 __all__ = ["StopCondition", "StopConditionError", "parse_condition", "parse_conditions"]
 

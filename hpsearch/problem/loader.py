@@ -43,7 +43,7 @@ class ProblemLoadError(Exception):
 
 def bundled_dir() -> Path:
     """The benchmarks shipped with hpsearch (installed copy, else the source checkout's)."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]  # the hpsearch package
     installed = here / "benchmarks"
     if installed.is_dir():
         return installed
@@ -198,7 +198,7 @@ class LoadedProblem:
                 if isinstance(exc, KeyboardInterrupt):
                     raise
                 if isinstance(exc, SystemExit):
-                    from .trial import exit_call
+                    from ..trial import exit_call
 
                     raise ProblemLoadError(f"{display_path(path)}: called {exit_call(exc)} while being "
                                            "imported") from None

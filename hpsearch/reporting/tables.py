@@ -8,9 +8,9 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from .space import rank_key
-from .store import RunStore, StoredTrial
-from .trial import Status
+from ..problem.space import rank_key
+from ..store import RunStore, StoredTrial
+from ..trial import Status
 
 __all__ = ["ranked", "results_rows", "format_rows", "format_value"]
 

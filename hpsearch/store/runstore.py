@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from .lock import DirectoryInUse, RunDirLock
-from .search.base import Suggestion
-from .trial import FINISHED, Status, TrialResult
+from ..search.base import Suggestion
+from ..trial import FINISHED, Status, TrialResult
 
 __all__ = ["RunStore", "StoredTrial", "StoreError", "StoreFull", "CSV_FIXED_HEAD", "CSV_FIXED_TAIL",
            "is_run_dir"]

@@ -1,0 +1,1 @@
+"""Reporting: results tables, plots, progress lines and comparison summaries, read from run stores."""
