@@ -18,12 +18,12 @@ import click
 from . import __version__
 from .evaluators import DEFAULT_EVALUATOR, EVALUATORS, EvaluatorError
 from .problem.loader import ProblemLoadError, list_problems, load_problem
+from .problem.space import SpaceError
 from .reporting.tables import format_rows, format_value, ranked, results_rows
+from .run.stopping import StopConditionError
 from .search import ALIASES, PRESETS, SEARCHER_ALIASES, SEARCHERS, BackendOptionError, all_options
 from .search.pruners import PRUNERS, PrunerOptionError
 from .search.pruners import all_options as pruner_options
-from .problem.space import SpaceError
-from .run.stopping import StopConditionError
 from .store import RunStore, StoreError, StoreFull
 from .trial import Status
 

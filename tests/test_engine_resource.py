@@ -1,9 +1,9 @@
 """Limits.max_resource_spent: new asks stop once the committed resource reaches the limit."""
 import pytest
 
-from hpsearch.run.engine import Engine, Limits
 from hpsearch.evaluators.serial import SerialEvaluator
 from hpsearch.problem.loader import load_problem
+from hpsearch.run.engine import Engine, Limits
 from hpsearch.run.runner import RunConfig, RunError, resume_run, start_run
 from hpsearch.search import make_backend
 from hpsearch.store import RunStore

@@ -20,8 +20,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ..run.compare import SETTINGS_FILE as COMPARE_FILE
 from ..problem.space import rank_key, to_loss
+from ..run.compare import SETTINGS_FILE as COMPARE_FILE
 from ..store import DB_NAME, RunStore, StoredTrial, is_run_dir
 from ..trial import FINISHED, Status
 

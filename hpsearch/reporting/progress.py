@@ -9,8 +9,8 @@ import sys
 import time
 from typing import TextIO
 
-from .tables import format_value
 from ..trial import Status
+from .tables import format_value
 
 __all__ = ["Progress"]
 

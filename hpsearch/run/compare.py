@@ -52,9 +52,7 @@ import numpy as np
 from .. import __version__
 from ..evaluators import DEFAULT_EVALUATOR, EVALUATORS
 from ..problem.loader import load_problem
-from ..store.lock import LOCK_NAME, DirectoryInUse, RunDirLock
 from ..reporting.tables import format_rows, format_value
-from .runner import RunConfig, RunError, resume_run, start_run
 from ..search import (
     PRESETS,
     BackendOptionError,
@@ -69,7 +67,9 @@ from ..search.fidelity import resource_value
 from ..search.options import check_int
 from ..search.pruners import make_pruner
 from ..store import RunStore, is_run_dir
+from ..store.lock import LOCK_NAME, DirectoryInUse, RunDirLock
 from ..trial import Status
+from .runner import RunConfig, RunError, resume_run, start_run
 
 __all__ = ["CompareConfig", "CompareError", "ComparisonInterrupted", "run_comparison", "summarise",
            "format_table", "plot_comparison", "default_algos", "comparison_settings", "FRACTIONS",

@@ -30,10 +30,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..evaluators.base import Evaluator
+from ..problem.space import HpProblem, rank_key
 from ..search.base import DONE, WAIT, SearchBackend, Suggestion, Told
 from ..seeding import mix_seed
-from ..problem.space import HpProblem, rank_key
-from .stopping import StopCondition, StopConditionError, check_known, first_met
 from ..store import RunStore, StoredTrial, StoreFull
 from ..trial import (
     STOP_GRACE,
@@ -44,6 +43,7 @@ from ..trial import (
     finite_number,
     stopped_result,
 )
+from .stopping import StopCondition, StopConditionError, check_known, first_met
 
 __all__ = ["Engine", "Limits", "RunSummary", "ResumeError", "Observer", "trial_seed"]
 

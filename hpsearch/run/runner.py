@@ -22,16 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from .engine import Engine, Limits, Observer, RunSummary
 from ..evaluators import DEFAULT_EVALUATOR, make_evaluator
 from ..evaluators.devices import Placement
 from ..problem.loader import LoadedProblem, load_problem
+from ..problem.space import rank_key
 from ..search import backend_class, label, make_backend, resolve, split_algo
 from ..search.pruners import make_pruner
-from ..problem.space import rank_key
-from .stopping import parse_conditions
 from ..store import RunStore, StoreError
 from ..trial import STOP_GRACE, Status
+from .engine import Engine, Limits, Observer, RunSummary
+from .stopping import parse_conditions
 
 __all__ = ["RunConfig", "RunOutcome", "start_run", "resume_run", "default_run_dir", "RunError",
            "stored_summary"]

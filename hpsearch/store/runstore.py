@@ -29,9 +29,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .lock import DirectoryInUse, RunDirLock
 from ..search.base import Suggestion
 from ..trial import FINISHED, Status, TrialResult
+from .lock import DirectoryInUse, RunDirLock
 
 __all__ = ["RunStore", "StoredTrial", "StoreError", "StoreFull", "CSV_FIXED_HEAD", "CSV_FIXED_TAIL",
            "is_run_dir"]

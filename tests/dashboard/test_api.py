@@ -7,9 +7,9 @@ import http.client
 import json
 import os
 
-from hpsearch.run.compare import CompareConfig, format_table, run_comparison, summarise
 from hpsearch.dashboard.comparison import GRID_POINTS
 from hpsearch.reporting.plots import best_so_far
+from hpsearch.run.compare import CompareConfig, format_table, run_comparison, summarise
 from hpsearch.store import RunStore
 
 

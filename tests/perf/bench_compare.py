@@ -13,8 +13,8 @@ import argparse
 from click.testing import CliRunner
 
 from hpsearch.cli import cli
-from hpsearch.run.compare import default_algos
 from hpsearch.problem.loader import load_problem
+from hpsearch.run.compare import default_algos
 
 CASES = [
     ("hartmann6lc", ["--seeds", "5"]),  # default budget 100 R = 8100 epochs

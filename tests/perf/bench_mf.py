@@ -66,6 +66,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # measure the checkout this script is in
+from hpsearch.problem.loader import LoadedProblem, load_problem  # noqa: E402
 from hpsearch.run.compare import (
     CompareConfig,
     ComparisonInterrupted,
@@ -74,7 +75,6 @@ from hpsearch.run.compare import (
     summarise,
 )
 from hpsearch.run.engine import trial_seed  # noqa: E402
-from hpsearch.problem.loader import LoadedProblem, load_problem  # noqa: E402
 from hpsearch.trial import TrialSpec, execute_trial  # noqa: E402
 
 PROBLEMS = ["hartmann6lc", "mfhartmann3", "mfhartmann6", "mfbranin", "sgddigits"]

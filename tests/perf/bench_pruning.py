@@ -33,9 +33,9 @@ import time
 from pathlib import Path
 
 from hpsearch.problem.loader import load_problem
+from hpsearch.problem.space import Categorical, Continuous
 from hpsearch.reporting.progress import Progress
 from hpsearch.run.runner import RunConfig, start_run
-from hpsearch.problem.space import Categorical, Continuous
 
 HERE = Path(__file__).resolve().parent
 PROBLEMS = {

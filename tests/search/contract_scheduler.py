@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import csv
 
-from hpsearch.run.engine import Engine, Limits
 from hpsearch.evaluators.base import Evaluator
 from hpsearch.problem.loader import load_problem
+from hpsearch.run.engine import Engine, Limits
 from hpsearch.search import DONE, PRESETS, WAIT, Told, make_backend
 from hpsearch.store import RunStore
 from hpsearch.trial import Status, execute_trial

@@ -8,8 +8,8 @@ import pytest
 
 from hpsearch import HpProblem
 from hpsearch.cli import cli
-from hpsearch.run.engine import Engine, Limits
 from hpsearch.problem.loader import load_problem
+from hpsearch.run.engine import Engine, Limits
 from hpsearch.run.runner import RunConfig, RunError, start_run
 from hpsearch.search import DONE, WAIT, BackendOptionError, Told, make_backend
 from hpsearch.search.brackets import plan, total_resource

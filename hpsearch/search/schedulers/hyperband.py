@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from ...seeding import mix_seed
 from ...problem.space import HpProblem
+from ...seeding import mix_seed
 from ...trial import Status
 from ..base import DONE, WAIT, Suggestion, Told
 from ..brackets import Bracket, plan, total_evaluations

@@ -56,8 +56,8 @@ from typing import Any
 
 import numpy as np
 
-from ...seeding import mix_seed
 from ...problem.space import HpProblem
+from ...seeding import mix_seed
 from ..encoding import EncodedSpace, config_key
 from ..options import Option
 from .base import RANDOM_FRACTION_OPTION, Searcher
