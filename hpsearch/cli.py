@@ -16,50 +16,36 @@ from typing import Any
 import click
 
 from . import __version__
+from .errors import EXIT_ALL_FAILED, EXIT_USAGE, DiskFull, UsageError, exit_code, interrupted_exit_code
 from .evaluators import DEFAULT_EVALUATOR, EVALUATORS, EvaluatorError
-from .problem.loader import ProblemLoadError, list_problems, load_problem
-from .problem.space import SpaceError
+from .problem.loader import list_problems, load_problem
 from .reporting.tables import format_rows, format_value, ranked, results_rows
-from .run.stopping import StopConditionError
-from .search import ALIASES, PRESETS, SEARCHER_ALIASES, SEARCHERS, BackendOptionError, all_options
-from .search.pruners import PRUNERS, PrunerOptionError
+from .search import ALIASES, PRESETS, SEARCHER_ALIASES, SEARCHERS, all_options
+from .search.pruners import PRUNERS
 from .search.pruners import all_options as pruner_options
-from .store import RunStore, StoreError, StoreFull
+from .store import RunStore
 from .trial import Status
 
 __all__ = ["cli", "main"]
 
-#: Exit code when the disk holding the run directory is full (resumable once space is freed).
-EXIT_DISK_FULL = 3
+class _OneLine(click.ClickException):
+    """A :class:`~hpsearch.errors.UsageError` as click prints it: one line, exit code 2."""
 
-#: Errors that are the user's input, printed as one line with exit code 2.
-USAGE_ERRORS: tuple[type[BaseException], ...] = (ProblemLoadError, SpaceError, BackendOptionError,
-                                                  StoreError, EvaluatorError, PrunerOptionError,
-                                                  StopConditionError)
-
-
-class HpsUsageError(click.ClickException):
-    """One line, exit code 2."""
-
-    exit_code = 2
+    exit_code = EXIT_USAGE
 
 
 def usage_errors(fn: Callable) -> Callable:
-    """Turn the library's usage errors into one-line click errors (exit 2)."""
-    from .run.engine import ResumeError
-    from .run.runner import RunError
-
-    errors = USAGE_ERRORS + (RunError, ResumeError)
+    """Print the library's usage errors as one line (exit 2) and a full disk as one line (exit 3)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except errors as exc:
-            raise HpsUsageError(str(exc)) from None
-        except StoreFull as exc:
+        except UsageError as exc:
+            raise _OneLine(str(exc)) from None
+        except DiskFull as exc:
             click.echo(f"Error: {exc}", err=True)
-            sys.exit(EXIT_DISK_FULL)
+            sys.exit(exit_code(exc))
 
     return wrapper
 
@@ -155,7 +141,7 @@ def _parse_fix(values: tuple[str, ...]) -> dict[str, str]:
     for item in values:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise HpsUsageError(f"--fix: expected name=value, got {item!r}")
+            raise UsageError(f"--fix: expected name=value, got {item!r}")
         out[name.strip()] = value.strip()
     return out
 
@@ -238,7 +224,7 @@ def run(problem: str | None, algo: str, searcher: str | None, seed: int | None, 
     if resume_dir is not None:
         if problem or fix or run_dir or seed is not None or searcher or pruner or stop_grace is not None \
                 or any(v is not None for v in [*algo_options.values(), *pruning.values()]):
-            raise HpsUsageError("--resume: the run's stored settings are used; only --max-evals, --timeout, "
+            raise UsageError("--resume: the run's stored settings are used; only --max-evals, --timeout, "
                                 "--trial-timeout, --workers, --evaluator, --scheduler, --gpus, "
                                 "--gpus-per-trial and --stop-when may change")
         _finish(resume_run(resume_dir, observer=_progress(), announce=_say, max_evals=max_evals,
@@ -247,7 +233,7 @@ def run(problem: str | None, algo: str, searcher: str | None, seed: int | None, 
                            gpus_per_trial=gpus_per_trial, stop_when=stop_when or None))
         return
     if problem is None:
-        raise HpsUsageError("--problem is required (a problem name or folder path; see hps list)")
+        raise UsageError("--problem is required (a problem name or folder path; see hps list)")
     cfg = RunConfig(problem=problem, algo=algo, searcher=searcher, algo_options=algo_options, seed=seed,
                     max_evals=max_evals, timeout=timeout, trial_timeout=trial_timeout,
                     evaluator=evaluator or DEFAULT_EVALUATOR, workers=workers, scheduler=scheduler,
@@ -313,9 +299,8 @@ def _finish(outcome) -> None:
     finally:
         store.close()
     if s.stopped_by == "signal":
-        code = 143 if s.signal == signal.SIGTERM else 130
         click.echo(f"interrupted; nothing finished is lost. Resume with: hps resume {run_dir}", err=True)
-        sys.exit(code)
+        sys.exit(interrupted_exit_code(s.signal))
     if s.stopped_by == "timeout":
         click.echo(f"stopped at --timeout. Continue with: hps resume {run_dir}", err=True)
     if s.stopped_by == "condition":
@@ -325,7 +310,7 @@ def _finish(outcome) -> None:
             click.echo(f"stopped: {s.stop_reason}")
     if s.n_finished and s.n_done == 0:
         click.echo(f"every evaluation failed ({s.n_finished}); first error: {s.first_error}", err=True)
-        sys.exit(1)
+        sys.exit(EXIT_ALL_FAILED)
     click.echo(f"results:       hps results {run_dir}")
 
 
@@ -360,25 +345,18 @@ def compare(problem, algos, seeds, budget, out, resume_dir, workers, evaluator, 
     --iterations, ASHA's --max-configs) defaults here to as many as the budget
     can pay for.
     """
-    from .run.compare import (
-        CompareConfig,
-        ComparisonInterrupted,
-        config_from_settings,
-        format_table,
-        plot_comparison,
-        run_comparison,
-        summarise,
-    )
+    from .reporting.comparison import format_table, plot_comparison, summarise
+    from .run.compare import CompareConfig, ComparisonInterrupted, config_from_settings, run_comparison
 
     pruning = _pop_pruner_options(algo_options)
     if resume_dir is not None:
         if problem or algos or budget is not None or out or pruner \
                 or any(v is not None for v in [*algo_options.values(), *pruning.values()]):
-            raise HpsUsageError("--resume: the comparison's stored settings are used; only --workers, "
+            raise UsageError("--resume: the comparison's stored settings are used; only --workers, "
                                 "--evaluator and --scheduler may change")
         cfg = config_from_settings(resume_dir, workers=workers, evaluator=evaluator, scheduler=scheduler)
     elif problem is None:
-        raise HpsUsageError("--problem is required (a problem name or folder path; see hps list)")
+        raise UsageError("--problem is required (a problem name or folder path; see hps list)")
     else:
         names = [a.strip() for a in (algos or "").split(",") if a.strip()]
         cfg = CompareConfig(problem=problem, algos=names, seeds=seeds, budget=budget, out=out,
@@ -389,10 +367,10 @@ def compare(problem, algos, seeds, budget, out, resume_dir, workers, evaluator, 
         done = run_comparison(cfg, echo=lambda m: click.echo(m, err=True))
     except ComparisonInterrupted as exc:
         click.echo(str(exc), err=True)
-        sys.exit(143 if exc.signum == signal.SIGTERM else 130)
+        sys.exit(interrupted_exit_code(exc.signum))
     except KeyboardInterrupt:  # between two runs
         click.echo("interrupted; rerun the same command to continue", err=True)
-        sys.exit(130)
+        sys.exit(interrupted_exit_code(signal.SIGINT))
     cmp = summarise(done, algos=cfg.algos or None, seeds=cfg.seeds)
     png = plot_comparison(cmp)
     click.echo(format_table(cmp, fmt))
@@ -459,15 +437,12 @@ def _running_lines(store: RunStore) -> list[str]:
 @click.argument("name")
 @click.option("--dir", "directory", type=click.Path(file_okay=False), default=".", show_default=True,
               help="Where to create the folder NAME.")
+@usage_errors
 def new(name: str, directory: str) -> None:
     """Scaffold a problem folder NAME that runs as generated (never overwrites)."""
-    from .problem.scaffold import ScaffoldError, new_problem, next_steps
+    from .problem.scaffold import new_problem, next_steps
 
-    try:
-        folder = new_problem(name, directory)
-    except ScaffoldError as exc:
-        raise HpsUsageError(str(exc)) from None
-    click.echo(next_steps(folder))
+    click.echo(next_steps(new_problem(name, directory)))
 
 
 @cli.command()
@@ -489,7 +464,7 @@ def plot(run_dir: str, out: str | None) -> None:
         files = plot_run(run_dir, out)
     except NothingToPlot as exc:
         click.echo(f"Error: {exc}", err=True)
-        sys.exit(1)
+        sys.exit(EXIT_ALL_FAILED)
     for f in files:
         click.echo(str(f))
 
@@ -517,24 +492,24 @@ def plan(problem: str | None, max_resource: float | None, eta: int, min_resource
         from .search.fidelity import resource_options
 
         if real:
-            raise HpsUsageError("--float: with --problem, the problem's resource says whether it is real")
+            raise UsageError("--float: with --problem, the problem's resource says whether it is real")
         opts = resource_options(load_problem(problem, with_run=False).problem,
                                 {"max_resource": max_resource, "min_resource": min_resource, "eta": eta},
                                 "hyperband")
         big, small, real = opts.max_resource, opts.min_resource, not opts.integer
     else:
         if max_resource is None:
-            raise HpsUsageError("--max-resource is required (or --problem P to read it from P's resource)")
+            raise UsageError("--max-resource is required (or --problem P to read it from P's resource)")
         min_resource = 1.0 if min_resource is None else min_resource
         if eta < 2:
-            raise HpsUsageError(f"--eta must be an integer >= 2, got {eta}")
+            raise UsageError(f"--eta must be an integer >= 2, got {eta}")
         if not min_resource > 0:
-            raise HpsUsageError(f"--min-resource must be > 0, got {min_resource:g}")
+            raise UsageError(f"--min-resource must be > 0, got {min_resource:g}")
         if not min_resource < max_resource:
-            raise HpsUsageError(f"--min-resource must be < --max-resource ({max_resource:g}), "
+            raise UsageError(f"--min-resource must be < --max-resource ({max_resource:g}), "
                                 f"got {min_resource:g}")
         if not real and not max_resource.is_integer():
-            raise HpsUsageError(f"--max-resource must be an integer for an integer resource, got "
+            raise UsageError(f"--max-resource must be an integer for an integer resource, got "
                                 f"{max_resource:g} (pass --float for a real-valued resource)")
         big = max_resource if real else int(max_resource)
         small = min_resource if real or not min_resource.is_integer() else int(min_resource)
@@ -558,24 +533,19 @@ def plan(problem: str | None, max_resource: float | None, eta: int, min_resource
               help="Interface to listen on; anything but loopback shows your runs to the network.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
               help="Port to listen on (0: any free port).")
+@usage_errors
 def dashboard(paths: tuple[str, ...], host: str, port: int) -> None:
     """Serve a live, read-only web view of runs and comparisons (default PATH: runs/).
 
     PATH: run directories, hps compare directories, or folders holding them.
     Needs the dashboard extra: pip install "hpsearch[dashboard]".
     """
-    from .dashboard import MissingExtra, require_extra
+    from .dashboard import require_extra
 
-    try:
-        require_extra()
-    except MissingExtra as exc:
-        raise HpsUsageError(str(exc)) from None
-    from .dashboard.server import LOOPBACK, DashboardError, make_server
+    require_extra()
+    from .dashboard.server import LOOPBACK, make_server
 
-    try:
-        server = make_server(list(paths) or ["runs"], host, port)
-    except DashboardError as exc:
-        raise HpsUsageError(str(exc)) from None
+    server = make_server(list(paths) or ["runs"], host, port)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"hps dashboard: http://{shown}:{server.server_port}/ (Ctrl-C stops it)")
     if host not in LOOPBACK:
@@ -586,7 +556,7 @@ def dashboard(paths: tuple[str, ...], host: str, port: int) -> None:
     try:
         server.serve_forever()  # werkzeug swallows KeyboardInterrupt: a signal raises _Stop instead
     except _Stop as exc:
-        sys.exit(143 if exc.signum == signal.SIGTERM else 130)
+        sys.exit(interrupted_exit_code(exc.signum))
     finally:
         for sig, handler in old.items():
             signal.signal(sig, handler)

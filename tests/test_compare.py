@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from hpsearch.cli import cli
-from hpsearch.run.compare import CompareConfig, default_algos, run_comparison, summarise
+from hpsearch.reporting.comparison import summarise
+from hpsearch.run.compare import CompareConfig, default_algos, run_comparison
 from hpsearch.search import ALGORITHMS, backend_class
 from hpsearch.store import RunStore
 

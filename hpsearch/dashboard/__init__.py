@@ -9,12 +9,14 @@ the dashboard works offline, e.g. on a cluster login node.
 """
 from __future__ import annotations
 
+from ..errors import UsageError
+
 __all__ = ["MissingExtra", "require_extra", "MISSING"]
 
 MISSING = 'hps dashboard needs the dashboard extra: pip install "hpsearch[dashboard]"'
 
 
-class MissingExtra(Exception):
+class MissingExtra(UsageError):
     """Flask or Plotly is not installed (a usage error: one line, exit 2)."""
 
 

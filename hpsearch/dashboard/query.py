@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from ..problem.space import rank_key, to_loss
-from ..run.compare import SETTINGS_FILE as COMPARE_FILE
 from ..store import DB_NAME, RunStore, StoredTrial, is_run_dir
+from ..store.comparisons import SETTINGS_FILE as COMPARE_FILE
+from ..store.comparisons import load_settings
 from ..trial import FINISHED, Status
 
 __all__ = ["Catalog", "RunSnapshot", "run_status", "lock_held", "LOCK_NAME", "LIVE_S"]
@@ -382,8 +383,6 @@ class Catalog:
     def summary(self, entry: Entry) -> dict[str, Any]:
         """One line of the runs page."""
         if entry.kind == "compare":
-            from ..run.compare import load_settings
-
             s = load_settings(entry.path)
             runs = [e for e in self.entries.values() if e.compare == entry.key]
             mtime = (entry.path / COMPARE_FILE).stat().st_mtime

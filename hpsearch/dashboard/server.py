@@ -6,6 +6,7 @@ import os
 import socket
 from pathlib import Path
 
+from ..errors import UsageError
 from .query import Catalog
 
 __all__ = ["DashboardError", "make_server", "LOOPBACK"]
@@ -13,7 +14,7 @@ __all__ = ["DashboardError", "make_server", "LOOPBACK"]
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-class DashboardError(Exception):
+class DashboardError(UsageError):
     """The dashboard cannot start as asked (a usage error: one line, exit 2)."""
 
 

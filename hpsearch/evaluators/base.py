@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from ..errors import UsageError
 from ..trial import TrialResult, TrialSpec
 
 __all__ = ["Evaluator", "EvaluatorError"]
 
 
-class EvaluatorError(Exception):
+class EvaluatorError(UsageError):
     """An evaluator cannot start as configured (a usage error: bad address, bad option)."""
 
 

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import UsageError
+
 __all__ = ["SpaceError", "Dimension", "Continuous", "Ordinal", "Categorical", "PRIORS", "LOG_PRIORS",
            "make_dimension", "same_value", "display_path", "is_number", "is_int", "shown"]
 
@@ -25,7 +27,7 @@ PRIORS = ("uniform", "log-uniform", "normal", "log-normal")
 LOG_PRIORS = ("log-uniform", "log-normal")
 
 
-class SpaceError(ValueError):
+class SpaceError(UsageError, ValueError):
     """A search-space declaration or a value that breaks one of its rules."""
 
 

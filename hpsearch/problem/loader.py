@@ -31,13 +31,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+from ..errors import UsageError
 from .space import HpProblem, SpaceError, display_path
 
 __all__ = ["ProblemLoadError", "LoadedProblem", "ProblemInfo", "find_problem", "load_problem",
            "list_problems", "search_path", "bundled_dir"]
 
 
-class ProblemLoadError(Exception):
+class ProblemLoadError(UsageError):
     """A problem folder cannot be found or imported; the message is one line for the user."""
 
 

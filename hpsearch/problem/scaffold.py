@@ -17,6 +17,7 @@ import os
 import re
 from pathlib import Path
 
+from ..errors import UsageError
 from .space import display_path
 
 __all__ = ["new_problem", "ScaffoldError", "FILES", "next_steps"]
@@ -25,7 +26,7 @@ __all__ = ["new_problem", "ScaffoldError", "FILES", "next_steps"]
 NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
 
-class ScaffoldError(Exception):
+class ScaffoldError(UsageError):
     """The folder cannot be created as asked (a usage error; one line)."""
 
 

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..errors import UsageError
 from ..evaluators.base import Evaluator
 from ..problem.space import HpProblem, rank_key
 from ..search.base import DONE, WAIT, SearchBackend, Suggestion, Told
@@ -48,7 +49,7 @@ from .stopping import StopCondition, StopConditionError, check_known, first_met
 __all__ = ["Engine", "Limits", "RunSummary", "ResumeError", "Observer", "trial_seed"]
 
 
-class ResumeError(Exception):
+class ResumeError(UsageError):
     """The stored history cannot be replayed (the problem or backend changed)."""
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..errors import UsageError
 from ..evaluators import DEFAULT_EVALUATOR, make_evaluator
 from ..evaluators.devices import Placement
 from ..problem.loader import LoadedProblem, load_problem
@@ -37,7 +38,7 @@ __all__ = ["RunConfig", "RunOutcome", "start_run", "resume_run", "default_run_di
            "stored_summary"]
 
 
-class RunError(Exception):
+class RunError(UsageError):
     """A run cannot start or resume as asked (a usage error; message is one line)."""
 
 

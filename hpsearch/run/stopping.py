@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..errors import UsageError
 from ..trial import finite_number
 
 __all__ = ["StopCondition", "StopConditionError", "parse_condition", "parse_conditions"]
@@ -28,7 +29,7 @@ _OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt
 _PATTERN = re.compile(r"^\s*([A-Za-z_][\w.:-]*)\s*(>=|<=|>|<)\s*(\S+)\s*$")
 
 
-class StopConditionError(ValueError):
+class StopConditionError(UsageError, ValueError):
     """A malformed ``--stop-when`` or one naming a metric the run does not store (a usage error)."""
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from ..errors import UsageError
 from ..trial import Status
 
 __all__ = ["Suggestion", "Told", "SearchBackend", "WAIT", "DONE", "BackendOptionError"]
 
 
-class BackendOptionError(ValueError):
+class BackendOptionError(UsageError, ValueError):
     """A search option is out of its range or does not apply (a usage error)."""
 
 

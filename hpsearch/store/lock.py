@@ -24,6 +24,8 @@ import os
 import time
 from pathlib import Path
 
+from ..errors import UsageError
+
 __all__ = ["RunDirLock", "DirectoryInUse", "LOCK_NAME"]
 
 LOCK_NAME = ".lock"
@@ -34,7 +36,7 @@ except ImportError:  # pragma: no cover - Windows: no lock (the store is still c
     fcntl = None  # type: ignore[assignment]
 
 
-class DirectoryInUse(Exception):
+class DirectoryInUse(UsageError):
     """Another live process holds the directory's lock (a usage error: one line, exit 2)."""
 
 

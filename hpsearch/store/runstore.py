@@ -24,12 +24,12 @@ import errno
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from ..search.base import Suggestion
+from ..errors import DiskFull, UsageError
 from ..trial import FINISHED, Status, TrialResult
 from .lock import DirectoryInUse, RunDirLock
 
@@ -77,12 +77,28 @@ _ADDED_COLUMNS = (("trials", "step_reached", "NUMERIC"), ("trials", "devices", "
                   ("reports", "seq", "INTEGER"))
 
 
-class StoreError(Exception):
+class StoreError(UsageError):
     """A run directory that cannot be used as asked (a usage error)."""
 
 
-class StoreFull(Exception):
+class StoreFull(DiskFull):
     """The disk holding the run directory is full: nothing stored is lost, resume once space is freed."""
+
+
+class Submission(Protocol):
+    """What the store records of an evaluation when it is submitted (a search ``Suggestion`` is one).
+
+    The store states what it needs rather than importing the search layer's type:
+    the search sits above the store and may change its own classes freely.
+    """
+
+    config: dict
+    config_id: int
+    budget: Any
+    previous_budget: Any
+    bracket: int | None
+    rung: int | None
+    info: dict
 
 
 def _is_full(exc: BaseException) -> bool:
@@ -437,7 +453,7 @@ class RunStore:
         self.set_meta("settings", self.settings)
 
     # -- writing -------------------------------------------------------------------
-    def add_trials(self, trial_ids: list[int], suggestions: list[Suggestion], ask_seq: int,
+    def add_trials(self, trial_ids: list[int], suggestions: Sequence[Submission], ask_seq: int,
                    ask_n: int) -> None:
         """Record submitted evaluations as ``running`` (one transaction)."""
         rows = [(tid, s.config_id, s.bracket, s.rung, _num(s.budget), _num(s.previous_budget),

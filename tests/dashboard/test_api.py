@@ -8,8 +8,9 @@ import json
 import os
 
 from hpsearch.dashboard.comparison import GRID_POINTS
+from hpsearch.reporting.comparison import format_table, summarise
 from hpsearch.reporting.plots import best_so_far
-from hpsearch.run.compare import CompareConfig, format_table, run_comparison, summarise
+from hpsearch.run.compare import CompareConfig, run_comparison
 from hpsearch.store import RunStore
 
 

@@ -67,12 +67,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # measure the checkout this script is in
 from hpsearch.problem.loader import LoadedProblem, load_problem  # noqa: E402
-from hpsearch.run.compare import (
+from hpsearch.reporting.comparison import summarise  # noqa: E402
+from hpsearch.run.compare import (  # noqa: E402
     CompareConfig,
     ComparisonInterrupted,
     comparison_settings,
     run_comparison,
-    summarise,
 )
 from hpsearch.run.engine import trial_seed  # noqa: E402
 from hpsearch.trial import TrialSpec, execute_trial  # noqa: E402

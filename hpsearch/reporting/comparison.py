@@ -1,0 +1,265 @@
+"""Reading a comparison back: per-run curves, the per-algorithm table, and compare.png.
+
+"Best" is the best objective among *full-budget* evaluations (resource = R;
+every evaluation when there is no resource), as regret ``|objective -
+optimum|`` in the problem's direction when the problem declares ``optimum``.
+At 10%, 25% and 50% of the budget it is taken over the evaluations finished (in
+completion order) within that much spent; at 100% over the whole run. A
+run with no full-budget evaluation yet counts as the worst value.
+The table gives the median over seeds and the interquartile range [q25, q75];
+:func:`bands` gives the same statistics on a grid of budget spent, for
+``compare.png`` and the dashboard's compare page alike.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..store import RunStore, is_run_dir
+from ..store.comparisons import load_settings, run_name
+from ..trial import Status
+from .tables import format_rows, format_value
+
+__all__ = ["RunCurve", "AlgoRow", "Comparison", "Band", "summarise", "format_table", "plot_comparison",
+           "bands", "budget_grid", "best_within", "FRACTIONS"]
+
+FRACTIONS = (0.1, 0.25, 0.5, 1.0)
+
+
+@dataclass
+class RunCurve:
+    """One run's progress: cumulative spend and best value after each finished evaluation."""
+
+    name: str
+    algo: str
+    seed: int
+    spent: np.ndarray  # cumulative cost after each evaluation (completion order)
+    best: np.ndarray  # best value (loss-like: lower is better) so far, inf before any
+    evaluations: int
+    wall_s: float | None
+
+
+@dataclass
+class AlgoRow:
+    """One algorithm's line of the table (values in display units)."""
+
+    algo: str
+    runs: int
+    at: dict[float, tuple[float, float, float]]  # fraction -> (median, q25, q75)
+    evaluations: float
+    spent: float
+    wall_s: float | None
+
+
+@dataclass
+class Comparison:
+    """A comparison read back from its directory."""
+
+    out: Path
+    settings: dict
+    curves: dict[str, list[RunCurve]]
+    rows: list[AlgoRow]
+
+    @property
+    def metric(self) -> str:
+        return "regret" if self.settings.get("optimum") is not None else "best"
+
+
+def _score(settings: dict, objective: float) -> float:
+    """Lower is better: regret when the optimum is known, else the loss."""
+    sign = -1.0 if settings["direction"] == "maximize" else 1.0
+    if settings.get("optimum") is not None:
+        return max(sign * (objective - settings["optimum"]), 0.0)
+    return sign * objective
+
+
+def _display(settings: dict, score: float) -> float:
+    if settings.get("optimum") is None and settings["direction"] == "maximize":
+        return -score
+    return score
+
+
+def _curve(settings: dict, name: str, algo: str, seed: int, run_dir: Path) -> RunCurve:
+    with RunStore.open(run_dir, readonly=True) as store:
+        trials = store.trials(finished_only=True, order="tell_seq")
+    resource = settings["unit"] == "resource"
+    r_max = settings.get("max_resource")
+    spent, best, total, cur = [], [], 0.0, math.inf
+    for t in trials:
+        if resource:
+            total += t.resource_used
+        else:
+            total += 1
+        full = not resource or float(t.budget) == float(r_max)
+        if t.status == Status.DONE and full and t.objective is not None:
+            cur = min(cur, _score(settings, t.objective))
+        spent.append(total)
+        best.append(cur)
+    wall = settings.get("runs", {}).get(name, {}).get("wall_s")
+    return RunCurve(name, algo, seed, np.array(spent), np.array(best), len(trials), wall)
+
+
+def best_within(c: RunCurve, limit: float | None) -> float:
+    if not len(c.best):
+        return math.inf
+    if limit is None:
+        return float(c.best[-1])
+    i = int(np.searchsorted(c.spent, limit, side="right"))
+    return float(c.best[i - 1]) if i > 0 else math.inf
+
+
+def _quartiles(values: list[float]) -> tuple[float, float, float]:
+    a = np.array(values, dtype=float)
+    with np.errstate(invalid="ignore"):
+        q = np.percentile(a, [50, 25, 75], method="linear") if len(a) else np.full(3, math.inf)
+    q = np.where(np.isnan(q), math.inf, q)
+    return float(q[0]), float(q[1]), float(q[2])
+
+
+def summarise(out: str | os.PathLike, algos: list[str] | None = None, seeds: int | None = None
+              ) -> Comparison:
+    """Read a comparison directory: per-run curves and the per-algorithm table."""
+    out = Path(out)
+    settings = load_settings(out)
+    budget = float(settings["budget"])
+    curves: dict[str, list[RunCurve]] = {}
+    for algo in algos or settings["algos"]:
+        for seed in range(seeds or settings["seeds"]):
+            name = run_name(algo, seed)
+            if is_run_dir(out / name):
+                curves.setdefault(algo, []).append(_curve(settings, name, algo, seed, out / name))
+    rows = []
+    for algo, cs in curves.items():
+        at = {}
+        for f in FRACTIONS:
+            med, lo, hi = _quartiles([best_within(c, None if f == 1.0 else f * budget) for c in cs])
+            vals = sorted((_display(settings, lo), _display(settings, hi)))
+            at[f] = (_display(settings, med), vals[0], vals[1])
+        walls = [c.wall_s for c in cs if c.wall_s is not None]
+        rows.append(AlgoRow(algo, len(cs), at, float(np.median([c.evaluations for c in cs])),
+                            float(np.median([c.spent[-1] if len(c.spent) else 0.0 for c in cs])),
+                            float(np.median(walls)) if walls else None))
+    return Comparison(out, settings, curves, rows)
+
+
+@dataclass
+class Band:
+    """One algorithm's best-so-far over seeds on a grid of budget spent (display units; NaN: none yet)."""
+
+    algo: str
+    runs: list[RunCurve]
+    grid: np.ndarray
+    median: np.ndarray
+    lo: np.ndarray  # the interquartile range, lower edge
+    hi: np.ndarray
+
+
+def budget_grid(cmp: Comparison, points: int) -> np.ndarray:
+    """``points`` budget values from 0 to the budget, or to the most any run spent if more."""
+    top = max([float(cmp.settings["budget"])] + [float(c.spent[-1]) for cs in cmp.curves.values()
+                                                 for c in cs if len(c.spent)])
+    return np.linspace(0.0, top, points)
+
+
+def bands(cmp: Comparison, points: int) -> list[Band]:
+    """Median and interquartile band of each algorithm's best-so-far on a common grid of ``points``
+    budget values from 0 to the budget (or the most any run spent): what compare.png and the
+    dashboard's compare page draw."""
+    s = cmp.settings
+    grid = budget_grid(cmp, points)
+    out = []
+    for algo, cs in cmp.curves.items():
+        values = np.array([[best_within(c, x) for x in grid] for c in cs])
+        with np.errstate(invalid="ignore"):
+            q = np.percentile(values, [50, 25, 75], axis=0)
+        q = np.where(np.isfinite(q), q, np.nan)
+        q = np.vectorize(lambda v: _display(s, v) if np.isfinite(v) else np.nan)(q)
+        out.append(Band(algo, cs, grid, q[0], np.fmin(q[1], q[2]), np.fmax(q[1], q[2])))
+    return out
+
+
+def _num(x: float) -> float | None:
+    return None if x is None or not math.isfinite(x) else x
+
+
+def format_table(cmp: Comparison, fmt: str = "table") -> str:
+    """The per-algorithm table as text, CSV or JSON (via :func:`hpsearch.reporting.tables.format_rows`)."""
+    m = cmp.metric
+    unit = "evals" if cmp.settings["unit"] == "evaluations" else "resource"
+    if fmt == "table":
+        head = ["algo", "runs"] + [f"{m}@{int(f * 100)}% median [q25, q75]" for f in FRACTIONS] \
+            + ["evaluations"] + (["resource spent"] if unit == "resource" else []) + ["wall s"]
+        rows = []
+        for r in cmp.rows:
+            cells: list[Any] = [r.algo, r.runs]
+            for f in FRACTIONS:
+                med, lo, hi = r.at[f]
+                cells.append("-" if _num(med) is None else
+                             f"{format_value(med)} [{_fmt(lo)}, {_fmt(hi)}]")
+            cells += [r.evaluations] + ([r.spent] if unit == "resource" else []) \
+                + [None if r.wall_s is None else round(r.wall_s, 2)]
+            rows.append(cells)
+        text = format_rows(head, rows, "table")
+        s = cmp.settings
+        what = "evaluations" if unit == "evals" else \
+            f"resource units (a full evaluation is {s['max_resource']})"
+        of = f"{m} of full-budget evaluations" if unit == "resource" else m
+        note = (f"\nbudget {format_value(float(s['budget']))} {what} per run; {of}: median over seeds "
+                "[interquartile range]; '-': none yet")
+        return text + "\n" + note
+    head = ["algo", "runs"]
+    for f in FRACTIONS:
+        p = int(f * 100)
+        head += [f"{m}_{p}_median", f"{m}_{p}_q25", f"{m}_{p}_q75"]
+    head += ["evaluations_median", "spent_median", "wall_s_median", "budget", "unit"]
+    rows = []
+    for r in cmp.rows:
+        cells = [r.algo, r.runs]
+        for f in FRACTIONS:
+            cells += [_num(v) for v in r.at[f]]
+        cells += [r.evaluations, r.spent, r.wall_s, cmp.settings["budget"], cmp.settings["unit"]]
+        rows.append(cells)
+    return format_rows(head, rows, fmt)
+
+
+def _fmt(x: float) -> str:
+    return "-" if _num(x) is None else format_value(x)
+
+
+def plot_comparison(cmp: Comparison, path: str | os.PathLike | None = None) -> Path:
+    """Best-so-far (regret, log scale, when the optimum is known) vs budget spent: the median over
+    seeds as a line, the interquartile range as a band, one colour per algorithm."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path) if path else cmp.out / "compare.png"
+    s = cmp.settings
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=100)
+    colours = plt.get_cmap("tab10")
+    regret = cmp.metric == "regret"
+    for i, b in enumerate(bands(cmp, 400)):
+        median, lo, hi = b.median, b.lo, b.hi
+        if regret:
+            median, lo, hi = (np.maximum(a, 1e-12) for a in (median, lo, hi))
+        colour = colours(i % 10)
+        ax.plot(b.grid, median, color=colour, label=f"{b.algo} ({len(b.runs)} seeds)")
+        ax.fill_between(b.grid, lo, hi, color=colour, alpha=0.2, linewidth=0)
+    ax.axvline(float(s["budget"]), color="grey", linestyle=":", linewidth=1)
+    if regret:
+        ax.set_yscale("log")
+    ax.set_xlabel("evaluations" if s["unit"] == "evaluations"
+                  else f"resource spent (a full evaluation is {s['max_resource']})")
+    ax.set_ylabel(f"{'regret' if regret else 'best ' + s['objective']} (full-budget evaluations)")
+    ax.set_title(f"{s['problem_name']}: median and interquartile range over seeds")
+    ax.legend(loc="best")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
