@@ -1,4 +1,4 @@
-"""Conditional problems through the real engine, store and CLI (issue 15).
+"""Conditional problems through the real engine, store and CLI.
 
 The ``condtree`` test problem's ``run`` asserts that ``config`` holds exactly
 the active dimensions (by its own reading of the tree) and no forbidden

@@ -1,4 +1,4 @@
-"""Conditional spaces, forbidden combinations, normal priors and step grids (issue 15).
+"""Conditional spaces, forbidden combinations, normal priors and step grids.
 
 Random trees drawn by hypothesis check the promise every searcher relies on:
 a configuration holds exactly its active dimensions and is never forbidden.

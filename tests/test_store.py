@@ -1,4 +1,4 @@
-"""The run store: results.csv columns as DESIGN.md fixes them, commit-before-tell, exports."""
+"""The run store: the fixed results.csv columns (trial_id ... worker, p:/m: in between), commit-before-tell, exports."""
 import csv
 import sqlite3
 

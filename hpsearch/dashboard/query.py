@@ -28,7 +28,7 @@ from ..trial import FINISHED, Status
 
 __all__ = ["Catalog", "RunSnapshot", "run_status", "lock_held", "LOCK_NAME", "LIVE_S"]
 
-#: The run directory's driver lock (issue 12: ``fcntl.flock`` held by ``hps run``/``resume``).
+#: The run directory's driver lock (an ``fcntl.flock`` that ``hps run``/``resume`` hold while they run).
 LOCK_NAME = ".lock"
 #: Without a lock file: a run whose WAL changed this recently is running.
 LIVE_S = 10.0

@@ -1,5 +1,5 @@
 """tests/perf/bench_mf.py without its peers: an algorithm this hpsearch lacks is skipped with a note, the
-table and the JSON are written, a rerun reuses the stored runs, and the targets are judged as issue 13 says."""
+table and the JSON are written, a rerun reuses the stored runs, and the targets are judged as the script's doc says."""
 from __future__ import annotations
 
 import importlib.util

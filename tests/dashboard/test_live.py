@@ -144,7 +144,7 @@ def test_status_running_from_the_lock_interrupted_without_a_driver(tmp_path):
     fd = os.open(run / ".lock", os.O_RDWR | os.O_CREAT)
     try:
         assert run_status(run, n_unfinished=0) == "finished"  # a lock file nobody holds
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # what hps run holds (issue 12)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # what hps run holds while it runs
         assert run_status(run, n_unfinished=1) == "running"
     finally:
         os.close(fd)

@@ -1,4 +1,4 @@
-"""The two comparison tables of issue #8: hartmann6lc (5 seeds) and hartmann6 (10 seeds, 100 evaluations).
+"""The two comparison tables the docs show: hartmann6lc (5 seeds) and hartmann6 (10 seeds, 100 evaluations).
 
 Runs ``hps compare`` with every registered algorithm that applies, serial
 evaluator, into OUT/hartmann6lc and OUT/hartmann6 (rerunning continues them),

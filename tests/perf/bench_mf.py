@@ -1,4 +1,4 @@
-"""Multi-fidelity search quality (issue 13): hps algorithms and peers side by side, regret at 10/25/50/100 %.
+"""Multi-fidelity search quality: hps algorithms and peers side by side, regret at 10/25/50/100 %.
 
 For each multi-fidelity benchmark (``--problems``), ``--seeds`` seeds and a
 budget of ``--budget-r`` full evaluations (100 R by default, in resource units:
@@ -26,7 +26,9 @@ evaluation (budget == R) finished within 10, 25, 50 and 100 % of the budget
 (100 %: the whole run), or the best objective when the problem declares no
 optimum (sgddigits: best validation accuracy). Each benchmark gets a markdown
 table (median [q25, q75] over seeds; the evaluations column counts Optuna's
-trials, not the steps they reported) with a line per target of issue 13 (met
+trials, not the steps they reported) with a line per target (bohb at or below
+min(hyperband, bayesian) at every fraction, within 2x of bayesian at 100 %, ahead of
+HpBandSter BOHB and DEHB at 50 and 100 %: met
 or missed, and at which fractions; a tie counts as met), printed and written
 to ``OUT/<problem>/table.md``; everything is also in ``OUT/results.json`` and
 ``OUT/report.md``, with the wall time of the invocation. Peers run in this
@@ -441,7 +443,7 @@ def _fmt(x: float) -> str:
 
 
 def targets(summ: dict[str, dict], bench: Bench) -> list[tuple[str, str, str]]:
-    """Issue 13's targets on one benchmark: (target, met|missed|not measured|not applicable, numbers).
+    """The multi-fidelity targets on one benchmark (listed in the module doc): (target, met|missed|not measured|not applicable, numbers).
 
     Without a known optimum the best objectives are compared: the orderings still apply, the
     factor of 2 (a ratio of regrets) does not.
