@@ -302,6 +302,8 @@ def _finish(outcome) -> None:
             counts += f", {s.n_interrupted} interrupted"
         click.echo(f"evaluations:   {counts}" + (f" ({s.n_replayed} from before the resume)"
                                                   if s.n_replayed else ""))
+        if s.ended:
+            click.echo(f"ended:         {s.ended}")
         timing = f"wall time:     {s.wall_s:.2f} s"
         if s.workers == 1 and s.overhead_per_eval_s is not None:
             timing += f", engine overhead {s.overhead_per_eval_s * 1e3:.3f} ms per evaluation"

@@ -252,6 +252,13 @@ def _nothing_left(store: RunStore, max_evals: int | None) -> bool:
     return max_evals is not None and sum(counts.values()) >= max_evals
 
 
+def _ended_before(store: RunStore, max_evals: int | None) -> str:
+    """Why a run that a resume finds with nothing left to run ended (see :func:`_nothing_left`)."""
+    if store.completed:  # the scheduler's own reason, as stored (a run of an older release stored none)
+        return store.ended or "the search is complete: the scheduler has nothing left to evaluate"
+    return f"max-evals reached ({max_evals})"
+
+
 def stored_summary(store: RunStore) -> RunSummary:
     """The summary of a run from its store alone (no problem folder imported)."""
     space = store.settings.get("space", {})
@@ -321,7 +328,9 @@ def _resume(store: RunStore, shown: Path, observer: Observer | None,
     _check_numbers(cfg)
     folder = settings.get("problem_dir")
     if _nothing_left(store, cfg.max_evals):
-        return RunOutcome(shown, stored_summary(store), store, None)
+        summary = stored_summary(store)
+        summary.ended = _ended_before(store, cfg.max_evals)
+        return RunOutcome(shown, summary, store, None)
     if not folder or not Path(folder).is_dir():
         raise StoreError(f"{shown}: the problem folder {folder} is gone; restore it to resume")
     if announce is not None:
