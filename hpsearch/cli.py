@@ -65,6 +65,24 @@ class _Workers(click.ParamType):
             self.fail(f"expected a number of workers or auto, got {value!r}", param, ctx)
 
 
+_DASK_SCHEDULER_OPTIONS = (
+    click.option("--dask-scheduler", "dask_scheduler", default=None, metavar="ADDRESS",
+                 help="Dask scheduler address or scheduler file (with --evaluator dask)."),
+    click.option("--scheduler", "old_scheduler", default=None, metavar="ADDRESS", hidden=True,
+                 help="The old spelling of --dask-scheduler."),
+)
+
+
+def _dask_scheduler(new: str | None, old: str | None) -> str | None:
+    """``--dask-scheduler``, or its old spelling ``--scheduler`` (saying so in one line on stderr)."""
+    if old is None:
+        return new
+    if new is not None:
+        raise UsageError("--scheduler is the old spelling of --dask-scheduler; give only --dask-scheduler")
+    _say("--scheduler is now --dask-scheduler (the old spelling still works for now)")
+    return old
+
+
 def _limit_options(fn: Callable) -> Callable:
     options = [
         click.option("--max-evals", type=int, default=None,
@@ -79,8 +97,7 @@ def _limit_options(fn: Callable) -> Callable:
                           "trial)."),
         click.option("--evaluator", type=click.Choice(sorted(EVALUATORS)), default=None,
                      help=f"Where evaluations run (default {DEFAULT_EVALUATOR})."),
-        click.option("--scheduler", default=None, metavar="ADDRESS",
-                     help="Dask scheduler address or scheduler file (with --evaluator dask)."),
+        *_DASK_SCHEDULER_OPTIONS,
         click.option("--gpus", default=None, metavar="all|N|IDS",
                      help="GPUs for the process evaluator's workers: all, the first N, or ids such as 0,2,3; "
                           "each worker sees its own --gpus-per-trial of them (CUDA_VISIBLE_DEVICES)."),
@@ -216,29 +233,32 @@ def show(problem: str) -> None:
 @usage_errors
 def run(problem: str | None, algo: str, searcher: str | None, seed: int | None, fix: tuple[str, ...],
         run_dir: str | None, resume_dir: str | None, max_evals, timeout, trial_timeout, workers, evaluator,
-        scheduler, gpus, gpus_per_trial, stop_when, pruner, stop_grace, **algo_options) -> None:
+        dask_scheduler, old_scheduler, gpus, gpus_per_trial, stop_when, pruner, stop_grace,
+        **algo_options) -> None:
     """Search a problem and store every evaluation in a run directory."""
     from .run.runner import RunConfig, resume_run, start_run
 
+    dask_scheduler = _dask_scheduler(dask_scheduler, old_scheduler)
     pruning = _pop_pruner_options(algo_options)
     if resume_dir is not None:
         if problem or fix or run_dir or seed is not None or searcher or pruner or stop_grace is not None \
                 or any(v is not None for v in [*algo_options.values(), *pruning.values()]):
             raise UsageError("--resume: the run's stored settings are used; only --max-evals, --timeout, "
-                                "--trial-timeout, --workers, --evaluator, --scheduler, --gpus, "
+                                "--trial-timeout, --workers, --evaluator, --dask-scheduler, --gpus, "
                                 "--gpus-per-trial and --stop-when may change")
         _finish(resume_run(resume_dir, observer=_progress(), announce=_say, max_evals=max_evals,
                            timeout=timeout, trial_timeout=trial_timeout, workers=workers,
-                           evaluator=evaluator, scheduler=scheduler, gpus=gpus,
+                           evaluator=evaluator, dask_scheduler=dask_scheduler, gpus=gpus,
                            gpus_per_trial=gpus_per_trial, stop_when=stop_when or None))
         return
     if problem is None:
         raise UsageError("--problem is required (a problem name or folder path; see hps list)")
     cfg = RunConfig(problem=problem, algo=algo, searcher=searcher, algo_options=algo_options, seed=seed,
                     max_evals=max_evals, timeout=timeout, trial_timeout=trial_timeout,
-                    evaluator=evaluator or DEFAULT_EVALUATOR, workers=workers, scheduler=scheduler,
-                    fix=_parse_fix(fix), run_dir=run_dir, gpus=gpus, gpus_per_trial=gpus_per_trial,
-                    pruner=pruner, pruner_options=pruning, stop_when=list(stop_when),
+                    evaluator=evaluator or DEFAULT_EVALUATOR, workers=workers,
+                    dask_scheduler=dask_scheduler, fix=_parse_fix(fix), run_dir=run_dir, gpus=gpus,
+                    gpus_per_trial=gpus_per_trial, pruner=pruner, pruner_options=pruning,
+                    stop_when=list(stop_when),
                     **({} if stop_grace is None else {"stop_grace": stop_grace}))
     _finish(start_run(cfg, observer=_progress(), announce=_say))
 
@@ -251,6 +271,7 @@ def resume(run_dir: str, **overrides: Any) -> None:
     """Continue a stopped run: stored evaluations are kept, unfinished ones run again."""
     from .run.runner import resume_run
 
+    overrides["dask_scheduler"] = _dask_scheduler(overrides["dask_scheduler"], overrides.pop("old_scheduler"))
     overrides["stop_when"] = overrides.get("stop_when") or None
     _finish(resume_run(run_dir, observer=_progress(), announce=_say, **overrides))
 
@@ -281,6 +302,8 @@ def _finish(outcome) -> None:
             counts += f", {s.n_interrupted} interrupted"
         click.echo(f"evaluations:   {counts}" + (f" ({s.n_replayed} from before the resume)"
                                                   if s.n_replayed else ""))
+        if s.ended:
+            click.echo(f"ended:         {s.ended}")
         timing = f"wall time:     {s.wall_s:.2f} s"
         if s.workers == 1 and s.overhead_per_eval_s is not None:
             timing += f", engine overhead {s.overhead_per_eval_s * 1e3:.3f} ms per evaluation"
@@ -330,15 +353,15 @@ def _finish(outcome) -> None:
 @click.option("--workers", type=int, default=None, help="Evaluations run at once (default 1).")
 @click.option("--evaluator", type=click.Choice(sorted(EVALUATORS)), default=None,
               help=f"Where evaluations run (default {DEFAULT_EVALUATOR}).")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="Dask scheduler address or scheduler file (with --evaluator dask).")
+@_DASK_SCHEDULER_OPTIONS[0]
+@_DASK_SCHEDULER_OPTIONS[1]
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
 @_algo_options
 @_pruner_options
 @usage_errors
-def compare(problem, algos, seeds, budget, out, resume_dir, workers, evaluator, scheduler, fmt, pruner,
-            **algo_options) -> None:
+def compare(problem, algos, seeds, budget, out, resume_dir, workers, evaluator, dask_scheduler, old_scheduler,
+            fmt, pruner, **algo_options) -> None:
     """Compare algorithms on one problem over seeds, on equal budgets: table and compare.png.
 
     The budget ends every run: a scheduler's own stopping rule (Hyperband's
@@ -348,20 +371,22 @@ def compare(problem, algos, seeds, budget, out, resume_dir, workers, evaluator, 
     from .reporting.comparison import format_table, plot_comparison, summarise
     from .run.compare import CompareConfig, ComparisonInterrupted, config_from_settings, run_comparison
 
+    dask_scheduler = _dask_scheduler(dask_scheduler, old_scheduler)
     pruning = _pop_pruner_options(algo_options)
     if resume_dir is not None:
         if problem or algos or budget is not None or out or pruner \
                 or any(v is not None for v in [*algo_options.values(), *pruning.values()]):
             raise UsageError("--resume: the comparison's stored settings are used; only --workers, "
-                                "--evaluator and --scheduler may change")
-        cfg = config_from_settings(resume_dir, workers=workers, evaluator=evaluator, scheduler=scheduler)
+                                "--evaluator and --dask-scheduler may change")
+        cfg = config_from_settings(resume_dir, workers=workers, evaluator=evaluator,
+                                   dask_scheduler=dask_scheduler)
     elif problem is None:
         raise UsageError("--problem is required (a problem name or folder path; see hps list)")
     else:
         names = [a.strip() for a in (algos or "").split(",") if a.strip()]
         cfg = CompareConfig(problem=problem, algos=names, seeds=seeds, budget=budget, out=out,
                             evaluator=evaluator or DEFAULT_EVALUATOR,
-                            workers=1 if workers is None else workers, scheduler=scheduler,
+                            workers=1 if workers is None else workers, dask_scheduler=dask_scheduler,
                             algo_options=algo_options, pruner=pruner, pruner_options=pruning)
     try:
         done = run_comparison(cfg, echo=lambda m: click.echo(m, err=True))

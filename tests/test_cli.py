@@ -157,6 +157,7 @@ def test_ctrl_c_exits_130_and_resume_finishes(tmp_path, make_problem):
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert "interrupted; nothing finished is lost. Resume with: hps resume r" in err
+    assert "ended:         interrupted (SIGINT)" in out.splitlines()
     assert "Traceback" not in err
     p = run_hps("resume", "r", cwd=tmp_path)
     assert p.returncode == 0, p.stderr

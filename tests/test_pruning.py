@@ -60,8 +60,8 @@ EVALUATORS = ["serial", "process", pytest.param("dask", marks=pytest.mark.slow)]
 
 
 @pytest.fixture
-def scheduler(request):
-    """The dask evaluator runs on test_dask's module cluster; the others need no scheduler."""
+def dask_scheduler(request):
+    """The dask evaluator runs on test_dask's module cluster; the others need no Dask scheduler."""
     if request.node.callspec.params.get("evaluator") != "dask":
         return None
     pytest.importorskip("distributed")
@@ -75,10 +75,10 @@ def curve_problem(make_problem, sleep=0.0, model_run=CURVE, name="curve"):
     return make_problem(name, problem=PROBLEM, model_run=f"SLEEP = {sleep}\n" + model_run)
 
 
-def config(folder, tmp_path, evaluator, scheduler=None, name="run", **kw):
+def config(folder, tmp_path, evaluator, dask_scheduler=None, name="run", **kw):
     kw.setdefault("seed", 0)
     return RunConfig(problem=str(folder), run_dir=str(tmp_path / name), evaluator=evaluator,
-                     scheduler=scheduler, **kw)
+                     dask_scheduler=dask_scheduler, **kw)
 
 
 def table(run_dir):
@@ -88,10 +88,10 @@ def table(run_dir):
 
 
 @pytest.mark.parametrize("evaluator", EVALUATORS)
-def test_reports_are_stored_while_the_trial_runs(evaluator, scheduler, make_problem, tmp_path):
+def test_reports_are_stored_while_the_trial_runs(evaluator, dask_scheduler, make_problem, tmp_path):
     go = tmp_path / "go"
     folder = make_problem("waiting", problem=PROBLEM, model_run=f"GO = {str(go)!r}\n" + WAITING)
-    cfg = config(folder, tmp_path, evaluator, scheduler, max_evals=1)
+    cfg = config(folder, tmp_path, evaluator, dask_scheduler, max_evals=1)
     out = {}
     thread = threading.Thread(target=lambda: out.setdefault("run", start_run(cfg)))
     thread.start()
@@ -123,11 +123,11 @@ def test_reports_are_stored_while_the_trial_runs(evaluator, scheduler, make_prob
 
 
 @pytest.mark.parametrize("evaluator", EVALUATORS)
-def test_a_pruned_trial_stops_within_one_report_and_keeps_its_last_values(evaluator, scheduler, make_problem,
-                                                                           tmp_path):
+def test_a_pruned_trial_stops_within_one_report_and_keeps_its_last_values(evaluator, dask_scheduler,
+                                                                           make_problem, tmp_path):
     folder = make_problem("flat", problem=FLAT_PROBLEM,
                           model_run=f"SLEEP = {0.2 if evaluator == 'dask' else 0.0}\n" + FLAT)
-    out = start_run(config(folder, tmp_path, evaluator, scheduler, max_evals=4, pruner="median",
+    out = start_run(config(folder, tmp_path, evaluator, dask_scheduler, max_evals=4, pruner="median",
                            pruner_options={"min_trials": 1}))
     out.store.close()
     rows = table(tmp_path / "run")
@@ -152,18 +152,18 @@ def test_a_pruned_trial_stops_within_one_report_and_keeps_its_last_values(evalua
     if evaluator == "dask":  # the stop Events were cleared, so the cluster keeps none of them
         from distributed import Client
 
-        with Client(scheduler, timeout=30) as client:
+        with Client(dask_scheduler, timeout=30) as client:
             events = client.run_on_scheduler(
                 lambda dask_scheduler: list(dask_scheduler.extensions["events"]._events))
         assert not [e for e in events if str(e).startswith("hps-")]
 
 
 @pytest.mark.parametrize("evaluator", EVALUATORS)
-def test_a_run_function_that_ignores_the_stop_is_stopped_after_the_grace_period(evaluator, scheduler,
+def test_a_run_function_that_ignores_the_stop_is_stopped_after_the_grace_period(evaluator, dask_scheduler,
                                                                                  make_problem, tmp_path):
     folder = curve_problem(make_problem, model_run=IGNORING, name="ignoring")
     t0 = time.monotonic()
-    out = start_run(config(folder, tmp_path, evaluator, scheduler, max_evals=2, pruner="median",
+    out = start_run(config(folder, tmp_path, evaluator, dask_scheduler, max_evals=2, pruner="median",
                            pruner_options={"min_trials": 1, "grace_period": 5}, stop_grace=0.5))
     out.store.close()
     with RunStore.open(tmp_path / "run", readonly=True) as s:

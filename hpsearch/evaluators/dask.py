@@ -1,7 +1,7 @@
 """The ``dask`` evaluator: trials run on a Dask cluster.
 
-``--evaluator dask --scheduler tcp://HOST:PORT`` (or ``--scheduler PATH`` to a
-scheduler file) connects to a running cluster; without ``--scheduler`` a
+``--evaluator dask --dask-scheduler tcp://HOST:PORT`` (or ``--dask-scheduler PATH``
+to a scheduler file) connects to a running cluster; without ``--dask-scheduler`` a
 ``LocalCluster`` of ``--workers`` single-threaded worker processes is started
 and closed with the run. Dask is imported only when this evaluator is chosen.
 
@@ -78,15 +78,15 @@ class DaskEvaluator(Evaluator):
     """Runs trials on a Dask cluster (a running one, or a ``LocalCluster`` it starts).
 
     Args:
-        scheduler: ``tcp://HOST:PORT`` or a scheduler file; None starts a LocalCluster.
-        connect_timeout: seconds to wait for the scheduler.
+        dask_scheduler: ``tcp://HOST:PORT`` or a scheduler file; None starts a LocalCluster.
+        connect_timeout: seconds to wait for the Dask scheduler.
     """
 
     name = "dask"
 
-    def __init__(self, folder, workers=1, trial_timeout=None, run_dir=None, scheduler: str | None = None,
-                 threads_per_worker: int | None = None, connect_timeout: float = 30.0,
-                 gpus_per_trial: int = 0, **options):
+    def __init__(self, folder, workers=1, trial_timeout=None, run_dir=None,
+                 dask_scheduler: str | None = None, threads_per_worker: int | None = None,
+                 connect_timeout: float = 30.0, gpus_per_trial: int = 0, **options):
         super().__init__(folder, workers, trial_timeout, run_dir, **options)
         try:
             import distributed  # noqa: F401
@@ -94,19 +94,20 @@ class DaskEvaluator(Evaluator):
             raise EvaluatorError(INSTALL_HINT) from None
         if workers < 1:
             raise EvaluatorError(f"--workers must be >= 1, got {workers}")
-        if scheduler is not None:
-            scheduler = str(scheduler).strip()
-            if not (Path(scheduler).expanduser().is_file() or _ADDRESS.match(scheduler)):
-                raise EvaluatorError(f"--scheduler: expected an address such as tcp://HOST:PORT or an "
-                                     f"existing scheduler file, got {scheduler!r}")
-        if gpus_per_trial and scheduler is None:
+        if dask_scheduler is not None:
+            dask_scheduler = str(dask_scheduler).strip()
+            if not (Path(dask_scheduler).expanduser().is_file() or _ADDRESS.match(dask_scheduler)):
+                raise EvaluatorError(f"--dask-scheduler: expected an address such as tcp://HOST:PORT or an "
+                                     f"existing scheduler file, got {dask_scheduler!r}")
+        if gpus_per_trial and dask_scheduler is None:
             raise EvaluatorError(f"--gpus-per-trial {gpus_per_trial} with --evaluator dask needs "
-                                 "--scheduler: a cluster whose workers were started with --resources GPU=N")
-        self.scheduler = scheduler
+                                 "--dask-scheduler: a cluster whose workers were started with --resources "
+                                 "GPU=N")
+        self.dask_scheduler = dask_scheduler
         self.gpus_per_trial = gpus_per_trial
         self.connect_timeout = connect_timeout
-        self.threads = threads_per_worker or (default_threads(workers) if scheduler is None else None)
-        if scheduler is not None and "HPS_THREADS_PER_WORKER" in os.environ:
+        self.threads = threads_per_worker or (default_threads(workers) if dask_scheduler is None else None)
+        if dask_scheduler is not None and "HPS_THREADS_PER_WORKER" in os.environ:
             self.threads = default_threads(workers)
         self._capacity = workers
         self._client = None
@@ -134,7 +135,7 @@ class DaskEvaluator(Evaluator):
         data, self._digest = pack_folder(self.folder)
         self._name = self.folder.name
         upload = ProblemUpload(data, self._digest, self._name, self.threads)
-        if self.scheduler is None:
+        if self.dask_scheduler is None:
             # the plugin goes in with the workers: they unpack the folder and start their trial
             # processes while the cluster is still starting
             self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
@@ -144,16 +145,16 @@ class DaskEvaluator(Evaluator):
             self._new_queue()
             self._subscribe()
             return
-        path = Path(self.scheduler).expanduser()
+        path = Path(self.dask_scheduler).expanduser()
         try:
             if path.is_file():
                 self._client = Client(scheduler_file=str(path), timeout=self.connect_timeout)
             else:
-                self._client = Client(self.scheduler, timeout=self.connect_timeout)
+                self._client = Client(self.dask_scheduler, timeout=self.connect_timeout)
         except (OSError, TimeoutError, ValueError) as exc:
             first = str(exc).splitlines()[0] if str(exc) else ""
-            raise EvaluatorError(f"--scheduler {self.scheduler}: cannot connect to a Dask scheduler "
-                                 f"({type(exc).__name__}: {first})") from None
+            raise EvaluatorError(f"--dask-scheduler {self.dask_scheduler}: cannot connect to a Dask "
+                                 f"scheduler ({type(exc).__name__}: {first})") from None
         self._capacity = max(self.workers, self._slots_on_cluster())
         self._client.register_plugin(upload, name=upload.name)
         self._new_queue()
@@ -200,9 +201,9 @@ class DaskEvaluator(Evaluator):
         slots = sum(min(w.get("nthreads", 1), int(w.get("resources", {}).get("GPU", 0) // k)) for w in info)
         if slots == 0:
             self.close()
-            raise EvaluatorError(f"--gpus-per-trial {k}: no worker of the cluster at {self.scheduler} offers "
-                                 f"{k} GPU(s); start workers with CUDA_VISIBLE_DEVICES=... dask worker "
-                                 f"... --resources GPU={k}")
+            raise EvaluatorError(f"--gpus-per-trial {k}: no worker of the cluster at {self.dask_scheduler} "
+                                 f"offers {k} GPU(s); start workers with CUDA_VISIBLE_DEVICES=... dask "
+                                 f"worker ... --resources GPU={k}")
         return slots
 
     def _new_queue(self) -> None:

@@ -60,7 +60,7 @@ from ..search.pruners import make_pruner
 from ..store import is_run_dir
 from ..store.comparisons import SETTINGS_FILE, CompareError, load_settings, run_name, save_settings
 from ..store.lock import LOCK_NAME, DirectoryInUse, RunDirLock
-from .runner import RunConfig, resume_run, start_run
+from .runner import RunConfig, resume_run, start_run, with_dask_scheduler
 
 __all__ = ["CompareConfig", "CompareError", "ComparisonInterrupted", "run_comparison", "config_from_settings",
            "default_algos", "comparison_settings"]
@@ -96,6 +96,7 @@ class CompareConfig:
             each is passed to the algorithms whose components take it.
         pruner: a ``--pruner`` name, given to every run (None: no pruner).
         pruner_options: the pruner's options (None values mean its default).
+        dask_scheduler: ``--dask-scheduler`` for every run (with ``evaluator="dask"``).
     """
 
     problem: str
@@ -105,7 +106,7 @@ class CompareConfig:
     out: str | None = None
     evaluator: str = DEFAULT_EVALUATOR
     workers: int = 1
-    scheduler: str | None = None
+    dask_scheduler: str | None = None
     algo_options: dict = field(default_factory=dict)
     pruner: str | None = None
     pruner_options: dict = field(default_factory=dict)
@@ -177,8 +178,8 @@ def _plan(cfg: CompareConfig) -> tuple[dict, list[tuple[str, RunConfig]]]:
                 problem=str(loaded.folder), algo=algo, searcher=searcher, algo_options=opts, seed=seed,
                 max_evals=budget if unit == "evaluations" else None,
                 max_resource_spent=budget if unit == "resource" else None,
-                evaluator=cfg.evaluator, workers=cfg.workers or 1, scheduler=cfg.scheduler, fix=fix,
-                pruner=cfg.pruner, pruner_options=dict(pruning))))
+                evaluator=cfg.evaluator, workers=cfg.workers or 1, dask_scheduler=cfg.dask_scheduler,
+                fix=fix, pruner=cfg.pruner, pruner_options=dict(pruning))))
     if cfg.evaluator not in EVALUATORS:
         raise CompareError(f"--evaluator: unknown evaluator {cfg.evaluator!r} "
                            f"(choose from {', '.join(sorted(EVALUATORS))})")
@@ -191,7 +192,7 @@ def _plan(cfg: CompareConfig) -> tuple[dict, list[tuple[str, RunConfig]]]:
         "algos": algos, "seeds": seeds, "budget": budget, "unit": unit, "max_resource": r_max,
         "algo_options": options, "pruner": cfg.pruner, "pruner_options": pruning,
         "evaluator": cfg.evaluator, "workers": cfg.workers or 1,
-        "scheduler": cfg.scheduler, "optimum": loaded.problem.optimum,
+        "dask_scheduler": cfg.dask_scheduler, "optimum": loaded.problem.optimum,
         "direction": loaded.problem.direction, "objective": loaded.problem.objective,
         "hpsearch_version": __version__,
     }
@@ -209,10 +210,10 @@ def _takes(combo: tuple[str, str | None], key: str, value: Any) -> bool:
 
 def config_from_settings(out: str | os.PathLike, **overrides: Any) -> CompareConfig:
     """The config of a stored comparison, for ``hps compare --resume DIR``."""
-    s = load_settings(out)
+    s = with_dask_scheduler(load_settings(out))
     cfg = CompareConfig(problem=s["problem_dir"], algos=list(s["algos"]), seeds=s["seeds"],
                         budget=s["budget"], out=str(out), evaluator=s["evaluator"], workers=s["workers"],
-                        scheduler=s["scheduler"], algo_options=dict(s["algo_options"]),
+                        dask_scheduler=s["dask_scheduler"], algo_options=dict(s["algo_options"]),
                         pruner=s.get("pruner"), pruner_options=dict(s.get("pruner_options") or {}))
     for k, v in overrides.items():
         if v is not None:
@@ -270,7 +271,7 @@ def _run_locked(cfg: CompareConfig, settings: dict, runs: list, out: Path, fresh
         run_dir = out / name
         if is_run_dir(run_dir):
             outcome = resume_run(run_dir, workers=cfg.workers, evaluator=cfg.evaluator,
-                                 scheduler=cfg.scheduler)
+                                 dask_scheduler=cfg.dask_scheduler)
         else:
             rc.run_dir = str(run_dir)
             outcome = start_run(rc)

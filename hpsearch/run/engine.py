@@ -87,6 +87,7 @@ class RunSummary:
     workers: int = 1
     stopped_by: str | None = None  # None, "signal", "timeout", "condition" (--stop-when met)
     stop_reason: str | None = None  # with "condition": "val_accuracy 0.9812 >= 0.98 at trial 17"
+    ended: str | None = None  # what ended the run, one line, e.g. "max-evals reached (60)"
     signal: int | None = None
     first_error: str | None = None
     resource_spent: float = 0.0
@@ -239,13 +240,18 @@ class Engine:
             if self.summary.stopped_by == "condition":  # met before this session: run nothing
                 if pending:
                     self._stop_in_flight([t.trial_id for t in pending])
+                self._end(f"stop condition met: {self.summary.stop_reason}")
                 return self.summary
             for t in pending:
                 self._submit(t.trial_id, self._flights[t.trial_id])
-            self._loop(deadline)
+            self._end(self._loop(deadline))
         except (KeyboardInterrupt, StopRun) as exc:
             self.summary.stopped_by = "timeout" if isinstance(exc, StopRun) else "signal"
             self._interrupt()
+            if isinstance(exc, StopRun):
+                self._end(f"--timeout reached ({self.limits.timeout:g} s)")
+            else:
+                self._end(f"interrupted ({signal.Signals(self.summary.signal or signal.SIGINT).name})")
         except StoreFull:
             # the evaluations in flight are lost work, not lost results: mark them for the resume
             # if the disk still takes that much (else they stay 'running', which resume re-runs too)
@@ -265,7 +271,14 @@ class Engine:
                     self.observer.on_end(self.summary)
         return self.summary
 
-    def _loop(self, deadline: float | None) -> None:
+    def _end(self, reason: str) -> None:
+        """Say (in the summary) and store why the run ended."""
+        self.summary.ended = reason
+        self.store.mark_ended(reason)
+
+    def _loop(self, deadline: float | None) -> str:
+        """Ask, submit and collect until the run ends; return why it ended (a signal or the
+        timeout raises instead)."""
         backend_done = False
         max_evals = self.limits.max_evals
         max_resource = self.limits.max_resource_spent
@@ -295,7 +308,10 @@ class Engine:
                     raise RuntimeError(f"{type(self.backend).__name__} says WAIT with nothing in flight")
                 if backend_done:
                     self.store.mark_completed()
-                return
+                    return self.backend.done_reason()
+                if left is not None and left <= 0:
+                    return f"max-evals reached ({max_evals})"
+                return f"max_resource_spent reached ({max_resource:g})"
             self._interruptible = True
             try:
                 if self._stop_signal is not None:
@@ -307,7 +323,7 @@ class Engine:
                 self._finish(r)
             if self.summary.stopped_by == "condition":
                 self._stop_in_flight(sorted(self._flights))
-                return
+                return f"stop condition met: {self.summary.stop_reason}"
 
     def _launch(self, suggestions: list[Suggestion], n: int) -> None:
         tids = list(range(self._next_tid, self._next_tid + len(suggestions)))

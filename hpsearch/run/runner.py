@@ -35,7 +35,7 @@ from .engine import Engine, Limits, Observer, RunSummary
 from .stopping import parse_conditions
 
 __all__ = ["RunConfig", "RunOutcome", "start_run", "resume_run", "default_run_dir", "RunError",
-           "stored_summary"]
+           "stored_summary", "with_dask_scheduler"]
 
 
 class RunError(UsageError):
@@ -63,6 +63,9 @@ class RunConfig:
         pruner_options: the pruner's options (None values mean its default).
         stop_when: ``--stop-when`` conditions, e.g. ``["val_accuracy>=0.98"]``.
         stop_grace: seconds a trial told to stop gets before it is stopped by force.
+        dask_scheduler: ``--dask-scheduler``, the Dask cluster's address or scheduler file (with
+            ``evaluator="dask"``; None: a local cluster). Settings stored before this name read
+            their ``scheduler`` key as it.
     """
 
     problem: str
@@ -76,7 +79,7 @@ class RunConfig:
     trial_timeout: float | None = None
     evaluator: str = DEFAULT_EVALUATOR
     workers: int | str | None = 1
-    scheduler: str | None = None
+    dask_scheduler: str | None = None
     fix: dict = field(default_factory=dict)
     run_dir: str | None = None
     gpus: str | None = None
@@ -96,6 +99,22 @@ class RunOutcome:
     store: RunStore
     loaded: LoadedProblem | None  # None when a resume found nothing left to run
     placement: str | None = None  # how many workers were chosen and why (auto, GPUs), for the summary
+
+
+def with_dask_scheduler(settings: dict) -> dict:
+    """A copy of stored settings with the Dask address under ``dask_scheduler``.
+
+    Settings written before the rename (run settings and ``compare.json``) hold it
+    under ``scheduler``; that key is read only when ``dask_scheduler`` is absent.
+
+        >>> with_dask_scheduler({"scheduler": "tcp://h:8786"})["dask_scheduler"]
+        'tcp://h:8786'
+        >>> with_dask_scheduler({"scheduler": "tcp://old:1", "dask_scheduler": None})["dask_scheduler"]
+    """
+    out = dict(settings)
+    if "dask_scheduler" not in out:
+        out["dask_scheduler"] = out.get("scheduler")
+    return out
 
 
 def default_run_dir(problem_name: str, algo: str) -> Path:
@@ -160,12 +179,13 @@ def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
     stop_when = parse_conditions(cfg.stop_when)
     if not cfg.stop_grace > 0:
         raise RunError(f"--stop-grace must be > 0 seconds, got {cfg.stop_grace:g}")
-    if cfg.scheduler and cfg.evaluator != "dask":
-        raise RunError(f"--scheduler is only used with --evaluator dask (got --evaluator {cfg.evaluator})")
+    if cfg.dask_scheduler and cfg.evaluator != "dask":
+        raise RunError(f"--dask-scheduler is only used with --evaluator dask "
+                       f"(got --evaluator {cfg.evaluator})")
     placement = Placement.plan(cfg.evaluator, cfg.workers, cfg.gpus, cfg.gpus_per_trial)
     options = {"loaded": loaded} if cfg.evaluator == "serial" else {}
-    if cfg.scheduler:
-        options["scheduler"] = cfg.scheduler
+    if cfg.dask_scheduler:
+        options["dask_scheduler"] = cfg.dask_scheduler
     evaluator = make_evaluator(cfg.evaluator, loaded.folder, workers=placement.workers,
                                trial_timeout=cfg.trial_timeout, run_dir=run_dir,
                                **options, **placement.evaluator_options())
@@ -232,6 +252,13 @@ def _nothing_left(store: RunStore, max_evals: int | None) -> bool:
     return max_evals is not None and sum(counts.values()) >= max_evals
 
 
+def _ended_before(store: RunStore, max_evals: int | None) -> str:
+    """Why a run that a resume finds with nothing left to run ended (see :func:`_nothing_left`)."""
+    if store.completed:  # the scheduler's own reason, as stored (a run of an older release stored none)
+        return store.ended or "the search is complete: the scheduler has nothing left to evaluate"
+    return f"max-evals reached ({max_evals})"
+
+
 def stored_summary(store: RunStore) -> RunSummary:
     """The summary of a run from its store alone (no problem folder imported)."""
     space = store.settings.get("space", {})
@@ -263,7 +290,7 @@ def resume_run(run_dir: str | os.PathLike, observer: Observer | None = None,
         run_dir: the run directory.
         announce: called with one line before the problem folder is imported.
         **overrides: settings to change (``max_evals``, ``max_resource_spent``, ``timeout``, ``workers``,
-            ``evaluator``, ``scheduler``, ``trial_timeout``, ``gpus``, ``gpus_per_trial``,
+            ``evaluator``, ``dask_scheduler``, ``trial_timeout``, ``gpus``, ``gpus_per_trial``,
             ``stop_when``); None means keep.
 
     A run that met its ``--stop-when`` condition runs nothing (its summary says
@@ -280,15 +307,15 @@ def resume_run(run_dir: str | os.PathLike, observer: Observer | None = None,
 
 def _resume(store: RunStore, shown: Path, observer: Observer | None,
             announce: Callable[[str], None] | None, overrides: dict) -> RunOutcome:
-    settings = dict(store.settings)
+    settings = with_dask_scheduler(store.settings)
     if not isinstance(settings.get("space"), dict) or not settings.get("problem"):
         raise StoreError(f"{store.db_path}: damaged run store (its settings are missing or incomplete)")
     changes = {k: v for k, v in overrides.items() if v is not None}
     if "stop_when" in changes:
         changes["stop_when"] = list(changes["stop_when"])
         changes["stop_met"] = None
-    if changes.get("evaluator", "dask") != "dask" and "scheduler" not in changes:
-        changes["scheduler"] = None  # the stored address belonged to the old evaluator
+    if changes.get("evaluator", "dask") != "dask" and "dask_scheduler" not in changes:
+        changes["dask_scheduler"] = None  # the stored address belonged to the old evaluator
     if changes.get("evaluator", "process") != "process" and "gpus" not in changes:
         changes["gpus"] = None  # --gpus places the process evaluator's workers only
     if changes.get("evaluator") == "serial" and "gpus_per_trial" not in changes:
@@ -301,7 +328,9 @@ def _resume(store: RunStore, shown: Path, observer: Observer | None,
     _check_numbers(cfg)
     folder = settings.get("problem_dir")
     if _nothing_left(store, cfg.max_evals):
-        return RunOutcome(shown, stored_summary(store), store, None)
+        summary = stored_summary(store)
+        summary.ended = _ended_before(store, cfg.max_evals)
+        return RunOutcome(shown, summary, store, None)
     if not folder or not Path(folder).is_dir():
         raise StoreError(f"{shown}: the problem folder {folder} is gone; restore it to resume")
     if announce is not None:

@@ -244,6 +244,8 @@ class RunStore:
             self.metric_names: list[str] = self._get_meta("metric_names") or []
             #: the search backend said it was done (nothing would run on a resume)
             self.completed: bool = bool(self._get_meta("completed"))
+            #: why the run's last session ended, one line (None: it has not ended yet, or an older release)
+            self.ended: str | None = self._get_meta("ended")
         self._csv_file = None
         self._csv_writer = None
         self._running: dict[int, StoredTrial] = {}  # submitted this session, not yet finished
@@ -446,6 +448,11 @@ class RunStore:
         if not self.completed:
             self.set_meta("completed", True)
             self.completed = True
+
+    def mark_ended(self, reason: str) -> None:
+        """Record why this session of the run ended (e.g. ``max-evals reached (60)``)."""
+        self.set_meta("ended", reason)
+        self.ended = reason
 
     def update_settings(self, **changes: Any) -> None:
         """Change stored settings (e.g. a larger ``max_evals`` on resume)."""

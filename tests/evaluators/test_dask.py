@@ -35,17 +35,17 @@ def run(config, trial):
 
 
 class Cluster:
-    """A scheduler and workers in subprocesses, killed at the end whatever happens."""
+    """A Dask scheduler and workers in subprocesses, killed at the end whatever happens."""
 
     def __init__(self, tmp):
         self.tmp = tmp
         self.procs: list[subprocess.Popen] = []
         self.file = tmp / "scheduler.json"
-        self.scheduler = self._spawn([*DASK, "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+        self.dask_scheduler = self._spawn([*DASK, "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
                                       "--scheduler-file", str(self.file)], "scheduler")
         end = time.monotonic() + 60
         while not self.file.exists() or not self.file.read_text().strip():
-            assert self.scheduler.poll() is None, "dask scheduler exited"
+            assert self.dask_scheduler.poll() is None, "dask scheduler exited"
             assert time.monotonic() < end, "dask scheduler did not start in 60 s"
             time.sleep(0.1)
         time.sleep(0.2)
@@ -97,7 +97,7 @@ def cluster(tmp_path_factory):
 class TestDaskEvaluator(EvaluatorContract):
     @pytest.fixture
     def make_evaluator(self, cluster, tmp_path):
-        with started("dask", tmp_path, scheduler=cluster.address) as make:
+        with started("dask", tmp_path, dask_scheduler=cluster.address) as make:
             yield make
 
 
@@ -115,7 +115,7 @@ def test_cluster_search_equals_local_search_and_logs_reach_the_driver(cluster, t
     args = ["--problem", folder, "--max-evals", "12", "--seed", "3", "--workers", "2"]
     local = run_hps("run", *args, "--run-dir", "local", cwd=tmp_path)
     assert local.returncode == 0, local.stderr
-    remote = run_hps("run", *args, "--evaluator", "dask", "--scheduler", cluster.address, "--run-dir", "dask",
+    remote = run_hps("run", *args, "--evaluator", "dask", "--dask-scheduler", cluster.address, "--run-dir", "dask",
                      cwd=tmp_path)
     assert remote.returncode == 0, remote.stderr
     assert "evaluations:   12 done, 0 failed, 0 timeout" in remote.stdout
@@ -141,7 +141,7 @@ def test_losing_a_worker_mid_run_loses_no_evaluation(cluster, tmp_path, make_pro
         info = client.scheduler_info()["workers"]
     victim_address = next(a for a, w in info.items() if w.get("name") == "victim")
     proc = subprocess.Popen(hps_cmd("run", "-p", folder, "--max-evals", "30", "--seed", "4", "--workers", "3",
-                                    "--evaluator", "dask", "--scheduler", cluster.address, "--run-dir", "r"),
+                                    "--evaluator", "dask", "--dask-scheduler", cluster.address, "--run-dir", "r"),
                             cwd=tmp_path, env=hps_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     try:
@@ -161,7 +161,7 @@ def test_losing_a_worker_mid_run_loses_no_evaluation(cluster, tmp_path, make_pro
     assert gone({int(r["worker"].rsplit("/", 1)[1]) for r in on_victim})  # its trial process died with it
 
 
-def test_local_cluster_without_scheduler(tmp_path, make_problem):
+def test_local_cluster_without_dask_scheduler(tmp_path, make_problem):
     folder = make_problem("printing", problem=SLOW_PROBLEM, model_run=PRINTING_RUN)
     p = run_hps("run", "-p", folder, "--max-evals", "6", "--seed", "3", "--workers", "2", "--evaluator", "dask",
                 "--trial-timeout", "30", "--run-dir", "r", cwd=tmp_path)
@@ -171,13 +171,13 @@ def test_local_cluster_without_scheduler(tmp_path, make_problem):
 
 
 @pytest.mark.parametrize("address", ["not an address", "tcp://host:port:extra"])
-def test_bad_scheduler_address_is_a_usage_error(tmp_path, make_problem, address):
+def test_bad_dask_scheduler_address_is_a_usage_error(tmp_path, make_problem, address):
     folder = make_problem("printing", problem=SLOW_PROBLEM, model_run=PRINTING_RUN)
-    p = run_hps("run", "-p", folder, "--evaluator", "dask", "--scheduler", address, "--run-dir", "r",
+    p = run_hps("run", "-p", folder, "--evaluator", "dask", "--dask-scheduler", address, "--run-dir", "r",
                 cwd=tmp_path)
     assert p.returncode == 2
     assert p.stderr.strip().splitlines()[-1] == (
-        f"Error: --scheduler: expected an address such as tcp://HOST:PORT or an existing scheduler file, "
+        f"Error: --dask-scheduler: expected an address such as tcp://HOST:PORT or an existing scheduler file, "
         f"got {address!r}")
     assert not (tmp_path / "r").exists()
 
@@ -200,7 +200,7 @@ def test_a_problem_asks_for_fresh_trial_processes_on_dask_workers_too(cluster, t
     from .test_process import RECYCLED_RUN
 
     folder = make_problem("leaky", problem=SLOW_PROBLEM, model_run=RECYCLED_RUN)  # MAX_TRIALS_PER_WORKER = 2
-    with started("dask", tmp_path, folder=folder, scheduler=cluster.address) as make:
+    with started("dask", tmp_path, folder=folder, dask_scheduler=cluster.address) as make:
         ev = make()
         results = []
         for t in range(6):
@@ -236,7 +236,7 @@ def test_gpus_per_trial_runs_each_trial_on_its_dask_workers_gpu(gpu_cluster, tmp
     with Client(gpu_cluster.address, timeout=30) as client:
         names = {a: w["name"] for a, w in client.scheduler_info()["workers"].items()}
     folder = make_problem("gpus", problem=GPU_PROBLEM, model_run=GPU_RUN)
-    p = run_hps("run", "-p", folder, "--max-evals", "8", "--seed", "3", "--evaluator", "dask", "--scheduler",
+    p = run_hps("run", "-p", folder, "--max-evals", "8", "--seed", "3", "--evaluator", "dask", "--dask-scheduler",
                 gpu_cluster.address, "--gpus-per-trial", "1", "--run-dir", "r", cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     assert "worker utilisation" in p.stdout and "of 2 workers" in p.stdout  # one trial per GPU worker
@@ -245,7 +245,7 @@ def test_gpus_per_trial_runs_each_trial_on_its_dask_workers_gpu(gpu_cluster, tmp
     for r in rows(tmp_path / "r" / "results.csv"):  # each trial saw the GPU of the worker it ran on
         assert names[r["worker"].rsplit("/", 1)[0]] == f"gpu{r['m:cuda']}"
 
-    p = run_hps("run", "-p", folder, "--max-evals", "2", "--evaluator", "dask", "--scheduler",
+    p = run_hps("run", "-p", folder, "--max-evals", "2", "--evaluator", "dask", "--dask-scheduler",
                 gpu_cluster.address, "--gpus-per-trial", "2", "--run-dir", "r2", cwd=tmp_path)
     assert p.returncode == 2
     assert p.stderr.strip().splitlines()[-1] == (

@@ -151,12 +151,12 @@ def test_ctrl_c_stops_the_workers_and_resume_finishes(tmp_path, make_problem):
     assert "evaluations:   30 done, 0 failed, 0 timeout" in p.stdout
 
 
-def test_scheduler_without_dask_is_a_usage_error(tmp_path, make_problem):
+def test_dask_scheduler_without_dask_is_a_usage_error(tmp_path, make_problem):
     folder = make_problem("sleepy", problem=SLOW_PROBLEM, model_run=SLEEPY_RUN)
-    p = run_hps("run", "-p", folder, "--scheduler", "tcp://127.0.0.1:1", "--run-dir", "r", cwd=tmp_path)
+    p = run_hps("run", "-p", folder, "--dask-scheduler", "tcp://127.0.0.1:1", "--run-dir", "r", cwd=tmp_path)
     assert p.returncode == 2
     assert p.stderr.strip().splitlines()[-1] == \
-        "Error: --scheduler is only used with --evaluator dask (got --evaluator process)"
+        "Error: --dask-scheduler is only used with --evaluator dask (got --evaluator process)"
     assert not (tmp_path / "r").exists()
 
 

@@ -85,6 +85,10 @@ class AshaScheduler(Scheduler):
     def max_evaluations(self) -> int | None:
         return None
 
+    def done_reason(self) -> str:
+        return (f"the search is complete: {self.name}'s --max-configs ({self.max_configs}) configurations "
+                "were all evaluated")
+
     def _promotable(self, k: int) -> int | None:
         """The best unpromoted configuration of rung k if it ranks in the top 1/eta, else None."""
         waiting = self._waiting[k]

@@ -64,6 +64,10 @@ class Scheduler(SearchBackend):
         """Options that let an outside resource ``budget`` (hps compare) end the run, not the scheduler."""
         return {}
 
+    def done_reason(self) -> str:
+        """Why :meth:`ask` said DONE, in one line naming the option that ended the search."""
+        return f"the search is complete: {self.name} has nothing left to evaluate"
+
     # -- for subclasses -------------------------------------------------------------------
     def new_configs(self, n: int, stream: tuple[int, ...] | None = None,
                     full_budget: bool = False) -> list[tuple[int, dict]]:

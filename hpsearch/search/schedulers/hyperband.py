@@ -138,6 +138,11 @@ class HyperbandScheduler(Scheduler):
         if len(run.losses) == run.size:
             self._promote(run)
 
+    def done_reason(self) -> str:
+        n = self.iterations
+        done = "pass is" if n == 1 else "passes are"
+        return f"the search is complete: {self.name}'s --iterations ({n}) {done} done"
+
     def max_evaluations(self) -> int:
         """Evaluations of every rung of every bracket of every pass (fewer if some fail)."""
         return self.iterations * total_evaluations(self.brackets) if self.mode == "fixed" else None
