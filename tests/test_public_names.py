@@ -60,8 +60,9 @@ def test_old_module_paths_give_the_same_objects(module):
 
 
 def test_old_module_path_is_the_moved_module():
-    import hpsearch.run.runner
     import hpsearch.runner
+
+    import hpsearch.run.runner
 
     assert hpsearch.runner is hpsearch.run.runner
     assert hpsearch.run.runner.__spec__.name == "hpsearch.run.runner"  # its own spec, not the alias's
