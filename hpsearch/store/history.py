@@ -40,7 +40,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..problem.objective import rank_key, to_loss
 from ..trial import FINISHED, Status
@@ -53,8 +53,13 @@ STATUSES = tuple(s.value for s in (Status.DONE, Status.FAILED, Status.TIMEOUT, S
                                    Status.RUNNING, Status.INTERRUPTED))
 
 
+_STATUS = {s.value: s for s in Status}  # a status value (or a Status) -> the Status, without Enum lookup
+_FINISHED = frozenset(FINISHED)
+_DONE, _FAILED, _TIMEOUT = Status.DONE, Status.FAILED, Status.TIMEOUT
+
+
 def _succeeded(t: Any) -> bool:
-    return t.status == Status.DONE and t.objective is not None
+    return t.status == _DONE and t.objective is not None
 
 
 class Tally:
@@ -88,22 +93,22 @@ class Tally:
 
     def add(self, t: Any) -> bool:
         """Count one finished evaluation; True when it became the incumbent."""
-        status = Status(t.status)
-        if status not in FINISHED:
+        status = _STATUS[t.status]
+        if status not in _FINISHED:
             raise ValueError(f"Tally.add: trial {t.trial_id} is {status}, not finished")
         self.counts[status.value] += 1
         self.resource_spent += t.resource_used
         self.seconds += t.duration_s or 0.0
-        if status in (Status.FAILED, Status.TIMEOUT) and self.first_error is None:
+        if (status is _FAILED or status is _TIMEOUT) and self.first_error is None:
             self.first_error = f"trial {t.trial_id}: {t.error or status.value}"
-        if _succeeded(t) and (self.incumbent is None or self.rank_key(t) < self.rank_key(self.incumbent)):
+        if status is _DONE and t.objective is not None and (
+                self.incumbent is None or self.rank_key(t) < self.rank_key(self.incumbent)):
             self.incumbent = t
             return True
         return False
 
 
-@dataclass(frozen=True)
-class Point:
+class Point(NamedTuple):
     """The history just after one more finished evaluation."""
 
     trial_id: int
@@ -157,20 +162,21 @@ class RunHistory:
         tally = Tally(direction, multi_fidelity)
         finished, unfinished, points = [], [], []
         for t in trials:
-            if Status(t.status) not in FINISHED:
+            status = _STATUS[t.status]
+            if status not in _FINISHED:
                 unfinished.append(t)
                 continue
             tally.add(t)
             finished.append(t)
             best = tally.incumbent
-            points.append(Point(t.trial_id, Status(t.status).value, len(finished), tally.resource_spent,
-                                tally.seconds, t.objective if _succeeded(t) else None,
+            points.append(Point(t.trial_id, status.value, len(finished), tally.resource_spent, tally.seconds,
+                                t.objective if status is _DONE else None,
                                 None if best is None else best.objective,
                                 None if best is None else best.trial_id))
         counts = {s: 0 for s in STATUSES}
         counts.update(tally.counts)
         for t in unfinished:
-            counts[Status(t.status).value] += 1
+            counts[_STATUS[t.status].value] += 1
         return cls(direction, multi_fidelity, optimum, tuple(finished), tuple(unfinished), tuple(points),
                    MappingProxyType(counts), tally.incumbent, tally.resource_spent, tally.first_error)
 
