@@ -23,7 +23,7 @@ from .reporting.tables import format_rows, format_value, ranked, results_rows
 from .search import ALIASES, PRESETS, SEARCHER_ALIASES, SEARCHERS, all_options
 from .search.pruners import PRUNERS
 from .search.pruners import all_options as pruner_options
-from .store import RunStore
+from .store import RunHistory, RunStore
 from .trial import Status
 
 __all__ = ["cli", "main"]
@@ -417,13 +417,14 @@ def compare(problem, algos, seeds, budget, out, resume_dir, workers, evaluator, 
 def results(run_dir: str, top: int, fmt: str, all_rungs: bool, failed: bool) -> None:
     """Show a run's evaluations, best first (works while the run is going)."""
     with RunStore.open(run_dir, readonly=True) as store:
-        trials = ranked(store, all_rungs=all_rungs, include_failed=failed)
+        history = RunHistory.from_store(store)
+        trials = ranked(store, all_rungs=all_rungs, include_failed=failed, history=history)
         if top:
             trials = trials[:top]
         head, rows = results_rows(store, trials)
         click.echo(format_rows(head, rows, fmt))
         if fmt == "table":
-            counts = store.counts()
+            counts = history.counts
             n_bad = counts.get(Status.FAILED, 0) + counts.get(Status.TIMEOUT, 0)
             running = counts.get(Status.RUNNING, 0) + counts.get(Status.INTERRUPTED, 0)
             notes = []
@@ -445,7 +446,7 @@ def results(run_dir: str, top: int, fmt: str, all_rungs: bool, failed: bool) -> 
 
 def _running_lines(store: RunStore) -> list[str]:
     """``trial 7 running: step 12, val_accuracy 0.9712`` for each running trial that reported."""
-    objective = store.settings.get("space", {}).get("objective", "objective")
+    objective = store.objective
     last = store.last_reports()
     lines = []
     for t in store.trials():

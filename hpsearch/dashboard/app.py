@@ -153,7 +153,7 @@ def create_app(paths: list[str | os.PathLike]) -> Flask:
         return jsonify({
             "summary": {k: _clean(v) for k, v in summary.items()},
             "counts": snap.counts(),
-            "objective": snap.space.get("objective", "objective"),
+            "objective": snap.objective,
             "direction": snap.direction, "optimum": snap.optimum,
             "multi_fidelity": snap.multi_fidelity, "has_budget": snap.has_budget,
             "dims": snap.space.get("dims", []), "params": snap.param_names, "metrics": snap.metric_names,

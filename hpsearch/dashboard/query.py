@@ -14,17 +14,15 @@ import math
 import os
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ..problem.space import rank_key, to_loss
-from ..store import DB_NAME, RunStore, StoredTrial, is_run_dir
+from ..store import DB_NAME, RunHistory, RunStore, StoredTrial, is_run_dir, trained_resource
 from ..store.comparisons import SETTINGS_FILE as COMPARE_FILE
 from ..store.comparisons import load_settings
-from ..trial import FINISHED, Status
+from ..trial import Status
 
 __all__ = ["Catalog", "RunSnapshot", "run_status", "lock_held", "LOCK_NAME", "LIVE_S"]
 
@@ -107,10 +105,11 @@ def run_status(run_dir: Path, n_unfinished: int, now: float | None = None) -> st
     return "interrupted" if n_unfinished else "finished"
 
 
-#: The columns the dashboard reads, in :class:`Row` order (every store version has them).
+#: The columns the dashboard reads, in :class:`Row` order (``step_reached``, which a stopped
+#: evaluation's resource needs, is read as NULL from a read-only store made before it existed).
 ROW_COLUMNS = ("trial_id", "config_id", "bracket", "rung", "budget", "previous_budget", "params", "objective",
                "metrics", "status", "error", "started_at", "finished_at", "duration_s", "worker", "ask_seq",
-               "ask_n", "tell_seq", "info")
+               "ask_n", "tell_seq", "info", "step_reached")
 
 
 class Row(tuple):
@@ -130,9 +129,16 @@ class Row(tuple):
     params_json = property(lambda r: r[6])
     objective = property(lambda r: r[7])
     status = property(lambda r: r[9])
+    error = property(lambda r: r[10])
     started_at = property(lambda r: r[11])
     finished_at = property(lambda r: r[12])
     duration_s = property(lambda r: r[13])
+    step_reached = property(lambda r: r[19])
+
+    @property
+    def resource_used(self) -> float:
+        """What the evaluation trained (as :attr:`StoredTrial.resource_used`)."""
+        return trained_resource(self[9], self[4], self[5], self[19])
 
     def trial(self) -> StoredTrial:
         return StoredTrial.from_row(dict(zip(ROW_COLUMNS, self)))
@@ -152,85 +158,71 @@ class RunSnapshot:
     settings: dict
     param_names: list[str]
     metric_names: list[str]
-    finished: list[Row]
-    unfinished: list[Row]
+    history: RunHistory  # counts, incumbent, best-so-far curve and resource spent, over raw rows
     store: RunStore  # closed; kept for its csv_header/csv_row
     signature: tuple
+    objective: str = "objective"
     loaded_at: float = field(default_factory=time.time)
     _curve: dict | None = None
-    _best: Row | None = None
     _sorted: dict = field(default_factory=dict)
 
     # -- derived, computed once per snapshot -----------------------------------------
+    @property
+    def finished(self) -> tuple[Row, ...]:
+        return self.history.finished
+
+    @property
+    def unfinished(self) -> tuple[Row, ...]:
+        return self.history.unfinished
+
     @property
     def space(self) -> dict:
         return self.settings.get("space") or {}
 
     @property
     def direction(self) -> str:
-        return self.space.get("direction", "maximize")
+        return self.history.direction
 
     @property
     def optimum(self) -> float | None:
-        return self.space.get("optimum")
+        return self.history.optimum
 
-    @cached_property
+    @property
     def multi_fidelity(self) -> bool:
-        return bool(self.settings.get("multi_fidelity")) or any(t[3] is not None for t in self.finished)
+        return self.history.multi_fidelity
 
-    @cached_property
+    @property
     def has_budget(self) -> bool:
-        return bool(self.finished) and all(t[4] is not None for t in self.finished)
+        return self.history.has_budget
 
     def counts(self) -> dict[str, int]:
-        return dict(self._counts)
-
-    @cached_property
-    def _counts(self) -> dict[str, int]:
-        return dict(Counter(t[9] for t in self.finished + self.unfinished))
+        """Evaluations by status (the statuses that occur)."""
+        return self.history.present_counts()
 
     def curve(self) -> dict:
-        """Best-so-far after each finished evaluation (the incumbent ``hps run`` reports).
+        """Best-so-far after each finished evaluation (the run history's curve).
 
-        Lists aligned with the finished evaluations: ``spent`` (resource, or
+        Lists aligned with the finished evaluations: ``spent`` (resource trained, or
         seconds in evaluations without a resource), ``best`` (incumbent objective
         or None), and when the optimum is known ``regret`` (the incumbent's) and
         ``obj_regret`` (each successful evaluation's, None for a failure).
         """
         if self._curve is None:
-            key = rank_key(self.direction, self.multi_fidelity)
-            has_budget = self.has_budget
-            best: Row | None = None
-            spent = 0.0
-            xs, bs, objs = [], [], []
-            for t in self.finished:
-                if has_budget:
-                    spent += float(t.budget) - float(t.previous_budget or 0)
-                else:
-                    spent += t.duration_s or 0.0
-                ok = t.status == Status.DONE and t.objective is not None
-                if ok and (best is None or key(t) < key(best)):
-                    best = t
-                xs.append(spent)
-                bs.append(None if best is None else best.objective)
-                objs.append(t.objective if ok else None)
-            self._best = best
-            self._curve = {"spent": xs, "best": bs}
-            if self.optimum is not None:
-                opt = to_loss(self.direction, self.optimum)
-                self._curve["regret"] = [None if b is None else to_loss(self.direction, b) - opt for b in bs]
-                self._curve["obj_regret"] = [None if o is None else to_loss(self.direction, o) - opt
-                                             for o in objs]
+            h = self.history
+            bs = [p.best for p in h.points]
+            self._curve = {"spent": h.spent(), "best": bs}
+            if h.optimum is not None:
+                self._curve["regret"] = [None if b is None else h.regret(b) for b in bs]
+                self._curve["obj_regret"] = [None if p.objective is None else h.regret(p.objective)
+                                             for p in h.points]
         return self._curve
 
     @property
     def best(self) -> Row | None:
-        self.curve()
-        return self._best
+        return self.history.incumbent
 
     def spent(self) -> float | None:
-        c = self.curve()
-        return c["spent"][-1] if c["spent"] and self.has_budget else None
+        return self.history.resource_spent if self.has_budget else None
 
     def header(self) -> list[str]:
         return self.store.csv_header()
@@ -240,7 +232,7 @@ class RunSnapshot:
         cache_key = (sort, desc, frozenset(statuses or ()))
         if cache_key in self._sorted:
             return self._sorted[cache_key]
-        rows = self.finished + self.unfinished
+        rows = list(self.finished + self.unfinished)
         if statuses:
             rows = [r for r in rows if r.status in statuses]
         if sort in _RAW_COLUMNS:
@@ -298,13 +290,15 @@ def _sort_key(v: Any) -> tuple:
 def load_snapshot(path: Path, signature: tuple) -> RunSnapshot:
     """Read a run: settings, names, every evaluation as a raw row (one SELECT, read-only)."""
     with RunStore.open(path, readonly=True) as store:
-        rows = store.conn.execute(f"SELECT {', '.join(ROW_COLUMNS)} FROM trials "
+        have = {r[1] for r in store.conn.execute("PRAGMA table_info(trials)")}
+        columns = ", ".join(c if c in have else f"NULL AS {c}" for c in ROW_COLUMNS)
+        rows = store.conn.execute(f"SELECT {columns} FROM trials "
                                   "ORDER BY tell_seq IS NULL, tell_seq, trial_id").fetchall()
-    rows = [Row(r) for r in rows]
-    finished = [r for r in rows if r.status in FINISHED]
-    unfinished = [r for r in rows if r.status not in FINISHED]
+        history = RunHistory.from_trials(map(Row, rows), store.direction, store.multi_fidelity,
+                                         store.optimum)
+        objective = store.objective
     return RunSnapshot(path, _key(path), dict(store.settings), list(store.param_names),
-                       list(store.metric_names), finished, unfinished, store, signature)
+                       list(store.metric_names), history, store, signature, objective)
 
 
 @dataclass
@@ -392,7 +386,7 @@ class Catalog:
                     "mtime": mtime}
         snap = self.snapshot(entry.path)
         st = snap.status()
-        counts = snap.counts()
+        counts = snap.history.counts
         best = snap.best
         s = snap.settings
         started = snap.started_at()

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..store import RunStore, is_run_dir
+from ..store import RunHistory, RunStore, is_run_dir
 from ..store.comparisons import load_settings, run_name
 from ..trial import Status
 from .tables import format_rows, format_value
@@ -85,23 +85,21 @@ def _display(settings: dict, score: float) -> float:
 
 
 def _curve(settings: dict, name: str, algo: str, seed: int, run_dir: Path) -> RunCurve:
+    """A run's curve from its history: the order of the evaluations and what each is charged
+    (evaluations, or the resource it trained); "best" only over full-budget evaluations."""
     with RunStore.open(run_dir, readonly=True) as store:
-        trials = store.trials(finished_only=True, order="tell_seq")
+        history = RunHistory.from_store(store)
     resource = settings["unit"] == "resource"
     r_max = settings.get("max_resource")
-    spent, best, total, cur = [], [], 0.0, math.inf
-    for t in trials:
-        if resource:
-            total += t.resource_used
-        else:
-            total += 1
+    spent, best, cur = [], [], math.inf
+    for t, p in zip(history.finished, history.points):
         full = not resource or float(t.budget) == float(r_max)
         if t.status == Status.DONE and full and t.objective is not None:
             cur = min(cur, _score(settings, t.objective))
-        spent.append(total)
+        spent.append(p.resource if resource else float(p.evaluations))
         best.append(cur)
     wall = settings.get("runs", {}).get(name, {}).get("wall_s")
-    return RunCurve(name, algo, seed, np.array(spent), np.array(best), len(trials), wall)
+    return RunCurve(name, algo, seed, np.array(spent), np.array(best), history.n_finished, wall)
 
 
 def best_within(c: RunCurve, limit: float | None) -> float:

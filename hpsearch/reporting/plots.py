@@ -10,9 +10,10 @@ Files written into ``RUN_DIR/plots/``:
 * ``best_vs_evaluations.png``: the best objective so far against the number of
   finished evaluations (regret, log scale, when the problem declares its
   ``optimum``); every successful evaluation is a faint dot.
-* ``best_vs_resource.png``: the same against the resource spent (the sum of
-  ``budget - previous_budget`` over finished evaluations), or against the time
-  spent inside evaluations when the problem has no resource.
+* ``best_vs_resource.png``: the same against the resource spent (what the
+  finished evaluations trained: ``budget - previous_budget``, up to the step a
+  stopped one reached), or against the time spent inside evaluations when the
+  problem has no resource.
 * ``param_<name>.png``: the objective against each parameter (continuous and
   integer ranges as scatter, on a log axis for log-uniform and log-normal priors; ordered value
   lists and categorical choices as strip + box plots). Multi-fidelity runs
@@ -28,6 +29,7 @@ Files written into ``RUN_DIR/plots/``:
 Failed and timed-out evaluations are skipped (they count as evaluations and
 resource spent on the x axes). The "best so far" of a multi-fidelity run is the
 incumbent ``hps run`` reports: the best result at the largest budget reached.
+Every figure comes from the run's :class:`~hpsearch.store.RunHistory`.
 """
 from __future__ import annotations
 
@@ -43,8 +45,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ..problem.space import rank_key, to_loss
-from ..store import RunStore, StoredTrial, StoreError
+from ..problem.space import to_loss
+from ..store import RunHistory, RunStore, StoredTrial, StoreError
 from ..trial import Status, finite_number
 
 __all__ = ["plot_run", "best_so_far", "NothingToPlot", "PLOTS_DIR"]
@@ -80,27 +82,25 @@ def plot_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = None) -
     with RunStore.open(run_dir, readonly=True) as store:
         settings = dict(store.settings)
         names = list(store.param_names)
-        finished = store.trials(finished_only=True, order="tell_seq")
-        counts = store.counts()
-        curves = _curves(store, settings)
-    done = [t for t in finished if t.status == Status.DONE and t.objective is not None]
+        history = RunHistory.from_store(store)
+        curves = _curves(store)
+        info = _RunInfo(
+            title=f"{settings.get('problem_name', run_dir.name)} / {settings.get('algo', '?')}",
+            objective=store.objective,
+            direction=store.direction,
+            optimum=store.optimum,
+            multi_fidelity=store.multi_fidelity,
+            dims={d["name"]: d for d in store.space.get("dims", [])},
+        )
+    done = [t for t in history.finished if t.status == Status.DONE and t.objective is not None]
     if not done and curves:
         out = run_dir / PLOTS_DIR
         out.mkdir(exist_ok=True)
-        return [_save(_learning_curves(curves, settings), out / "learning_curves.png")]
+        return [_save(_learning_curves(curves, settings, info), out / "learning_curves.png")]
     if not done:
-        state = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no evaluation"
+        state = ", ".join(f"{n} {s}" for s, n in sorted(history.present_counts().items())) or "no evaluation"
         raise NothingToPlot(f"{run_dir}: no successful evaluation to plot yet ({state})")
 
-    space = settings.get("space") or {}
-    info = _RunInfo(
-        title=f"{settings.get('problem_name', run_dir.name)} / {settings.get('algo', '?')}",
-        objective=space.get("objective", "objective"),
-        direction=space.get("direction", "maximize"),
-        optimum=space.get("optimum"),
-        multi_fidelity=bool(settings.get("multi_fidelity")) or any(t.rung is not None for t in done),
-        dims={d["name"]: d for d in space.get("dims", [])},
-    )
     out = run_dir / PLOTS_DIR if out is None else Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -111,8 +111,8 @@ def plot_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = None) -
         raise StoreError(f"{out}: cannot write the plots there ({exc.strerror}); "
                          "choose a writable folder with --out DIR") from None
     files = [
-        _save(_best_so_far(finished, info, by_resource=False), out / "best_vs_evaluations.png"),
-        _save(_best_so_far(finished, info, by_resource=True), out / "best_vs_resource.png"),
+        _save(_best_so_far(history, info, by_resource=False), out / "best_vs_evaluations.png"),
+        _save(_best_so_far(history, info, by_resource=True), out / "best_vs_resource.png"),
     ]
     for name in names:
         with_param = [t for t in done if name in t.params]  # a conditional dimension may be inactive
@@ -121,7 +121,7 @@ def plot_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = None) -
     if info.multi_fidelity and any(t.budget is not None for t in done):
         files.append(_save(_rungs_plot(done, info), out / "rungs.png"))
     if curves:
-        files.append(_save(_learning_curves(curves, settings), out / "learning_curves.png"))
+        files.append(_save(_learning_curves(curves, settings, info), out / "learning_curves.png"))
     return files
 
 
@@ -133,9 +133,9 @@ class _Curve:
     values: list[float]
 
 
-def _curves(store: RunStore, settings: dict) -> list[_Curve]:
+def _curves(store: RunStore) -> list[_Curve]:
     """Each trial's reported objective by step (trials that reported it), in trial order."""
-    objective = (settings.get("space") or {}).get("objective", "objective")
+    objective = store.objective
     status = {t.trial_id: t.status for t in store.trials()}
     by_trial: dict[int, _Curve] = {}
     for tid, _, rep in store.all_reports():
@@ -147,9 +147,8 @@ def _curves(store: RunStore, settings: dict) -> list[_Curve]:
     return [by_trial[t] for t in sorted(by_trial)]
 
 
-def _learning_curves(curves: list[_Curve], settings: dict, highlight: int = 5) -> Figure:
-    space = settings.get("space") or {}
-    objective, direction = space.get("objective", "objective"), space.get("direction", "maximize")
+def _learning_curves(curves: list[_Curve], settings: dict, info: _RunInfo, highlight: int = 5) -> Figure:
+    objective, direction = info.objective, info.direction
     fig = _figure()
     ax = fig.add_subplot()
     ranked = sorted(curves, key=lambda c: (c.status != "done", to_loss(direction, c.values[-1]), c.trial_id))
@@ -190,9 +189,6 @@ class _RunInfo:
     multi_fidelity: bool
     dims: dict[str, dict]
 
-    def regret(self, value: float) -> float:
-        return to_loss(self.direction, value) - to_loss(self.direction, self.optimum)
-
 
 def _positive_floor(values: Sequence[float]) -> float:
     pos = [v for v in values if v > 0 and math.isfinite(v)]
@@ -201,55 +197,30 @@ def _positive_floor(values: Sequence[float]) -> float:
 
 def best_so_far(finished: Sequence[StoredTrial], direction: str, multi_fidelity: bool = False,
                 by_resource: bool = False) -> tuple[list[float], list[float], list[float], list[float]]:
-    """The incumbent curve of a run, from its finished evaluations in completion order.
+    """The incumbent curve of a run, from its finished evaluations in completion order
+    (:meth:`RunHistory.best_so_far <hpsearch.store.RunHistory.best_so_far>` of those evaluations).
 
     Args:
         finished: finished evaluations (any status), in completion order.
         direction: ``maximize`` or ``minimize``.
         multi_fidelity: rank larger budgets first (the incumbent ``hps run`` reports).
-        by_resource: x is the resource spent (``budget - previous_budget`` summed;
+        by_resource: x is the resource spent (what each evaluation trained, summed;
             seconds inside evaluations when there is no budget), else the evaluation count.
 
     Returns:
         ``(x, best, dot_x, dot_y)``: the incumbent's objective at each x from the
         first success on, and each successful evaluation's objective at its x.
     """
-    key = rank_key(direction, multi_fidelity)
-    has_budget = all(t.budget is not None for t in finished)
-    xs: list[float] = []
-    best_ys: list[float] = []
-    dot_x: list[float] = []
-    dot_y: list[float] = []
-    best: StoredTrial | None = None
-    spent = 0.0
-    for i, t in enumerate(finished, 1):
-        if by_resource:
-            if has_budget:
-                spent += t.resource_used
-            else:
-                spent += t.duration_s or 0.0
-            x = spent
-        else:
-            x = float(i)
-        if t.status == Status.DONE and t.objective is not None:
-            dot_x.append(x)
-            dot_y.append(t.objective)
-            if best is None or key(t) < key(best):
-                best = t
-        if best is not None:
-            xs.append(x)
-            best_ys.append(best.objective)
-    return xs, best_ys, dot_x, dot_y
+    return RunHistory.from_trials(finished, direction, multi_fidelity).best_so_far(by_resource)
 
 
-def _best_so_far(finished: list[StoredTrial], info: _RunInfo, by_resource: bool) -> Figure:
-    has_budget = all(t.budget is not None for t in finished)
-    xs, best_ys, dot_x, dot_y = best_so_far(finished, info.direction, info.multi_fidelity, by_resource)
+def _best_so_far(history: RunHistory, info: _RunInfo, by_resource: bool) -> Figure:
+    xs, best_ys, dot_x, dot_y = history.best_so_far(by_resource)
     fig = _figure()
     ax = fig.add_subplot()
     if info.optimum is not None:
-        best_ys = [info.regret(v) for v in best_ys]
-        dot_y = [info.regret(v) for v in dot_y]
+        best_ys = [history.regret(v) for v in best_ys]
+        dot_y = [history.regret(v) for v in dot_y]
         floor = _positive_floor(best_ys + dot_y)
         best_ys = [max(v, floor) for v in best_ys]
         dot_y = [max(v, floor) for v in dot_y]
@@ -262,7 +233,8 @@ def _best_so_far(finished: list[StoredTrial], info: _RunInfo, by_resource: bool)
     ax.scatter(dot_x, dot_y, s=10, alpha=0.35, color="tab:gray", label="evaluations")
     ax.step(xs, best_ys, where="post", color="tab:blue", lw=2, label=label)
     if by_resource:
-        ax.set_xlabel("resource spent (budget units)" if has_budget else "time spent in evaluations (s)")
+        ax.set_xlabel("resource spent (budget units)" if history.has_budget
+                      else "time spent in evaluations (s)")
     else:
         ax.set_xlabel("finished evaluations")
     ax.set_title(info.title)

@@ -8,35 +8,25 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from ..problem.space import rank_key
-from ..store import RunStore, StoredTrial
+from ..store import RunHistory, RunStore, StoredTrial
 from ..trial import Status
 
 __all__ = ["ranked", "results_rows", "format_rows", "format_value"]
 
 
-def ranked(store: RunStore, all_rungs: bool = False, include_failed: bool = False) -> list[StoredTrial]:
-    """Finished evaluations, best first.
+def ranked(store: RunStore, all_rungs: bool = False, include_failed: bool = False,
+           history: RunHistory | None = None) -> list[StoredTrial]:
+    """Finished evaluations, best first (:meth:`RunHistory.ranked`: the run's incumbent first).
 
     For a multi-fidelity run each configuration appears once, at its highest
     rung (``all_rungs`` shows every evaluation), and larger budgets rank first.
     Failed evaluations follow, in trial order, when ``include_failed``.
+    ``history`` is the store's history when the caller has already read it.
     """
-    s = store.settings
-    direction = s.get("space", {}).get("direction", "maximize")
-    mf = bool(s.get("multi_fidelity"))
-    trials = store.trials(finished_only=True)
-    done = [t for t in trials if t.status == Status.DONE]
-    if mf and not all_rungs:
-        top: dict[int, StoredTrial] = {}
-        for t in done:
-            cur = top.get(t.config_id)
-            if cur is None or (t.rung or 0, t.trial_id) > (cur.rung or 0, cur.trial_id):
-                top[t.config_id] = t
-        done = list(top.values())
-    done.sort(key=rank_key(direction, mf))
-    failed = [t for t in trials if t.status != Status.DONE] if include_failed else []
-    return done + failed
+    history = history or RunHistory.from_store(store)
+    failed = sorted((t for t in history.finished if t.status != Status.DONE), key=lambda t: t.trial_id) \
+        if include_failed else []
+    return history.ranked(all_rungs) + failed
 
 
 def results_rows(store: RunStore, trials: Sequence[StoredTrial]) -> tuple[list[str], list[list[Any]]]:
@@ -45,7 +35,7 @@ def results_rows(store: RunStore, trials: Sequence[StoredTrial]) -> tuple[list[s
     A last column ``devices`` (the GPU ids, e.g. ``2,3``) appears when any of the
     trials ran on GPUs.
     """
-    mf = bool(store.settings.get("multi_fidelity"))
+    mf = store.multi_fidelity
     names = store.param_names
     metrics = store.metric_names
     gpus = any(t.devices for t in trials)

@@ -31,10 +31,10 @@ from typing import Any, Protocol
 
 from ..errors import UsageError
 from ..evaluators.base import Evaluator
-from ..problem.space import HpProblem, rank_key
+from ..problem.space import HpProblem
 from ..search.base import DONE, WAIT, SearchBackend, Suggestion, Told
 from ..seeding import mix_seed
-from ..store import RunStore, StoredTrial, StoreFull
+from ..store import RunHistory, RunStore, StoredTrial, StoreFull, Tally
 from ..trial import (
     STOP_GRACE,
     Status,
@@ -95,6 +95,16 @@ class RunSummary:
     @property
     def n_finished(self) -> int:
         return self.n_done + self.n_failed + self.n_timeout + self.n_stopped
+
+    def take(self, figures: Tally | RunHistory) -> None:
+        """Set the counts of finished evaluations, the best, the first error and the resource spent
+        from a run's history (the one place they are computed)."""
+        c = figures.counts
+        self.n_done, self.n_failed = c[Status.DONE.value], c[Status.FAILED.value]
+        self.n_timeout, self.n_stopped = c[Status.TIMEOUT.value], c[Status.STOPPED.value]
+        self.best = figures.incumbent
+        self.first_error = figures.first_error
+        self.resource_spent = figures.resource_spent
 
     @property
     def overhead_per_eval_s(self) -> float | None:
@@ -166,7 +176,7 @@ class Engine:
         self._n_asked = 0
         self._committed = 0.0  # resource of every asked evaluation (budget - previous_budget)
         self._next_tid, self._seq = store.next_ids()
-        self._key = rank_key(problem.direction, backend.multi_fidelity)
+        self._tally = Tally(problem.direction, backend.multi_fidelity)  # what the summary counts
         self._stop_signal: int | None = None
         self._interruptible = False
         self._checkpoint_root = str(store.run_dir / "checkpoints")
@@ -431,21 +441,8 @@ class Engine:
             s.n_replayed += 1
         else:
             s.busy_s += t.duration_s or 0.0
-        if t.status == Status.DONE:
-            s.n_done += 1
-            if s.best is None or self._key(t) < self._key(s.best):
-                s.best = t
-        elif t.status == Status.TIMEOUT:
-            s.n_timeout += 1
-            if s.first_error is None:
-                s.first_error = f"trial {t.trial_id}: {t.error or 'timeout'}"
-        elif t.status == Status.STOPPED:
-            s.n_stopped += 1
-        else:
-            s.n_failed += 1
-            if s.first_error is None:
-                s.first_error = f"trial {t.trial_id}: {t.error or t.status}"
-        s.resource_spent += t.resource_used
+        self._tally.add(t)
+        s.take(self._tally)
 
     def _interrupt(self) -> None:
         ids = set(self.evaluator.cancel()) | set(self._flights)

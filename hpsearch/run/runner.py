@@ -26,10 +26,9 @@ from ..errors import UsageError
 from ..evaluators import DEFAULT_EVALUATOR, make_evaluator
 from ..evaluators.devices import Placement
 from ..problem.loader import LoadedProblem, load_problem
-from ..problem.space import rank_key
 from ..search import backend_class, label, make_backend, resolve, split_algo
 from ..search.pruners import make_pruner
-from ..store import RunStore, StoreError
+from ..store import RunHistory, RunStore, StoreError
 from ..trial import STOP_GRACE, Status
 from .engine import Engine, Limits, Observer, RunSummary
 from .stopping import parse_conditions
@@ -260,22 +259,11 @@ def _ended_before(store: RunStore, max_evals: int | None) -> str:
 
 
 def stored_summary(store: RunStore) -> RunSummary:
-    """The summary of a run from its store alone (no problem folder imported)."""
-    space = store.settings.get("space", {})
-    key = rank_key(space.get("direction", "maximize"), bool(store.settings.get("multi_fidelity")))
-    s = RunSummary(workers=int(store.settings.get("workers") or 1))
-    for t in store.trials(finished_only=True, order="tell_seq"):
-        s.n_replayed += 1
-        if t.status == Status.DONE:
-            s.n_done += 1
-            if s.best is None or key(t) < key(s.best):
-                s.best = t
-        elif t.status == Status.TIMEOUT:
-            s.n_timeout += 1
-        else:
-            s.n_failed += 1
-        if s.first_error is None and t.status != Status.DONE:
-            s.first_error = f"trial {t.trial_id}: {t.error or t.status}"
+    """The summary of a run from its store alone (no problem folder imported): the same counts,
+    best and resource spent as the engine's summary of that run (:class:`RunHistory`)."""
+    history = RunHistory.from_store(store)
+    s = RunSummary(workers=int(store.settings.get("workers") or 1), n_replayed=history.n_finished)
+    s.take(history)
     return s
 
 

@@ -5,6 +5,7 @@ results``, ``plot``, ``compare``, the dashboard) reads through it.
 """
 from __future__ import annotations
 
+from .history import RunHistory, Tally
 from .lock import LOCK_NAME, DirectoryInUse, RunDirLock
 from .runstore import (
     CSV_FIXED_HEAD,
@@ -16,7 +17,9 @@ from .runstore import (
     StoreError,
     StoreFull,
     is_run_dir,
+    trained_resource,
 )
 
 __all__ = ["RunStore", "StoredTrial", "StoreError", "StoreFull", "is_run_dir", "DB_NAME", "CSV_NAME",
-           "CSV_FIXED_HEAD", "CSV_FIXED_TAIL", "LOCK_NAME", "DirectoryInUse", "RunDirLock"]
+           "CSV_FIXED_HEAD", "CSV_FIXED_TAIL", "LOCK_NAME", "DirectoryInUse", "RunDirLock",
+           "RunHistory", "Tally", "trained_resource"]

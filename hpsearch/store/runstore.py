@@ -34,7 +34,7 @@ from ..trial import FINISHED, Status, TrialResult
 from .lock import DirectoryInUse, RunDirLock
 
 __all__ = ["RunStore", "StoredTrial", "StoreError", "StoreFull", "CSV_FIXED_HEAD", "CSV_FIXED_TAIL",
-           "is_run_dir"]
+           "is_run_dir", "trained_resource"]
 
 DB_NAME = "results.db"
 CSV_NAME = "results.csv"
@@ -112,6 +112,25 @@ def is_run_dir(path: str | os.PathLike) -> bool:
     return (Path(path) / DB_NAME).is_file()
 
 
+def trained_resource(status: str, budget: Any, previous_budget: Any, step_reached: Any) -> float:
+    """Resource an evaluation trained: ``budget - previous_budget``, or up to ``step_reached``
+    for a ``stopped`` one (0 without a resource, or for a stopped one that never reported).
+
+    What every view charges an evaluation (:attr:`StoredTrial.resource_used`).
+
+    >>> trained_resource("done", 9, 3, None), trained_resource("stopped", 9, 3, 5)
+    (6.0, 2.0)
+    """
+    if budget is None:
+        return 0.0
+    full = float(budget) - float(previous_budget or 0)
+    if status != Status.STOPPED:
+        return full
+    if step_reached is None:
+        return 0.0
+    return min(max(float(step_reached) - float(previous_budget or 0), 0.0), full)
+
+
 @dataclass
 class StoredTrial:
     """One row of the ``trials`` table, decoded; built by keyword (:meth:`from_row`)."""
@@ -140,16 +159,8 @@ class StoredTrial:
 
     @property
     def resource_used(self) -> float:
-        """Resource this evaluation trained: ``budget - previous_budget``, or up to
-        ``step_reached`` for a ``stopped`` one (0 without a resource)."""
-        if self.budget is None:
-            return 0.0
-        full = float(self.budget) - float(self.previous_budget or 0)
-        if self.status != Status.STOPPED:
-            return full
-        if self.step_reached is None:
-            return 0.0
-        return min(max(float(self.step_reached) - float(self.previous_budget or 0), 0.0), full)
+        """Resource this evaluation trained (:func:`trained_resource`)."""
+        return trained_resource(self.status, self.budget, self.previous_budget, self.step_reached)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> StoredTrial:
@@ -251,6 +262,53 @@ class RunStore:
         self._running: dict[int, StoredTrial] = {}  # submitted this session, not yet finished
         self._select = _COLUMNS  # the trials columns to read (NULL for ones an old read-only store lacks)
         self._migrate()
+
+    # -- what every view reads from the settings ---------------------------------------
+    @property
+    def space(self) -> dict:
+        """The stored search space (``HpProblem.to_dict``); empty when the settings hold none."""
+        space = self.settings.get("space")
+        return space if isinstance(space, dict) else {}
+
+    @property
+    def objective(self) -> str:
+        """The objective's name (``objective`` when the settings do not say)."""
+        return self.space.get("objective") or "objective"
+
+    @property
+    def direction(self) -> str:
+        """``maximize`` or ``minimize`` (``maximize`` when the settings do not say, as ``HpProblem``)."""
+        return self.space.get("direction") or "maximize"
+
+    @property
+    def optimum(self) -> float | None:
+        """The problem's known optimum, or None."""
+        return self.space.get("optimum")
+
+    @property
+    def multi_fidelity(self) -> bool:
+        """Whether the run's scheduler is multi-fidelity (a larger budget then ranks first).
+
+        A store without the setting (written by hand) is multi-fidelity when any of its
+        evaluations has a rung.
+        """
+        if "multi_fidelity" in self.settings:
+            return bool(self.settings["multi_fidelity"])
+        with self._reading():
+            row = self.conn.execute("SELECT 1 FROM trials WHERE rung IS NOT NULL LIMIT 1").fetchone()
+        return row is not None
+
+    @property
+    def max_resource(self) -> float | None:
+        """The most resource one configuration gets: the run's ``--max-resource`` if given, else the
+        upper bound of the problem's resource dimension; None for a problem without a resource."""
+        given = (self.settings.get("algo_options") or {}).get("max_resource")
+        if given is not None:
+            return given
+        dim = next((d for d in self.space.get("dims", []) if d.get("resource")), None)
+        if dim is None:
+            return None
+        return dim["high"] if "high" in dim else max(dim.get("values") or [None])
 
     def _migrate(self) -> None:
         """Add the columns newer versions write to a store made by an older one (writable stores)."""
