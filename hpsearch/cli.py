@@ -3,7 +3,7 @@
 Exit codes: 0 success; 1 every evaluation failed; 2 usage error (one line,
 no traceback; also a run directory in use by another hps process); 3 the
 disk is full (one line; nothing stored is lost; free space, then resume);
-130 interrupted by Ctrl-C (143 by SIGTERM), resumable.
+130 interrupted by Ctrl-C (143 by SIGTERM, 129 by SIGHUP), resumable.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from . import __version__
 from .errors import EXIT_ALL_FAILED, EXIT_USAGE, DiskFull, UsageError, exit_code, interrupted_exit_code
@@ -88,7 +89,8 @@ def _limit_options(fn: Callable) -> Callable:
         click.option("--max-evals", type=int, default=None,
                      help="Stop asking after this many evaluations in all."),
         click.option("--timeout", type=float, default=None,
-                     help="Stop the whole run after this many seconds (resumable)."),
+                     help="Stop after this many seconds of this command (resumable; a resume "
+                          "has no time limit unless given its own)."),
         click.option("--trial-timeout", type=float, default=None,
                      help="Stop one evaluation after this many seconds; it is stored as 'timeout'."),
         click.option("--workers", type=_Workers(), default=None,
@@ -241,7 +243,9 @@ def run(problem: str | None, algo: str, searcher: str | None, seed: int | None, 
     dask_scheduler = _dask_scheduler(dask_scheduler, old_scheduler)
     pruning = _pop_pruner_options(algo_options)
     if resume_dir is not None:
-        if problem or fix or run_dir or seed is not None or searcher or pruner or stop_grace is not None \
+        algo_given = click.get_current_context().get_parameter_source("algo") != ParameterSource.DEFAULT
+        if problem or algo_given or fix or run_dir or seed is not None or searcher or pruner \
+                or stop_grace is not None \
                 or any(v is not None for v in [*algo_options.values(), *pruning.values()]):
             raise UsageError("--resume: the run's stored settings are used; only --max-evals, --timeout, "
                                 "--trial-timeout, --workers, --evaluator, --dask-scheduler, --gpus, "
@@ -287,7 +291,20 @@ def _progress():
 
 
 def _finish(outcome) -> None:
-    """Print the summary and exit with the run's status."""
+    """Print the summary and exit with the run's status.
+
+    After a closed terminal (SIGHUP) there is nowhere to print: the exit code still says
+    the run was interrupted and can be resumed.
+    """
+    try:
+        _report(outcome)
+    except OSError:
+        if outcome.summary.stopped_by != "signal":
+            raise
+        sys.exit(interrupted_exit_code(outcome.summary.signal))
+
+
+def _report(outcome) -> None:
     s, store, run_dir = outcome.summary, outcome.store, outcome.run_dir
     try:
         click.echo(f"run directory: {run_dir}")

@@ -60,7 +60,7 @@ from ..search.pruners import make_pruner
 from ..store import is_run_dir
 from ..store.comparisons import SETTINGS_FILE, CompareError, load_settings, run_name, save_settings
 from ..store.lock import LOCK_NAME, DirectoryInUse, RunDirLock
-from .runner import RunConfig, resume_run, start_run, with_dask_scheduler
+from .runner import RunConfig, resume_run, short_name, start_run, with_dask_scheduler
 
 __all__ = ["CompareConfig", "CompareError", "ComparisonInterrupted", "run_comparison", "config_from_settings",
            "default_algos", "comparison_settings"]
@@ -231,7 +231,7 @@ def run_comparison(cfg: CompareConfig, echo: Callable[[str], None] | None = None
         ComparisonInterrupted when a run is stopped by a signal.
     """
     settings, runs = _plan(cfg)
-    out = Path(cfg.out) if cfg.out else Path("runs") / f"compare-{settings['problem_name']}"
+    out = Path(cfg.out) if cfg.out else Path("runs") / f"compare-{short_name(settings['problem_name'])}"
     fresh = not out.exists()
     try:
         lock = RunDirLock(out).acquire()  # one `hps compare` per comparison directory

@@ -49,6 +49,11 @@ from .stopping import StopCondition, StopConditionError, check_known, first_met
 __all__ = ["Engine", "Limits", "RunSummary", "ResumeError", "Observer", "trial_seed"]
 
 
+#: signals that stop a run resumably: Ctrl-C, ``kill``, and a closed terminal or ssh session.
+INTERRUPTS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                   if hasattr(signal, name))
+
+
 class ResumeError(UsageError):
     """The stored history cannot be replayed (the problem or backend changed)."""
 
@@ -399,7 +404,13 @@ class Engine:
         if not self.stop_when or t.status != "done" or self.summary.stopped_by == "condition":
             return
         if not self._checked_metrics:
-            check_known(self.stop_when, self.problem.objective, t.metrics, t.trial_id)
+            try:
+                check_known(self.stop_when, self.problem.objective, t.metrics, t.trial_id)
+            except StopConditionError as exc:
+                shown = self.store.shown
+                raise StopConditionError(
+                    f"{exc}; the finished trials are kept in {shown}: continue with a corrected condition, "
+                    f"'hps resume {shown} --stop-when METRIC>=VALUE'") from None
             self._checked_metrics = True
         reason = first_met(self.stop_when, self.problem.objective, t.objective, t.metrics, t.trial_id)
         if reason is not None:
@@ -455,7 +466,7 @@ class Engine:
         if threading.current_thread() is not threading.main_thread():
             return {}
         old = {}
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in INTERRUPTS:
             old[sig] = signal.signal(sig, self._on_signal)
         return old
 

@@ -116,10 +116,24 @@ def with_dask_scheduler(settings: dict) -> dict:
     return out
 
 
+#: the longest problem name a default run directory's name keeps (a file name holds 255 bytes).
+NAME_IN_DIR = 64
+
+
+def short_name(name: str) -> str:
+    """``name`` cut to :data:`NAME_IN_DIR` characters for a directory name (a long folder name
+    would make the default run directory's name longer than a file system allows)."""
+    return name if len(name) <= NAME_IN_DIR else name[:NAME_IN_DIR].rstrip("-_.") + "~"
+
+
 def default_run_dir(problem_name: str, algo: str) -> Path:
-    """``runs/<problem>-<algo>-<timestamp>``, made unique if it exists."""
+    """``runs/<problem>-<algo>-<timestamp>``, made unique if it exists (the problem name cut short).
+
+    >>> default_run_dir("p" * 300, "random").name.startswith("p" * 64 + "~-random-")
+    True
+    """
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path("runs") / f"{problem_name}-{algo}-{stamp}"
+    base = Path("runs") / f"{short_name(problem_name)}-{algo}-{stamp}"
     path, i = base, 1
     while path.exists():
         i += 1
@@ -293,12 +307,17 @@ def resume_run(run_dir: str | os.PathLike, observer: Observer | None = None,
         raise
 
 
+#: limits of one invocation: a resume neither inherits them from the run nor stores its own.
+FOR_THIS_INVOCATION = ("timeout",)
+
+
 def _resume(store: RunStore, shown: Path, observer: Observer | None,
             announce: Callable[[str], None] | None, overrides: dict) -> RunOutcome:
     settings = with_dask_scheduler(store.settings)
     if not isinstance(settings.get("space"), dict) or not settings.get("problem"):
         raise StoreError(f"{store.db_path}: damaged run store (its settings are missing or incomplete)")
     changes = {k: v for k, v in overrides.items() if v is not None}
+    settings = {k: v for k, v in settings.items() if k not in FOR_THIS_INVOCATION}
     if "stop_when" in changes:
         changes["stop_when"] = list(changes["stop_when"])
         changes["stop_met"] = None
@@ -331,7 +350,8 @@ def _resume(store: RunStore, shown: Path, observer: Observer | None,
         raise RunError(f"{Path(folder) / 'problem.py'}: the search space changed since the run started; "
                        "start a new run instead of resuming this one")
     parts = _build(cfg, loaded, store.run_dir)
-    if changes:
-        store.update_settings(**changes)
+    kept = {k: v for k, v in changes.items() if k not in FOR_THIS_INVOCATION}
+    if kept:
+        store.update_settings(**kept)
     return RunOutcome(shown, parts.engine(store, cfg.seed, observer).run(), store, loaded,
                       parts.placement.note)

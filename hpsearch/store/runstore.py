@@ -101,10 +101,31 @@ class Submission(Protocol):
     info: dict
 
 
-def _is_full(exc: BaseException) -> bool:
+#: below this much free space, an I/O error from SQLite is taken for a full disk.
+NEARLY_FULL_BYTES = 1 << 20
+
+
+def _is_full(exc: BaseException, where: Path | None = None) -> bool:
+    """True if ``exc`` means the disk is full.
+
+    SQLite reports a full disk as SQLITE_FULL, but as a bare "disk I/O error"
+    (SQLITE_IOERR) when the shared-memory or journal file cannot grow, as on a
+    nearly full tmpfs; that case is told apart by the free space left at ``where``.
+    """
     if isinstance(exc, sqlite3.OperationalError):
-        return getattr(exc, "sqlite_errorcode", None) == 13 or "full" in str(exc)  # SQLITE_FULL
+        if getattr(exc, "sqlite_errorcode", None) == 13 or "full" in str(exc):  # SQLITE_FULL
+            return True
+        ioerr = getattr(exc, "sqlite_errorcode", 0) & 0xFF == 10 or "disk I/O error" in str(exc)
+        return ioerr and where is not None and _free_bytes(where) < NEARLY_FULL_BYTES
     return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def _free_bytes(path: Path) -> int:
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return NEARLY_FULL_BYTES  # unknown: not taken for full
+    return st.f_bavail * st.f_frsize
 
 
 def is_run_dir(path: str | os.PathLike) -> bool:
@@ -340,7 +361,7 @@ class RunStore:
             if self.conn.in_transaction:
                 with contextlib.suppress(sqlite3.Error):
                     self.conn.execute("ROLLBACK")
-            if _is_full(exc):
+            if _is_full(exc, self.run_dir):
                 raise StoreFull(f"{self.shown}: the disk is full ({exc}); nothing stored is lost: "
                                 f"free some space, then 'hps resume {self.shown}'") from None
             raise
@@ -413,7 +434,7 @@ class RunStore:
                 if conn is not None:
                     conn.close()
                 _remove_db(run_dir)
-                if _is_full(exc):
+                if _is_full(exc, run_dir):
                     raise StoreFull(f"{shown}: the disk is full ({exc}); nothing was stored") from None
                 raise
             return store
