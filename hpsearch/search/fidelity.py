@@ -1,16 +1,100 @@
-"""The options every multi-fidelity scheduler shares: R, r_min and eta, declared once and checked
-against the problem's resource."""
+"""Budgets, once: the rung ladder of a multi-fidelity schedule, and the options R, r_min and eta
+(declared once, checked against the problem's resource).
+
+Every rung level is computed here, in exact arithmetic (``int`` and
+:class:`fractions.Fraction`, never a floating-point logarithm), for Hyperband's
+brackets, ASHA's rungs and the pruners' rungs alike.
+"""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from ..problem.space import Continuous, Dimension, HpProblem
 from .base import BackendOptionError
 from .options import Option, check_int
 
-__all__ = ["ResourceOptions", "pin_resource", "resource_options", "resource_value", "MAX_RESOURCE",
-           "MIN_RESOURCE", "ETA", "RESOURCE_OPTIONS"]
+__all__ = ["rung_ladder", "as_fraction", "ResourceOptions", "pin_resource", "resource_options",
+           "resource_value", "MAX_RESOURCE", "MIN_RESOURCE", "ETA", "RESOURCE_OPTIONS"]
+
+Number = int | float | Fraction
+
+
+def as_fraction(x: Number) -> Fraction:
+    """An exact fraction; floats are read by their shortest decimal text (0.1 is 1/10)."""
+    if isinstance(x, float):
+        if not math.isfinite(x):
+            raise ValueError(f"expected a finite number, got {x}")
+        return Fraction(repr(x))
+    return Fraction(x)
+
+
+def rung_ladder(max_resource: Number, eta: int = 3, min_resource: Number = 1, *, integer: bool = False,
+                anchor: str = "max") -> list:
+    """The rung levels of a multi-fidelity schedule, lowest first, each ``eta`` times the one below.
+
+    There are ``s_max + 1`` of them, ``s_max`` the largest s with
+    ``min_resource * eta**s <= max_resource``, i.e. floor(log_eta(R / r_min)),
+    found by exact powers. Every level is exact: a :class:`~fractions.Fraction`,
+    or an ``int`` with ``integer``.
+
+    Args:
+        max_resource: R, the most resource one configuration gets.
+        eta: the reduction factor, an integer >= 2.
+        min_resource: r_min, the least resource of any rung.
+        integer: an integer resource (R must be an integer): each level is rounded to the
+            nearest integer (ties up), and never below r_min.
+        anchor: ``"max"``: Hyperband's ``r_k = R * eta**(k - s_max)``, so the top rung is R
+            (Hyperband's brackets and ASHA's rungs); ``"min"``: ``r_k = r_min * eta**k``, so
+            the first rung is r_min and the top one at most R (the pruners' rungs).
+
+    Raises:
+        ValueError: eta not an integer >= 2, not 0 < r_min <= R, or a fractional R with ``integer``.
+
+    At an exact power, here 243 = 3**5, there are s_max + 1 = 6 rungs (a
+    floating-point ``math.log(243, 3)`` is 4.999...):
+
+    >>> rung_ladder(243, 3, integer=True)
+    [1, 3, 9, 27, 81, 243]
+
+    R/r_min not a power of eta: from R down, rounded, and never below r_min; or from r_min up:
+
+    >>> rung_ladder(100, 3, integer=True), rung_ladder(100, 3, integer=True, anchor="min")
+    ([1, 4, 11, 33, 100], [1, 3, 9, 27, 81])
+    >>> rung_ladder(50, 3, 5, integer=True)
+    [6, 17, 50]
+
+    A real-valued resource (R = 1, r_min = 0.1):
+
+    >>> rung_ladder(1.0, 3, 0.1)
+    [Fraction(1, 9), Fraction(1, 3), Fraction(1, 1)]
+    >>> rung_ladder(1.0, 3, 0.1, anchor="min")
+    [Fraction(1, 10), Fraction(3, 10), Fraction(9, 10)]
+    """
+    if isinstance(eta, bool) or not isinstance(eta, int) or eta < 2:
+        raise ValueError(f"eta must be an integer >= 2, got {eta!r}")
+    if anchor not in ("max", "min"):
+        raise ValueError(f"anchor must be 'max' or 'min', got {anchor!r}")
+    big, small = as_fraction(max_resource), as_fraction(min_resource)
+    if not 0 < small <= big:
+        raise ValueError(f"needs 0 < min_resource <= max_resource, got min_resource={min_resource}, "
+                         f"max_resource={max_resource}")
+    if integer and big.denominator != 1:
+        raise ValueError(f"an integer resource needs an integer max_resource, got {max_resource}")
+    top = 0
+    while small * eta ** (top + 1) <= big:
+        top += 1
+    if anchor == "max":
+        exact = [big / eta ** (top - k) for k in range(top + 1)]
+    else:
+        exact = [small * eta**k for k in range(top + 1)]
+    if not integer:
+        return exact
+    least = -((-small.numerator) // small.denominator)  # ceil(r_min)
+    return [max(math.floor(r + Fraction(1, 2)), least) for r in exact]
+
 
 #: --max-resource, --min-resource, --eta: one declaration, shared by hyperband and asha.
 MAX_RESOURCE = Option("max_resource", float, None,

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from ...problem.space import Continuous, HpProblem
 from ..base import BackendOptionError
+from ..fidelity import as_fraction, rung_ladder
 from ..options import Option, resolve
 
 __all__ = ["Pruner", "PrunerOptionError", "PREFIX", "rungs"]
@@ -77,14 +78,15 @@ class Pruner:
 
 
 def rungs(min_resource: float, max_resource: float | None, eta: int, limit: int = 64) -> list[float]:
-    """Rung levels ``r_min * eta^k`` below ``max_resource`` (where a trial is judged).
+    """Rung levels ``r_min * eta^k`` below ``max_resource`` (where a trial is judged), at most ``limit``.
+
+    The levels of :func:`~hpsearch.search.fidelity.rung_ladder` from r_min up; a
+    trial that reaches R has nothing left to be judged for, so R is no rung.
 
     >>> rungs(1, 81, 3)
     [1.0, 3.0, 9.0, 27.0]
+    >>> rungs(0.1, None, 3)[:3]
+    [0.1, 0.3, 0.9]
     """
-    out = []
-    r = float(min_resource)
-    while (max_resource is None or r < max_resource - 1e-9) and len(out) < limit:
-        out.append(r)
-        r *= eta
-    return out
+    top = as_fraction(min_resource) * eta**limit if max_resource is None else as_fraction(max_resource)
+    return [float(r) for r in rung_ladder(top, eta, min_resource, anchor="min") if r < top][:limit]
