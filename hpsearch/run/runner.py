@@ -27,7 +27,8 @@ from ..evaluators import DEFAULT_EVALUATOR, make_evaluator
 from ..evaluators.devices import Placement
 from ..problem.loader import LoadedProblem, load_problem
 from ..problem.space import rank_key
-from ..search import backend_class, label, make_backend, resolve, split_algo
+from ..search import BackendOptionError, backend_class, label, make_backend, resolve, split_algo
+from ..search.fidelity import resource_dimension
 from ..search.pruners import make_pruner
 from ..store import RunStore, StoreError
 from ..trial import STOP_GRACE, Status
@@ -142,13 +143,10 @@ def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
     problem = loaded.problem.fix(cfg.fix) if cfg.fix else loaded.problem
     cls = backend_class(cfg.algo, cfg.searcher)
     if cls.multi_fidelity:
-        if problem.resource is None:
-            raise RunError(
-                f"--algo {cfg.algo}: problem {loaded.name!r} declares no resource dimension; declare "
-                "one in problem.py, e.g. Problem.add_dim('epochs', (1, 81), default=9, resource=True)")
-        if problem.resource.name in problem.fixed:
-            raise RunError(f"--fix {problem.resource.name}: --algo {cfg.algo} sets the resource itself; "
-                           "it cannot be fixed")
+        try:
+            resource_dimension(problem, cfg.algo, loaded.name)
+        except BackendOptionError as exc:
+            raise RunError(str(exc)) from None
     _check_numbers(cfg)
     if cfg.max_resource_spent is not None:
         if problem.resource is None:

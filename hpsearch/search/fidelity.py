@@ -17,7 +17,8 @@ from .base import BackendOptionError
 from .options import Option, check_int
 
 __all__ = ["rung_ladder", "as_fraction", "ResourceOptions", "pin_resource", "resource_options",
-           "resource_value", "MAX_RESOURCE", "MIN_RESOURCE", "ETA", "RESOURCE_OPTIONS"]
+           "resource_dimension", "check_resources", "resource_value", "MAX_RESOURCE", "MIN_RESOURCE", "ETA",
+           "RESOURCE_OPTIONS"]
 
 Number = int | float | Fraction
 
@@ -122,30 +123,86 @@ class ResourceOptions:
 
 
 def resource_options(problem: HpProblem, options: dict[str, Any], algo: str) -> ResourceOptions:
-    """Resolve ``max_resource``, ``min_resource`` (default: the resource's bounds) and ``eta`` (default 3).
+    """Resolve ``max_resource``, ``min_resource`` (default: the resource's bounds) and ``eta`` (default 3)
+    of a multi-fidelity ``--algo`` (:func:`resource_dimension`, then :func:`check_resources`).
 
     Raises:
         BackendOptionError: one line naming the option and the value that broke its rule.
     """
+    dim = resource_dimension(problem, algo)
+    max_r, min_r, eta = check_resources(options.get("max_resource"), options.get("min_resource"),
+                                        options.get("eta"), dim=dim)
+    return ResourceOptions(dim, min_r, max_r, eta, not isinstance(dim, Continuous))
+
+
+def resource_dimension(problem: HpProblem, algo: str, problem_name: str | None = None) -> Dimension:
+    """The resource dimension a multi-fidelity ``--algo`` sets: declared, and not pinned by ``--fix``.
+
+    Raises:
+        BackendOptionError: the problem (named ``problem_name``, if given) has no resource, or it is fixed.
+    """
     dim = problem.resource
     if dim is None:
+        who = "the problem" if problem_name is None else f"problem {problem_name!r}"
         raise BackendOptionError(
-            f"--algo {algo}: the problem declares no resource dimension; declare one in problem.py, "
+            f"--algo {algo}: {who} declares no resource dimension; declare one in problem.py, "
             "e.g. Problem.add_dim('epochs', (1, 81), default=9, resource=True)")
     if dim.name in problem.fixed:
         raise BackendOptionError(
             f"--fix {dim.name}: --algo {algo} sets the resource itself; it cannot be fixed")
-    integer = not isinstance(dim, Continuous)
-    eta = check_int("--eta", 3 if options.get("eta") is None else options["eta"], 2)
-    max_r = resource_value("--max-resource", options.get("max_resource"), dim.high, dim)
-    min_r = resource_value("--min-resource", options.get("min_resource"), dim.low, dim)
-    if not min_r > 0:
-        raise BackendOptionError(f"--min-resource must be > 0, got {min_r:g}" + (
-            "" if options.get("min_resource") is not None
-            else f" (the lower bound of {dim.name!r}); pass --min-resource"))
-    if not min_r < max_r:
-        raise BackendOptionError(f"--min-resource must be < --max-resource ({max_r:g}), got {min_r:g}")
-    return ResourceOptions(dim, min_r, max_r, eta, integer)
+    return dim
+
+
+def check_resources(max_resource: Any, min_resource: Any, eta: Any, *, dim: Dimension | None = None,
+                    integer: bool = False, prefix: str = "") -> tuple[Any, Any, int]:
+    """The rules of R (``--max-resource``), r_min (``--min-resource``) and ``--eta``, checked once for
+    every multi-fidelity scheduler, pruner and ``hps plan``.
+
+    ``eta`` must be an integer >= 2 (None: 3) and ``0 < r_min < R``. With ``dim``
+    (the problem's resource) a None value is its bound (R the upper, r_min the
+    lower), and each value must be a number within its range, an integer for an
+    integer resource. Without ``dim``, r_min None is 1, R None means no maximum
+    (a pruner on a problem without resource), and ``integer`` (``hps plan``
+    without ``--float``) needs an integer R.
+
+    Args:
+        prefix: put before each flag's name (``"pruner-"``: ``--pruner-min-resource``).
+
+    Returns:
+        ``(max_resource, min_resource, eta)``; with ``dim``, as the resource's type.
+
+    Raises:
+        BackendOptionError: one line naming the flag and the value that broke its rule.
+
+    >>> check_resources(81, None, None)
+    (81, 1, 3)
+    >>> check_resources(81, 81, 3, prefix="pruner-")
+    Traceback (most recent call last):
+    ...
+    hpsearch.search.base.BackendOptionError: --pruner-min-resource must be < --pruner-max-resource (81), ...
+    """
+    def flag(name: str) -> str:
+        return f"--{prefix}{name}"
+
+    eta = check_int(flag("eta"), 3 if eta is None else eta, 2)
+    bound = ""  # r_min is the resource's lower bound, not given
+    if dim is not None:
+        integer = False  # resource_value checked each value against the resource's type
+        if min_resource is None:
+            bound = f" (the lower bound of {dim.name!r}); pass {flag('min-resource')}"
+        max_resource = resource_value(flag("max-resource"), max_resource, dim.high, dim)
+        min_resource = resource_value(flag("min-resource"), min_resource, dim.low, dim)
+    elif min_resource is None:
+        min_resource = 1
+    if not min_resource > 0:
+        raise BackendOptionError(f"{flag('min-resource')} must be > 0, got {min_resource:g}{bound}")
+    if max_resource is not None and not min_resource < max_resource:
+        raise BackendOptionError(f"{flag('min-resource')} must be < {flag('max-resource')} "
+                                 f"({max_resource:g}), got {min_resource:g}")
+    if integer and max_resource is not None and not float(max_resource).is_integer():
+        raise BackendOptionError(f"{flag('max-resource')} must be an integer for an integer resource, got "
+                                 f"{max_resource:g} (pass --float for a real-valued resource)")
+    return max_resource, min_resource, eta
 
 
 def resource_value(flag: str, value: Any, default: Any, dim: Dimension) -> int | float:

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from ...problem.space import Continuous, HpProblem
 from ..base import BackendOptionError
-from ..fidelity import as_fraction, rung_ladder
+from ..fidelity import as_fraction, check_resources, rung_ladder
 from ..options import Option, resolve
 
 __all__ = ["Pruner", "PrunerOptionError", "PREFIX", "rungs"]
@@ -53,7 +53,8 @@ class Pruner:
     # -- the step range, shared by the rung-based pruners --------------------------------------
     def step_range(self) -> tuple[float, float | None]:
         """``(min_resource, max_resource)``: the options, else the resource dimension's bounds
-        (its pinned value as the maximum when ``--fix`` pins it)."""
+        (its pinned value as the maximum when ``--fix`` pins it), else 1 and no maximum;
+        checked by :func:`~hpsearch.search.fidelity.check_resources`."""
         dim = self.problem.resource
         low = self.options.get("min_resource")
         high = self.options.get("max_resource")
@@ -62,13 +63,10 @@ class Pruner:
                 low = dim.low
             if high is None:
                 high = self.problem.fixed.get(dim.name, dim.high)
-        if low is None:
-            low = 1
-        if not low > 0:
-            raise PrunerOptionError(f"--pruner-min-resource must be > 0, got {low:g}")
-        if high is not None and not low < high:
-            raise PrunerOptionError(f"--pruner-min-resource must be < --pruner-max-resource ({high:g}), "
-                                    f"got {low:g}")
+        try:
+            high, low, _ = check_resources(high, low, self.options.get("eta"), prefix=PREFIX)
+        except BackendOptionError as exc:  # the same one line, as the pruner's error
+            raise PrunerOptionError(str(exc)) from None
         return float(low), None if high is None else float(high)
 
     @property
