@@ -108,9 +108,6 @@ class Option:
             value = self.validate(self.flag, value)
         return value
 
-    def describe_default(self) -> str:
-        return "(see help)" if self.default is None else repr(self.default)
-
 
 def resolve(options: Iterable[Option], given: dict[str, Any], component: str,
             prefix: str = "") -> dict[str, Any]:

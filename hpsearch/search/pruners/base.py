@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ...problem.space import Continuous, HpProblem
+from ...problem.space import HpProblem
 from ..base import BackendOptionError
 from ..fidelity import as_fraction, check_resources, rung_ladder
 from ..options import Option, resolve
@@ -68,11 +68,6 @@ class Pruner:
         except BackendOptionError as exc:  # the same one line, as the pruner's error
             raise PrunerOptionError(str(exc)) from None
         return float(low), None if high is None else float(high)
-
-    @property
-    def integer_steps(self) -> bool:
-        dim = self.problem.resource
-        return dim is not None and not isinstance(dim, Continuous)
 
 
 def rungs(min_resource: float, max_resource: float | None, eta: int, limit: int = 64) -> list[float]:
