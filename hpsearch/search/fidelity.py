@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..problem.space import Continuous, Dimension, HpProblem
-from .base import BackendOptionError
+from .base import OptionError
 from .options import Option, check_int
 
 __all__ = ["rung_ladder", "as_fraction", "ResourceOptions", "pin_resource", "resource_options",
@@ -127,7 +127,7 @@ def resource_options(problem: HpProblem, options: dict[str, Any], algo: str) -> 
     of a multi-fidelity ``--algo`` (:func:`resource_dimension`, then :func:`check_resources`).
 
     Raises:
-        BackendOptionError: one line naming the option and the value that broke its rule.
+        OptionError: one line naming the option and the value that broke its rule.
     """
     dim = resource_dimension(problem, algo)
     max_r, min_r, eta = check_resources(options.get("max_resource"), options.get("min_resource"),
@@ -139,16 +139,16 @@ def resource_dimension(problem: HpProblem, algo: str, problem_name: str | None =
     """The resource dimension a multi-fidelity ``--algo`` sets: declared, and not pinned by ``--fix``.
 
     Raises:
-        BackendOptionError: the problem (named ``problem_name``, if given) has no resource, or it is fixed.
+        OptionError: the problem (named ``problem_name``, if given) has no resource, or it is fixed.
     """
     dim = problem.resource
     if dim is None:
         who = "the problem" if problem_name is None else f"problem {problem_name!r}"
-        raise BackendOptionError(
+        raise OptionError(
             f"--algo {algo}: {who} declares no resource dimension; declare one in problem.py, "
             "e.g. Problem.add_dim('epochs', (1, 81), default=9, resource=True)")
     if dim.name in problem.fixed:
-        raise BackendOptionError(
+        raise OptionError(
             f"--fix {dim.name}: --algo {algo} sets the resource itself; it cannot be fixed")
     return dim
 
@@ -172,14 +172,14 @@ def check_resources(max_resource: Any, min_resource: Any, eta: Any, *, dim: Dime
         ``(max_resource, min_resource, eta)``; with ``dim``, as the resource's type.
 
     Raises:
-        BackendOptionError: one line naming the flag and the value that broke its rule.
+        OptionError: one line naming the flag and the value that broke its rule.
 
     >>> check_resources(81, None, None)
     (81, 1, 3)
     >>> check_resources(81, 81, 3, prefix="pruner-")
     Traceback (most recent call last):
     ...
-    hpsearch.search.base.BackendOptionError: --pruner-min-resource must be < --pruner-max-resource (81), ...
+    hpsearch.search.base.OptionError: --pruner-min-resource must be < --pruner-max-resource (81), ...
     """
     def flag(name: str) -> str:
         return f"--{prefix}{name}"
@@ -195,12 +195,12 @@ def check_resources(max_resource: Any, min_resource: Any, eta: Any, *, dim: Dime
     elif min_resource is None:
         min_resource = 1
     if not min_resource > 0:
-        raise BackendOptionError(f"{flag('min-resource')} must be > 0, got {min_resource:g}{bound}")
+        raise OptionError(f"{flag('min-resource')} must be > 0, got {min_resource:g}{bound}")
     if max_resource is not None and not min_resource < max_resource:
-        raise BackendOptionError(f"{flag('min-resource')} must be < {flag('max-resource')} "
+        raise OptionError(f"{flag('min-resource')} must be < {flag('max-resource')} "
                                  f"({max_resource:g}), got {min_resource:g}")
     if integer and max_resource is not None and not float(max_resource).is_integer():
-        raise BackendOptionError(f"{flag('max-resource')} must be an integer for an integer resource, got "
+        raise OptionError(f"{flag('max-resource')} must be an integer for an integer resource, got "
                                  f"{max_resource:g} (pass --float for a real-valued resource)")
     return max_resource, min_resource, eta
 
@@ -210,14 +210,14 @@ def resource_value(flag: str, value: Any, default: Any, dim: Dimension) -> int |
     integer = not isinstance(dim, Continuous)
     value = default if value is None else value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BackendOptionError(f"{flag} must be a number, got {value!r}")
+        raise OptionError(f"{flag} must be a number, got {value!r}")
     if integer:
         if not float(value).is_integer():
-            raise BackendOptionError(
+            raise OptionError(
                 f"{flag} must be an integer (the resource {dim.name!r} is an integer), got {value:g}")
         value = int(value)
     if not dim.low <= value <= dim.high:
-        raise BackendOptionError(f"{flag} must be within the resource {dim.name!r}'s range "
+        raise OptionError(f"{flag} must be within the resource {dim.name!r}'s range "
                                  f"[{dim.low:g}, {dim.high:g}], got {value:g}")
     return value if integer else float(value)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ...problem.space import HpProblem
-from ..base import BackendOptionError
+from ..base import OptionError
 from ..fidelity import as_fraction, check_resources, rung_ladder
 from ..options import Option, resolve
 
@@ -20,7 +20,7 @@ __all__ = ["Pruner", "PrunerOptionError", "PREFIX", "rungs"]
 PREFIX = "pruner-"
 
 
-class PrunerOptionError(BackendOptionError):
+class PrunerOptionError(OptionError):
     """A pruner option out of range, or one the chosen pruner does not take (a usage error)."""
 
 
@@ -39,7 +39,7 @@ class Pruner:
     def __init__(self, problem: HpProblem, **options: Any):
         try:
             self.options: dict[str, Any] = resolve(self.OPTIONS, options, f"--pruner {self.name}", PREFIX)
-        except BackendOptionError as exc:  # the same one line, as the pruner's error
+        except OptionError as exc:  # the same one line, as the pruner's error
             raise PrunerOptionError(str(exc)) from None
         self.problem = problem
 
@@ -65,7 +65,7 @@ class Pruner:
                 high = self.problem.fixed.get(dim.name, dim.high)
         try:
             high, low, _ = check_resources(high, low, self.options.get("eta"), prefix=PREFIX)
-        except BackendOptionError as exc:  # the same one line, as the pruner's error
+        except OptionError as exc:  # the same one line, as the pruner's error
             raise PrunerOptionError(str(exc)) from None
         return float(low), None if high is None else float(high)
 
