@@ -198,10 +198,10 @@ def check_resources(max_resource: Any, min_resource: Any, eta: Any, *, dim: Dime
         raise OptionError(f"{flag('min-resource')} must be > 0, got {min_resource:g}{bound}")
     if max_resource is not None and not min_resource < max_resource:
         raise OptionError(f"{flag('min-resource')} must be < {flag('max-resource')} "
-                                 f"({max_resource:g}), got {min_resource:g}")
+                          f"({max_resource:g}), got {min_resource:g}")
     if integer and max_resource is not None and not float(max_resource).is_integer():
         raise OptionError(f"{flag('max-resource')} must be an integer for an integer resource, got "
-                                 f"{max_resource:g} (pass --float for a real-valued resource)")
+                          f"{max_resource:g} (pass --float for a real-valued resource)")
     return max_resource, min_resource, eta
 
 
@@ -218,7 +218,7 @@ def resource_value(flag: str, value: Any, default: Any, dim: Dimension) -> int |
         value = int(value)
     if not dim.low <= value <= dim.high:
         raise OptionError(f"{flag} must be within the resource {dim.name!r}'s range "
-                                 f"[{dim.low:g}, {dim.high:g}], got {value:g}")
+                          f"[{dim.low:g}, {dim.high:g}], got {value:g}")
     return value if integer else float(value)
 
 

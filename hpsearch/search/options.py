@@ -123,7 +123,7 @@ def resolve(options: Iterable[Option], given: dict[str, Any], component: str,
         if key not in declared:
             flags = ", ".join(o.flag for o in declared.values()) or "none"
             raise OptionError(f"--{prefix}{key.replace('_', '-')}: does not apply to {component} "
-                                     f"(its options: {flags})")
+                              f"(its options: {flags})")
     out = {}
     for name, opt in declared.items():
         value = given.get(name)

@@ -88,16 +88,16 @@ def resolve(algo: str, searcher: str | None = None) -> tuple[str, str, str]:
     name = ALIASES.get(algo, algo)
     if name not in PRESETS:
         raise OptionError(f"--algo: unknown algorithm {algo!r} "
-                                 f"(choose from {', '.join(sorted(PRESETS))})")
+                          f"(choose from {', '.join(sorted(PRESETS))})")
     preset = PRESETS[name]
     chosen = preset.searcher if searcher is None else SEARCHER_ALIASES.get(searcher, searcher)
     if chosen not in SEARCHERS:
         raise OptionError(f"--searcher: unknown searcher {searcher!r} "
-                                 f"(choose from {', '.join(sorted(SEARCHERS))})")
+                          f"(choose from {', '.join(sorted(SEARCHERS))})")
     serves = _load(SEARCHERS[chosen]).serves
     if serves is not None and preset.scheduler not in serves:
         raise OptionError(f"--searcher {chosen}: cannot serve --algo {name} (scheduler "
-                                 f"{preset.scheduler}); it serves {', '.join(serves)}")
+                          f"{preset.scheduler}); it serves {', '.join(serves)}")
     return name, preset.scheduler, chosen
 
 
