@@ -530,10 +530,9 @@ def plan(problem: str | None, max_resource: float | None, eta: int, min_resource
     """
     from .search.brackets import plan as make_plan
     from .search.brackets import plan_table, s_max, total_evaluations, total_resource
+    from .search.fidelity import check_resources, resource_options
 
     if problem is not None:
-        from .search.fidelity import resource_options
-
         if real:
             raise UsageError("--float: with --problem, the problem's resource says whether it is real")
         opts = resource_options(load_problem(problem, with_run=False).problem,
@@ -543,19 +542,9 @@ def plan(problem: str | None, max_resource: float | None, eta: int, min_resource
     else:
         if max_resource is None:
             raise UsageError("--max-resource is required (or --problem P to read it from P's resource)")
-        min_resource = 1.0 if min_resource is None else min_resource
-        if eta < 2:
-            raise UsageError(f"--eta must be an integer >= 2, got {eta}")
-        if not min_resource > 0:
-            raise UsageError(f"--min-resource must be > 0, got {min_resource:g}")
-        if not min_resource < max_resource:
-            raise UsageError(f"--min-resource must be < --max-resource ({max_resource:g}), "
-                                f"got {min_resource:g}")
-        if not real and not max_resource.is_integer():
-            raise UsageError(f"--max-resource must be an integer for an integer resource, got "
-                                f"{max_resource:g} (pass --float for a real-valued resource)")
+        max_resource, min_resource, eta = check_resources(max_resource, min_resource, eta, integer=not real)
         big = max_resource if real else int(max_resource)
-        small = min_resource if real or not min_resource.is_integer() else int(min_resource)
+        small = min_resource if real or not float(min_resource).is_integer() else int(min_resource)
     brackets = make_plan(big, eta, small, integer=not real)
     kind = "real" if real else "integer"
     click.echo(f"Hyperband: R={format_value(big)}, eta={eta}, r_min={format_value(small)} ({kind} resource), "

@@ -10,7 +10,7 @@ import pytest
 from hpsearch.cli import cli
 from hpsearch.reporting.comparison import summarise
 from hpsearch.run.compare import CompareConfig, default_algos, run_comparison
-from hpsearch.search import ALGORITHMS, backend_class
+from hpsearch.search import ALGORITHMS, algo_scheduler_class
 from hpsearch.store import RunStore
 
 from .conftest import PROBLEMS, hps_cmd, hps_env
@@ -112,7 +112,7 @@ def test_every_registered_algorithm_spends_the_budget_exactly(tmp_path, algo):
                                  evaluator="serial"))
     c = costs(out / f"{algo}-seed0")
     assert sum(c[:-1]) < 120 <= sum(c)  # the budget, not the algorithm's own stopping rule, ends the run
-    if not backend_class(algo).multi_fidelity:
+    if not algo_scheduler_class(algo).multi_fidelity:
         assert set(c) == {27.0}
 
 
@@ -133,7 +133,7 @@ def test_random_at_a_quarter_of_the_budget_counts_only_what_was_spent_by_then(tm
 
 def test_default_algorithms_are_those_that_apply():
     assert "random" in default_algos(False) and "asha" in default_algos(True)
-    assert not any(backend_class(a).multi_fidelity for a in default_algos(False))
+    assert not any(algo_scheduler_class(a).multi_fidelity for a in default_algos(False))
 
 
 def test_an_interrupted_comparison_resumes_and_equals_an_uninterrupted_one(make_problem, tmp_path):

@@ -5,7 +5,7 @@ from hpsearch.evaluators.serial import SerialEvaluator
 from hpsearch.problem.loader import load_problem
 from hpsearch.run.engine import Engine, Limits
 from hpsearch.run.runner import RunConfig, RunError, resume_run, start_run
-from hpsearch.search import make_backend
+from hpsearch.search import make_scheduler
 from hpsearch.store import RunStore
 
 from .conftest import PROBLEMS
@@ -77,7 +77,7 @@ def test_with_free_workers_the_limit_asks_one_evaluation_at_a_time(tmp_path, lim
     lp = load_problem(MIXED)
     problem = lp.problem.fix({"steps": 9})
     store = RunStore.create(tmp_path / "r", {}, problem.names)
-    engine = Engine(problem, make_backend("random", problem, 0, {}), ThreeSlots(lp.folder, loaded=lp), store,
+    engine = Engine(problem, make_scheduler("random", problem, 0, {}), ThreeSlots(lp.folder, loaded=lp), store,
                     Limits(max_evals=None if limit else 9, max_resource_spent=limit), seed=0)
     engine.run()
     trials = store.trials()

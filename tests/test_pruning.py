@@ -257,11 +257,11 @@ def test_pruner_option_errors_are_one_line(runner, make_problem, tmp_path):
 ])
 def test_pruner_options_are_checked_by_the_shared_option_protocol(runner, make_problem, tmp_path, flags,
                                                                   message):
-    from hpsearch.search.base import BackendOptionError
+    from hpsearch.search.base import OptionError
     from hpsearch.search.options import Option
     from hpsearch.search.pruners import PrunerOptionError, all_options
 
-    assert issubclass(PrunerOptionError, BackendOptionError)
+    assert issubclass(PrunerOptionError, OptionError)
     assert all(type(o) is Option and o.flag == "--pruner-" + o.name.replace("_", "-")
                for o in all_options().values())
     folder = curve_problem(make_problem)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from hpsearch import Categorical, Continuous, HpProblem, Ordinal, SpaceError
 from hpsearch.problem.loader import ProblemLoadError, load_problem
-from hpsearch.search import DONE, WAIT, Told, make_backend
+from hpsearch.search import DONE, WAIT, Told, make_scheduler
 
 from .conftest import PROBLEMS
 
@@ -132,7 +132,7 @@ def drive(backend, problem, n):
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(p=trees(resource=True), seed=st.integers(0, 2**16))
 def test_every_algorithm_suggests_only_consistent_configurations(algo, searcher, options, p, seed):
-    backend = make_backend(algo, p, seed, dict(options), searcher=searcher)
+    backend = make_scheduler(algo, p, seed, dict(options), searcher=searcher)
     for config in drive(backend, p, 30):
         consistent(p, config)
 
@@ -141,7 +141,7 @@ def test_every_algorithm_suggests_only_consistent_configurations(algo, searcher,
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(p=trees(), seed=st.integers(0, 2**16))
 def test_bayesian_suggests_only_consistent_configurations(estimator, p, seed):
-    backend = make_backend("bayesian", p, seed, {"base_estimator": estimator, "initial_points": 2})
+    backend = make_scheduler("bayesian", p, seed, {"base_estimator": estimator, "initial_points": 2})
     for config in drive(backend, p, 8):
         consistent(p, config)
 
@@ -150,7 +150,7 @@ def test_bayesian_suggests_only_consistent_configurations(estimator, p, seed):
 @given(p=trees(), seed=st.integers(0, 2**16))
 def test_kde_model_proposals_are_consistent(p, seed):
     """Every proposal of the fitted densities (no random fraction under fifo) is consistent."""
-    backend = make_backend("random", p, seed, {}, searcher="kde")
+    backend = make_scheduler("random", p, seed, {}, searcher="kde")
     for config in drive(backend, p, 40):
         consistent(p, config)
 

@@ -9,7 +9,7 @@ DIRECTIONS = ("maximize", "minimize")
 
 
 def to_loss(direction: str, objective: float) -> float:
-    """The value search backends minimise: the one place the sign is handled."""
+    """The value schedulers and searchers minimise: the one place the sign is handled."""
     return -objective if direction == "maximize" else objective
 
 

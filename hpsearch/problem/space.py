@@ -361,7 +361,7 @@ class HpProblem:
 
     @property
     def free_dims(self) -> list[Dimension]:
-        """Dimensions a search backend chooses: not pinned by ``--fix``, and possibly active."""
+        """Dimensions a searcher chooses: not pinned by ``--fix``, and possibly active."""
         return [d for d in self.dims if d.name not in self.fixed and self.can_be_active(d.name)]
 
     def __getitem__(self, name: str) -> Dimension:
@@ -534,7 +534,7 @@ class HpProblem:
         return out
 
     def to_loss(self, objective: float) -> float:
-        """The value search backends minimise (see :func:`to_loss`)."""
+        """The value schedulers and searchers minimise (see :func:`to_loss`)."""
         return to_loss(self.direction, objective)
 
     def fix(self, values: Mapping[str, Any]) -> HpProblem:

@@ -46,10 +46,10 @@ from ..evaluators import DEFAULT_EVALUATOR, EVALUATORS
 from ..problem.loader import load_problem
 from ..search import (
     PRESETS,
-    BackendOptionError,
-    backend_class,
+    OptionError,
+    algo_scheduler_class,
     label,
-    make_backend,
+    make_scheduler,
     resolve,
     route_options,
     split_algo,
@@ -114,7 +114,7 @@ class CompareConfig:
 
 def default_algos(has_resource: bool) -> list[str]:
     """Every preset that applies (multi-fidelity ones need a resource)."""
-    return [a for a in PRESETS if has_resource or not backend_class(a).multi_fidelity]
+    return [a for a in PRESETS if has_resource or not algo_scheduler_class(a).multi_fidelity]
 
 
 def _plan(cfg: CompareConfig) -> tuple[dict, list[tuple[str, RunConfig]]]:
@@ -124,10 +124,10 @@ def _plan(cfg: CompareConfig) -> tuple[dict, list[tuple[str, RunConfig]]]:
     combos: dict[str, tuple[str, str | None]] = {}  # label -> (preset, searcher or None)
     for text in cfg.algos or default_algos(res is not None):
         algo, searcher = split_algo(text)
-        name = resolve(algo, searcher)[0]  # unknown names: BackendOptionError
+        name = resolve(algo, searcher)[0]  # unknown names: OptionError
         combos.setdefault(label(name, searcher), (name, searcher))
     algos = list(combos)
-    classes = {a: backend_class(*combos[a]) for a in algos}
+    classes = {a: algo_scheduler_class(*combos[a]) for a in algos}
     seeds = check_int("--seeds", cfg.seeds, 1)
     if cfg.workers is not None and cfg.workers < 1:
         raise CompareError(f"--workers must be >= 1, got {cfg.workers}")
@@ -185,7 +185,7 @@ def _plan(cfg: CompareConfig) -> tuple[dict, list[tuple[str, RunConfig]]]:
                            f"(choose from {', '.join(sorted(EVALUATORS))})")
     for _, rc in runs[:len(algos)]:  # every algorithm's options and the pruner, checked before anything runs
         problem = loaded.problem.fix(rc.fix) if rc.fix else loaded.problem
-        make_backend(rc.algo, problem, 0, rc.algo_options, rc.searcher)
+        make_scheduler(rc.algo, problem, 0, rc.algo_options, rc.searcher)
         make_pruner(rc.pruner, problem, rc.pruner_options)
     settings = {
         "problem": cfg.problem, "problem_dir": str(loaded.folder), "problem_name": loaded.name,
@@ -203,7 +203,7 @@ def _takes(combo: tuple[str, str | None], key: str, value: Any) -> bool:
     """True if the scheduler or the searcher of ``combo`` declares the option ``key``."""
     try:
         route_options(*combo, {key: value})
-    except BackendOptionError:
+    except OptionError:
         return False
     return True
 

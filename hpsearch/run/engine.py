@@ -8,12 +8,12 @@ in flight: a resumed run continues exactly where the stopped one was.
 
 Example:
     >>> from hpsearch.loader import load_problem
-    >>> from hpsearch.search import make_backend
+    >>> from hpsearch.search import make_scheduler
     >>> from hpsearch.evaluators import make_evaluator
     >>> import tempfile
     >>> lp = load_problem("branin")
     >>> store = RunStore.create(tempfile.mkdtemp() + "/run", {}, lp.problem.names)
-    >>> engine = Engine(lp.problem, make_backend("random", lp.problem, 1, {}),
+    >>> engine = Engine(lp.problem, make_scheduler("random", lp.problem, 1, {}),
     ...                 make_evaluator("serial", lp.folder, loaded=lp), store, Limits(max_evals=5), seed=1)
     >>> engine.run().n_done
     5
@@ -32,7 +32,7 @@ from typing import Any, Protocol
 from ..errors import UsageError
 from ..evaluators.base import Evaluator
 from ..problem.space import HpProblem
-from ..search.base import DONE, WAIT, SearchBackend, Suggestion, Told
+from ..search import DONE, WAIT, Scheduler, Suggestion, Told
 from ..seeding import mix_seed
 from ..store import RunHistory, RunStore, StoredTrial, StoreFull, Tally
 from ..trial import (
@@ -153,7 +153,7 @@ class Engine:
 
     Args:
         problem: the space, with ``--fix`` pins applied.
-        backend: proposes configurations.
+        backend: the scheduler: proposes configurations.
         evaluator: runs them.
         store: records everything; may already hold a history (resume).
         limits: when to stop.
@@ -165,7 +165,7 @@ class Engine:
         stop_grace: seconds a trial told to stop gets before it is stopped by force.
     """
 
-    def __init__(self, problem: HpProblem, backend: SearchBackend, evaluator: Evaluator,
+    def __init__(self, problem: HpProblem, backend: Scheduler, evaluator: Evaluator,
                  store: RunStore, limits: Limits, seed: int, observer: Observer | None = None,
                  pruner: Any = None, stop_when: Sequence[StopCondition] = (),
                  stop_grace: float = STOP_GRACE):

@@ -26,7 +26,8 @@ from ..errors import UsageError
 from ..evaluators import DEFAULT_EVALUATOR, make_evaluator
 from ..evaluators.devices import Placement
 from ..problem.loader import LoadedProblem, load_problem
-from ..search import backend_class, label, make_backend, resolve, split_algo
+from ..search import OptionError, algo_scheduler_class, label, make_scheduler, resolve, split_algo
+from ..search.fidelity import resource_dimension
 from ..search.pruners import make_pruner
 from ..store import RunHistory, RunStore, StoreError
 from ..trial import STOP_GRACE, Status
@@ -172,22 +173,19 @@ def _check_numbers(cfg: RunConfig) -> None:
 def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
     """Problem with pins, backend and evaluator from a config; raises usage errors, writes nothing."""
     problem = loaded.problem.fix(cfg.fix) if cfg.fix else loaded.problem
-    cls = backend_class(cfg.algo, cfg.searcher)
+    cls = algo_scheduler_class(cfg.algo, cfg.searcher)
     if cls.multi_fidelity:
-        if problem.resource is None:
-            raise RunError(
-                f"--algo {cfg.algo}: problem {loaded.name!r} declares no resource dimension; declare "
-                "one in problem.py, e.g. Problem.add_dim('epochs', (1, 81), default=9, resource=True)")
-        if problem.resource.name in problem.fixed:
-            raise RunError(f"--fix {problem.resource.name}: --algo {cfg.algo} sets the resource itself; "
-                           "it cannot be fixed")
+        try:
+            resource_dimension(problem, cfg.algo, loaded.name)
+        except OptionError as exc:
+            raise RunError(str(exc)) from None
     _check_numbers(cfg)
     if cfg.max_resource_spent is not None:
         if problem.resource is None:
             raise RunError(f"max_resource_spent: problem {loaded.name!r} declares no resource dimension")
         if not (cfg.max_resource_spent > 0 and math.isfinite(cfg.max_resource_spent)):
             raise RunError(f"max_resource_spent must be > 0, got {cfg.max_resource_spent:g}")
-    backend = make_backend(cfg.algo, problem, cfg.seed, cfg.algo_options, cfg.searcher)
+    backend = make_scheduler(cfg.algo, problem, cfg.seed, cfg.algo_options, cfg.searcher)
     pruner = make_pruner(cfg.pruner, problem, cfg.pruner_options)
     stop_when = parse_conditions(cfg.stop_when)
     if not cfg.stop_grace > 0:
@@ -215,7 +213,7 @@ def start_run(cfg: RunConfig, observer: Observer | None = None,
     (e.g. that one Hyperband pass never gives ``bohb``'s model enough results).
 
     Raises:
-        RunError, ProblemLoadError, SpaceError, BackendOptionError, EvaluatorError,
+        RunError, ProblemLoadError, SpaceError, OptionError, EvaluatorError,
         StoreError: usage errors, raised before anything is written.
         StoreFull: the disk is full (nothing stored is lost; resumable).
     """
@@ -228,7 +226,7 @@ def start_run(cfg: RunConfig, observer: Observer | None = None,
     if cfg.seed is None:
         cfg.seed = secrets.randbelow(2**31)
     if cfg.max_evals is None and cfg.timeout is None and cfg.max_resource_spent is None:
-        cfg.max_evals = backend_class(cfg.algo, cfg.searcher).default_max_evals()
+        cfg.max_evals = algo_scheduler_class(cfg.algo, cfg.searcher).default_max_evals()
     name = label(cfg.algo, cfg.searcher)
     shown = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(loaded.name, name)
     run_dir = shown.absolute()  # once: a run() that calls os.chdir must not move logs or checkpoints

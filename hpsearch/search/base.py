@@ -1,24 +1,28 @@
-"""The ask/tell interface every search backend implements.
+"""What the engine and the scheduler exchange: suggestions, results, :data:`WAIT` and :data:`DONE`.
 
-A backend proposes configurations and learns from results; it never runs
-anything. It must be deterministic given its seed and the sequence of calls,
-and an ``ask`` that returns :data:`WAIT` or :data:`DONE` must change nothing:
-that is what lets the engine resume a run exactly by replaying the stored
-asks and tells.
+The scheduler (:class:`~hpsearch.search.schedulers.base.Scheduler`) proposes
+configurations and learns from results; it never runs anything. It must be
+deterministic given its seed and the sequence of calls, and an ``ask`` that
+returns :data:`WAIT` or :data:`DONE` must change nothing: that is what lets
+the engine resume a run exactly by replaying the stored asks and tells.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 from ..errors import UsageError
 from ..trial import Status
 
-__all__ = ["Suggestion", "Told", "SearchBackend", "WAIT", "DONE", "BackendOptionError"]
+__all__ = ["Suggestion", "Told", "WAIT", "DONE", "OptionError", "BackendOptionError"]
 
 
-class BackendOptionError(UsageError, ValueError):
+class OptionError(UsageError, ValueError):
     """A search option is out of its range or does not apply (a usage error)."""
+
+
+#: The previous release's name of :class:`OptionError`, kept for code written against it.
+BackendOptionError = OptionError
 
 
 class _Signal:
@@ -40,7 +44,7 @@ DONE = _Signal("DONE")
 
 @dataclass
 class Suggestion:
-    """One evaluation a backend asks for.
+    """One evaluation the scheduler asks for.
 
     Attributes:
         config: every dimension's value (the resource's value too, when set).
@@ -48,7 +52,7 @@ class Suggestion:
         budget: the resource value for this evaluation, or None.
         previous_budget: resource the configuration's checkpoint already holds.
         bracket, rung: Hyperband's coordinates, or None.
-        info: backend-private data (stored, not interpreted by the engine).
+        info: the scheduler's private data (stored, not interpreted by the engine).
     """
 
     config: dict
@@ -62,12 +66,12 @@ class Suggestion:
 
 @dataclass
 class Told:
-    """A finished evaluation as a backend sees it.
+    """A finished evaluation as the scheduler sees it.
 
     ``loss`` is the value to minimise (the problem's direction already applied)
     or None when the evaluation failed or timed out. A ``stopped`` evaluation
     (pruned, or ended by ``--stop-when``) carries its last reported value and
-    ``budget_reached``, the step it got to (backends may ignore it).
+    ``budget_reached``, the step it got to (schedulers may ignore it).
     """
 
     trial_id: int
@@ -78,29 +82,11 @@ class Told:
     budget_reached: Any = None
 
 
-class SearchBackend:
-    """What the engine talks to: :meth:`ask` and :meth:`tell` (a scheduler, see
-    :mod:`hpsearch.search.schedulers`).
+def __getattr__(name: str) -> Any:
+    # SearchBackend is the previous release's name of the Scheduler, kept for code written against it
+    # (imported on first use: the scheduler's module imports this one).
+    if name == "SearchBackend":
+        from .schedulers.base import Scheduler
 
-    Deterministic given its seed and the sequence of calls; an ``ask`` that
-    returns :data:`WAIT` or :data:`DONE` changes nothing.
-    """
-
-    #: True if it sets the resource itself (multi-fidelity).
-    multi_fidelity: ClassVar[bool] = False
-
-    def ask(self, n: int) -> list[Suggestion] | Any:
-        """Up to ``n`` suggestions (at least one), or :data:`WAIT`, or :data:`DONE`."""
-        raise NotImplementedError
-
-    def tell(self, result: Told) -> None:
-        """Learn from a finished evaluation (in completion order)."""
-        raise NotImplementedError
-
-    def max_evaluations(self) -> int | None:
-        """How many evaluations it will ask for in all, if it knows."""
-        return None
-
-    def schedule_note(self) -> str | None:
-        """One line for the user before the run when the plan defeats the searcher (None: nothing to say)."""
-        return None
+        return Scheduler
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

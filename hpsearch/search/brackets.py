@@ -1,8 +1,9 @@
 """Hyperband's bracket schedule (Li et al., JMLR 18, 2018, Algorithm 1), in exact arithmetic.
 
-No floating-point logarithms: ``s_max`` is found by an integer loop and every
-quantity is an ``int`` or a :class:`fractions.Fraction` until the end, so the
-schedule is exactly the paper's. Example (the paper's R=81, eta=3)::
+No floating-point logarithms: the rung levels come from
+:func:`~hpsearch.search.fidelity.rung_ladder` and every quantity is an ``int``
+or a :class:`fractions.Fraction` until the end, so the schedule is exactly the
+paper's. Example (the paper's R=81, eta=3)::
 
     >>> [(b.s, [(r.n, r.r) for r in b.rungs]) for b in plan(81)][1]
     (3, [(34, 3), (11, 9), (3, 27), (1, 81)])
@@ -11,14 +12,13 @@ schedule is exactly the paper's. Example (the paper's R=81, eta=3)::
 """
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 from typing import NamedTuple
 
+from .fidelity import Number, as_fraction, rung_ladder
+
 __all__ = ["Rung", "Bracket", "plan", "s_max", "total_resource", "total_evaluations", "as_fraction",
            "plan_table"]
-
-Number = int | float | Fraction
 
 
 class Rung(NamedTuple):
@@ -35,33 +35,9 @@ class Bracket(NamedTuple):
     rungs: tuple[Rung, ...]
 
 
-def as_fraction(x: Number) -> Fraction:
-    """An exact fraction; floats are read by their shortest decimal text (0.1 is 1/10)."""
-    if isinstance(x, float):
-        if not math.isfinite(x):
-            raise ValueError(f"expected a finite number, got {x}")
-        return Fraction(repr(x))
-    return Fraction(x)
-
-
 def s_max(max_resource: Number, eta: int = 3, min_resource: Number = 1) -> int:
     """The largest s with ``min_resource * eta**s <= max_resource`` (floor(log_eta(R/r_min)))."""
-    big, small = as_fraction(max_resource), as_fraction(min_resource)
-    if small <= 0 or big < small or eta < 2:
-        raise ValueError(f"needs 0 < min_resource <= max_resource and eta >= 2, got "
-                         f"min_resource={min_resource}, max_resource={max_resource}, eta={eta}")
-    s = 0
-    while small * eta ** (s + 1) <= big:
-        s += 1
-    return s
-
-
-def _ceil(x: Fraction) -> int:
-    return -((-x.numerator) // x.denominator)
-
-
-def _round_half_up(x: Fraction) -> int:
-    return math.floor(x + Fraction(1, 2))
+    return len(rung_ladder(max_resource, eta, min_resource)) - 1
 
 
 def plan(max_resource: Number, eta: int = 3, min_resource: Number = 1, integer: bool = True,
@@ -69,9 +45,10 @@ def plan(max_resource: Number, eta: int = 3, min_resource: Number = 1, integer: 
     """The brackets s = s_max, ..., 0 of one Hyperband pass.
 
     ``n = ceil(B/R * eta**s / (s+1))`` with ``B = (s_max+1) R``, ``n_i = floor(n eta**-i)``,
-    ``r_i = R eta**(i-s)``. With ``integer`` resources r_i is rounded to the
-    nearest integer (ties up) and never below ``min_resource``; otherwise it is
-    a float.
+    ``r_i = R eta**(i-s)``: bracket s runs the top s+1 rungs of
+    :func:`~hpsearch.search.fidelity.rung_ladder`. With ``integer`` resources r_i is
+    rounded to the nearest integer (ties up) and never below ``min_resource``;
+    otherwise it is a float.
 
     Args:
         max_resource: R, the most resource one configuration gets.
@@ -79,28 +56,22 @@ def plan(max_resource: Number, eta: int = 3, min_resource: Number = 1, integer: 
         min_resource: r_min, the least resource in any rung.
         integer: the resource is an integer (epochs, steps).
     """
-    if isinstance(eta, bool) or not isinstance(eta, int):
-        raise ValueError(f"eta must be an integer >= 2, got {eta!r}")
-    R = as_fraction(max_resource)
-    r_min = as_fraction(min_resource)
-    if integer and R.denominator != 1:
-        raise ValueError(f"an integer resource needs an integer max_resource, got {max_resource}")
-    top = s_max(R, eta, r_min)
-    B = (top + 1) * R
+    ladder = rung_ladder(max_resource, eta, min_resource, integer=integer)
+    top = len(ladder) - 1
     out = []
     for s in range(top, -1, -1):
-        n = _ceil(B / R * Fraction(eta**s, s + 1))
-        rungs = []
-        for i in range(s + 1):
-            n_i = n // eta**i
-            exact = R * Fraction(eta**i, eta**s)
-            if integer:
-                r_i: int | float = max(_round_half_up(exact), _ceil(r_min))
-            else:
-                r_i = float(max(exact, r_min))
-            rungs.append(Rung(n_i, r_i))
-        out.append(Bracket(s, tuple(rungs)))
+        n = _ceil(Fraction((top + 1) * eta**s, s + 1))  # B/R = s_max + 1
+        rungs = tuple(Rung(n // eta**i, _level(ladder[top - s + i])) for i in range(s + 1))
+        out.append(Bracket(s, rungs))
     return out
+
+
+def _ceil(x: Fraction) -> int:
+    return -((-x.numerator) // x.denominator)
+
+
+def _level(r: int | Fraction) -> int | float:
+    return r if isinstance(r, int) else float(r)
 
 
 def total_resource(brackets: list[Bracket], warm_start: bool = True) -> int | float:

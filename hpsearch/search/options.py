@@ -12,7 +12,7 @@ here too, so there is one integer check, one choice check, one number check:
     >>> eta.check(1, "scheduler hyperband")
     Traceback (most recent call last):
     ...
-    hpsearch.search.base.BackendOptionError: --eta must be an integer >= 2, got 1
+    hpsearch.search.base.OptionError: --eta must be an integer >= 2, got 1
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .base import BackendOptionError
+from .base import OptionError
 
 __all__ = ["Option", "check_int", "check_number", "check_choice", "positive", "resolve"]
 
@@ -32,7 +32,7 @@ def check_int(flag: str, value: Any, least: int | None = None) -> int:
         and float(value).is_integer()
     if not ok or (least is not None and value < least):
         rule = f"an integer >= {least}" if least is not None else "an integer"
-        raise BackendOptionError(f"{flag} must be {rule}, got {value!r}")
+        raise OptionError(f"{flag} must be {rule}, got {value!r}")
     return int(value)
 
 
@@ -42,14 +42,14 @@ def check_number(flag: str, value: Any, least: float | None = None, most: float 
     if not ok or (least is not None and value < least) or (most is not None and value > most):
         bounds = [f">= {least:g}" if least is not None else "", f"<= {most:g}" if most is not None else ""]
         rule = " and ".join(b for b in bounds if b)
-        raise BackendOptionError(f"{flag} must be a finite number{' ' + rule if rule else ''}, got {value!r}")
+        raise OptionError(f"{flag} must be a finite number{' ' + rule if rule else ''}, got {value!r}")
     return float(value)
 
 
 def positive(flag: str, value: Any) -> Any:
     """A ``validate`` for a number that must be > 0 (``least`` allows the bound itself)."""
     if not value > 0:
-        raise BackendOptionError(f"{flag} must be > 0, got {value:g}")
+        raise OptionError(f"{flag} must be > 0, got {value:g}")
     return value
 
 
@@ -59,7 +59,7 @@ def check_choice(flag: str, value: Any, choices: Iterable[str]) -> str:
     for c in choices:
         if isinstance(value, str) and value.lower() == c.lower():
             return c
-    raise BackendOptionError(f"{flag}: expected one of {', '.join(choices)}, got {value!r}")
+    raise OptionError(f"{flag}: expected one of {', '.join(choices)}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class Option:
         help: one sentence for ``--help`` and the docs.
         choices: the allowed values of a ``str`` option.
         least, most: bounds of a number.
-        validate: an extra check, ``(flag, value) -> value``, raising BackendOptionError.
+        validate: an extra check, ``(flag, value) -> value``, raising OptionError.
         prefix: put before the name in the flag (``"pruner-"``: ``--pruner-grace-period``).
     """
 
@@ -101,15 +101,12 @@ class Option:
         elif self.type is int:
             value = check_int(self.flag, value, None if self.least is None else int(self.least))
             if self.most is not None and value > self.most:
-                raise BackendOptionError(f"{self.flag} must be an integer <= {self.most:g}, got {value}")
+                raise OptionError(f"{self.flag} must be an integer <= {self.most:g}, got {value}")
         elif self.type is float:
             value = check_number(self.flag, value, self.least, self.most)
         if self.validate is not None:
             value = self.validate(self.flag, value)
         return value
-
-    def describe_default(self) -> str:
-        return "(see help)" if self.default is None else repr(self.default)
 
 
 def resolve(options: Iterable[Option], given: dict[str, Any], component: str,
@@ -119,14 +116,14 @@ def resolve(options: Iterable[Option], given: dict[str, Any], component: str,
     ``prefix`` is the flag prefix of the options (see :attr:`Option.prefix`), for naming one not declared.
 
     Raises:
-        BackendOptionError: an option ``component`` does not take, or a value that breaks its rule.
+        OptionError: an option ``component`` does not take, or a value that breaks its rule.
     """
     declared = {o.name: o for o in options}
     for key in given:
         if key not in declared:
             flags = ", ".join(o.flag for o in declared.values()) or "none"
-            raise BackendOptionError(f"--{prefix}{key.replace('_', '-')}: does not apply to {component} "
-                                     f"(its options: {flags})")
+            raise OptionError(f"--{prefix}{key.replace('_', '-')}: does not apply to {component} "
+                              f"(its options: {flags})")
     out = {}
     for name, opt in declared.items():
         value = given.get(name)

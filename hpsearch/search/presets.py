@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..problem.space import HpProblem
-from .base import BackendOptionError
+from .base import OptionError
 from .options import Option
 
 __all__ = ["Preset", "PRESETS", "ALIASES", "SEARCHERS", "SEARCHER_ALIASES", "SCHEDULERS", "resolve",
-           "split_algo", "searcher_class", "scheduler_class", "backend_class", "route_options",
-           "make_backend", "all_options", "label"]
+           "split_algo", "searcher_class", "scheduler_class", "algo_scheduler_class", "route_options",
+           "make_scheduler", "all_options", "label", "backend_class", "make_backend"]
 
 
 @dataclass(frozen=True)
@@ -87,17 +87,17 @@ def resolve(algo: str, searcher: str | None = None) -> tuple[str, str, str]:
     """``(preset name, scheduler name, searcher name)``; unknown names are a one-line usage error."""
     name = ALIASES.get(algo, algo)
     if name not in PRESETS:
-        raise BackendOptionError(f"--algo: unknown algorithm {algo!r} "
-                                 f"(choose from {', '.join(sorted(PRESETS))})")
+        raise OptionError(f"--algo: unknown algorithm {algo!r} "
+                          f"(choose from {', '.join(sorted(PRESETS))})")
     preset = PRESETS[name]
     chosen = preset.searcher if searcher is None else SEARCHER_ALIASES.get(searcher, searcher)
     if chosen not in SEARCHERS:
-        raise BackendOptionError(f"--searcher: unknown searcher {searcher!r} "
-                                 f"(choose from {', '.join(sorted(SEARCHERS))})")
+        raise OptionError(f"--searcher: unknown searcher {searcher!r} "
+                          f"(choose from {', '.join(sorted(SEARCHERS))})")
     serves = _load(SEARCHERS[chosen]).serves
     if serves is not None and preset.scheduler not in serves:
-        raise BackendOptionError(f"--searcher {chosen}: cannot serve --algo {name} (scheduler "
-                                 f"{preset.scheduler}); it serves {', '.join(serves)}")
+        raise OptionError(f"--searcher {chosen}: cannot serve --algo {name} (scheduler "
+                          f"{preset.scheduler}); it serves {', '.join(serves)}")
     return name, preset.scheduler, chosen
 
 
@@ -107,11 +107,11 @@ def searcher_class(name: str) -> Any:
 
 
 def scheduler_class(name: str) -> Any:
-    """The scheduler class for a scheduler name."""
+    """The scheduler class for a scheduler name (``fifo``, ``hyperband``, ``asha``)."""
     return _load(SCHEDULERS[name])
 
 
-def backend_class(algo: str, searcher: str | None = None) -> Any:
+def algo_scheduler_class(algo: str, searcher: str | None = None) -> Any:
     """The scheduler class an ``--algo`` preset runs (what the engine talks to)."""
     return scheduler_class(resolve(algo, searcher)[1])
 
@@ -125,7 +125,7 @@ def route_options(algo: str, searcher: str | None, options: dict[str, Any]
     """Split ``options`` (None values: not given) into the scheduler's and the searcher's.
 
     Raises:
-        BackendOptionError: an option neither component takes, named with both components.
+        OptionError: an option neither component takes, named with both components.
     """
     name, sched_name, search_name = resolve(algo, searcher)
     sched, srch = scheduler_class(sched_name), searcher_class(search_name)
@@ -133,7 +133,7 @@ def route_options(algo: str, searcher: str | None, options: dict[str, Any]
     theirs = {o.name for o in srch.OPTIONS}
     for key, value in options.items():
         if value is not None and key not in mine and key not in theirs:
-            raise BackendOptionError(
+            raise OptionError(
                 f"--{key.replace('_', '-')}: does not apply to --algo {label(algo, searcher)} "
                 f"(scheduler {sched_name} takes {_flags(sched.OPTIONS)}; "
                 f"searcher {search_name} takes {_flags(srch.OPTIONS)})")
@@ -141,8 +141,8 @@ def route_options(algo: str, searcher: str | None, options: dict[str, Any]
     return ({k: v for k, v in given.items() if k in mine}, {k: v for k, v in given.items() if k in theirs})
 
 
-def make_backend(algo: str, problem: HpProblem, seed: int | None, options: dict[str, Any],
-                 searcher: str | None = None) -> Any:
+def make_scheduler(algo: str, problem: HpProblem, seed: int | None, options: dict[str, Any],
+                   searcher: str | None = None) -> Any:
     """The scheduler of ``--algo`` (with ``--searcher``), owning its searcher, ready to ask.
 
     Options set to None are left at the components' defaults.
@@ -154,6 +154,11 @@ def make_backend(algo: str, problem: HpProblem, seed: int | None, options: dict[
     owned = searcher_class(search_name)(search_problem, seed, multi_fidelity=sched.multi_fidelity,
                                         **search_opts)
     return sched(problem, seed, owned, **sched_opts)
+
+
+# The previous release's names, kept for code written against it.
+backend_class = algo_scheduler_class
+make_backend = make_scheduler
 
 
 def all_options() -> list[tuple[Option, list[str]]]:

@@ -34,14 +34,14 @@ import warnings
 
 from hpsearch.problem.loader import load_problem
 from hpsearch.run.runner import RunConfig, start_run
-from hpsearch.search import SEARCHERS, Told, make_backend, searcher_class
+from hpsearch.search import SEARCHERS, Told, make_scheduler, searcher_class
 
 
 def timing(sizes: list[int], window: int, sk_steps: int, seed: int) -> list[tuple]:
     """Rows (N, ours mean ms, ours max ms, skopt mean ms, skopt with one BLAS thread mean ms)."""
     lp = load_problem("hartmann6")
     names = lp.problem.names
-    backend = make_backend("bayesian", lp.problem, seed, {})
+    backend = make_scheduler("bayesian", lp.problem, seed, {})
     X, y, step_s = [], [], []
     total = max(sizes) + window
     for i in range(total):

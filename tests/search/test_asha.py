@@ -3,7 +3,7 @@ import pytest
 
 from hpsearch.cli import cli
 from hpsearch.problem.loader import load_problem
-from hpsearch.search import DONE, WAIT, BackendOptionError, Told, make_backend
+from hpsearch.search import DONE, WAIT, OptionError, Told, make_scheduler
 from hpsearch.search.schedulers.asha import rung_budgets
 from hpsearch.store import RunStore
 
@@ -20,7 +20,7 @@ Problem.add_dim("epochs", (1, 81), default=9, resource=True)
 
 def asha(seed=0, **options):
     lp = load_problem(MIXED)  # resource steps in 1..27: rungs 1, 3, 9, 27
-    return make_backend("asha", lp.problem, seed, options)
+    return make_scheduler("asha", lp.problem, seed, options)
 
 
 def tell(backend, s, loss, tid=0, status="done"):
@@ -114,11 +114,11 @@ def test_rung_budgets_for_r81_eta3(make_problem):
     assert rung_budgets(3, 81, 3, True) == [3, 9, 27, 81]
     assert rung_budgets(0.5, 4.0, 2, False) == [0.5, 1.0, 2.0, 4.0]
     lp = load_problem(make_problem("ep", problem=EPOCHS, model_run="def run(c):\n    return c['x']\n"))
-    b = make_backend("asha", lp.problem, 0, {})
+    b = make_scheduler("asha", lp.problem, 0, {})
     assert b.budgets == [1, 3, 9, 27, 81]
     assert b.max_configs == 81  # Hyperband's widest bracket for R=81, eta=3
     assert all(type(v) is int for v in b.budgets)
-    assert make_backend("asha", lp.problem, 0, {"max_resource": 27.0, "eta": 3}).budgets == [1, 3, 9, 27]
+    assert make_scheduler("asha", lp.problem, 0, {"max_resource": 27.0, "eta": 3}).budgets == [1, 3, 9, 27]
 
 
 @pytest.mark.parametrize("options,message", [
@@ -131,7 +131,7 @@ def test_rung_budgets_for_r81_eta3(make_problem):
     ({"iterations": 2}, "--iterations: does not apply to --algo asha"),
 ])
 def test_bad_options_are_one_line_usage_errors(options, message):
-    with pytest.raises(BackendOptionError) as err:
+    with pytest.raises(OptionError) as err:
         asha(**options)
     assert str(err.value).startswith(message)
 

@@ -12,7 +12,7 @@ from hpsearch import Categorical, Continuous, HpProblem, Ordinal
 from hpsearch.cli import cli
 from hpsearch.problem.loader import load_problem
 from hpsearch.run.runner import RunConfig, start_run
-from hpsearch.search import Told, make_backend
+from hpsearch.search import Told, make_scheduler
 from hpsearch.search.encoding import EncodedSpace as _Encoder
 
 from .contract_scheduler import drive
@@ -58,7 +58,7 @@ def _fake_loss(config: dict) -> float:
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems(), st.integers(0, 2**31 - 1))
 def test_mixed_space_suggestions_validate_and_keep_their_kinds(problem, seed):
-    b = make_backend("bayesian", problem, seed, {"initial_points": 2})
+    b = make_scheduler("bayesian", problem, seed, {"initial_points": 2})
     asked = []
     for n in [1, 1, 1, 2, 1, 3, 1, 1]:  # model asks alone and in batches
         got = b.ask(n)
@@ -110,11 +110,11 @@ def test_fixed_and_single_valued_dimensions_are_left_out_of_the_model():
 # -- order of suggestions ---------------------------------------------------------------
 def test_starting_points_come_first_then_random_then_model():
     lp = load_problem(MIXED)
-    b = make_backend("bayesian", lp.problem, 0, {"initial_points": 3})
+    b = make_scheduler("bayesian", lp.problem, 0, {"initial_points": 3})
     got = drive(b, lp.run, limit=8)
     assert [s.config for s in got[:2]] == lp.problem.starting_points
     # the random phase draws from the same seeded stream as random search, after the starts
-    rnd = make_backend("random", lp.problem, 0, {})
+    rnd = make_scheduler("random", lp.problem, 0, {})
     assert [s.config for s in got[:5]] == [s.config for s in rnd.ask(5)]
     assert [s.config_id for s in got] == list(range(8))
     assert all(s.budget == s.config["steps"] for s in got)  # the resource is searched like any dim
@@ -188,7 +188,7 @@ def test_failing_evaluations_mid_search_are_stored_and_avoided(make_problem, tmp
 
 def test_only_failures_so_far_keeps_sampling():
     lp = load_problem(MIXED)
-    b = make_backend("bayesian", lp.problem, 0, {"initial_points": 1})
+    b = make_scheduler("bayesian", lp.problem, 0, {"initial_points": 1})
     for i in range(6):
         s = b.ask(1)[0]
         b.tell(Told(trial_id=i, suggestion=s, status="timeout", loss=None))
@@ -200,7 +200,7 @@ def test_batch_asks_are_spread_distinct_and_deterministic():
     lp = load_problem("branin")
 
     def run(seed):
-        b = make_backend("bayesian", lp.problem, seed, {"initial_points": 3})
+        b = make_scheduler("bayesian", lp.problem, seed, {"initial_points": 3})
         pending, out, tid = [], [], 0
         for n in (4, 2, 4, 3, 4):
             got = b.ask(n)
@@ -233,7 +233,7 @@ def test_batch_asks_are_spread_distinct_and_deterministic():
 ])
 def test_every_surrogate_and_acquisition_suggests_valid_points(options):
     lp = load_problem(MIXED)
-    b = make_backend("bayesian", lp.problem, 1, {"initial_points": 1, **options})
+    b = make_scheduler("bayesian", lp.problem, 1, {"initial_points": 1, **options})
     got = drive(b, lp.run, limit=6)
     assert len(got) == 6 and len({repr(s.config) for s in got}) == 6
     for s in got:

@@ -11,7 +11,7 @@ from hpsearch.cli import cli
 from hpsearch.problem.loader import load_problem
 from hpsearch.run.engine import Engine, Limits
 from hpsearch.run.runner import RunConfig, RunError, start_run
-from hpsearch.search import DONE, WAIT, BackendOptionError, Told, make_backend
+from hpsearch.search import DONE, WAIT, OptionError, Told, make_scheduler
 from hpsearch.search.brackets import plan, total_resource
 from hpsearch.store import RunStore
 
@@ -53,7 +53,7 @@ def drive(backend, n=1, fail=lambda s: False):
 
 @pytest.mark.parametrize("R,n", [(81, 1), (20, 1), (27, 4)])
 def test_backend_follows_the_plan(R, n):
-    b = make_backend("hyperband", space(), 3, {"max_resource": R})
+    b = make_scheduler("hyperband", space(), 3, {"max_resource": R})
     got = drive(b, n)
     assert len(got) == b.max_evaluations() == sum(r.n for br in plan(R) for r in br.rungs)
     counts = Counter((s.bracket, s.rung, s.budget) for s in got)
@@ -63,7 +63,7 @@ def test_backend_follows_the_plan(R, n):
 
 
 def test_promotion_keeps_the_best_and_their_ids():
-    b = make_backend("hyperband", space(), 0, {"max_resource": 27})
+    b = make_scheduler("hyperband", space(), 0, {"max_resource": 27})
     got = drive(b)
     by_rung = {}
     for s in got:
@@ -79,7 +79,7 @@ def test_promotion_keeps_the_best_and_their_ids():
 
 
 def test_failed_evaluations_are_never_promoted():
-    b = make_backend("hyperband", space(), 0, {"max_resource": 9})
+    b = make_scheduler("hyperband", space(), 0, {"max_resource": 9})
     failing = set()
 
     def fail(s):
@@ -96,7 +96,7 @@ def test_failed_evaluations_are_never_promoted():
 
 
 def test_all_failed_ends_the_bracket_early():
-    b = make_backend("hyperband", space(), 0, {"max_resource": 9})
+    b = make_scheduler("hyperband", space(), 0, {"max_resource": 9})
     got = drive(b, fail=lambda s: True)
     assert {s.rung for s in got} == {0}
     assert len(got) == 9 + 5 + 3
@@ -104,7 +104,7 @@ def test_all_failed_ends_the_bracket_early():
 
 def test_parallel_asks_hand_out_a_rung_together_and_wait_only_when_nothing_can_start():
     # R=9: s=2: 9x1, 3x3, 1x9; s=1: 5x3, 1x9; s=0: 3x9
-    b = make_backend("hyperband", space(), 0, {"max_resource": 9})
+    b = make_scheduler("hyperband", space(), 0, {"max_resource": 9})
     first = b.ask(4)
     assert [(s.bracket, s.rung) for s in first] == [(2, 0)] * 4
     second = b.ask(4)
@@ -126,24 +126,24 @@ def test_parallel_asks_hand_out_a_rung_together_and_wait_only_when_nothing_can_s
 def test_parallel_is_deterministic_given_the_asks_and_tells():
     runs = []
     for _ in range(2):
-        b = make_backend("hyperband", space(), 5, {"max_resource": 27})
+        b = make_scheduler("hyperband", space(), 5, {"max_resource": 27})
         runs.append([(s.config_id, s.config, s.budget) for s in drive(b, n=4)])
     assert runs[0] == runs[1]
 
 
 def test_brackets_draw_from_their_own_streams_and_iterations_repeat_the_plan():
-    one = drive(make_backend("hyperband", space(), 1, {"max_resource": 9}))
-    two = drive(make_backend("hyperband", space(), 1, {"max_resource": 9, "iterations": 2}))
+    one = drive(make_scheduler("hyperband", space(), 1, {"max_resource": 9}))
+    two = drive(make_scheduler("hyperband", space(), 1, {"max_resource": 9, "iterations": 2}))
     assert len(two) == 2 * len(one) == 44
     assert [s.config for s in two[:22]] == [s.config for s in one]
     assert {s.config["x"] for s in two[22:]}.isdisjoint({s.config["x"] for s in one})
-    other = drive(make_backend("hyperband", space(), 2, {"max_resource": 9}))
+    other = drive(make_scheduler("hyperband", space(), 2, {"max_resource": 9}))
     s1 = [s.config for s in one if s.bracket == 1]
     assert s1 != [s.config for s in other if s.bracket == 1]
 
 
 def test_then_full_runs_the_first_pass_then_only_the_full_budget_bracket():
-    b = make_backend("hyperband", space(), 3, {"max_resource": 27, "iterations": 3, "brackets": "then-full"})
+    b = make_scheduler("hyperband", space(), 3, {"max_resource": 27, "iterations": 3, "brackets": "then-full"})
     full_asks = []
     suggest = b.searcher.suggest
     b.searcher.suggest = lambda n, stream=None, full_budget=False: (
@@ -160,7 +160,7 @@ def test_then_full_runs_the_first_pass_then_only_the_full_budget_bracket():
 
 
 def test_adaptive_brackets_stop_drawing_budgets_that_rank_configurations_backwards():
-    b = make_backend("hyperband", space(), 4, {"max_resource": 9, "iterations": 40, "brackets": "adaptive"})
+    b = make_scheduler("hyperband", space(), 4, {"max_resource": 9, "iterations": 40, "brackets": "adaptive"})
     got = []
     while (asked := b.ask(1)) is not DONE:
         s = asked[0]
@@ -172,12 +172,12 @@ def test_adaptive_brackets_stop_drawing_budgets_that_rank_configurations_backwar
 
 
 def test_float_resource():
-    b = make_backend("hyperband", space(("fraction", (0.0, 1.0))), 0, {"min_resource": 0.1})
+    b = make_scheduler("hyperband", space(("fraction", (0.0, 1.0))), 0, {"min_resource": 0.1})
     got = drive(b)
     assert sorted({s.budget for s in got}) == [1 / 9, 1 / 3, 1.0]
     assert all(type(s.budget) is float and type(s.previous_budget) is float for s in got)
-    with pytest.raises(BackendOptionError, match=r"^--min-resource must be > 0, got 0 \(the lower bound"):
-        make_backend("hyperband", space(("fraction", (0.0, 1.0))), 0, {})
+    with pytest.raises(OptionError, match=r"^--min-resource must be > 0, got 0 \(the lower bound"):
+        make_scheduler("hyperband", space(("fraction", (0.0, 1.0))), 0, {})
 
 
 @pytest.mark.parametrize("options,message", [
@@ -190,16 +190,16 @@ def test_float_resource():
     ({"kappa": 1.0}, "--kappa: does not apply to --algo hyperband"),
 ])
 def test_bad_options_name_the_flag_and_value(options, message):
-    with pytest.raises(BackendOptionError) as err:
-        make_backend("hyperband", space(), 0, options)
+    with pytest.raises(OptionError) as err:
+        make_scheduler("hyperband", space(), 0, options)
     assert message in str(err.value) and "\n" not in str(err.value)
 
 
 def test_needs_an_unfixed_resource():
-    with pytest.raises(BackendOptionError, match="declares no resource dimension; declare one in problem.py"):
-        make_backend("hyperband", space(resource=None), 0, {})
-    with pytest.raises(BackendOptionError, match="--fix epochs: --algo hyperband sets the resource itself"):
-        make_backend("hyperband", space().fix({"epochs": 3}), 0, {})
+    with pytest.raises(OptionError, match="declares no resource dimension; declare one in problem.py"):
+        make_scheduler("hyperband", space(resource=None), 0, {})
+    with pytest.raises(OptionError, match="--fix epochs: --algo hyperband sets the resource itself"):
+        make_scheduler("hyperband", space().fix({"epochs": 3}), 0, {})
 
 
 # -- through the engine ---------------------------------------------------------------
@@ -346,7 +346,7 @@ def test_parallel_workers_overlap_brackets_and_a_parallel_history_resumes(tmp_pa
     R, seed = 27, 8
 
     def engine(store, evaluator):
-        backend = make_backend("hyperband", lp.problem, seed, {"max_resource": R})
+        backend = make_scheduler("hyperband", lp.problem, seed, {"max_resource": R})
         return Engine(lp.problem, backend, evaluator, store, Limits(), seed=seed)
 
     store = RunStore.create(tmp_path / "run", {"multi_fidelity": True}, lp.problem.names)

@@ -4,14 +4,14 @@ import math
 import numpy as np
 
 from hpsearch.problem.loader import load_problem
-from hpsearch.search import make_backend
+from hpsearch.search import make_scheduler
 
 from .contract_searcher import MIXED
 
 
 def test_starting_points_come_first_then_samples():
     lp = load_problem(MIXED)
-    b = make_backend("random", lp.problem, 0, {})
+    b = make_scheduler("random", lp.problem, 0, {})
     first = [s.config for s in b.ask(3)]
     assert first[0] == lp.problem.defaults
     assert first[1]["act"] == "tanh" and first[1]["units"] == 200

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import bisect
 import math
+from dataclasses import replace
 
-from ..options import Option, positive
+from ..fidelity import ETA, MAX_RESOURCE, MIN_RESOURCE
+from ..options import positive
 from .base import PREFIX, Pruner, rungs
 
 __all__ = ["AshaPruner", "RungJudge"]
@@ -46,13 +48,14 @@ class AshaPruner(Pruner):
     """``--pruner asha``: stop a trial at a rung unless it is in that rung's top 1/eta."""
 
     name = "asha"
+    #: the schedulers' --eta, --min-resource, --max-resource as --pruner-*, with what they mean here.
     OPTIONS = (
-        Option("eta", int, 3, "asha/hyperband: the reduction factor (a trial must be in the top 1/eta at "
-               "each rung).", least=2, prefix=PREFIX),
-        Option("min_resource", float, None, "asha/hyperband: the first rung's step (default: the resource's "
-               "lower bound, else 1).", validate=positive, prefix=PREFIX),
-        Option("max_resource", float, None, "asha/hyperband: the full step count R (default: the resource's "
-               "upper bound or pinned value).", validate=positive, prefix=PREFIX),
+        replace(ETA, prefix=PREFIX, help="asha/hyperband: the reduction factor (a trial must be in the top "
+                "1/eta at each rung)."),
+        replace(MIN_RESOURCE, prefix=PREFIX, validate=positive, help="asha/hyperband: the first rung's step "
+                "(default: the resource's lower bound, else 1)."),
+        replace(MAX_RESOURCE, prefix=PREFIX, validate=positive, help="asha/hyperband: the full step count R "
+                "(default: the resource's upper bound or pinned value)."),
     )
 
     def __init__(self, problem, **options):

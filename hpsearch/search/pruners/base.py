@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ...problem.space import Continuous, HpProblem
-from ..base import BackendOptionError
+from ...problem.space import HpProblem
+from ..base import OptionError
+from ..fidelity import as_fraction, check_resources, rung_ladder
 from ..options import Option, resolve
 
 __all__ = ["Pruner", "PrunerOptionError", "PREFIX", "rungs"]
@@ -19,7 +20,7 @@ __all__ = ["Pruner", "PrunerOptionError", "PREFIX", "rungs"]
 PREFIX = "pruner-"
 
 
-class PrunerOptionError(BackendOptionError):
+class PrunerOptionError(OptionError):
     """A pruner option out of range, or one the chosen pruner does not take (a usage error)."""
 
 
@@ -38,7 +39,7 @@ class Pruner:
     def __init__(self, problem: HpProblem, **options: Any):
         try:
             self.options: dict[str, Any] = resolve(self.OPTIONS, options, f"--pruner {self.name}", PREFIX)
-        except BackendOptionError as exc:  # the same one line, as the pruner's error
+        except OptionError as exc:  # the same one line, as the pruner's error
             raise PrunerOptionError(str(exc)) from None
         self.problem = problem
 
@@ -52,7 +53,8 @@ class Pruner:
     # -- the step range, shared by the rung-based pruners --------------------------------------
     def step_range(self) -> tuple[float, float | None]:
         """``(min_resource, max_resource)``: the options, else the resource dimension's bounds
-        (its pinned value as the maximum when ``--fix`` pins it)."""
+        (its pinned value as the maximum when ``--fix`` pins it), else 1 and no maximum;
+        checked by :func:`~hpsearch.search.fidelity.check_resources`."""
         dim = self.problem.resource
         low = self.options.get("min_resource")
         high = self.options.get("max_resource")
@@ -61,30 +63,23 @@ class Pruner:
                 low = dim.low
             if high is None:
                 high = self.problem.fixed.get(dim.name, dim.high)
-        if low is None:
-            low = 1
-        if not low > 0:
-            raise PrunerOptionError(f"--pruner-min-resource must be > 0, got {low:g}")
-        if high is not None and not low < high:
-            raise PrunerOptionError(f"--pruner-min-resource must be < --pruner-max-resource ({high:g}), "
-                                    f"got {low:g}")
+        try:
+            high, low, _ = check_resources(high, low, self.options.get("eta"), prefix=PREFIX)
+        except OptionError as exc:  # the same one line, as the pruner's error
+            raise PrunerOptionError(str(exc)) from None
         return float(low), None if high is None else float(high)
-
-    @property
-    def integer_steps(self) -> bool:
-        dim = self.problem.resource
-        return dim is not None and not isinstance(dim, Continuous)
 
 
 def rungs(min_resource: float, max_resource: float | None, eta: int, limit: int = 64) -> list[float]:
-    """Rung levels ``r_min * eta^k`` below ``max_resource`` (where a trial is judged).
+    """Rung levels ``r_min * eta^k`` below ``max_resource`` (where a trial is judged), at most ``limit``.
+
+    The levels of :func:`~hpsearch.search.fidelity.rung_ladder` from r_min up; a
+    trial that reaches R has nothing left to be judged for, so R is no rung.
 
     >>> rungs(1, 81, 3)
     [1.0, 3.0, 9.0, 27.0]
+    >>> rungs(0.1, None, 3)[:3]
+    [0.1, 0.3, 0.9]
     """
-    out = []
-    r = float(min_resource)
-    while (max_resource is None or r < max_resource - 1e-9) and len(out) < limit:
-        out.append(r)
-        r *= eta
-    return out
+    top = as_fraction(min_resource) * eta**limit if max_resource is None else as_fraction(max_resource)
+    return [float(r) for r in rung_ladder(top, eta, min_resource, anchor="min") if r < top][:limit]

@@ -1,7 +1,8 @@
 """Hyperband-style pruning (Li et al., JMLR 2018, applied by stopping; as Optuna's HyperbandPruner).
 
-Brackets s = 0..s_max, s_max = floor(log_eta(R / r_min)); bracket s judges its
-trials at rungs ``r_min * eta^(s + k)`` with the ASHA stopping rule, among the
+Brackets s = 0..s_max, s_max = floor(log_eta(R / r_min)) (exact, from
+:func:`~hpsearch.search.fidelity.rung_ladder`); bracket s judges its
+trials at rungs ``r_min * eta^(s + k)`` below R with the ASHA stopping rule, among the
 trials of the same bracket only (the last bracket has no rung: its trials run
 to the end). Trials are dealt to brackets in proportion to how many
 configurations Hyperband starts in each, ``n = ceil((s_max + 1) / (s + 1) *
@@ -10,8 +11,7 @@ round-robin) by trial id, so the assignment is deterministic and survives a resu
 """
 from __future__ import annotations
 
-import math
-
+from ..brackets import plan
 from .asha import AshaPruner, RungJudge
 from .base import Pruner, PrunerOptionError, rungs
 
@@ -31,10 +31,10 @@ class HyperbandPruner(Pruner):
             raise PrunerOptionError("--pruner hyperband: needs --pruner-max-resource (the problem declares "
                                     "no resource dimension)")
         eta = self.options["eta"]
-        s_max = int(math.floor(math.log(high / low, eta) + 1e-9))
-        self._judges = [RungJudge(rungs(low * eta ** s, high, eta), eta) for s in range(s_max + 1)]
-        # Hyperband's n for the bracket whose first rung is r_min * eta^b (its s is s_max - b)
-        sizes = [math.ceil((s_max + 1) / (s_max - b + 1) * eta ** (s_max - b)) for b in range(s_max + 1)]
+        # Hyperband's n for the bracket whose first rung is r_min * eta^b: plan() lists s = s_max..0
+        sizes = [bracket.rungs[0].n for bracket in plan(high, eta, low, integer=False)]
+        levels = rungs(low, high, eta)
+        self._judges = [RungJudge(levels[b:], eta) for b in range(len(sizes))]
         self._deal = _interleave(sizes)
 
     def bracket_of(self, trial_id: int) -> int:

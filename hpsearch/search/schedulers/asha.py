@@ -30,8 +30,7 @@ from typing import Any
 from ...problem.space import HpProblem
 from ...trial import Status
 from ..base import DONE, WAIT, Suggestion, Told
-from ..brackets import plan
-from ..fidelity import RESOURCE_OPTIONS, resource_options
+from ..fidelity import RESOURCE_OPTIONS, resource_options, rung_ladder
 from ..options import Option
 from ..searchers.base import Searcher
 from .base import Scheduler
@@ -40,14 +39,15 @@ __all__ = ["AshaScheduler", "rung_budgets"]
 
 
 def rung_budgets(min_resource: float, max_resource: float, eta: int, integer: bool) -> list:
-    """The rungs' cumulative budgets, lowest first: those of Hyperband's most exploratory bracket.
+    """The rungs' cumulative budgets, lowest first: those of Hyperband's most exploratory bracket
+    (:func:`~hpsearch.search.fidelity.rung_ladder`, as ints or floats).
 
     >>> rung_budgets(1, 81, 3, True)
     [1, 3, 9, 27, 81]
     >>> rung_budgets(1, 100, 3, True)
     [1, 4, 11, 33, 100]
     """
-    return [rung.r for rung in plan(max_resource, eta, min_resource, integer)[0].rungs]
+    return [r if integer else float(r) for r in rung_ladder(max_resource, eta, min_resource, integer=integer)]
 
 
 class AshaScheduler(Scheduler):

@@ -1,7 +1,8 @@
-"""The scheduler interface: which budget, which promotions, when to stop.
+"""The scheduler: what the engine asks and tells; which budget, which promotions, when to stop.
 
-A scheduler is what the engine talks to (the ask/tell contract of
-:class:`~hpsearch.search.base.SearchBackend`). It owns a
+The engine talks to one :class:`Scheduler`: :meth:`~Scheduler.ask` for
+suggestions, :meth:`~Scheduler.tell` for results (the vocabulary is in
+:mod:`hpsearch.search.base`). A scheduler owns a
 :class:`~hpsearch.search.searchers.base.Searcher`, asks it for new
 configurations and tells it every result as ``(config, budget, loss)``; it
 never builds a configuration itself. A multi-fidelity scheduler pins its
@@ -18,7 +19,7 @@ from typing import Any, ClassVar
 
 from ...problem.space import HpProblem
 from ...trial import Status
-from ..base import SearchBackend, Suggestion, Told
+from ..base import Suggestion, Told
 from ..fidelity import pin_resource
 from ..options import Option, resolve
 from ..searchers.base import Searcher
@@ -26,8 +27,13 @@ from ..searchers.base import Searcher
 __all__ = ["Scheduler"]
 
 
-class Scheduler(SearchBackend):
-    """Base class: subclasses implement :meth:`ask` and :meth:`tell`.
+class Scheduler:
+    """What the engine talks to: :meth:`ask` and :meth:`tell`. Subclasses implement both.
+
+    Deterministic given its seed and the sequence of calls, and an ``ask`` that
+    returns :data:`~hpsearch.search.base.WAIT` or :data:`~hpsearch.search.base.DONE`
+    changes nothing: that is what lets the engine resume a run exactly by
+    replaying the stored asks and tells.
 
     Args:
         problem: the space (with ``--fix`` pins applied).
@@ -39,6 +45,8 @@ class Scheduler(SearchBackend):
     #: the scheduler's name (``fifo``, ``hyperband``, ``asha``).
     name: ClassVar[str] = "scheduler"
     OPTIONS: ClassVar[tuple[Option, ...]] = ()
+    #: True if it sets the resource itself (multi-fidelity).
+    multi_fidelity: ClassVar[bool] = False
 
     def __init__(self, problem: HpProblem, seed: int | None, searcher: Searcher, **options: Any):
         self.options = resolve(self.OPTIONS, options, f"scheduler {self.name}")
@@ -47,6 +55,24 @@ class Scheduler(SearchBackend):
         self.searcher = searcher
         self._next_config_id = 0
         self._configs: dict[int, dict] = {}  # config_id -> the configuration as the searcher made it
+
+    # -- what the engine asks and tells ---------------------------------------------------
+    def ask(self, n: int) -> list[Suggestion] | Any:
+        """Up to ``n`` suggestions (at least one), or :data:`~hpsearch.search.base.WAIT`, or
+        :data:`~hpsearch.search.base.DONE`."""
+        raise NotImplementedError
+
+    def tell(self, result: Told) -> None:
+        """Learn from a finished evaluation (in completion order)."""
+        raise NotImplementedError
+
+    def max_evaluations(self) -> int | None:
+        """How many evaluations it will ask for in all, if it knows."""
+        return None
+
+    def schedule_note(self) -> str | None:
+        """One line for the user before the run when the plan defeats the searcher (None: nothing to say)."""
+        return None
 
     # -- class-level properties read by the CLI, the runner and compare -------------------
     @classmethod

@@ -19,6 +19,7 @@ the model; there a random draw would be plain random search at full price
 """
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -27,7 +28,7 @@ from ...problem.space import HpProblem
 from ..encoding import config_key
 from ..options import Option, resolve
 
-__all__ = ["Searcher", "RANDOM_FRACTION", "RANDOM_FRACTION_OPTION"]
+__all__ = ["Searcher", "RANDOM_FRACTION", "RANDOM_FRACTION_OPTION", "model_budget", "NOT_READY", "Taken"]
 
 #: the random fraction of proposals under a multi-fidelity scheduler (BOHB's 1/3).
 RANDOM_FRACTION = 1 / 3
@@ -130,3 +131,32 @@ class Searcher:
 
     def _learn(self, config: dict, budget: Any, loss: float | None) -> None:
         """Record an observation (model-based searchers)."""
+
+
+# -- shared by the model searchers -------------------------------------------------------
+#: what :func:`model_budget` returns when no budget has enough observations.
+NOT_READY = object()
+
+
+def model_budget(observations: dict[Any, tuple[list, list]], least: int) -> Any:
+    """The largest budget with at least ``least`` successful observations, or :data:`NOT_READY`.
+
+    ``observations`` maps a budget (None under fifo: the full budget; a pruned
+    trial is filed under the step it reached) to ``(points, losses)``, a loss
+    None for a failure.
+    """
+    ready = [b for b, (_x, y) in observations.items() if sum(v is not None for v in y) >= least]
+    if not ready:
+        return NOT_READY
+    return max(ready, key=lambda b: math.inf if b is None else float(b))
+
+
+class Taken:
+    """Configuration keys already asked or pending (a view of both, for
+    :meth:`~hpsearch.search.encoding.EncodedSpace.first_new`)."""
+
+    def __init__(self, *sets: Any):
+        self.sets = sets
+
+    def __contains__(self, key: object) -> bool:
+        return any(key in s for s in self.sets)

@@ -60,10 +60,9 @@ from ...problem.space import HpProblem
 from ...seeding import mix_seed
 from ..encoding import EncodedSpace, config_key
 from ..options import Option
-from .base import RANDOM_FRACTION_OPTION, Searcher
+from .base import NOT_READY, RANDOM_FRACTION_OPTION, Searcher, Taken, model_budget
 
-__all__ = ["BayesianSearcher", "ESTIMATORS", "ACQ_FUNCS", "one_blas_thread",
-           "model_budget", "NOT_READY", "Taken"]
+__all__ = ["BayesianSearcher", "ESTIMATORS", "ACQ_FUNCS", "one_blas_thread"]
 
 ESTIMATORS = ("GP", "RF", "ET", "GBRT")
 ACQ_FUNCS = ("gp_hedge", "EI", "PI", "LCB")
@@ -216,23 +215,6 @@ def _acquisition(name: str, mu: np.ndarray, sd: np.ndarray, best: float, xi: flo
     return -((best - xi - mu) * ndtr(z) + sd * pdf)
 
 
-#: what :func:`model_budget` returns when no budget has enough observations.
-NOT_READY = object()
-
-
-def model_budget(observations: dict[Any, tuple[list, list]], least: int) -> Any:
-    """The largest budget with at least ``least`` successful observations, or :data:`NOT_READY`.
-
-    ``observations`` maps a budget (None under fifo: the full budget; a pruned
-    trial is filed under the step it reached) to ``(points, losses)``, a loss
-    None for a failure.
-    """
-    ready = [b for b, (_x, y) in observations.items() if sum(v is not None for v in y) >= least]
-    if not ready:
-        return NOT_READY
-    return max(ready, key=lambda b: math.inf if b is None else float(b))
-
-
 # -- the searcher ------------------------------------------------------------------------
 class BayesianSearcher(Searcher):
     """scikit-optimize surrogates (GP, RF, ET, GBRT) over the shared encoded space.
@@ -370,16 +352,6 @@ class BayesianSearcher(Searcher):
             firsts[chosen] = best_x
             self._hedge_prev = firsts
         return config
-
-
-class Taken:
-    """Configuration keys already asked or pending (a view of both, for :meth:`EncodedSpace.first_new`)."""
-
-    def __init__(self, *sets: Any):
-        self.sets = sets
-
-    def __contains__(self, key: object) -> bool:
-        return any(key in s for s in self.sets)
 
 
 _BLAS: Any = None

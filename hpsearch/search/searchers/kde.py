@@ -38,8 +38,7 @@ import numpy as np
 from ...problem.space import HpProblem
 from ..encoding import EncodedSpace, config_key
 from ..options import Option
-from .base import RANDOM_FRACTION_OPTION, Searcher
-from .bayesian import NOT_READY, Taken, model_budget
+from .base import NOT_READY, RANDOM_FRACTION_OPTION, Searcher, Taken, model_budget
 
 __all__ = ["KdeSearcher"]
 

@@ -1,0 +1,85 @@
+"""The one rung ladder: exact levels at powers of eta and between them, for integer and real resources."""
+import math
+from fractions import Fraction
+
+import pytest
+
+from hpsearch.search.brackets import plan, s_max
+from hpsearch.search.fidelity import rung_ladder
+from hpsearch.search.schedulers.asha import rung_budgets
+
+
+@pytest.mark.parametrize("R,eta,levels", [
+    (81, 3, [1, 3, 9, 27, 81]),
+    (243, 3, [1, 3, 9, 27, 81, 243]),
+    (1000, 10, [1, 10, 100, 1000]),
+    (3**10, 3, [3**k for k in range(11)]),
+    (2**31, 2, [2**k for k in range(32)]),
+])
+def test_exact_powers_give_every_power_up_to_r(R, eta, levels):
+    assert rung_ladder(R, eta, integer=True) == levels
+    assert rung_ladder(R, eta, integer=True, anchor="min") == levels
+    assert len(levels) - 1 == s_max(R, eta)
+
+
+def test_exact_power_where_the_float_log_is_below_the_integer():
+    assert math.log(243, 3) < 5
+    assert len(rung_ladder(243, 3)) == 6  # s_max = 5
+
+
+def test_just_below_a_power_has_one_rung_less():
+    R = 3**20 - 1  # log_3(R) is within 1e-9 of 20: floor(log + 1e-9) says 20
+    assert len(rung_ladder(R, 3)) - 1 == 19
+    assert rung_ladder(R, 3, integer=True)[-1] == R
+
+
+@pytest.mark.parametrize("R,eta,top,bottom", [
+    (100, 3, [1, 4, 11, 33, 100], [1, 3, 9, 27, 81]),
+    (20, 3, [2, 7, 20], [1, 3, 9]),
+    (80, 3, [3, 9, 27, 80], [1, 3, 9, 27]),
+])
+def test_non_powers_round_from_r_down_or_count_from_r_min_up(R, eta, top, bottom):
+    assert rung_ladder(R, eta, integer=True) == top  # the top rung is R, each level rounded half up
+    assert rung_ladder(R, eta, integer=True, anchor="min") == bottom  # the first rung is r_min
+    assert rung_budgets(1, R, eta, True) == top
+    assert [r.r for r in plan(R, eta)[0].rungs] == top
+
+
+@pytest.mark.parametrize("R,eta,r_min,levels", [
+    (50, 3, 5, [6, 17, 50]),  # 50/9 = 5.6 rounds to 6
+    (81, 3, 2, [3, 9, 27, 81]),  # 81/27 = 3: still >= 2
+    (10, 3, 3, [3, 10]),  # 10/3 = 3.33 rounds to 3, r_min itself
+    (10, 2, 2.4, [3, 5, 10]),  # 10/4 = 2.5: a tie rounds up
+    (9, 3, 2.5, [3, 9]),  # 9/3 = 3 >= ceil(2.5)
+    (20, 3, 2.2, [3, 7, 20]),  # 20/9 = 2.2 rounds to 2, below r_min: ceil(2.2) = 3
+])
+def test_min_resource_not_dividing_r_never_goes_below_it(R, eta, r_min, levels):
+    got = rung_ladder(R, eta, r_min, integer=True)
+    assert got == levels
+    assert all(type(r) is int for r in got)
+    assert got[0] >= r_min and got[-1] == R
+    assert [r.r for r in plan(R, eta, r_min)[0].rungs] == levels
+
+
+def test_real_valued_resource_is_exact():
+    assert rung_ladder(1.0, 3, 0.1) == [Fraction(1, 9), Fraction(1, 3), 1]
+    assert rung_ladder(1.0, 3, 0.1, anchor="min") == [Fraction(1, 10), Fraction(3, 10), Fraction(9, 10)]
+    # 0.1 * 3**5 is 24.3 exactly (a float product is 24.300000000000004)
+    assert rung_ladder(24.3, 3, 0.1)[-1] == Fraction(243, 10) and len(rung_ladder(24.3, 3, 0.1)) == 6
+    assert rung_ladder(24.3, 3, 0.1, anchor="min")[-1] == Fraction(243, 10)
+    assert rung_budgets(0.1, 24.3, 3, False)[-1] == 24.3
+    assert rung_ladder(0.5, 2, 0.125) == [Fraction(1, 8), Fraction(1, 4), Fraction(1, 2)]
+
+
+def test_r_min_equal_to_r_is_one_rung():
+    assert rung_ladder(9, 3, 9, integer=True) == [9]
+
+
+@pytest.mark.parametrize("args", [
+    dict(max_resource=81, eta=1), dict(max_resource=81, eta=2.0), dict(max_resource=81, min_resource=0),
+    dict(max_resource=81, min_resource=100), dict(max_resource=20.5, integer=True),
+    dict(max_resource=81, anchor="middle"),
+])
+def test_bad_arguments_raise(args):
+    with pytest.raises(ValueError):
+        rung_ladder(**args)
