@@ -39,7 +39,7 @@ class Progress:
 
     def on_start(self, engine) -> None:
         if self.total is None:
-            self.total = engine.limits.max_evals or engine.backend.max_evaluations()
+            self.total = engine.limits.max_evals or engine.scheduler.max_evaluations()
         done = engine.summary.n_finished
         self._count = done
         self._best_id = engine.summary.best.trial_id if engine.summary.best else None

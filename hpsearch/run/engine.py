@@ -3,7 +3,7 @@
 The engine is the only code that talks to the store. It records every ask
 (as ``running`` rows) and every tell, in one event order, so that
 :meth:`Engine.run` on a reopened store first *replays* that history into a
-fresh backend (same seed, same asks, same tells) and then re-runs whatever was
+fresh scheduler (same seed, same asks, same tells) and then re-runs whatever was
 in flight: a resumed run continues exactly where the stopped one was.
 
 Example:
@@ -55,7 +55,7 @@ INTERRUPTS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGH
 
 
 class ResumeError(UsageError):
-    """The stored history cannot be replayed (the problem or backend changed)."""
+    """The stored history cannot be replayed (the problem or scheduler changed)."""
 
 
 @dataclass
@@ -153,7 +153,7 @@ class Engine:
 
     Args:
         problem: the space, with ``--fix`` pins applied.
-        backend: the scheduler: proposes configurations.
+        scheduler: proposes configurations and budgets (ask/tell).
         evaluator: runs them.
         store: records everything; may already hold a history (resume).
         limits: when to stop.
@@ -165,12 +165,12 @@ class Engine:
         stop_grace: seconds a trial told to stop gets before it is stopped by force.
     """
 
-    def __init__(self, problem: HpProblem, backend: Scheduler, evaluator: Evaluator,
+    def __init__(self, problem: HpProblem, scheduler: Scheduler, evaluator: Evaluator,
                  store: RunStore, limits: Limits, seed: int, observer: Observer | None = None,
                  pruner: Any = None, stop_when: Sequence[StopCondition] = (),
                  stop_grace: float = STOP_GRACE):
         self.problem = problem
-        self.backend = backend
+        self.scheduler = scheduler
         self.evaluator = evaluator
         self.store = store
         self.limits = limits
@@ -181,7 +181,7 @@ class Engine:
         self._n_asked = 0
         self._committed = 0.0  # resource of every asked evaluation (budget - previous_budget)
         self._next_tid, self._seq = store.next_ids()
-        self._tally = Tally(problem.direction, backend.multi_fidelity)  # what the summary counts
+        self._tally = Tally(problem.direction, scheduler.multi_fidelity)  # what the summary counts
         self._stop_signal: int | None = None
         self._interruptible = False
         self._checkpoint_root = str(store.run_dir / "checkpoints")
@@ -195,7 +195,7 @@ class Engine:
 
     # -- history -------------------------------------------------------------------
     def _replay(self) -> list[StoredTrial]:
-        """Feed the stored asks and tells to the backend; return the trials to re-run."""
+        """Feed the stored asks and tells to the scheduler; return the trials to re-run."""
         trials = self.store.trials()
         if not trials:
             return []
@@ -225,14 +225,14 @@ class Engine:
         return pending
 
     def _replay_ask(self, batch: list[StoredTrial]) -> None:
-        got = self.backend.ask(batch[0].ask_n)
+        got = self.scheduler.ask(batch[0].ask_n)
         if not isinstance(got, list) or len(got) < len(batch):
-            raise ResumeError(f"cannot resume: the search backend no longer proposes trial "
+            raise ResumeError(f"cannot resume: the search scheduler no longer proposes trial "
                               f"{batch[0].trial_id} (got {got!r}); was the problem or hpsearch changed?")
         for t, s in zip(batch, got):
             if self.problem.check(s.config) != self.problem.check(t.params) or s.config_id != t.config_id:
                 raise ResumeError(
-                    f"cannot resume: trial {t.trial_id} was {t.params} but the backend now proposes "
+                    f"cannot resume: trial {t.trial_id} was {t.params} but the scheduler now proposes "
                     f"{s.config}; was the problem or hpsearch changed since the run started?")
             self._flights[t.trial_id] = s
         self._n_asked += len(batch)
@@ -294,7 +294,7 @@ class Engine:
     def _loop(self, deadline: float | None) -> str:
         """Ask, submit and collect until the run ends; return why it ended (a signal or the
         timeout raises instead)."""
-        backend_done = False
+        scheduler_done = False
         max_evals = self.limits.max_evals
         max_resource = self.limits.max_resource_spent
         while True:
@@ -306,13 +306,13 @@ class Engine:
             left = None if max_evals is None else max_evals - self._n_asked
             waiting = False
             resource_left = max_resource is None or self._committed < max_resource
-            if free > 0 and not backend_done and (left is None or left > 0) and resource_left:
+            if free > 0 and not scheduler_done and (left is None or left > 0) and resource_left:
                 n = free if left is None else min(free, left)
                 if max_resource is not None:
                     n = 1
-                got = self.backend.ask(n)
+                got = self.scheduler.ask(n)
                 if got is DONE:
-                    backend_done = True
+                    scheduler_done = True
                 elif got is WAIT or not got:
                     waiting = True
                 else:
@@ -320,10 +320,10 @@ class Engine:
                     continue  # fill every free slot before waiting
             if not self._flights:
                 if waiting:
-                    raise RuntimeError(f"{type(self.backend).__name__} says WAIT with nothing in flight")
-                if backend_done:
+                    raise RuntimeError(f"{type(self.scheduler).__name__} says WAIT with nothing in flight")
+                if scheduler_done:
                     self.store.mark_completed()
-                    return self.backend.done_reason()
+                    return self.scheduler.done_reason()
                 if left is not None and left <= 0:
                     return f"max-evals reached ({max_evals})"
                 return f"max_resource_spent reached ({max_resource:g})"
@@ -392,7 +392,7 @@ class Engine:
         self._last_report.pop(tid, None)
         seq = self._seq
         self._seq += 1
-        stored = self.store.finish_trial(result, seq)  # committed before the backend hears of it
+        stored = self.store.finish_trial(result, seq)  # committed before the scheduler hears of it
         self._tell(stored)
         self._count(stored)
         self._check_stop(stored)
@@ -441,7 +441,7 @@ class Engine:
             loss = self.problem.to_loss(t.objective)
         if t.status == Status.STOPPED:  # what it did not train goes back to the resource limit
             self._committed -= _cost(suggestion) - t.resource_used
-        self.backend.tell(Told(trial_id=t.trial_id, suggestion=suggestion, status=t.status,
+        self.scheduler.tell(Told(trial_id=t.trial_id, suggestion=suggestion, status=t.status,
                                loss=loss, objective=t.objective, budget_reached=t.step_reached))
         if self.pruner is not None:
             self.pruner.tell(t.trial_id, t.status, loss, finite_number(t.step_reached))

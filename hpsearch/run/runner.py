@@ -1,7 +1,7 @@
 """Start or resume a run from settings: the library behind ``hps run`` and ``hps resume``.
 
 The settings are stored in the run directory, so a resume rebuilds exactly
-the same problem, backend and evaluator. Example::
+the same problem, scheduler and evaluator. Example::
 
     >>> import tempfile
     >>> from hpsearch.runner import RunConfig, start_run
@@ -145,7 +145,7 @@ def default_run_dir(problem_name: str, algo: str) -> Path:
 @dataclass
 class _Parts:
     problem: Any
-    backend: Any
+    scheduler: Any
     evaluator: Any
     limits: Limits
     placement: Placement
@@ -154,7 +154,7 @@ class _Parts:
     stop_grace: float = STOP_GRACE
 
     def engine(self, store: RunStore, seed: int, observer: Observer | None) -> Engine:
-        return Engine(self.problem, self.backend, self.evaluator, store, self.limits, seed, observer,
+        return Engine(self.problem, self.scheduler, self.evaluator, store, self.limits, seed, observer,
                       pruner=self.pruner, stop_when=self.stop_when, stop_grace=self.stop_grace)
 
 
@@ -171,7 +171,7 @@ def _check_numbers(cfg: RunConfig) -> None:
 
 
 def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
-    """Problem with pins, backend and evaluator from a config; raises usage errors, writes nothing."""
+    """Problem with pins, scheduler and evaluator from a config; raises usage errors, writes nothing."""
     problem = loaded.problem.fix(cfg.fix) if cfg.fix else loaded.problem
     cls = algo_scheduler_class(cfg.algo, cfg.searcher)
     if cls.multi_fidelity:
@@ -185,7 +185,7 @@ def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
             raise RunError(f"max_resource_spent: problem {loaded.name!r} declares no resource dimension")
         if not (cfg.max_resource_spent > 0 and math.isfinite(cfg.max_resource_spent)):
             raise RunError(f"max_resource_spent must be > 0, got {cfg.max_resource_spent:g}")
-    backend = make_scheduler(cfg.algo, problem, cfg.seed, cfg.algo_options, cfg.searcher)
+    scheduler = make_scheduler(cfg.algo, problem, cfg.seed, cfg.algo_options, cfg.searcher)
     pruner = make_pruner(cfg.pruner, problem, cfg.pruner_options)
     stop_when = parse_conditions(cfg.stop_when)
     if not cfg.stop_grace > 0:
@@ -202,7 +202,7 @@ def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
                                **options, **placement.evaluator_options())
     limits = Limits(max_evals=cfg.max_evals, timeout=cfg.timeout, trial_timeout=cfg.trial_timeout,
                     max_resource_spent=cfg.max_resource_spent)
-    return _Parts(problem, backend, evaluator, limits, placement, pruner, stop_when, cfg.stop_grace)
+    return _Parts(problem, scheduler, evaluator, limits, placement, pruner, stop_when, cfg.stop_grace)
 
 
 def start_run(cfg: RunConfig, observer: Observer | None = None,
@@ -237,12 +237,12 @@ def start_run(cfg: RunConfig, observer: Observer | None = None,
         "problem_dir": str(loaded.folder),
         "problem_name": loaded.name,
         "space": loaded.problem.to_dict(),
-        "multi_fidelity": type(parts.backend).multi_fidelity,
+        "multi_fidelity": type(parts.scheduler).multi_fidelity,
         "hpsearch_version": __version__,
         "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
     store = RunStore.create(shown, settings, loaded.problem.names)
-    note = parts.backend.schedule_note()
+    note = parts.scheduler.schedule_note()
     if note and announce is not None:
         announce(note)
     try:

@@ -274,7 +274,7 @@ class RunStore:
             self.settings: dict = self._get_meta("settings") or {}
             self.param_names: list[str] = self._get_meta("param_names") or []
             self.metric_names: list[str] = self._get_meta("metric_names") or []
-            #: the search backend said it was done (nothing would run on a resume)
+            #: the search scheduler said it was done (nothing would run on a resume)
             self.completed: bool = bool(self._get_meta("completed"))
             #: why the run's last session ended, one line (None: it has not ended yet, or an older release)
             self.ended: str | None = self._get_meta("ended")
@@ -523,7 +523,7 @@ class RunStore:
             self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
 
     def mark_completed(self) -> None:
-        """Record that the search backend has nothing more to propose."""
+        """Record that the search scheduler has nothing more to propose."""
         if not self.completed:
             self.set_meta("completed", True)
             self.completed = True

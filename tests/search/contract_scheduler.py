@@ -13,7 +13,7 @@ import csv
 from hpsearch.evaluators.base import Evaluator
 from hpsearch.problem.loader import load_problem
 from hpsearch.run.engine import Engine, Limits
-from hpsearch.search import DONE, PRESETS, WAIT, Told, make_backend
+from hpsearch.search import DONE, PRESETS, WAIT, Told, make_scheduler
 from hpsearch.store import RunStore
 from hpsearch.trial import Status, execute_trial
 
@@ -35,7 +35,7 @@ def options(scheduler: str, searcher: str) -> dict:
 
 def make(scheduler: str, searcher: str = "random", seed: int = 0, problem=None):
     lp = load_problem(MIXED)
-    backend = make_backend(preset_of(scheduler), problem or lp.problem, seed, options(scheduler, searcher),
+    backend = make_scheduler(preset_of(scheduler), problem or lp.problem, seed, options(scheduler, searcher),
                            searcher=searcher)
     return backend, lp
 
@@ -187,7 +187,7 @@ class SchedulerContract:
         lp = load_problem(MIXED)
 
         def engine(store, evaluator):
-            backend = make_backend(preset_of(self.scheduler), lp.problem, 3,
+            backend = make_scheduler(preset_of(self.scheduler), lp.problem, 3,
                                    options(self.scheduler, self.searcher), searcher=self.searcher)
             return Engine(lp.problem, backend, evaluator, store, Limits(max_evals=24), seed=3)
 

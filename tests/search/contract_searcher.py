@@ -93,10 +93,10 @@ class SearcherContract:
             assert config["act"] == "tanh" and config["x"] == 0.5
 
     def test_unknown_option_names_the_searcher(self):
-        from hpsearch.search import BackendOptionError
+        from hpsearch.search import OptionError
 
         lp = load_problem(MIXED)
-        with pytest.raises(BackendOptionError, match=f"--no-such: does not apply to --searcher {self.name}"):
+        with pytest.raises(OptionError, match=f"--no-such: does not apply to --searcher {self.name}"):
             searcher_class(self.name)(lp.problem, 0, no_such=1)
 
     def test_random_draws_spare_configurations_that_start_at_the_full_budget(self, monkeypatch):
