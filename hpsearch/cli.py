@@ -65,6 +65,13 @@ class _Workers(click.ParamType):
             self.fail(f"expected a number of workers or auto, got {value!r}", param, ctx)
 
 
+#: ``--allow-many-workers`` (run, resume, compare): None when not given, so a resume keeps the stored choice.
+_allow_many_workers = click.option(
+    "--allow-many-workers", is_flag=True, default=None,
+    help="Start --workers worker processes even when this machine cannot hold that many "
+         "(more than 32 per core, or more than its free memory at ~20 MiB per idle worker).")
+
+
 def _limit_options(fn: Callable) -> Callable:
     options = [
         click.option("--max-evals", type=int, default=None,
@@ -90,6 +97,7 @@ def _limit_options(fn: Callable) -> Callable:
         click.option("--stop-when", "stop_when", multiple=True, metavar="METRIC>=VALUE",
                      help="End the whole run once a finished evaluation meets this (>=, <=, >, <; "
                           "repeatable; any stored metric)."),
+        _allow_many_workers,
     ]
     for opt in reversed(options):
         fn = opt(fn)
@@ -221,6 +229,7 @@ def run(problem: str | None, algo: str, searcher: str | None, seed: int | None, 
     from .run.runner import RunConfig, resume_run, start_run
 
     pruning = _pop_pruner_options(algo_options)
+    allow_many_workers = algo_options.pop("allow_many_workers")  # from _limit_options
     if resume_dir is not None:
         if problem or fix or run_dir or seed is not None or searcher or pruner or stop_grace is not None \
                 or any(v is not None for v in [*algo_options.values(), *pruning.values()]):
@@ -230,7 +239,8 @@ def run(problem: str | None, algo: str, searcher: str | None, seed: int | None, 
         _finish(resume_run(resume_dir, observer=_progress(), announce=_say, max_evals=max_evals,
                            timeout=timeout, trial_timeout=trial_timeout, workers=workers,
                            evaluator=evaluator, scheduler=scheduler, gpus=gpus,
-                           gpus_per_trial=gpus_per_trial, stop_when=stop_when or None))
+                           gpus_per_trial=gpus_per_trial, stop_when=stop_when or None,
+                           allow_many_workers=allow_many_workers))
         return
     if problem is None:
         raise UsageError("--problem is required (a problem name or folder path; see hps list)")
@@ -240,6 +250,7 @@ def run(problem: str | None, algo: str, searcher: str | None, seed: int | None, 
                     fix=_parse_fix(fix), run_dir=run_dir, gpus=gpus, gpus_per_trial=gpus_per_trial,
                     pruner=pruner, pruner_options=pruning, stop_when=list(stop_when),
                     **({} if stop_grace is None else {"stop_grace": stop_grace}))
+    cfg.allow_many_workers = bool(allow_many_workers)
     _finish(start_run(cfg, observer=_progress(), announce=_say))
 
 
@@ -334,6 +345,7 @@ def _finish(outcome) -> None:
               help="Dask scheduler address or scheduler file (with --evaluator dask).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
+@_allow_many_workers
 @_algo_options
 @_pruner_options
 @usage_errors
@@ -349,12 +361,14 @@ def compare(problem, algos, seeds, budget, out, resume_dir, workers, evaluator, 
     from .run.compare import CompareConfig, ComparisonInterrupted, config_from_settings, run_comparison
 
     pruning = _pop_pruner_options(algo_options)
+    allow_many_workers = bool(algo_options.pop("allow_many_workers"))
     if resume_dir is not None:
         if problem or algos or budget is not None or out or pruner \
                 or any(v is not None for v in [*algo_options.values(), *pruning.values()]):
             raise UsageError("--resume: the comparison's stored settings are used; only --workers, "
                                 "--evaluator and --scheduler may change")
-        cfg = config_from_settings(resume_dir, workers=workers, evaluator=evaluator, scheduler=scheduler)
+        cfg = config_from_settings(resume_dir, workers=workers, evaluator=evaluator, scheduler=scheduler,
+                                   allow_many_workers=allow_many_workers)
     elif problem is None:
         raise UsageError("--problem is required (a problem name or folder path; see hps list)")
     else:
@@ -362,7 +376,8 @@ def compare(problem, algos, seeds, budget, out, resume_dir, workers, evaluator, 
         cfg = CompareConfig(problem=problem, algos=names, seeds=seeds, budget=budget, out=out,
                             evaluator=evaluator or DEFAULT_EVALUATOR,
                             workers=1 if workers is None else workers, scheduler=scheduler,
-                            algo_options=algo_options, pruner=pruner, pruner_options=pruning)
+                            algo_options=algo_options, pruner=pruner, pruner_options=pruning,
+                            allow_many_workers=allow_many_workers)
     try:
         done = run_comparison(cfg, echo=lambda m: click.echo(m, err=True))
     except ComparisonInterrupted as exc:

@@ -25,9 +25,11 @@ from .. import __version__
 from ..errors import UsageError
 from ..evaluators import DEFAULT_EVALUATOR, make_evaluator
 from ..evaluators.devices import Placement
+from ..evaluators.machine import check_workers
 from ..problem.loader import LoadedProblem, load_problem
 from ..problem.space import rank_key
 from ..search import backend_class, label, make_backend, resolve, split_algo
+from ..search.base import SearchBackend
 from ..search.pruners import make_pruner
 from ..store import RunStore, StoreError
 from ..trial import STOP_GRACE, Status
@@ -35,7 +37,7 @@ from .engine import Engine, Limits, Observer, RunSummary
 from .stopping import parse_conditions
 
 __all__ = ["RunConfig", "RunOutcome", "start_run", "resume_run", "default_run_dir", "RunError",
-           "stored_summary"]
+           "stored_summary", "plan_workers"]
 
 
 class RunError(UsageError):
@@ -63,6 +65,8 @@ class RunConfig:
         pruner_options: the pruner's options (None values mean its default).
         stop_when: ``--stop-when`` conditions, e.g. ``["val_accuracy>=0.98"]``.
         stop_grace: seconds a trial told to stop gets before it is stopped by force.
+        allow_many_workers: start more worker processes than this machine can hold
+            (``--allow-many-workers``; see :mod:`hpsearch.evaluators.machine`).
     """
 
     problem: str
@@ -85,6 +89,7 @@ class RunConfig:
     pruner_options: dict = field(default_factory=dict)
     stop_when: list = field(default_factory=list)
     stop_grace: float = STOP_GRACE
+    allow_many_workers: bool = False
 
 
 @dataclass
@@ -137,6 +142,29 @@ def _check_numbers(cfg: RunConfig) -> None:
             raise RunError(f"{name} must be > 0 seconds, got {value:g}")
 
 
+def plan_workers(cfg: RunConfig, backend: SearchBackend) -> Placement:
+    """The run's workers: ``--workers`` (or auto, or one per GPU slot), but never more than its
+    evaluations can use at once (``max_evals``, and what the scheduler can have in flight).
+
+    Raises:
+        TooManyWorkers: more worker processes on this machine than it can hold, unless
+            ``cfg.allow_many_workers`` (nothing is started or written).
+        EvaluatorError: a bad ``--workers``/``--gpus`` combination.
+    """
+    placement = Placement.plan(cfg.evaluator, cfg.workers, cfg.gpus, cfg.gpus_per_trial)
+    if cfg.evaluator == "serial":  # one trial at a time in the driver, whatever --workers says
+        return placement
+    at_once = backend.max_in_flight()
+    if cfg.max_evals is not None and (at_once is None or cfg.max_evals <= at_once):
+        placement = placement.at_most(cfg.max_evals, f"--max-evals {cfg.max_evals}")
+    elif at_once is not None:
+        placement = placement.at_most(at_once, f"{label(cfg.algo, cfg.searcher)} has at most {at_once} "
+                                               "evaluations in flight")
+    if cfg.evaluator == "process" or not cfg.scheduler:  # dask without a scheduler: a local cluster
+        check_workers(placement.workers, cfg.workers, cfg.allow_many_workers)
+    return placement
+
+
 def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
     """Problem with pins, backend and evaluator from a config; raises usage errors, writes nothing."""
     problem = loaded.problem.fix(cfg.fix) if cfg.fix else loaded.problem
@@ -162,7 +190,7 @@ def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
         raise RunError(f"--stop-grace must be > 0 seconds, got {cfg.stop_grace:g}")
     if cfg.scheduler and cfg.evaluator != "dask":
         raise RunError(f"--scheduler is only used with --evaluator dask (got --evaluator {cfg.evaluator})")
-    placement = Placement.plan(cfg.evaluator, cfg.workers, cfg.gpus, cfg.gpus_per_trial)
+    placement = plan_workers(cfg, backend)
     options = {"loaded": loaded} if cfg.evaluator == "serial" else {}
     if cfg.scheduler:
         options["scheduler"] = cfg.scheduler
@@ -264,7 +292,7 @@ def resume_run(run_dir: str | os.PathLike, observer: Observer | None = None,
         announce: called with one line before the problem folder is imported.
         **overrides: settings to change (``max_evals``, ``max_resource_spent``, ``timeout``, ``workers``,
             ``evaluator``, ``scheduler``, ``trial_timeout``, ``gpus``, ``gpus_per_trial``,
-            ``stop_when``); None means keep.
+            ``stop_when``, ``allow_many_workers``); None means keep.
 
     A run that met its ``--stop-when`` condition runs nothing (its summary says
     ``stopped_by == "condition"``), unless ``stop_when`` changes the conditions.
