@@ -50,7 +50,7 @@ from .stopping import StopCondition, StopConditionError, check_known, first_met
 __all__ = ["Engine", "Limits", "RunSummary", "ResumeError", "Observer", "trial_seed"]
 
 
-#: the SIGINT and SIGTERM handlers a running engine replaced: a process forked during the run (e.g.
+#: the signal handlers a running engine replaced with its own: a process forked during the run (e.g.
 #: by a serial trial's run()) gets them back, so a signal to it never acts as one to the driver
 _REPLACED: dict[int, Any] = {}
 

@@ -160,7 +160,7 @@ def plan_workers(cfg: RunConfig, backend: SearchBackend) -> Placement:
     elif at_once is not None:
         placement = placement.at_most(at_once, f"{label(cfg.algo, cfg.searcher)} has at most {at_once} "
                                                "evaluations in flight")
-    if cfg.evaluator == "process" or not cfg.scheduler:  # dask without a scheduler: a local cluster
+    if not cfg.scheduler or cfg.evaluator == "process":  # dask without a scheduler: a local cluster
         check_workers(placement.workers, cfg.workers, cfg.allow_many_workers)
     return placement
 
