@@ -84,6 +84,13 @@ def _dask_scheduler(new: str | None, old: str | None) -> str | None:
     return old
 
 
+#: ``--allow-many-workers`` (run, resume, compare): None when not given, so a resume keeps the stored choice.
+_allow_many_workers = click.option(
+    "--allow-many-workers", is_flag=True, default=None,
+    help="Start --workers worker processes even when this machine cannot hold that many "
+         "(more than 32 per core, or more than its free memory at ~20 MiB per idle worker).")
+
+
 def _limit_options(fn: Callable) -> Callable:
     options = [
         click.option("--max-evals", type=int, default=None,
@@ -109,6 +116,7 @@ def _limit_options(fn: Callable) -> Callable:
         click.option("--stop-when", "stop_when", multiple=True, metavar="METRIC>=VALUE",
                      help="End the whole run once a finished evaluation meets this (>=, <=, >, <; "
                           "repeatable; any stored metric)."),
+        _allow_many_workers,
     ]
     for opt in reversed(options):
         fn = opt(fn)
@@ -242,6 +250,7 @@ def run(problem: str | None, algo: str, searcher: str | None, seed: int | None, 
 
     dask_scheduler = _dask_scheduler(dask_scheduler, old_scheduler)
     pruning = _pop_pruner_options(algo_options)
+    allow_many_workers = algo_options.pop("allow_many_workers")  # from _limit_options
     if resume_dir is not None:
         algo_given = click.get_current_context().get_parameter_source("algo") != ParameterSource.DEFAULT
         if problem or algo_given or fix or run_dir or seed is not None or searcher or pruner \
@@ -253,7 +262,8 @@ def run(problem: str | None, algo: str, searcher: str | None, seed: int | None, 
         _finish(resume_run(resume_dir, observer=_progress(), announce=_say, max_evals=max_evals,
                            timeout=timeout, trial_timeout=trial_timeout, workers=workers,
                            evaluator=evaluator, dask_scheduler=dask_scheduler, gpus=gpus,
-                           gpus_per_trial=gpus_per_trial, stop_when=stop_when or None))
+                           gpus_per_trial=gpus_per_trial, stop_when=stop_when or None,
+                           allow_many_workers=allow_many_workers))
         return
     if problem is None:
         raise UsageError("--problem is required (a problem name or folder path; see hps list)")
@@ -264,6 +274,7 @@ def run(problem: str | None, algo: str, searcher: str | None, seed: int | None, 
                     gpus_per_trial=gpus_per_trial, pruner=pruner, pruner_options=pruning,
                     stop_when=list(stop_when),
                     **({} if stop_grace is None else {"stop_grace": stop_grace}))
+    cfg.allow_many_workers = bool(allow_many_workers)
     _finish(start_run(cfg, observer=_progress(), announce=_say))
 
 
@@ -374,6 +385,7 @@ def _report(outcome) -> None:
 @_DASK_SCHEDULER_OPTIONS[1]
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
+@_allow_many_workers
 @_algo_options
 @_pruner_options
 @usage_errors
@@ -390,13 +402,14 @@ def compare(problem, algos, seeds, budget, out, resume_dir, workers, evaluator, 
 
     dask_scheduler = _dask_scheduler(dask_scheduler, old_scheduler)
     pruning = _pop_pruner_options(algo_options)
+    allow_many_workers = bool(algo_options.pop("allow_many_workers"))
     if resume_dir is not None:
         if problem or algos or budget is not None or out or pruner \
                 or any(v is not None for v in [*algo_options.values(), *pruning.values()]):
             raise UsageError("--resume: the comparison's stored settings are used; only --workers, "
-                                "--evaluator and --dask-scheduler may change")
+                                "--evaluator, --dask-scheduler and --allow-many-workers may change")
         cfg = config_from_settings(resume_dir, workers=workers, evaluator=evaluator,
-                                   dask_scheduler=dask_scheduler)
+                                   dask_scheduler=dask_scheduler, allow_many_workers=allow_many_workers)
     elif problem is None:
         raise UsageError("--problem is required (a problem name or folder path; see hps list)")
     else:
@@ -404,7 +417,8 @@ def compare(problem, algos, seeds, budget, out, resume_dir, workers, evaluator, 
         cfg = CompareConfig(problem=problem, algos=names, seeds=seeds, budget=budget, out=out,
                             evaluator=evaluator or DEFAULT_EVALUATOR,
                             workers=1 if workers is None else workers, dask_scheduler=dask_scheduler,
-                            algo_options=algo_options, pruner=pruner, pruner_options=pruning)
+                            algo_options=algo_options, pruner=pruner, pruner_options=pruning,
+                            allow_many_workers=allow_many_workers)
     try:
         done = run_comparison(cfg, echo=lambda m: click.echo(m, err=True))
     except ComparisonInterrupted as exc:

@@ -7,12 +7,14 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import sys
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 __all__ = ["TrialSpec", "TrialResult", "Trial", "TrialTimeout", "TrialStopped", "StopRun", "execute_trial",
            "stopped_result", "finite_number", "Status", "FINISHED", "STOP_GRACE", "visible_devices",
@@ -155,6 +157,7 @@ class Trial:
         self.reports: list[dict] = []
         self._reporter = reporter
         self._stop_at: float | None = None  # monotonic time of the stop decision
+        self._pid = os.getpid()  # a process forked by run() has its own pid: it never reports
 
     @property
     def should_stop(self) -> bool:
@@ -185,6 +188,8 @@ class Trial:
             raise TrialStopped(f"ignored the stop decision for {self._spec.stop_grace:g} s")
         rep = {"step": _plain(step), **{k: _plain(v) for k, v in metrics.items()}}
         self.reports.append(rep)
+        if os.getpid() != self._pid:  # a forked copy of the trial's process is not the trial
+            return self.should_stop
         if self._reporter is not None and self._reporter(rep) and self._stop_at is None:
             self._stop_at = time.monotonic()
         return self.should_stop
@@ -272,13 +277,17 @@ def execute_trial(run: Callable, accepts_trial: bool, spec: TrialSpec, worker: s
     ``KeyboardInterrupt`` and :class:`StopRun` pass through (the caller decides);
     :class:`TrialTimeout` becomes status ``timeout``; ``sys.exit()`` inside ``run``
     fails the trial (``run() called sys.exit(0)``), as with every evaluator.
+
+    A process that ``run`` forks (``os.fork()``) and that leaves ``run`` (returns or
+    raises) exits there, with the exit code Python would give it: it never acts as
+    the caller (never stores a result, never reports).
     """
     trial = Trial(spec, reporter)
     started = time.time()
     t0 = time.perf_counter()
     status, obj, metrics, error = Status.DONE, None, {}, None
     try:
-        value = run(dict(spec.config), trial) if accepts_trial else run(dict(spec.config))
+        value = _call(run, (dict(spec.config), trial) if accepts_trial else (dict(spec.config),))
         obj, metrics = parse_return(value, spec.objective)
     except TrialTimeout:
         status, error = Status.TIMEOUT, f"trial exceeded the trial timeout of {spec.timeout:g} s"
@@ -304,6 +313,47 @@ def execute_trial(run: Callable, accepts_trial: bool, spec: TrialSpec, worker: s
                        duration_s=duration, worker=worker or f"pid-{os.getpid()}",
                        reports=trial.reports, devices=list(trial.devices),
                        step=trial.reports[-1]["step"] if trial.reports else None)
+
+
+def _call(run: Callable, args: tuple) -> Any:
+    """``run(*args)``; a process forked inside ``run`` leaves when it gets back here."""
+    pid = os.getpid()
+    try:
+        value = run(*args)
+    except BaseException as exc:
+        if os.getpid() != pid:
+            _leave_forked_copy(exc)
+        raise
+    if os.getpid() != pid:
+        _leave_forked_copy(None)
+    return value
+
+
+def _leave_forked_copy(exc: BaseException | None) -> NoReturn:
+    """End a process that ``run`` forked and that left ``run``, as Python would end it.
+
+    Exit code 0 after a return, ``sys.exit``'s code, 130 after ``KeyboardInterrupt``, else 1
+    (with the traceback on stderr). ``os._exit``: no ``finally`` or ``atexit`` of the
+    process it was forked from runs, so it never stores, locks or prints as that process.
+    """
+    code = 0
+    if isinstance(exc, SystemExit):
+        if isinstance(exc.code, int):
+            code = exc.code
+        elif exc.code is not None:
+            print(exc.code, file=sys.stderr)
+            code = 1
+    elif isinstance(exc, KeyboardInterrupt):
+        code = 130
+    elif exc is not None:
+        traceback.print_exception(type(exc), exc, exc.__traceback__)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a closed or broken stream: nothing more to say
+            pass
+    os._exit(code & 0xFF)
 
 
 def exit_call(exc: SystemExit) -> str:

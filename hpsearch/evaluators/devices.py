@@ -222,6 +222,14 @@ class Placement:
         n = max(1, c // t)
         return n, f"{n} (auto: {c} cores / {t} thread{'s' if t > 1 else ''} per trial, HPS_THREADS)"
 
+    def at_most(self, n: int, why: str) -> Placement:
+        """This placement with no more than ``n`` workers (the first ``n`` GPU slots); ``why`` names
+        what bounds them, for the run's summary."""
+        if self.workers <= n:
+            return self
+        slots = None if self.slots is None else self.slots[:n]
+        return Placement(n, slots, self.gpus_per_trial, f"{n} (of {self.workers}: {why})")
+
     def evaluator_options(self) -> dict:
         """Keyword arguments for the evaluator: ``gpu_slots`` (process) or ``gpus_per_trial`` (dask)."""
         out: dict = {}

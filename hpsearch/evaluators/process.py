@@ -1,7 +1,11 @@
 """The ``process`` evaluator (the default): a pool of reused local worker processes.
 
 ``--workers N`` worker processes each load the problem folder once and then
-run one trial after another (see :mod:`hpsearch.evaluators._worker`). The
+run one trial after another (see :mod:`hpsearch.evaluators._worker`). A
+worker starts when a trial first needs it (an idle running worker is used
+first), so the first trial goes to its worker at once, without waiting for
+the others to start, and a run never starts more workers than it has trials
+at once. The
 driver hands a trial to an idle worker over that worker's pipe and sleeps in
 :func:`multiprocessing.connection.wait` on every worker's pipe and process
 handle until a result arrives, a worker dies, or the earliest trial timeout is
@@ -124,10 +128,8 @@ class ProcessEvaluator(Evaluator):
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
+        """Nothing to wait for: each worker starts when a trial first needs it (see :meth:`_dispatch`)."""
         self._started = True
-        for slot in self._slots:
-            if slot.proc is None:
-                self._spawn(slot)
 
     def _spawn(self, slot: _Slot) -> None:
         slot.proc = WorkerProcess(self.folder, slot.env, self._log(f"worker-{slot.index}"))
@@ -168,7 +170,9 @@ class ProcessEvaluator(Evaluator):
         self._dispatch()
 
     def _dispatch(self) -> None:
-        for slot in self._slots:
+        # idle workers that are ready first, then ones still loading the problem, then slots with none
+        order = sorted(self._slots, key=lambda s: (s.proc is None, s.proc is not None and not s.proc.ready))
+        for slot in order:
             if not self._pending:
                 return
             if slot.spec is not None:

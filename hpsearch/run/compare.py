@@ -60,7 +60,7 @@ from ..search.pruners import make_pruner
 from ..store import is_run_dir
 from ..store.comparisons import SETTINGS_FILE, CompareError, load_settings, run_name, save_settings
 from ..store.lock import LOCK_NAME, DirectoryInUse, RunDirLock
-from .runner import RunConfig, resume_run, short_name, start_run, with_dask_scheduler
+from .runner import RunConfig, plan_workers, resume_run, short_name, start_run, with_dask_scheduler
 
 __all__ = ["CompareConfig", "CompareError", "ComparisonInterrupted", "run_comparison", "config_from_settings",
            "default_algos", "comparison_settings"]
@@ -97,6 +97,7 @@ class CompareConfig:
         pruner: a ``--pruner`` name, given to every run (None: no pruner).
         pruner_options: the pruner's options (None values mean its default).
         dask_scheduler: ``--dask-scheduler`` for every run (with ``evaluator="dask"``).
+        allow_many_workers: start more worker processes than this machine can hold (not stored).
     """
 
     problem: str
@@ -110,6 +111,7 @@ class CompareConfig:
     algo_options: dict = field(default_factory=dict)
     pruner: str | None = None
     pruner_options: dict = field(default_factory=dict)
+    allow_many_workers: bool = False
 
 
 def default_algos(has_resource: bool) -> list[str]:
@@ -179,14 +181,16 @@ def _plan(cfg: CompareConfig) -> tuple[dict, list[tuple[str, RunConfig]]]:
                 max_evals=budget if unit == "evaluations" else None,
                 max_resource_spent=budget if unit == "resource" else None,
                 evaluator=cfg.evaluator, workers=cfg.workers or 1, dask_scheduler=cfg.dask_scheduler,
-                fix=fix, pruner=cfg.pruner, pruner_options=dict(pruning))))
+                fix=fix, pruner=cfg.pruner, pruner_options=dict(pruning),
+                allow_many_workers=cfg.allow_many_workers)))
     if cfg.evaluator not in EVALUATORS:
         raise CompareError(f"--evaluator: unknown evaluator {cfg.evaluator!r} "
                            f"(choose from {', '.join(sorted(EVALUATORS))})")
     for _, rc in runs[:len(algos)]:  # every algorithm's options and the pruner, checked before anything runs
         problem = loaded.problem.fix(rc.fix) if rc.fix else loaded.problem
-        make_scheduler(rc.algo, problem, 0, rc.algo_options, rc.searcher)
+        scheduler = make_scheduler(rc.algo, problem, 0, rc.algo_options, rc.searcher)
         make_pruner(rc.pruner, problem, rc.pruner_options)
+        plan_workers(rc, scheduler)  # too many worker processes for this machine: refused here
     settings = {
         "problem": cfg.problem, "problem_dir": str(loaded.folder), "problem_name": loaded.name,
         "algos": algos, "seeds": seeds, "budget": budget, "unit": unit, "max_resource": r_max,
@@ -271,7 +275,8 @@ def _run_locked(cfg: CompareConfig, settings: dict, runs: list, out: Path, fresh
         run_dir = out / name
         if is_run_dir(run_dir):
             outcome = resume_run(run_dir, workers=cfg.workers, evaluator=cfg.evaluator,
-                                 dask_scheduler=cfg.dask_scheduler)
+                                 dask_scheduler=cfg.dask_scheduler,
+                                 allow_many_workers=cfg.allow_many_workers or None)
         else:
             rc.run_dir = str(run_dir)
             outcome = start_run(rc)

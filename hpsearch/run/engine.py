@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sqlite3
 import threading
@@ -52,6 +53,21 @@ __all__ = ["Engine", "Limits", "RunSummary", "ResumeError", "Observer", "trial_s
 #: signals that stop a run resumably: Ctrl-C, ``kill``, and a closed terminal or ssh session.
 INTERRUPTS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
                    if hasattr(signal, name))
+
+#: the signal handlers a running engine replaced with its own: a process forked during the run (e.g.
+#: by a serial trial's run()) gets them back, so a signal to it never acts as one to the driver
+_REPLACED: dict[int, Any] = {}
+
+
+def _child_restores_signals() -> None:
+    for sig, handler in _REPLACED.items():
+        with contextlib.suppress(ValueError, OSError, TypeError):
+            signal.signal(sig, handler)
+    _REPLACED.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_child_restores_signals)
 
 
 class ResumeError(UsageError):
@@ -468,11 +484,13 @@ class Engine:
         old = {}
         for sig in INTERRUPTS:
             old[sig] = signal.signal(sig, self._on_signal)
+        _REPLACED.update(old)
         return old
 
     def _restore_signals(self, old: dict) -> None:
         for sig, handler in old.items():
             signal.signal(sig, handler)
+            _REPLACED.pop(sig, None)
 
     def _on_signal(self, signum: int, frame: Any) -> None:
         self._stop_signal = signum

@@ -25,8 +25,9 @@ from .. import __version__
 from ..errors import UsageError
 from ..evaluators import DEFAULT_EVALUATOR, make_evaluator
 from ..evaluators.devices import Placement
+from ..evaluators.machine import check_workers
 from ..problem.loader import LoadedProblem, load_problem
-from ..search import OptionError, algo_scheduler_class, label, make_scheduler, resolve, split_algo
+from ..search import OptionError, Scheduler, algo_scheduler_class, label, make_scheduler, resolve, split_algo
 from ..search.fidelity import resource_dimension
 from ..search.pruners import make_pruner
 from ..store import RunHistory, RunStore, StoreError
@@ -35,7 +36,7 @@ from .engine import Engine, Limits, Observer, RunSummary
 from .stopping import parse_conditions
 
 __all__ = ["RunConfig", "RunOutcome", "start_run", "resume_run", "default_run_dir", "RunError",
-           "stored_summary", "with_dask_scheduler"]
+           "stored_summary", "with_dask_scheduler", "plan_workers"]
 
 
 class RunError(UsageError):
@@ -66,6 +67,8 @@ class RunConfig:
         dask_scheduler: ``--dask-scheduler``, the Dask cluster's address or scheduler file (with
             ``evaluator="dask"``; None: a local cluster). Settings stored before this name read
             their ``scheduler`` key as it.
+        allow_many_workers: start more worker processes than this machine can hold
+            (``--allow-many-workers``; see :mod:`hpsearch.evaluators.machine`).
     """
 
     problem: str
@@ -88,6 +91,7 @@ class RunConfig:
     pruner_options: dict = field(default_factory=dict)
     stop_when: list = field(default_factory=list)
     stop_grace: float = STOP_GRACE
+    allow_many_workers: bool = False
 
 
 @dataclass
@@ -170,6 +174,29 @@ def _check_numbers(cfg: RunConfig) -> None:
             raise RunError(f"{name} must be > 0 seconds, got {value:g}")
 
 
+def plan_workers(cfg: RunConfig, scheduler: Scheduler) -> Placement:
+    """The run's workers: ``--workers`` (or auto, or one per GPU slot), but never more than its
+    evaluations can use at once (``max_evals``, and what the scheduler can have in flight).
+
+    Raises:
+        TooManyWorkers: more worker processes on this machine than it can hold, unless
+            ``cfg.allow_many_workers`` (nothing is started or written).
+        EvaluatorError: a bad ``--workers``/``--gpus`` combination.
+    """
+    placement = Placement.plan(cfg.evaluator, cfg.workers, cfg.gpus, cfg.gpus_per_trial)
+    if cfg.evaluator == "serial":  # one trial at a time in the driver, whatever --workers says
+        return placement
+    at_once = scheduler.max_in_flight()
+    if cfg.max_evals is not None and (at_once is None or cfg.max_evals <= at_once):
+        placement = placement.at_most(cfg.max_evals, f"--max-evals {cfg.max_evals}")
+    elif at_once is not None:
+        placement = placement.at_most(at_once, f"{label(cfg.algo, cfg.searcher)} has at most {at_once} "
+                                               "evaluations in flight")
+    if not cfg.dask_scheduler or cfg.evaluator == "process":  # dask without a scheduler: a local cluster
+        check_workers(placement.workers, cfg.workers, cfg.allow_many_workers)
+    return placement
+
+
 def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
     """Problem with pins, scheduler and evaluator from a config; raises usage errors, writes nothing."""
     problem = loaded.problem.fix(cfg.fix) if cfg.fix else loaded.problem
@@ -193,7 +220,7 @@ def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
     if cfg.dask_scheduler and cfg.evaluator != "dask":
         raise RunError(f"--dask-scheduler is only used with --evaluator dask "
                        f"(got --evaluator {cfg.evaluator})")
-    placement = Placement.plan(cfg.evaluator, cfg.workers, cfg.gpus, cfg.gpus_per_trial)
+    placement = plan_workers(cfg, scheduler)
     options = {"loaded": loaded} if cfg.evaluator == "serial" else {}
     if cfg.dask_scheduler:
         options["dask_scheduler"] = cfg.dask_scheduler
@@ -291,7 +318,7 @@ def resume_run(run_dir: str | os.PathLike, observer: Observer | None = None,
         announce: called with one line before the problem folder is imported.
         **overrides: settings to change (``max_evals``, ``max_resource_spent``, ``timeout``, ``workers``,
             ``evaluator``, ``dask_scheduler``, ``trial_timeout``, ``gpus``, ``gpus_per_trial``,
-            ``stop_when``); None means keep.
+            ``stop_when``, ``allow_many_workers``); None means keep.
 
     A run that met its ``--stop-when`` condition runs nothing (its summary says
     ``stopped_by == "condition"``), unless ``stop_when`` changes the conditions.

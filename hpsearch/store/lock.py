@@ -6,6 +6,11 @@ written into the file so that a second driver can name it. The kernel drops
 the lock when the holder exits in any way (``kill -9`` included), so a stale
 lock cannot exist. Readers (``hps results``, ``hps plot``) never take it.
 
+A process forked by the holder (e.g. by a ``run()`` under ``--evaluator serial``)
+would share the lock through its copy of the descriptor and keep it after the
+holder exits: :func:`os.register_at_fork` closes that copy in every child, so the
+lock belongs to the holder alone.
+
 Example:
     >>> import tempfile
     >>> d = tempfile.mkdtemp()
@@ -22,6 +27,7 @@ import contextlib
 import errno
 import os
 import time
+import weakref
 from pathlib import Path
 
 from ..errors import UsageError
@@ -34,6 +40,25 @@ try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no lock (the store is still crash-safe)
     fcntl = None  # type: ignore[assignment]
+
+
+#: the locks this process holds (a forked child closes its copies of their descriptors)
+_HELD: weakref.WeakSet[RunDirLock] = weakref.WeakSet()
+
+
+def _forget_in_child() -> None:
+    """In a forked child: close the inherited lock descriptors (never ``LOCK_UN``, which would
+    release the parent's lock too), so the lock dies with the parent alone."""
+    for lock in list(_HELD):
+        if lock._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(lock._fd)
+            lock._fd = None
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
 
 
 class DirectoryInUse(UsageError):
@@ -77,6 +102,7 @@ class RunDirLock:
             os.pwrite(fd, text, 0)
             os.ftruncate(fd, len(text))
         self._fd = fd
+        _HELD.add(self)
         return self
 
     def release(self) -> None:
@@ -85,6 +111,7 @@ class RunDirLock:
             with contextlib.suppress(OSError):
                 os.close(self._fd)
             self._fd = None
+        _HELD.discard(self)
 
     def __enter__(self) -> RunDirLock:
         return self.acquire()

@@ -282,6 +282,7 @@ class RunStore:
         self._csv_writer = None
         self._running: dict[int, StoredTrial] = {}  # submitted this session, not yet finished
         self._select = _COLUMNS  # the trials columns to read (NULL for ones an old read-only store lacks)
+        self._pid = os.getpid()  # the one process that writes through this connection
         self._migrate()
 
     # -- what every view reads from the settings ---------------------------------------
@@ -354,7 +355,13 @@ class RunStore:
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
-        """A full disk becomes :class:`StoreFull` (the open transaction is rolled back)."""
+        """A full disk becomes :class:`StoreFull` (the open transaction is rolled back).
+
+        A process forked from the writer (e.g. by a trial's ``run()``) may not write.
+        """
+        if os.getpid() != self._pid:
+            raise StoreError(f"{self.shown}: only the process that opened the run store (pid {self._pid}) "
+                             f"writes it, not pid {os.getpid()}, a process forked from it")
         try:
             yield
         except (sqlite3.OperationalError, OSError) as exc:

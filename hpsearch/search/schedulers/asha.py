@@ -89,6 +89,10 @@ class AshaScheduler(Scheduler):
         return (f"the search is complete: {self.name}'s --max-configs ({self.max_configs}) configurations "
                 "were all evaluated")
 
+    def max_in_flight(self) -> int:
+        """``max_configs``: a configuration has one evaluation at a time."""
+        return self.max_configs
+
     def _promotable(self, k: int) -> int | None:
         """The best unpromoted configuration of rung k if it ranks in the top 1/eta, else None."""
         waiting = self._waiting[k]

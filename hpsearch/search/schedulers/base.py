@@ -70,6 +70,11 @@ class Scheduler:
         """How many evaluations it will ask for in all, if it knows."""
         return None
 
+    def max_in_flight(self) -> int | None:
+        """The most evaluations it can have asked and not yet told at once, if it knows cheaply
+        (the engine never starts more workers than that)."""
+        return self.max_evaluations()
+
     def schedule_note(self) -> str | None:
         """One line for the user before the run when the plan defeats the searcher (None: nothing to say)."""
         return None

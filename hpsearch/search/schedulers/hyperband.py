@@ -147,6 +147,13 @@ class HyperbandScheduler(Scheduler):
         """Evaluations of every rung of every bracket of every pass (fewer if some fail)."""
         return self.iterations * total_evaluations(self.brackets) if self.mode == "fixed" else None
 
+    def max_in_flight(self) -> int:
+        """Every configuration of every bracket it may open (one evaluation of each at a time)."""
+        first = [b.rungs[0].n for b in self.brackets]
+        if self.mode == "fixed":
+            return self.iterations * sum(first)
+        return sum(first) + (self.iterations - 1) * len(self.brackets) * max(first)
+
     def schedule_note(self) -> str | None:
         """Say so when no budget of the planned passes gets enough results for the searcher's model.
 
