@@ -14,6 +14,10 @@ REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 PROBLEMS = DATA / "problems"
 
+# Scripts (perf/) and problem folders and stored runs (data/), not test modules: --doctest-modules
+# must not import them (their problem.py files share one module name).
+collect_ignore_glob = ["perf/*", "data/*"]
+
 
 def run_full_and_resumed(tmp_path: Path, common: dict, k: int, n: int | None = None):
     """The same run uninterrupted (``tmp_path/full``) and stopped after ``k`` evaluations, then resumed

@@ -1,12 +1,18 @@
-"""`pip install -e ".[test]" && pytest` on a fresh machine: the test extra brings everything the tests use."""
+"""Packaging: the test extra brings everything the tests use; a built wheel holds every file hpsearch needs."""
 from __future__ import annotations
 
 import ast
+import compileall
 import configparser
 import importlib.metadata as md
 import re
+import shutil
+import subprocess
 import sys
+import zipfile
+from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement
 
 from .conftest import REPO
@@ -77,3 +83,80 @@ def test_the_test_extra_installs_every_module_the_tests_import():
         if not names & installed:
             missing[module] = sorted(names) or "not installed here"
     assert missing == {}, f'add these to the "test" extra in setup.cfg: {missing}'
+
+
+# ---- The wheel: what `pip install hpsearch` gets ---------------------------------------------------
+
+_BUILD_INPUTS = ("setup.py", "setup.cfg", "pyproject.toml", "MANIFEST.in", "README.rst", "hpsearch", "benchmarks")
+
+
+def _source_files(root: Path) -> set[str]:
+    """Files under ``root`` (relative, with /), caches left out."""
+    return {p.relative_to(root).as_posix() for p in root.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and p.suffix not in {".pyc", ".pyo"}}
+
+
+@pytest.fixture(scope="module")
+def wheel_files(tmp_path_factory) -> set[str]:
+    """The file names inside a wheel built from this checkout with ``pip wheel --no-deps``.
+
+    The build runs on a copy of the build inputs, so no ``build/`` folder left by an earlier
+    build can lend the wheel a file the configuration forgets. The copy's benchmark folders
+    get bytecode caches, which must not ship.
+    """
+    src = tmp_path_factory.mktemp("src")
+    for name in _BUILD_INPUTS:
+        path = REPO / name
+        if path.is_dir():
+            shutil.copytree(path, src / name)
+        elif path.is_file():
+            shutil.copy2(path, src / name)
+    compileall.compile_dir(src / "benchmarks", quiet=2)
+    out = tmp_path_factory.mktemp("wheel")
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check",
+                           "--quiet", "--wheel-dir", str(out), str(src)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, f"pip wheel failed:\n{proc.stdout}\n{proc.stderr}"
+    (wheel,) = out.glob("hpsearch-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        return set(zf.namelist())
+
+
+@pytest.mark.slow
+def test_the_wheel_holds_every_package_under_hpsearch(wheel_files):
+    modules = {f"hpsearch/{f}" for f in _source_files(REPO / "hpsearch") if f.endswith(".py")}
+    packages = {m.rsplit("/", 1)[0] for m in modules}
+    shipped = {f.rsplit("/", 1)[0] for f in wheel_files if f.endswith(".py")}
+    missing = sorted(packages - shipped)
+    assert missing == [], f"packages missing from the wheel (hps cannot start without them): {missing}"
+    assert sorted(modules - wheel_files) == []
+
+
+@pytest.mark.slow
+def test_the_wheel_holds_every_file_of_every_bundled_benchmark(wheel_files):
+    folders = sorted(p.name for p in (REPO / "benchmarks").iterdir() if (p / "problem.py").is_file())
+    assert {"branin", "hartmann6lc"} <= set(folders)
+    for name in folders:
+        files = {f"hpsearch/benchmarks/{name}/{f}" for f in _source_files(REPO / "benchmarks" / name)}
+        missing = sorted(files - wheel_files)
+        assert missing == [], f"benchmark {name}: files missing from the wheel: {missing}"
+    caches = [f for f in wheel_files if "__pycache__" in f or f.endswith((".pyc", ".pyo"))]
+    assert caches == [], "bytecode caches must not ship"
+
+
+@pytest.mark.slow
+def test_the_wheel_holds_the_dashboard_templates_and_static_files(wheel_files):
+    for sub in ("templates", "static"):
+        files = {f"hpsearch/dashboard/{sub}/{f}" for f in _source_files(REPO / "hpsearch" / "dashboard" / sub)}
+        assert files, f"no dashboard {sub} in the checkout"
+        missing = sorted(files - wheel_files)
+        assert missing == [], f"dashboard {sub} missing from the wheel: {missing}"
+    other = {f"hpsearch/{f}" for f in _source_files(REPO / "hpsearch") if not f.endswith(".py")}
+    missing = sorted(other - wheel_files)
+    assert missing == [], f"data files of the hpsearch package missing from the wheel: {missing}"
+
+
+@pytest.mark.slow
+def test_the_wheel_installs_the_hpsearch_package_alone(wheel_files):
+    top = {f.split("/")[0] for f in wheel_files if not f.startswith("hpsearch-")}
+    assert top == {"hpsearch"}, "only the hpsearch package may land in site-packages"
