@@ -7,7 +7,7 @@ from hpsearch.evaluators import machine
 from hpsearch.evaluators.machine import Room, TooManyWorkers, check_workers
 from hpsearch.problem.loader import load_problem
 from hpsearch.run.runner import RunConfig, plan_workers
-from hpsearch.search import make_backend
+from hpsearch.search import make_scheduler
 
 from .conftest import run_hps
 from .evaluators.contract import TOY, collect, spec
@@ -54,13 +54,13 @@ def test_workers_start_as_trials_need_them(tmp_path):
 ])
 def test_a_scheduler_bounds_the_workers_by_what_it_can_have_in_flight(algo, options, most):
     lp = load_problem("mfbranin", with_run=False)
-    backend = make_backend(algo, lp.problem, 0, options)
-    assert backend.max_in_flight() == most
+    scheduler = make_scheduler(algo, lp.problem, 0, options)
+    assert scheduler.max_in_flight() == most
     cfg = RunConfig(problem="mfbranin", algo=algo, algo_options=options, workers=1000, max_evals=None,
                     allow_many_workers=True)
-    assert plan_workers(cfg, backend).workers == (most or 1000)
+    assert plan_workers(cfg, scheduler).workers == (most or 1000)
     cfg.max_evals = 7
-    assert plan_workers(cfg, backend).workers == 7
+    assert plan_workers(cfg, scheduler).workers == 7
 
 
 def test_the_bound_holds_on_what_a_scheduler_hands_out():
@@ -69,18 +69,18 @@ def test_the_bound_holds_on_what_a_scheduler_hands_out():
     from hpsearch.trial import Status
 
     lp = load_problem("mfbranin", with_run=False)
-    backend = make_backend("hyperband", lp.problem, 0, {})
+    scheduler = make_scheduler("hyperband", lp.problem, 0, {})
     out, most = [], 0
     while True:
-        got = backend.ask(10_000)
+        got = scheduler.ask(10_000)
         if got is DONE:
             break
         if got is not WAIT:
             out.extend(got)
         most = max(most, len(out))
         s = out.pop(0)
-        backend.tell(Told(trial_id=0, suggestion=s, status=Status.DONE, loss=float(s.config_id)))
-    assert most == backend.max_in_flight()
+        scheduler.tell(Told(trial_id=0, suggestion=s, status=Status.DONE, loss=float(s.config_id)))
+    assert most == scheduler.max_in_flight()
 
 
 def test_the_machine_rule():
