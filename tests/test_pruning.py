@@ -222,14 +222,15 @@ def test_stop_when_ends_the_run_and_resume_respects_it(runner, make_problem, tmp
                           "got 'val_accuracy=0.98'"),
     ("score>=high", "Error: --stop-when: the value must be a finite number, got 'high' in 'score>=high'"),
     ("val_accuracy>=0.98", "Error: --stop-when val_accuracy>=0.98: unknown metric 'val_accuracy' (trial 0 "
-                           "stored: score, other)"),
+                           "stored: score, other); the finished trials are kept in {run}: continue with a "
+                           "corrected condition, 'hps resume {run} --stop-when METRIC>=VALUE'"),
 ])
 def test_stop_when_usage_errors_are_one_line(runner, make_problem, tmp_path, flag, message):
     folder = curve_problem(make_problem)
     res = runner.invoke(cli, ["run", "--problem", str(folder), "--evaluator", "serial", "--max-evals", "5",
                               "--run-dir", str(tmp_path / "run"), "--stop-when", flag])
     assert res.exit_code == 2, res.output
-    assert res.output.strip().splitlines()[-1] == message
+    assert res.output.strip().splitlines()[-1] == message.format(run=tmp_path / "run")
 
 
 def test_pruner_option_errors_are_one_line(runner, make_problem, tmp_path):
