@@ -243,6 +243,45 @@ def test_a_killed_run_copied_without_its_shm_reads_in_full_from_read_only_storag
     assert (f"{running} running or interrupted" in (tmp_path / "table").read_text()) == (running > 0)
 
 
+DRIVER = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA wal_autocheckpoint=0")
+conn.execute("UPDATE trials SET worker='w'")  # committed to the -wal only
+print("ready", flush=True)
+for line in sys.stdin:  # read once: finding the WAL index damaged, rebuild it
+    conn.execute("SELECT COUNT(*) FROM trials").fetchone()
+    print("read", flush=True)
+"""
+
+
+def test_a_reader_waits_while_a_starting_driver_rebuilds_the_wal_index(tmp_path, monkeypatch):
+    from hpsearch.store import runstore
+
+    run_dir = _finished_run(tmp_path)
+    driver = subprocess.Popen([sys.executable, "-c", DRIVER, run_dir / "results.db"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert driver.stdout.readline() == "ready\n"
+        waits = []
+
+        def sleep(seconds):  # the driver rebuilds the index while the reader waits
+            waits.append(seconds)
+            driver.stdin.write("read\n")
+            driver.stdin.flush()
+            assert driver.stdout.readline() == "read\n"
+
+        with RunStore.open(run_dir, readonly=True) as store, monkeypatch.context() as patch:
+            patch.setattr(runstore.time, "sleep", sleep)
+            with open(run_dir / "results.db-shm", "r+b") as shm:  # what a driver starting up does first
+                shm.write(bytes(136))
+            assert [t.worker for t in store.trials()] == ["w"] * 5
+        assert waits
+    finally:
+        driver.stdin.close()
+        driver.wait(timeout=10)
+
+
 def test_readonly_store_uses_immutable_open_when_the_directory_is_not_writable(tmp_path, monkeypatch):
     run_dir = _finished_run(tmp_path)
     real_access = os.access

@@ -26,6 +26,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import time
 import urllib.parse
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -199,7 +200,37 @@ def _files(path: Path) -> tuple:
     return tuple(out)
 
 
-class _PrivateCopy(sqlite3.Connection):
+#: SQLITE_READONLY_RECOVERY and _CANTINIT: a reader whose -shm is read-only cannot rebuild the WAL
+#: index, so while a driver that has just started rebuilds it, a read fails with these; it is retried.
+_WAIT_CODES = (264, 1288)
+_WAIT_S = 5.0
+
+
+def _recovering(exc: sqlite3.OperationalError, sql: str) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code in _WAIT_CODES
+    return "readonly" in str(exc) and sql.lstrip()[:6].upper() == "SELECT"  # Python 3.10: no error codes
+
+
+class _Reader(sqlite3.Connection):
+    """A read-only connection that waits (up to ``_WAIT_S``) while a driver starting up rebuilds the
+    WAL index, instead of failing a read."""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        waited, pause = 0.0, 0.002
+        while True:
+            try:
+                return super().execute(sql, parameters)
+            except sqlite3.OperationalError as exc:
+                if waited >= _WAIT_S or not _recovering(exc, sql):
+                    raise
+            time.sleep(pause)
+            waited += pause
+            pause = min(2 * pause, 0.1)
+
+
+class _PrivateCopy(_Reader):
     """A connection to a private copy of a database; the copy's folder goes when it closes."""
 
     cleanup: Any = None
@@ -212,7 +243,7 @@ class _PrivateCopy(sqlite3.Connection):
                 self.cleanup()
 
 
-def _open_ro(path: Path, query: str, factory: type = sqlite3.Connection) -> sqlite3.Connection:
+def _open_ro(path: Path, query: str, factory: type = _Reader) -> sqlite3.Connection:
     conn = sqlite3.connect(f"file:{urllib.parse.quote(str(path))}?{query}", uri=True, isolation_level=None,
                            check_same_thread=False, factory=factory)
     try:
@@ -260,7 +291,8 @@ def _connect_readonly(path: Path, shown: Path) -> sqlite3.Connection:
     checkpointed (a driver may start at any time):
 
     - a -wal and a -shm: ``mode=ro`` with the -shm read-only; SQLite uses a live
-      driver's index, or else indexes the -wal in private memory;
+      driver's index, or else indexes the -wal in private memory (a read waits
+      while a driver starting up rebuilds the index: :class:`_Reader`);
     - no -wal (or an empty one): every committed row is in the database file,
       opened ``immutable=1`` (nothing is created beside it);
     - a -wal without a -shm (copied without it): SQLite could read the -wal only
