@@ -10,7 +10,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import textwrap
+import time
+from pathlib import Path
 
 import pytest
 
@@ -172,6 +175,111 @@ def test_reading_a_run_on_read_only_storage(tmp_path):
     assert (tmp_path / "pngs" / "best_vs_evaluations.png").is_file()
     err = (tmp_path / "plot.err").read_text().strip().splitlines()
     assert len(err) == 1 and "cannot write the plots there" in err[0] and "--out DIR" in err[0]
+
+
+def killed_after_a_checkpoint(root) -> Path:
+    """A 2-worker run killed with SIGKILL once results.db holds some rows and results.db-wal more."""
+    run_dir = root / "kr"
+    proc = subprocess.Popen(hps_cmd("run", "--problem", "hartmann6lc", "--workers", "2", "--max-evals", "5000",
+                                    "--seed", "1", "--run-dir", run_dir), env=hps_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        db = run_dir / "results.db"
+        wait_until(lambda: db.exists() and db.stat().st_size > 64 * 1024, proc)  # the driver checkpointed
+        wait_rows(run_dir / "results.csv", len(csv_rows(run_dir)) + 5, proc)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    assert (run_dir / "results.db-wal").stat().st_size and (run_dir / "results.db-shm").exists()
+    return run_dir
+
+
+def wait_until(condition, proc, limit=120):
+    end = time.monotonic() + limit
+    while not condition():
+        assert proc.poll() is None and time.monotonic() < end, "the run did not progress"
+        time.sleep(0.05)
+
+
+def committed(run_dir, query="") -> dict[int, str]:
+    """trial_id -> status of every committed row: read from a writable copy of results.db and its -wal
+    (``query="immutable=1"``: from results.db alone, ignoring the -wal)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for suffix in ("", "-wal"):
+            if (run_dir / f"results.db{suffix}").exists():
+                shutil.copyfile(run_dir / f"results.db{suffix}", f"{tmp}/results.db{suffix}")
+        conn = sqlite3.connect(f"file:{tmp}/results.db?{query}", uri=True)
+        try:
+            return dict(conn.execute("SELECT trial_id, status FROM trials"))
+        finally:
+            conn.close()
+
+
+def finished(rows: dict[int, str]) -> dict[int, str]:
+    return {t: s for t, s in rows.items() if s not in ("running", "interrupted")}
+
+
+def read_only(run_dir, script: str) -> list[str]:
+    """``unshare -m sh -c`` with ``run_dir`` bind-mounted read-only over itself, then ``script``."""
+    return ["unshare", "-m", "sh", "-c", f"mount --bind {run_dir} {run_dir} && mount -o remount,ro,bind {run_dir} "
+            f"|| exit 99\ntouch {run_dir}/probe 2>/dev/null && exit 98\n{script}"]
+
+
+@pytest.mark.skipif(not _can_mount(), reason="needs mount namespaces (unshare -m) for a read-only bind mount")
+def test_a_killed_run_copied_without_its_shm_reads_in_full_from_read_only_storage(tmp_path):
+    run_dir = killed_after_a_checkpoint(tmp_path)
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir, copy, ignore=shutil.ignore_patterns("results.db-shm"))
+    rows = committed(copy)
+    assert len(finished(committed(copy, "immutable=1"))) < len(finished(rows))  # some are only in the -wal
+    hps = f"{sys.executable} -m hpsearch"
+    p = subprocess.run(read_only(copy, f"{hps} results {copy} --format csv --top 0 --all --failed "
+                                       f"&& {hps} results {copy} --top 1 >{tmp_path}/table"),
+                       env=hps_env(), capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    shown = {int(r["trial_id"]): r["status"] for r in csv.DictReader(p.stdout.splitlines())}
+    assert shown == finished(rows)
+    running = len(rows) - len(finished(rows))  # cut off by the kill: none shown as finished, none lost
+    assert (f"{running} running or interrupted" in (tmp_path / "table").read_text()) == (running > 0)
+
+
+DRIVER = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA wal_autocheckpoint=0")
+conn.execute("UPDATE trials SET worker='w'")  # committed to the -wal only
+print("ready", flush=True)
+for line in sys.stdin:  # read once: finding the WAL index damaged, rebuild it
+    conn.execute("SELECT COUNT(*) FROM trials").fetchone()
+    print("read", flush=True)
+"""
+
+
+def test_a_reader_waits_while_a_starting_driver_rebuilds_the_wal_index(tmp_path, monkeypatch):
+    from hpsearch.store import runstore
+
+    run_dir = _finished_run(tmp_path)
+    driver = subprocess.Popen([sys.executable, "-c", DRIVER, run_dir / "results.db"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert driver.stdout.readline() == "ready\n"
+        waits = []
+
+        def sleep(seconds):  # the driver rebuilds the index while the reader waits
+            waits.append(seconds)
+            driver.stdin.write("read\n")
+            driver.stdin.flush()
+            assert driver.stdout.readline() == "read\n"
+
+        with RunStore.open(run_dir, readonly=True) as store, monkeypatch.context() as patch:
+            patch.setattr(runstore.time, "sleep", sleep)
+            with open(run_dir / "results.db-shm", "r+b") as shm:  # what a driver starting up does first
+                shm.write(bytes(136))
+            assert [t.worker for t in store.trials()] == ["w"] * 5
+        assert waits
+    finally:
+        driver.stdin.close()
+        driver.wait(timeout=10)
 
 
 def test_readonly_store_uses_immutable_open_when_the_directory_is_not_writable(tmp_path, monkeypatch):

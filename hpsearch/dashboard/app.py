@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import math
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, abort, jsonify, render_template, request, send_file
 
+from ..errors import UsageError
 from ..trial import Status
 from .query import Catalog, Entry, RunSnapshot
 
@@ -44,10 +46,13 @@ PLOTLY_JS = _plotly_js
 def log_file(run_dir: Path, name: str) -> Path | None:
     """``RUN_DIR/logs/NAME`` if it is a regular file inside that folder, else None (no traversal)."""
     logs = (run_dir / LOG_DIR).resolve()
-    if not name or "/" in name or "\\" in name or name in (".", ".."):
+    if not name or "/" in name or "\\" in name or "\0" in name or name in (".", ".."):
         return None
-    path = (logs / name).resolve()
-    if path.parent != logs or not path.is_file():
+    try:
+        path = (logs / name).resolve()
+        if path.parent != logs or not path.is_file():
+            return None
+    except OSError:  # a name too long for the file system
         return None
     return path
 
@@ -84,6 +89,20 @@ def create_app(paths: list[str | os.PathLike]) -> Flask:
         resp.headers["Referrer-Policy"] = "no-referrer"
         resp.headers.setdefault("Cache-Control", "no-store")
         return resp
+
+    @app.errorhandler(UsageError)
+    @app.errorhandler(sqlite3.DatabaseError)
+    @app.errorhandler(json.JSONDecodeError)
+    def unreadable(exc: Exception):
+        """A run or comparison that cannot be read (a damaged store): 409 saying why, never a 500."""
+        message = str(exc)
+        if not isinstance(exc, UsageError):
+            e = catalog.entries.get((request.view_args or {}).get("key", ""))
+            where = f"{e.path / 'results.db'}: " if e is not None and e.kind == "run" else ""
+            message = f"{where}not a readable run store ({type(exc).__name__}: {exc})"
+        if request.path.startswith("/api/"):
+            return jsonify({"error": message}), 409
+        return render_template("error.html", message=message), 409
 
     def run_entry(key: str) -> Entry:
         e = catalog.get(key, "run")

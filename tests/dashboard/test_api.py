@@ -134,3 +134,31 @@ def test_compare_page_data_matches_hps_compare(tmp_path, serve):
     assert all(lo <= m <= hi for lo, m, hi in zip(algo["lo"], algo["median"], algo["hi"]) if m is not None)
     assert [r["key"] is not None for r in algo["runs"]] == [True, True]
     assert srv.get(f"/compare/{cmp_row['key']}")[0] == 200
+
+
+def test_only_requests_for_this_servers_address_are_answered(runs_root, serve):
+    from hpsearch.dashboard.server import HostCheck
+
+    srv = serve(runs_root)
+    port = srv.httpd.server_port
+
+    def get(host: str):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.putrequest("GET", "/api/runs", skip_host=True)
+        conn.putheader("Host", host)
+        conn.endheaders()
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+
+    for host in ("127.0.0.1", f"127.0.0.1:{port}", "localhost", f"LocalHost:{port}", "[::1]", f"[::1]:{port}",
+                 "localhost:9000"):  # any port: an SSH tunnel forwards another one
+        status, body = get(host)
+        assert status == 200 and len(json.loads(body)) == 2, host
+    for host in ("evil.example", f"evil.example:{port}", "127.0.0.1.evil.example", "localhost.evil.example:80",
+                 "10.1.2.3", f"[fe80::1]:{port}"):  # DNS rebinding: a page's own name pointed at 127.0.0.1
+        status, body = get(host)
+        assert status == 400, host
+        assert b"is not this dashboard's address" in body and b"branin" not in body and len(body) < 300, host
+    # --host NAME is answered under that name; a wildcard (every interface) under any address
+    assert HostCheck(None, "box.lan").allowed("box.lan:8080") and not HostCheck(None, "box.lan").allowed("a.b")
+    assert HostCheck(None, "0.0.0.0").allowed("10.1.2.3:8080") and not HostCheck(None, "0.0.0.0").allowed("e.x")

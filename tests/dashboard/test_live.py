@@ -1,15 +1,22 @@
 """Live runs, read-only storage, hostile strings, run status, and the CLI's words and exit codes."""
 from __future__ import annotations
 
+import csv
 import fcntl
 import hashlib
+import json
 import os
+import shutil
 import signal
 import socket
+import sqlite3
 import stat
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
+from collections import Counter
 
 import pytest
 
@@ -18,6 +25,7 @@ from hpsearch.dashboard.query import run_status
 from hpsearch.store import RunStore
 
 from ..conftest import hps_cmd, hps_env
+from ..test_run_dir_safety import _can_mount, committed, finished, killed_after_a_checkpoint, read_only
 from .conftest import make_run
 from .live import ERROR, HOSTILE, slow_problem, start_hps_run
 
@@ -115,6 +123,112 @@ def test_read_only_storage_is_served_and_left_untouched(tmp_path, serve, make_pr
             p.chmod(stat.S_IMODE(m))
     assert _tree(tmp_path / "ro") == before  # no -wal/-shm left behind, nothing rewritten
     assert not (run / "results.db-wal").exists()
+
+
+@pytest.fixture(scope="module")
+def killed(tmp_path_factory):
+    return killed_after_a_checkpoint(tmp_path_factory.mktemp("killed"))
+
+
+def _store_files(run_dir) -> dict[str, str]:
+    return {p.name: hashlib.sha1(p.read_bytes()).hexdigest() for p in sorted(run_dir.glob("results.db*"))}
+
+
+def _fetch(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def _dashboard(cmd: list[str]) -> tuple[subprocess.Popen, str]:
+    """A dashboard started by ``cmd`` (its last command ``hps dashboard ... --port 0``) and its URL."""
+    proc = subprocess.Popen(cmd, env=hps_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    if not line.startswith("hps dashboard: http://"):
+        proc.kill()
+        raise AssertionError(proc.communicate())
+    return proc, line.split()[2]
+
+
+def _stop(proc: subprocess.Popen) -> str:
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130, err
+    return err
+
+
+@pytest.mark.parametrize("shm", [True, False], ids=["with-shm", "without-shm"])
+@pytest.mark.parametrize("storage", ["writable", "read-only"])
+def test_readers_leave_a_killed_run_as_it_is_and_show_every_row(tmp_path, killed, storage, shm):
+    if storage == "read-only" and not _can_mount():
+        pytest.skip("needs mount namespaces (unshare -m) for a read-only bind mount")
+    run_dir = tmp_path / "run"
+    shutil.copytree(killed, run_dir, ignore=None if shm else shutil.ignore_patterns("results.db-shm"))
+    before = _store_files(run_dir)
+    rows = committed(run_dir)
+    out = tmp_path / "out"
+    hps = f"{sys.executable} -m hpsearch"
+    script = (f"{hps} results {run_dir} --format csv --top 0 --all --failed >{out}.csv || exit 1\n"
+              f"{hps} plot {run_dir} --out {out} >/dev/null || exit 2\n"
+              f"exec {hps} dashboard {run_dir} --port 0")
+    proc, url = _dashboard(read_only(run_dir, script) if storage == "read-only" else ["sh", "-c", script])
+    try:
+        (run,) = json.loads(_fetch(url + "api/runs")[1])
+        key = run["key"]
+        pages = {path: _fetch(f"{url}{path}") for path in (
+            f"run/{key}", f"api/run/{key}", f"api/run/{key}/points", f"api/run/{key}/table?size=1000",
+            f"api/run/{key}/table?sort=p:x0", f"api/run/{key}/reports", f"run/{key}/trial/1",
+            f"api/run/{key}/trial/1")}
+    finally:
+        err = _stop(proc)
+    assert "Traceback" not in err
+    assert {path: status for path, (status, _) in pages.items()} == dict.fromkeys(pages, 200)
+    assert _store_files(run_dir) == before  # nothing merged, created or deleted
+    with open(f"{out}.csv") as f:
+        assert {int(r["trial_id"]): r["status"] for r in csv.DictReader(f)} == finished(rows)
+    assert (out / "best_vs_evaluations.png").is_file()
+    assert run["done"] == Counter(rows.values())["done"]
+    assert json.loads(pages[f"api/run/{key}"][1])["counts"] == dict(Counter(rows.values()))
+    assert json.loads(pages[f"api/run/{key}/points"][1])["total"] == len(finished(rows))
+    assert json.loads(pages[f"api/run/{key}/table?size=1000"][1])["total"] == len(rows)
+
+
+def test_a_damaged_store_or_a_bad_log_name_is_a_4xx_not_a_traceback(tmp_path):
+    root = tmp_path / "runs"
+    for name in ("good", "garbage", "truncated", "bad-json"):
+        make_run(root / name, max_evals=4)
+    (root / "good" / "logs").mkdir()
+    (root / "garbage" / "results.db").write_bytes(b"this is not a database" * 100)
+    data = (root / "truncated" / "results.db").read_bytes()
+    (root / "truncated" / "results.db").write_bytes(data[: len(data) // 3])
+    conn = sqlite3.connect(root / "bad-json" / "results.db")
+    conn.execute("UPDATE trials SET params='{not json' WHERE trial_id=1")
+    conn.commit()
+    conn.close()
+    proc, url = _dashboard(hps_cmd("dashboard", root, "--port", "0"))
+    try:
+        runs = {r["path"].rpartition("/")[2]: r for r in json.loads(_fetch(url + "api/runs")[1])}
+        good = runs["good"]["key"]
+        logs = {name: _fetch(f"{url}run/{good}/logs/{name}")[0] for name in ("%00", "x%00y", "a" * 300)}
+        damaged = {}
+        for name in ("garbage", "truncated", "bad-json"):
+            key = runs[name]["key"]
+            for path in (f"run/{key}", f"run/{key}/trial/1", f"api/run/{key}", f"api/run/{key}/points",
+                         f"api/run/{key}/table", f"api/run/{key}/reports", f"api/run/{key}/trial/1"):
+                damaged[name, path.replace(key, "K")] = _fetch(url + path)
+    finally:
+        err = _stop(proc)
+    assert "Traceback" not in err and "ERROR" not in err, err
+    assert logs == dict.fromkeys(logs, 404)
+    assert "error" in runs["garbage"] and "error" in runs["truncated"]
+    for (name, path), (status, body) in damaged.items():
+        if name != "bad-json" or path in ("api/run/K/trial/1", "api/run/K/table"):  # they decode trial 1
+            assert status == 409, (name, path, status, body)
+            assert f"{name}/results.db: not a readable run store" in body.decode(), (name, path, body)
+        else:
+            assert status == 200, (name, path, status, body)
 
 
 def test_hostile_strings_are_escaped_in_pages(tmp_path, serve):

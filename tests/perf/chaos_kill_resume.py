@@ -14,14 +14,23 @@ none lost, none duplicated, results.csv == results.db.
 Each trial sleeps 0.05-0.4 s and starts a ``sleep`` child that it kills itself
 when it ends, so only a trial cut off by the kill could leave one.
 
+After each attempt (a kill, or the run ending on its own) a reader reads the
+run through a read-only bind mount (``unshare -m``, as root): the run
+directory itself, or every other time a copy of it without ``results.db-shm``.
+``hps results`` there must list every finished evaluation the database holds
+(counted with sqlite3 on a writable copy of results.db and its -wal), and
+leave results.db, -wal and -shm byte for byte as they were.
+
     python tests/perf/chaos_kill_resume.py --kills 20 --seed 0
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -116,6 +125,43 @@ def csv_rows(run_dir: Path) -> list[tuple]:
         return [(r["trial_id"], r["config_id"], r["status"], r["objective"]) for r in csv.DictReader(f)]
 
 
+FINISHED = ("done", "failed", "timeout", "stopped")
+
+
+def can_mount() -> bool:
+    return shutil.which("unshare") is not None and subprocess.run(
+        ["unshare", "-m", "true"], capture_output=True).returncode == 0
+
+
+def store_files(run_dir: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha1(p.read_bytes()).hexdigest() for p in sorted(run_dir.glob("results.db*"))}
+
+
+def committed_finished(run_dir: Path) -> set[int]:
+    """Finished trial ids committed to results.db and its -wal, read from a writable copy."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for suffix in ("", "-wal"):
+            if (run_dir / f"results.db{suffix}").exists():
+                shutil.copyfile(run_dir / f"results.db{suffix}", f"{tmp}/results.db{suffix}")
+        conn = sqlite3.connect(f"{tmp}/results.db")
+        try:
+            marks = ",".join("?" * len(FINISHED))
+            return {r[0] for r in conn.execute(f"SELECT trial_id FROM trials WHERE status IN ({marks})", FINISHED)}
+        finally:
+            conn.close()
+
+
+def read_only_reader(run_dir: Path, env: dict) -> tuple[set[int] | None, str]:
+    """Finished trial ids ``hps results`` lists with ``run_dir`` bind-mounted read-only (None: it failed)."""
+    script = (f"mount --bind {run_dir} {run_dir} && mount -o remount,ro,bind {run_dir} || exit 99\n"
+              f"touch {run_dir}/probe 2>/dev/null && exit 98\n"
+              f"exec {sys.executable} -m hpsearch results {run_dir} --format csv --top 0 --all --failed")
+    p = subprocess.run(["unshare", "-m", "sh", "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        return None, f"exit {p.returncode}: {p.stderr.strip()[-300:]}"
+    return {int(r["trial_id"]) for r in csv.DictReader(p.stdout.splitlines())}, ""
+
+
 def same(db: list[tuple], csv_: list[tuple]) -> bool:
     def norm(rows):
         return [(a, b, c, "" if not d else f"{float(d):.12g}") for a, b, c, d in rows]
@@ -130,7 +176,12 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--min-delay", type=float, default=1.5, help="earliest kill, seconds after the start")
     ap.add_argument("--max-delay", type=float, default=8.0, help="latest kill, seconds after the start")
+    ap.add_argument("--no-reader", action="store_true", help="skip the read-only reader after each kill")
     args = ap.parse_args()
+    reader = not args.no_reader and can_mount()
+    if not args.no_reader and not reader:
+        print("no read-only reader: unshare -m is not available (it needs root)", flush=True)
+    reads = {"reads": 0, "rows": 0, "mismatches": 0, "changed": 0, "without_shm": 0}
     rng = random.Random(args.seed)
     tag = f"chaos-{os.getpid()}-{rng.randrange(10**9)}"
     root = Path(tempfile.mkdtemp(prefix="hps-chaos-"))
@@ -194,6 +245,27 @@ def main() -> int:
             n = 0
         print(f"attempt {i:2d} (kills {kills}/{args.kills}) {algo:9s} {cmd[0]:6s} at {delay:4.2f} s: {note}; "
               f"{n} finished rows stored, survivors {len(left)}", flush=True)
+        if reader and (run_dir / "results.db").exists():
+            target = run_dir
+            if reads["reads"] % 2:  # a copy made without the -shm (e.g. copied while the run was killed)
+                target = root / "ro-copy"
+                shutil.rmtree(target, ignore_errors=True)
+                shutil.copytree(run_dir, target, ignore=shutil.ignore_patterns("results.db-shm", "logs"))
+                reads["without_shm"] += 1
+            truth, before = committed_finished(target), store_files(target)
+            shown, why = read_only_reader(target, env)
+            reads["reads"] += 1
+            reads["rows"] += len(truth)
+            if shown != truth:
+                reads["mismatches"] += 1
+                said = f"failed ({why})" if shown is None else f"listed {len(shown)} finished rows"
+                failures.append(f"{algo}: after attempt {i}, hps results on read-only {target.name} {said}; "
+                                f"the database holds {len(truth)}")
+            if store_files(target) != before:
+                reads["changed"] += 1
+                failures.append(f"{algo}: after attempt {i}, reading {target.name} changed its store files")
+            print(f"    read-only reader on {'a copy without -shm' if target != run_dir else 'the run dir'}: "
+                  f"{'failed' if shown is None else len(shown)} of {len(truth)} finished rows", flush=True)
         # what a resume does first: take the lock (free: the driver is dead) and rebuild results.csv
         if (run_dir / "results.db").exists():
             RunStore.open(run_dir).close()
@@ -225,6 +297,10 @@ def main() -> int:
               f"{len(db)} evaluations in the end, results.csv == results.db: {same(db, cs)}, "
               f"survivors: {len(left)}")
     wall = time.monotonic() - t_start
+    if reader:
+        print(f"\nread-only reader: {reads['reads']} reads, one after each attempt ({reads['without_shm']} of "
+              f"a copy without -shm), {reads['rows']} finished rows compared, {reads['mismatches']} mismatches, "
+              f"{reads['changed']} reads that changed a store file")
     print(f"\n{kills} SIGKILLs in {attempts} attempts, {wall:.0f} s; failures: {len(failures)}")
     for f in failures:
         print("  FAIL", f)
