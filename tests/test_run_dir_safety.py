@@ -256,7 +256,7 @@ for line in sys.stdin:  # read once: finding the WAL index damaged, rebuild it
 
 
 def test_a_reader_waits_while_a_starting_driver_rebuilds_the_wal_index(tmp_path, monkeypatch):
-    from hpsearch.store import runstore
+    from hpsearch.store import reading
 
     run_dir = _finished_run(tmp_path)
     driver = subprocess.Popen([sys.executable, "-c", DRIVER, run_dir / "results.db"], stdin=subprocess.PIPE,
@@ -272,7 +272,7 @@ def test_a_reader_waits_while_a_starting_driver_rebuilds_the_wal_index(tmp_path,
             assert driver.stdout.readline() == "read\n"
 
         with RunStore.open(run_dir, readonly=True) as store, monkeypatch.context() as patch:
-            patch.setattr(runstore.time, "sleep", sleep)
+            patch.setattr(reading.time, "sleep", sleep)
             with open(run_dir / "results.db-shm", "r+b") as shm:  # what a driver starting up does first
                 shm.write(bytes(136))
             assert [t.worker for t in store.trials()] == ["w"] * 5

@@ -20,23 +20,18 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as _dt
-import errno
 import json
 import os
-import shutil
 import sqlite3
-import tempfile
-import time
-import urllib.parse
-import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..errors import DiskFull, UsageError
 from ..trial import FINISHED, Status, TrialResult
+from .errors import StoreError, StoreFull, is_disk_full
 from .lock import DirectoryInUse, RunDirLock
+from .reading import connect_readonly
 
 __all__ = ["RunStore", "StoredTrial", "StoreError", "StoreFull", "CSV_FIXED_HEAD", "CSV_FIXED_TAIL",
            "is_run_dir", "trained_resource"]
@@ -82,14 +77,6 @@ _ADDED_COLUMNS = (("trials", "step_reached", "NUMERIC"), ("trials", "devices", "
                   ("reports", "seq", "INTEGER"))
 
 
-class StoreError(UsageError):
-    """A run directory that cannot be used as asked (a usage error)."""
-
-
-class StoreFull(DiskFull):
-    """The disk holding the run directory is full: nothing stored is lost, resume once space is freed."""
-
-
 class Submission(Protocol):
     """What the store records of an evaluation when it is submitted (a search ``Suggestion`` is one).
 
@@ -104,33 +91,6 @@ class Submission(Protocol):
     bracket: int | None
     rung: int | None
     info: dict
-
-
-#: below this much free space, an I/O error from SQLite is taken for a full disk.
-NEARLY_FULL_BYTES = 1 << 20
-
-
-def _is_full(exc: BaseException, where: Path | None = None) -> bool:
-    """True if ``exc`` means the disk is full.
-
-    SQLite reports a full disk as SQLITE_FULL, but as a bare "disk I/O error"
-    (SQLITE_IOERR) when the shared-memory or journal file cannot grow, as on a
-    nearly full tmpfs; that case is told apart by the free space left at ``where``.
-    """
-    if isinstance(exc, sqlite3.OperationalError):
-        if getattr(exc, "sqlite_errorcode", None) == 13 or "full" in str(exc):  # SQLITE_FULL
-            return True
-        ioerr = getattr(exc, "sqlite_errorcode", 0) & 0xFF == 10 or "disk I/O error" in str(exc)
-        return ioerr and where is not None and _free_bytes(where) < NEARLY_FULL_BYTES
-    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
-
-
-def _free_bytes(path: Path) -> int:
-    try:
-        st = os.statvfs(path)
-    except OSError:
-        return NEARLY_FULL_BYTES  # unknown: not taken for full
-    return st.f_bavail * st.f_frsize
 
 
 def is_run_dir(path: str | os.PathLike) -> bool:
@@ -209,7 +169,7 @@ def _lock(run_dir: Path, shown: Path) -> RunDirLock:
     except DirectoryInUse as exc:
         raise StoreError(f"{shown}: {str(exc).partition(': ')[2]}") from None
     except OSError as exc:
-        if _is_full(exc):
+        if is_disk_full(exc):
             raise StoreFull(f"{shown}: the disk is full ({exc}); nothing was stored") from None
         raise StoreError(f"{shown}: cannot use this directory ({exc.strerror})") from None
 
@@ -218,142 +178,6 @@ def _remove_db(run_dir: Path) -> None:
     for suffix in ("", "-wal", "-shm", "-journal"):
         with contextlib.suppress(OSError):
             (run_dir / (DB_NAME + suffix)).unlink()
-
-
-def _files(path: Path) -> tuple:
-    """``(inode, size, mtime)`` of the database, its -wal and its -shm (None for a missing file)."""
-    out = []
-    for suffix in ("", "-wal", "-shm"):
-        try:
-            st = os.stat(f"{path}{suffix}")
-            out.append((st.st_ino, st.st_size, st.st_mtime_ns))
-        except FileNotFoundError:
-            out.append(None)
-    return tuple(out)
-
-
-#: SQLITE_READONLY_RECOVERY and _CANTINIT: a reader whose -shm is read-only cannot rebuild the WAL
-#: index, so while a driver that has just started rebuilds it, a read fails with these; it is retried.
-_WAIT_CODES = (264, 1288)
-_WAIT_S = 5.0
-
-
-def _recovering(exc: sqlite3.OperationalError, sql: str) -> bool:
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None:
-        return code in _WAIT_CODES
-    return "readonly" in str(exc) and sql.lstrip()[:6].upper() == "SELECT"  # Python 3.10: no error codes
-
-
-class _Reader(sqlite3.Connection):
-    """A read-only connection that waits (up to ``_WAIT_S``) while a driver starting up rebuilds the
-    WAL index, instead of failing a read."""
-
-    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
-        waited, pause = 0.0, 0.002
-        while True:
-            try:
-                return super().execute(sql, parameters)
-            except sqlite3.OperationalError as exc:
-                if waited >= _WAIT_S or not _recovering(exc, sql):
-                    raise
-            time.sleep(pause)
-            waited += pause
-            pause = min(2 * pause, 0.1)
-
-
-class _PrivateCopy(_Reader):
-    """A connection to a private copy of a database; the copy's folder goes when it closes."""
-
-    cleanup: Any = None
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            if self.cleanup is not None:
-                self.cleanup()
-
-
-def _open_ro(path: Path, query: str, factory: type = _Reader) -> sqlite3.Connection:
-    conn = sqlite3.connect(f"file:{urllib.parse.quote(str(path))}?{query}", uri=True, isolation_level=None,
-                           check_same_thread=False, factory=factory)
-    try:
-        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
-    except BaseException:
-        conn.close()
-        raise
-    return conn
-
-
-def _read_copy(path: Path, shown: Path) -> sqlite3.Connection | None:
-    """The database and its -wal copied to a private temporary folder and opened there
-    (None when the files changed during the copy)."""
-    before = _files(path)
-    folder = tempfile.mkdtemp(prefix="hps-read-")
-    try:
-        for suffix in ("", "-wal"):
-            shutil.copyfile(f"{path}{suffix}", os.path.join(folder, DB_NAME + suffix))
-        if _files(path) != before:
-            shutil.rmtree(folder, ignore_errors=True)
-            return None
-        conn = _open_ro(Path(folder) / DB_NAME, "mode=ro", _PrivateCopy)
-    except FileNotFoundError:  # a driver came and went: look again
-        shutil.rmtree(folder, ignore_errors=True)
-        return None
-    except OSError as exc:
-        shutil.rmtree(folder, ignore_errors=True)
-        if str(exc.filename).startswith(str(path)):
-            raise StoreError(f"{shown}: cannot read {exc.filename} ({exc.strerror})") from None
-        size = sum(s[1] for s in before[:2] if s) / 1e6
-        raise StoreError(f"{shown}: reading it needs a private copy of it and its -wal, and copying them to "
-                         f"{tempfile.gettempdir()} failed ({exc.strerror}); set TMPDIR to a folder with "
-                         f"{size:.0f} MB free") from None
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    conn.cleanup = weakref.finalize(conn, shutil.rmtree, folder, True)
-    return conn
-
-
-def _connect_readonly(path: Path, shown: Path) -> sqlite3.Connection:
-    """A connection that sees every committed row and never writes, also on read-only storage.
-
-    Nothing beside the database is created, changed or deleted, and nothing is
-    checkpointed (a driver may start at any time):
-
-    - a -wal and a -shm: ``mode=ro`` with the -shm read-only; SQLite uses a live
-      driver's index, or else indexes the -wal in private memory (a read waits
-      while a driver starting up rebuilds the index: :class:`_Reader`);
-    - no -wal (or an empty one): every committed row is in the database file,
-      opened ``immutable=1`` (nothing is created beside it);
-    - a -wal without a -shm (copied without it): SQLite could read the -wal only
-      by creating a -shm, so the database and its -wal are read from a private
-      copy in a temporary folder, removed when the connection closes.
-
-    Raises:
-        StoreError: naming ``shown``: the database cannot be read, or its files kept changing.
-    """
-    path = path.resolve()
-    for _ in range(5):
-        seen = _files(path)
-        _, wal, shm = seen
-        try:
-            if wal is not None and shm is not None:
-                with contextlib.suppress(sqlite3.OperationalError):  # an SQLite too old for it: a copy
-                    return _open_ro(path, "mode=ro&readonly_shm=1")
-            elif wal is None or wal[1] == 0:
-                conn = _open_ro(path, "mode=ro&immutable=1")
-                if _files(path)[1:] == seen[1:]:
-                    return conn
-                conn.close()  # a driver started meanwhile: open again as its files now need
-                continue
-            conn = _read_copy(path, shown)
-            if conn is not None:
-                return conn
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{shown}: not a readable run store ({exc})") from None
-    raise StoreError(f"{shown}: its files kept changing while being opened for reading; try again")
 
 
 def _iso(t: float | None) -> str:
@@ -484,7 +308,7 @@ class RunStore:
             if self.conn.in_transaction:
                 with contextlib.suppress(sqlite3.Error):
                     self.conn.execute("ROLLBACK")
-            if _is_full(exc, self.run_dir):
+            if is_disk_full(exc, self.run_dir):
                 raise StoreFull(f"{self.shown}: the disk is full ({exc}); nothing stored is lost: "
                                 f"free some space, then 'hps resume {self.shown}'") from None
             raise
@@ -557,7 +381,7 @@ class RunStore:
                 if conn is not None:
                     conn.close()
                 _remove_db(run_dir)
-                if _is_full(exc, run_dir):
+                if is_disk_full(exc, run_dir):
                     raise StoreFull(f"{shown}: the disk is full ({exc}); nothing was stored") from None
                 raise
             return store
@@ -571,7 +395,7 @@ class RunStore:
 
         Writing (the default) takes the directory's lock and rebuilds results.csv from the
         database. ``readonly`` takes no lock, works on read-only storage, sees every committed
-        row and leaves the store's files as they are (no checkpoint: see ``_connect_readonly``).
+        row and leaves the store's files as they are (no checkpoint: see :func:`hpsearch.store.reading.connect_readonly`).
         """
         shown = Path(run_dir)  # as the user wrote it, for messages
         run_dir = shown.absolute()
@@ -579,7 +403,7 @@ class RunStore:
             raise StoreError(f"{shown}: not a run directory (no {DB_NAME} in it)")
         lock = None
         if readonly:
-            conn = _connect_readonly(run_dir / DB_NAME, shown / DB_NAME)
+            conn = connect_readonly(run_dir / DB_NAME, shown / DB_NAME)
         else:
             lock = _lock(run_dir, shown)
             try:
