@@ -234,6 +234,10 @@ def show(problem: str) -> None:
               help="Where to store the run (default runs/<problem>-<algo>-<timestamp>).")
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False), default=None,
               metavar="RUN_DIR", help="Continue a stopped run instead (same as hps resume RUN_DIR).")
+@click.option("--warm-from", "warm_from", multiple=True, metavar="RUN_DIR",
+              help="Start from what an earlier run on a compatible space learned (repeatable): its "
+                   "finished evaluations are the searcher's observations before the first ask, not "
+                   "evaluations of this run.")
 @_limit_options
 @_algo_options
 @_pruner_options
@@ -242,9 +246,9 @@ def show(problem: str) -> None:
                    "and stored 'stopped' with its last report (default 10).")
 @usage_errors
 def run(problem: str | None, algo: str, searcher: str | None, seed: int | None, fix: tuple[str, ...],
-        run_dir: str | None, resume_dir: str | None, max_evals, timeout, trial_timeout, workers, evaluator,
-        dask_scheduler, old_scheduler, gpus, gpus_per_trial, stop_when, pruner, stop_grace,
-        **algo_options) -> None:
+        run_dir: str | None, resume_dir: str | None, warm_from: tuple[str, ...], max_evals, timeout,
+        trial_timeout, workers, evaluator, dask_scheduler, old_scheduler, gpus, gpus_per_trial, stop_when,
+        pruner, stop_grace, **algo_options) -> None:
     """Search a problem and store every evaluation in a run directory."""
     from .run.runner import RunConfig, resume_run, start_run
 
@@ -254,7 +258,7 @@ def run(problem: str | None, algo: str, searcher: str | None, seed: int | None, 
     if resume_dir is not None:
         algo_given = click.get_current_context().get_parameter_source("algo") != ParameterSource.DEFAULT
         if problem or algo_given or fix or run_dir or seed is not None or searcher or pruner \
-                or stop_grace is not None \
+                or stop_grace is not None or warm_from \
                 or any(v is not None for v in [*algo_options.values(), *pruning.values()]):
             raise UsageError("--resume: the run's stored settings are used; only --max-evals, --timeout, "
                                 "--trial-timeout, --workers, --evaluator, --dask-scheduler, --gpus, "
@@ -272,7 +276,7 @@ def run(problem: str | None, algo: str, searcher: str | None, seed: int | None, 
                     evaluator=evaluator or DEFAULT_EVALUATOR, workers=workers,
                     dask_scheduler=dask_scheduler, fix=_parse_fix(fix), run_dir=run_dir, gpus=gpus,
                     gpus_per_trial=gpus_per_trial, pruner=pruner, pruner_options=pruning,
-                    stop_when=list(stop_when),
+                    stop_when=list(stop_when), warm_from=list(warm_from),
                     **({} if stop_grace is None else {"stop_grace": stop_grace}))
     cfg.allow_many_workers = bool(allow_many_workers)
     _finish(start_run(cfg, observer=_progress(), announce=_say))
@@ -467,6 +471,11 @@ def results(run_dir: str, top: int, fmt: str, all_rungs: bool, failed: bool) -> 
                 notes.append(f"{running} running or interrupted")
             if notes:
                 click.echo("\n" + "; ".join(notes))
+            from .run.warm_from import sources_line
+
+            warm = sources_line(store.warm_start())
+            if warm:
+                click.echo(warm)
             folder = store.settings.get("problem_dir")
             if folder:
                 click.echo(f"problem folder: {folder} (hps resume imports it)")

@@ -46,6 +46,7 @@ from ..trial import (
     stopped_result,
 )
 from .stopping import StopCondition, StopConditionError, check_known, first_met
+from .warm_from import give_stored
 
 __all__ = ["Engine", "Limits", "RunSummary", "ResumeError", "Observer", "trial_seed"]
 
@@ -211,7 +212,9 @@ class Engine:
 
     # -- history -------------------------------------------------------------------
     def _replay(self) -> list[StoredTrial]:
-        """Feed the stored asks and tells to the scheduler; return the trials to re-run."""
+        """Feed the stored warm start (earlier runs' evaluations), then the stored asks and tells, to
+        the scheduler; return the trials to re-run."""
+        give_stored(self.store, self.scheduler, self.problem)
         trials = self.store.trials()
         if not trials:
             return []

@@ -34,9 +34,10 @@ from ..store import RunHistory, RunStore, StoreError
 from ..trial import STOP_GRACE, Status
 from .engine import Engine, Limits, Observer, RunSummary
 from .stopping import parse_conditions
+from .warm_from import WarmFromError, read_runs
 
 __all__ = ["RunConfig", "RunOutcome", "start_run", "resume_run", "default_run_dir", "RunError",
-           "stored_summary", "with_dask_scheduler", "plan_workers"]
+           "stored_summary", "with_dask_scheduler", "plan_workers", "WarmFromError"]
 
 
 class RunError(UsageError):
@@ -69,6 +70,9 @@ class RunConfig:
             their ``scheduler`` key as it.
         allow_many_workers: start more worker processes than this machine can hold
             (``--allow-many-workers``; see :mod:`hpsearch.evaluators.machine`).
+        warm_from: earlier runs' directories (``--warm-from``, repeatable): their finished evaluations
+            are the searcher's observations before the first ask, not this run's evaluations
+            (see :mod:`hpsearch.run.warm_from`); read once, when the run starts, and stored with it.
     """
 
     problem: str
@@ -92,6 +96,7 @@ class RunConfig:
     stop_when: list = field(default_factory=list)
     stop_grace: float = STOP_GRACE
     allow_many_workers: bool = False
+    warm_from: list = field(default_factory=list)
 
 
 @dataclass
@@ -236,12 +241,13 @@ def start_run(cfg: RunConfig, observer: Observer | None = None,
               announce: Callable[[str], None] | None = None) -> RunOutcome:
     """Validate everything, create the run directory (holding its lock), and search.
 
-    ``announce`` is told, before the search, a note the scheduler has on its plan
-    (e.g. that one Hyperband pass never gives ``bohb``'s model enough results).
+    ``announce`` is told, before the search, what the warm start gives the searcher
+    (with ``cfg.warm_from``) and a note the scheduler has on its plan (e.g. that one
+    Hyperband pass never gives ``bohb``'s model enough results).
 
     Raises:
         RunError, ProblemLoadError, SpaceError, OptionError, EvaluatorError,
-        StoreError: usage errors, raised before anything is written.
+        StoreError, WarmFromError: usage errors, raised before anything is written.
         StoreFull: the disk is full (nothing stored is lost; resumable).
     """
     algo, searcher = split_algo(cfg.algo)
@@ -259,6 +265,9 @@ def start_run(cfg: RunConfig, observer: Observer | None = None,
     run_dir = shown.absolute()  # once: a run() that calls os.chdir must not move logs or checkpoints
     cfg.run_dir = str(shown)
     parts = _build(cfg, loaded, run_dir)
+    sources = [cfg.warm_from] if isinstance(cfg.warm_from, (str, os.PathLike)) else cfg.warm_from or []
+    cfg.warm_from = [str(d) for d in sources]
+    warm = read_runs(cfg.warm_from, loaded.problem.to_dict(), parts.problem) if cfg.warm_from else None
     settings = {
         **asdict(cfg),
         "problem_dir": str(loaded.folder),
@@ -268,7 +277,10 @@ def start_run(cfg: RunConfig, observer: Observer | None = None,
         "hpsearch_version": __version__,
         "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
-    store = RunStore.create(shown, settings, loaded.problem.names)
+    store = RunStore.create(shown, settings, loaded.problem.names,
+                            warm_start=None if warm is None else warm.to_meta())
+    if warm is not None and announce is not None:
+        announce(warm.note(parts.scheduler))
     note = parts.scheduler.schedule_note()
     if note and announce is not None:
         announce(note)
@@ -342,6 +354,10 @@ def _resume(store: RunStore, shown: Path, observer: Observer | None,
     if not isinstance(settings.get("space"), dict) or not settings.get("problem"):
         raise StoreError(f"{store.db_path}: damaged run store (its settings are missing or incomplete)")
     changes = {k: v for k, v in overrides.items() if v is not None}
+    if changes.get("warm_from"):
+        raise RunError("warm_from: a resume replays the warm start stored with the run; to warm-start "
+                       "from other runs, start a new run")
+    changes.pop("warm_from", None)
     settings = {k: v for k, v in settings.items() if k not in FOR_THIS_INVOCATION}
     if "stop_when" in changes:
         changes["stop_when"] = list(changes["stop_when"])

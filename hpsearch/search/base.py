@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import UsageError
 from ..trial import Status
 
-__all__ = ["Suggestion", "Told", "WAIT", "DONE", "OptionError", "BackendOptionError"]
+__all__ = ["Suggestion", "Told", "Observation", "WAIT", "DONE", "OptionError", "BackendOptionError"]
 
 
 class OptionError(UsageError, ValueError):
@@ -80,6 +80,22 @@ class Told:
     loss: float | None
     objective: float | None = None
     budget_reached: Any = None
+
+
+@dataclass(frozen=True)
+class Observation:
+    """A finished evaluation of an earlier run, given to a scheduler before its first ask
+    (:meth:`~hpsearch.search.schedulers.base.Scheduler.warm_start`).
+
+    ``config`` holds every active dimension's value (the resource's too, when
+    the problem has one), ``budget`` the resource it was evaluated at (None
+    without a resource) and ``loss`` its value to minimise in the new run's
+    direction.
+    """
+
+    config: dict
+    budget: Any
+    loss: float
 
 
 def __getattr__(name: str) -> Any:

@@ -347,10 +347,13 @@ class RunStore:
         return "damaged" if trials else "empty"
 
     @classmethod
-    def create(cls, run_dir: str | os.PathLike, settings: dict, param_names: list[str]) -> RunStore:
+    def create(cls, run_dir: str | os.PathLike, settings: dict, param_names: list[str],
+               warm_start: dict | None = None) -> RunStore:
         """Make a new run directory and hold its lock (refuses one that already holds a run).
 
         A store whose creation failed half-way (no settings committed) is replaced.
+        ``warm_start``: the evaluations of earlier runs the search starts from and where they
+        came from (see :meth:`warm_start`), stored with the settings in one transaction.
 
         Raises:
             StoreError: the directory holds a run, or another process holds it.
@@ -370,8 +373,11 @@ class RunStore:
                 conn = cls._connect(run_dir / DB_NAME)
                 conn.executescript(_SCHEMA)
                 conn.execute("BEGIN")
-                for key, value in (("schema_version", SCHEMA_VERSION), ("settings", settings),
-                                   ("param_names", list(param_names)), ("metric_names", [])):
+                meta = [("schema_version", SCHEMA_VERSION), ("settings", settings),
+                        ("param_names", list(param_names)), ("metric_names", [])]
+                if warm_start is not None:
+                    meta.append(("warm_start", warm_start))
+                for key, value in meta:
                     conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
                 conn.execute("COMMIT")
                 store = cls(run_dir, conn, lock, shown)
@@ -465,6 +471,16 @@ class RunStore:
     def _get_meta(self, key: str) -> Any:
         row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return json.loads(row[0]) if row else None
+
+    def warm_start(self) -> dict | None:
+        """What the run was warm-started from, as stored when it was created (None: nothing).
+
+        ``{"sources": [...], "evaluations": [...]}``: each source a dict with its
+        ``run_dir``, and each evaluation a dict with ``source`` (an index into
+        ``sources``), ``trial_id``, ``params``, ``budget`` and ``objective``.
+        """
+        with self._reading():
+            return self._get_meta("warm_start")
 
     def set_meta(self, key: str, value: Any) -> None:
         with self._writing():

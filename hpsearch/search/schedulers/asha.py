@@ -85,6 +85,9 @@ class AshaScheduler(Scheduler):
     def max_evaluations(self) -> int | None:
         return None
 
+    def rung_budgets(self) -> list:
+        return list(self.budgets)
+
     def done_reason(self) -> str:
         return (f"the search is complete: {self.name}'s --max-configs ({self.max_configs}) configurations "
                 "were all evaluated")

@@ -12,19 +12,28 @@ searchers never choose the resource.
 A scheduler also knows its own finite default budget
 (:meth:`Scheduler.default_max_evals`, :meth:`Scheduler.budget_options`), so
 the CLI, the runner and ``hps compare`` have no per-algorithm branches.
+
+Warm start from earlier runs (:meth:`Scheduler.warm_start`): before the first
+ask, the evaluations of earlier runs go to the searcher as observations, each
+filed under the budget it was evaluated at (under fifo: one fidelity). They are
+not evaluations of this run: the scheduler's own bookkeeping (brackets, rungs,
+how many it has asked) never sees them.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from ...problem.space import HpProblem
 from ...trial import Status
-from ..base import Suggestion, Told
+from ..base import Observation, Suggestion, Told
 from ..fidelity import pin_resource
 from ..options import Option, resolve
 from ..searchers.base import Searcher
 
 __all__ = ["Scheduler"]
+
+_OFF_LADDER = object()  # an observation at a budget the scheduler never runs
 
 
 class Scheduler:
@@ -78,6 +87,41 @@ class Scheduler:
     def schedule_note(self) -> str | None:
         """One line for the user before the run when the plan defeats the searcher (None: nothing to say)."""
         return None
+
+    def rung_budgets(self) -> list | None:
+        """The budgets it files results under, lowest first (None: one fidelity, as fifo)."""
+        return None
+
+    def usable(self, observations: Sequence[Observation]) -> list[Observation]:
+        """The earlier evaluations :meth:`warm_start` gives the searcher, as the searcher sees them.
+
+        A multi-fidelity scheduler keeps those at one of its :meth:`rung_budgets`
+        (filed under that budget, the resource pinned as in the searcher's
+        problem); fifo keeps every one, under one fidelity.
+        """
+        budgets = self.rung_budgets()
+        pins = self.searcher.problem.fixed
+        out = []
+        for o in observations:
+            if budgets is None:
+                budget = None
+            else:
+                budget = next((b for b in budgets if o.budget is not None and float(b) == float(o.budget)),
+                              _OFF_LADDER)
+                if budget is _OFF_LADDER:
+                    continue
+            config = {k: pins.get(k, v) for k, v in o.config.items()}
+            out.append(Observation(config, budget, o.loss))
+        return out
+
+    def warm_start(self, observations: Sequence[Observation]) -> int:
+        """Give the searcher evaluations of earlier runs, once, before the first :meth:`ask`.
+
+        Returns how many the searcher learned from (0 for ``random``, which
+        ignores them). Deterministic: the same observations, then the same asks
+        and tells, give the same suggestions.
+        """
+        return self.searcher.warm_start(self.usable(observations))
 
     # -- class-level properties read by the CLI, the runner and compare -------------------
     @classmethod

@@ -143,6 +143,9 @@ class HyperbandScheduler(Scheduler):
         done = "pass is" if n == 1 else "passes are"
         return f"the search is complete: {self.name}'s --iterations ({n}) {done} done"
 
+    def rung_budgets(self) -> list:
+        return sorted({self._typed(r.r) for b in self.brackets for r in b.rungs})
+
     def max_evaluations(self) -> int:
         """Evaluations of every rung of every bracket of every pass (fewer if some fail)."""
         return self.iterations * total_evaluations(self.brackets) if self.mode == "fixed" else None

@@ -20,11 +20,13 @@ the model; there a random draw would be plain random search at full price
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ...problem.space import HpProblem
+from ..base import Observation
 from ..encoding import config_key
 from ..options import Option, resolve
 
@@ -107,6 +109,27 @@ class Searcher:
         self.pending.pop(config_key(config), None)
         self._learn(config, budget, loss)
 
+    def warm_start(self, observations: Iterable[Observation]) -> int:
+        """Learn from evaluations of earlier runs before the first :meth:`suggest`; return how many.
+
+        A searcher without a model (``random``) ignores them and returns 0, so its
+        suggestions are those of a cold run. A model searcher learns each one
+        as an observation at its budget, and a starting point already among
+        them is not suggested again. Nothing random is drawn, so the same
+        observations give the same suggestions (a resume replays them).
+        """
+        if not self.model_based:
+            return 0
+        learned = []
+        for o in observations:
+            config = self.problem.check(o.config)
+            self._learn(config, o.budget, o.loss)
+            learned.append(config)
+        seen = {config_key(c) for c in learned}
+        self._starts = [p for p in self._starts if config_key(p) not in seen]
+        self._warmed(learned)
+        return len(learned)
+
     # -- for subclasses ----------------------------------------------------------------
     def results_needed(self) -> int | None:
         """Successful results at one budget before the model proposes (None: no model)."""
@@ -131,6 +154,9 @@ class Searcher:
 
     def _learn(self, config: dict, budget: Any, loss: float | None) -> None:
         """Record an observation (model-based searchers)."""
+
+    def _warmed(self, configs: list[dict]) -> None:
+        """Called once by :meth:`warm_start` with the configurations it learned from."""
 
 
 # -- shared by the model searchers -------------------------------------------------------

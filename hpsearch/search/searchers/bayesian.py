@@ -33,6 +33,11 @@ scheduler, 0 otherwise) are random draws, which keeps exploring while low
 budgets mislead; configurations that start at the full budget always come
 from the model (:meth:`~.base.Searcher.draw_at_random`).
 
+Warm start from earlier runs (``hps run --warm-from``): their evaluations are
+observations like this run's own, filed under their budgets; they stand in for
+as many of the ``initial_points`` random draws, and none of their configurations
+is proposed again.
+
 Policies:
 
 * Failed and timed-out evaluations are told to the model as the worst loss
@@ -283,6 +288,11 @@ class BayesianSearcher(Searcher):
         X, y = self._obs.setdefault(budget, ([], []))
         X.append(self._enc.encode(config))
         y.append(float(loss) if ok else None)
+
+    def _warmed(self, configs: list[dict]) -> None:
+        # earlier runs' evaluations stand in for the initial random points, and are not proposed again
+        self._random_left = max(self._random_left - len(configs), 0)
+        self._asked.update(config_key(c) for c in configs)
 
     # -- model -------------------------------------------------------------------------
     def _model(self, budget: Any) -> Any:

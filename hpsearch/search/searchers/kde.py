@@ -82,6 +82,10 @@ class KdeSearcher(Searcher):
         Z.append(self._enc.compact(self._enc.encode(config))[0])
         y.append(float(loss) if loss is not None and math.isfinite(loss) else None)
 
+    def _warmed(self, configs: list[dict]) -> None:
+        # earlier runs' configurations are not proposed again
+        self._asked.update(config_key(c) for c in configs)
+
     def _propose(self) -> dict:
         budget = model_budget(self._obs, self._d + 2) if self._d else NOT_READY
         if budget is NOT_READY or self.draw_at_random():
