@@ -401,7 +401,8 @@ class RunStore:
 
         Writing (the default) takes the directory's lock and rebuilds results.csv from the
         database. ``readonly`` takes no lock, works on read-only storage, sees every committed
-        row and leaves the store's files as they are (no checkpoint: see :func:`hpsearch.store.reading.connect_readonly`).
+        row and leaves the store's files as they are (no checkpoint: see
+        :func:`hpsearch.store.reading.connect_readonly`).
         """
         shown = Path(run_dir)  # as the user wrote it, for messages
         run_dir = shown.absolute()
