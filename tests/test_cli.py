@@ -5,13 +5,12 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 
 import pytest
 
 from hpsearch.cli import cli
 
-from .conftest import PROBLEMS, hps_cmd, hps_env, run_hps
+from .conftest import PROBLEMS, SLOW_PROBLEM, SLOW_RUN, hps_cmd, hps_env, one_line_error, run_hps, wait_rows
 
 
 def test_list_and_show(runner):
@@ -48,15 +47,6 @@ def test_run_results_formats(runner, in_tmp):
     assert len(js) == 30 and js[0]["objective"] == min(r["objective"] for r in js)
     rows = list(csv.reader(runner.invoke(cli, ["results", "r", "--format", "csv"]).output.splitlines()))
     assert rows[0][:4] == ["rank", "trial_id", "config_id", "objective"] and len(rows) == 11
-
-
-def one_line_error(out, *fragments):
-    assert out.exit_code == 2, out.output
-    lines = [line for line in out.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("Error: "), out.output
-    for f in fragments:
-        assert f in lines[0]
-    assert "Traceback" not in out.output
 
 
 def test_usage_errors_are_one_line_exit_2(runner, in_tmp, make_problem):
@@ -121,29 +111,6 @@ def test_real_subprocess_run_and_results(tmp_path):
 def test_console_script_is_installed(tmp_path):
     p = subprocess.run(["hps", "--version"], capture_output=True, text=True, env=hps_env(), cwd=tmp_path)
     assert p.returncode == 0 and p.stdout.startswith("hps, version ")
-
-
-SLOW_PROBLEM = """
-from hpsearch import HpProblem
-Problem = HpProblem(objective="objective", direction="minimize")
-Problem.add_dim("x", (0.0, 1.0), default=0.5)
-"""
-SLOW_RUN = """
-import time
-def run(config):
-    time.sleep(0.05)
-    return config["x"]
-"""
-
-
-def wait_rows(csv_path, n, proc, limit=60):
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        assert proc.poll() is None, proc.communicate()
-        if csv_path.exists() and len(csv_path.read_text().splitlines()) > n:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the run did not progress")
 
 
 @pytest.mark.slow

@@ -24,8 +24,7 @@ from hpsearch.cli import cli
 from hpsearch.dashboard.query import run_status
 from hpsearch.store import RunStore
 
-from ..conftest import hps_cmd, hps_env
-from ..test_run_dir_safety import _can_mount, committed, finished, killed_after_a_checkpoint, read_only
+from ..conftest import can_mount, committed, finished, hps_cmd, hps_env, killed_after_a_checkpoint, read_only
 from .conftest import make_run
 from .live import ERROR, HOSTILE, slow_problem, start_hps_run
 
@@ -162,7 +161,7 @@ def _stop(proc: subprocess.Popen) -> str:
 @pytest.mark.parametrize("shm", [True, False], ids=["with-shm", "without-shm"])
 @pytest.mark.parametrize("storage", ["writable", "read-only"])
 def test_readers_leave_a_killed_run_as_it_is_and_show_every_row(tmp_path, killed, storage, shm):
-    if storage == "read-only" and not _can_mount():
+    if storage == "read-only" and not can_mount():
         pytest.skip("needs mount namespaces (unshare -m) for a read-only bind mount")
     run_dir = tmp_path / "run"
     shutil.copytree(killed, run_dir, ignore=None if shm else shutil.ignore_patterns("results.db-shm"))

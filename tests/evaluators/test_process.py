@@ -19,14 +19,12 @@ class TestProcessEvaluator(EvaluatorContract):
 
 
 # -- real runs through the CLI ---------------------------------------------------------------
-import csv  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import subprocess  # noqa: E402
-import time  # noqa: E402
 
-from ..conftest import hps_cmd, hps_env, run_hps  # noqa: E402
-from ..test_cli import SLOW_PROBLEM, wait_rows  # noqa: E402
+from ..conftest import SLOW_PROBLEM, hps_cmd, hps_env, run_hps, wait_rows  # noqa: E402
+from .conftest import RECYCLED_RUN, gone, rows  # noqa: E402
 
 MISBEHAVING_RUN = """
 import os, signal, sys, time
@@ -50,29 +48,6 @@ def run(config):
     time.sleep(0.1)
     return (config["x"] - 0.3) ** 2
 """
-
-
-def rows(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def gone(pids, limit=10.0):
-    """True once none of the pids is a live process (zombies of other parents count as gone)."""
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        alive = []
-        for pid in pids:
-            try:
-                with open(f"/proc/{pid}/stat") as f:
-                    if f.read().split(") ")[-1].split()[0] != "Z":
-                        alive.append(pid)
-            except FileNotFoundError:
-                pass
-        if not alive:
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def worker_pids(table):
@@ -209,14 +184,6 @@ def test_a_worker_stuck_importing_the_problem_is_stopped(tmp_path, make_problem,
     finally:
         ev.close()
     assert (r.status, r.error) == ("failed", "worker did not load the problem within 1 s")
-
-
-RECYCLED_RUN = """
-MAX_TRIALS_PER_WORKER = 2
-
-def run(config):
-    return config["x"]
-"""
 
 
 def test_a_problem_asks_for_a_fresh_worker_every_n_trials(tmp_path, make_problem, monkeypatch):

@@ -12,8 +12,7 @@ import pytest
 
 from hpsearch.cli import cli
 
-from .conftest import hps_env, run_hps
-from .test_cli import SLOW_PROBLEM, one_line_error
+from ..conftest import SLOW_PROBLEM, hps_env, one_line_error, run_hps
 
 psutil = pytest.importorskip("psutil")
 

@@ -68,7 +68,6 @@ def dask_scheduler(request):
     return request.getfixturevalue("cluster").address
 
 
-from .evaluators.test_dask import cluster  # noqa: E402,F401 - the shared two-worker cluster fixture
 
 
 def curve_problem(make_problem, sleep=0.0, model_run=CURVE, name="curve"):

@@ -13,7 +13,7 @@ from hpsearch.run.compare import CompareConfig, default_algos, run_comparison
 from hpsearch.search import ALGORITHMS, algo_scheduler_class
 from hpsearch.store import RunStore
 
-from .conftest import PROBLEMS, hps_cmd, hps_env
+from ..conftest import PROBLEMS, hps_cmd, hps_env
 
 MIXED = str(PROBLEMS / "mixed")  # resource steps 1..27, maximize, optimum 0
 

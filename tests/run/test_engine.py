@@ -4,7 +4,7 @@ import pytest
 from hpsearch.run.runner import RunConfig, RunError, resume_run, start_run
 from hpsearch.store import RunStore
 
-from .conftest import PROBLEMS
+from ..conftest import PROBLEMS
 
 FAILING = """
 import math

@@ -15,7 +15,7 @@ from hpsearch import Categorical, Continuous, HpProblem, Ordinal, SpaceError
 from hpsearch.problem.loader import ProblemLoadError, load_problem
 from hpsearch.search import DONE, WAIT, Told, make_scheduler
 
-from .conftest import PROBLEMS
+from ..conftest import PROBLEMS
 
 CONDTREE = PROBLEMS / "condtree"
 
