@@ -2,9 +2,10 @@
 import csv
 import json
 import os
-import shutil
 import signal
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -107,9 +108,10 @@ def test_real_subprocess_run_and_results(tmp_path):
     assert run_hps("run", "--problem", "nope", cwd=tmp_path).returncode == 2
 
 
-@pytest.mark.skipif(shutil.which("hps") is None, reason="the hps console script is not installed")
 def test_console_script_is_installed(tmp_path):
-    p = subprocess.run(["hps", "--version"], capture_output=True, text=True, env=hps_env(), cwd=tmp_path)
+    hps = Path(sys.executable).with_name("hps")  # pip puts it beside the interpreter it installs for
+    assert hps.is_file(), f"no hps console script beside {sys.executable} (pip install -e .)"
+    p = subprocess.run([str(hps), "--version"], capture_output=True, text=True, env=hps_env(), cwd=tmp_path)
     assert p.returncode == 0 and p.stdout.startswith("hps, version ")
 
 

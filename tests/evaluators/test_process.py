@@ -135,19 +135,34 @@ def test_dask_scheduler_without_dask_is_a_usage_error(tmp_path, make_problem):
     assert not (tmp_path / "r").exists()
 
 
-def test_threads_per_worker_reach_the_worker(make_process_evaluator, monkeypatch):
-    from .contract import spec
+THREADS_RUN = """
+import os
+def run(config):
+    return {"objective": config["x"], "omp": os.environ.get("OMP_NUM_THREADS"),
+            "tf": os.environ.get("TF_NUM_INTRAOP_THREADS")}
+"""
 
+
+def test_threads_per_worker_reach_the_worker(make_problem, tmp_path, monkeypatch):
+    from .contract import collect, spec
+
+    folder = make_problem("threads", problem=SLOW_PROBLEM, model_run=THREADS_RUN)
     monkeypatch.setenv("HPS_THREADS_PER_WORKER", "3")
-    ev = make_process_evaluator(workers=2)
-    assert ev.threads == 3
-    assert ev._env["OMP_NUM_THREADS"] == "3" and ev._env["TF_NUM_INTRAOP_THREADS"] == "3"
+    with started("process", tmp_path, folder=folder) as make:
+        ev = make(workers=2)
+        assert ev.threads == 3
+        ev.submit(spec(0))
+        r = collect(ev, 1)[0]
+    assert r.status == "done", r.error
+    assert r.metrics["omp"] == "3" and r.metrics["tf"] == "3"  # what the trial's process sees
     monkeypatch.delenv("HPS_THREADS_PER_WORKER")
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    ev = make_process_evaluator(workers=2)
-    assert ev._env["OMP_NUM_THREADS"] == str(max(1, (os.cpu_count() or 1) // 2))
-    ev.submit(spec(0))
-    assert ev.wait(timeout=30)[0].status == "done"
+    with started("process", tmp_path, folder=folder) as make:
+        ev = make(workers=2)
+        ev.submit(spec(1))
+        r = collect(ev, 1)[1]
+    assert r.status == "done", r.error
+    assert r.metrics["omp"] == str(max(1, (os.cpu_count() or 1) // 2))
 
 
 def test_a_worker_that_cannot_load_the_problem_fails_its_trials(tmp_path, make_problem):
