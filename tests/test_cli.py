@@ -193,3 +193,18 @@ def test_fifo_default_budget_is_the_schedulers(runner, in_tmp):
                               "--run-dir", "r"])
     assert out.exit_code == 0, out.output
     assert "evaluations:   100 done" in out.output
+
+
+# -- one rule, every command that takes it: --eta (and --pruner-eta) below 2 --------------------------
+@pytest.mark.parametrize("args, flag", [
+    (["run", "-p", str(PROBLEMS / "mixed"), "--algo", "hyperband", "--eta", "1"], "--eta"),
+    (["run", "-p", str(PROBLEMS / "mixed"), "--algo", "asha", "--eta", "1"], "--eta"),
+    (["run", "-p", str(PROBLEMS / "mixed"), "--algo", "random", "--pruner", "asha", "--pruner-eta", "1"],
+     "--pruner-eta"),
+    (["plan", "-R", "81", "--eta", "1"], "--eta"),
+    (["compare", "--problem", str(PROBLEMS / "mixed"), "--algo", "random,asha", "--eta", "1"], "--eta"),
+])
+def test_eta_below_2_is_one_line_exit_2_on_every_command_and_writes_nothing(runner, in_tmp, args, flag):
+    out = runner.invoke(cli, [*args, "--evaluator", "serial"] if args[0] != "plan" else args)
+    one_line_error(out, f"Error: {flag} must be an integer >= 2, got 1")
+    assert list(in_tmp.iterdir()) == []
