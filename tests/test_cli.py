@@ -2,16 +2,16 @@
 import csv
 import json
 import os
-import shutil
 import signal
 import subprocess
-import time
+import sys
+from pathlib import Path
 
 import pytest
 
 from hpsearch.cli import cli
 
-from .conftest import PROBLEMS, hps_cmd, hps_env, run_hps
+from .conftest import PROBLEMS, SLOW_PROBLEM, SLOW_RUN, hps_cmd, hps_env, one_line_error, run_hps, wait_rows
 
 
 def test_list_and_show(runner):
@@ -48,15 +48,6 @@ def test_run_results_formats(runner, in_tmp):
     assert len(js) == 30 and js[0]["objective"] == min(r["objective"] for r in js)
     rows = list(csv.reader(runner.invoke(cli, ["results", "r", "--format", "csv"]).output.splitlines()))
     assert rows[0][:4] == ["rank", "trial_id", "config_id", "objective"] and len(rows) == 11
-
-
-def one_line_error(out, *fragments):
-    assert out.exit_code == 2, out.output
-    lines = [line for line in out.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("Error: "), out.output
-    for f in fragments:
-        assert f in lines[0]
-    assert "Traceback" not in out.output
 
 
 def test_usage_errors_are_one_line_exit_2(runner, in_tmp, make_problem):
@@ -117,33 +108,11 @@ def test_real_subprocess_run_and_results(tmp_path):
     assert run_hps("run", "--problem", "nope", cwd=tmp_path).returncode == 2
 
 
-@pytest.mark.skipif(shutil.which("hps") is None, reason="the hps console script is not installed")
 def test_console_script_is_installed(tmp_path):
-    p = subprocess.run(["hps", "--version"], capture_output=True, text=True, env=hps_env(), cwd=tmp_path)
+    hps = Path(sys.executable).with_name("hps")  # pip puts it beside the interpreter it installs for
+    assert hps.is_file(), f"no hps console script beside {sys.executable} (pip install -e .)"
+    p = subprocess.run([str(hps), "--version"], capture_output=True, text=True, env=hps_env(), cwd=tmp_path)
     assert p.returncode == 0 and p.stdout.startswith("hps, version ")
-
-
-SLOW_PROBLEM = """
-from hpsearch import HpProblem
-Problem = HpProblem(objective="objective", direction="minimize")
-Problem.add_dim("x", (0.0, 1.0), default=0.5)
-"""
-SLOW_RUN = """
-import time
-def run(config):
-    time.sleep(0.05)
-    return config["x"]
-"""
-
-
-def wait_rows(csv_path, n, proc, limit=60):
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        assert proc.poll() is None, proc.communicate()
-        if csv_path.exists() and len(csv_path.read_text().splitlines()) > n:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the run did not progress")
 
 
 @pytest.mark.slow
@@ -224,3 +193,18 @@ def test_fifo_default_budget_is_the_schedulers(runner, in_tmp):
                               "--run-dir", "r"])
     assert out.exit_code == 0, out.output
     assert "evaluations:   100 done" in out.output
+
+
+# -- one rule, every command that takes it: --eta (and --pruner-eta) below 2 --------------------------
+@pytest.mark.parametrize("args, flag", [
+    (["run", "-p", str(PROBLEMS / "mixed"), "--algo", "hyperband", "--eta", "1"], "--eta"),
+    (["run", "-p", str(PROBLEMS / "mixed"), "--algo", "asha", "--eta", "1"], "--eta"),
+    (["run", "-p", str(PROBLEMS / "mixed"), "--algo", "random", "--pruner", "asha", "--pruner-eta", "1"],
+     "--pruner-eta"),
+    (["plan", "-R", "81", "--eta", "1"], "--eta"),
+    (["compare", "--problem", str(PROBLEMS / "mixed"), "--algo", "random,asha", "--eta", "1"], "--eta"),
+])
+def test_eta_below_2_is_one_line_exit_2_on_every_command_and_writes_nothing(runner, in_tmp, args, flag):
+    out = runner.invoke(cli, [*args, "--evaluator", "serial"] if args[0] != "plan" else args)
+    one_line_error(out, f"Error: {flag} must be an integer >= 2, got 1")
+    assert list(in_tmp.iterdir()) == []

@@ -24,8 +24,7 @@ from hpsearch.cli import cli
 from hpsearch.dashboard.query import run_status
 from hpsearch.store import RunStore
 
-from ..conftest import hps_cmd, hps_env
-from ..test_run_dir_safety import _can_mount, committed, finished, killed_after_a_checkpoint, read_only
+from ..conftest import can_mount, committed, finished, hps_cmd, hps_env, killed_after_a_checkpoint, read_only
 from .conftest import make_run
 from .live import ERROR, HOSTILE, slow_problem, start_hps_run
 
@@ -59,13 +58,14 @@ def test_a_live_run_grows_while_a_client_polls(tmp_path, serve):
     assert "locked" not in err + out
     assert "running" in statuses
     assert seen == sorted(seen) and len(set(seen)) >= 5, seen
-    # The finished run shows everything within 2 s of the driver's exit.
-    t0 = time.monotonic()
+    # Once the driver has exited, the server shows the finished run with every evaluation (polled with a
+    # deadline that only a server which never notices the end would reach).
+    deadline = time.monotonic() + 60
     while True:
         (live,) = [r for r in srv.json("/api/runs") if r["path"].endswith("/live")]
         if live["status"] == "finished" and live["done"] + live["failed"] == 25:
             break
-        assert time.monotonic() - t0 < 2.0, live
+        assert time.monotonic() < deadline, live
         time.sleep(0.1)
     streamed += [t[0] for t in srv.json(f"/api/run/{live['key']}/points?since={since}")["trials"]]
     assert sorted(streamed) == list(range(25))  # incremental polling saw each evaluation exactly once
@@ -162,7 +162,7 @@ def _stop(proc: subprocess.Popen) -> str:
 @pytest.mark.parametrize("shm", [True, False], ids=["with-shm", "without-shm"])
 @pytest.mark.parametrize("storage", ["writable", "read-only"])
 def test_readers_leave_a_killed_run_as_it_is_and_show_every_row(tmp_path, killed, storage, shm):
-    if storage == "read-only" and not _can_mount():
+    if storage == "read-only" and not can_mount():
         pytest.skip("needs mount namespaces (unshare -m) for a read-only bind mount")
     run_dir = tmp_path / "run"
     shutil.copytree(killed, run_dir, ignore=None if shm else shutil.ignore_patterns("results.db-shm"))

@@ -19,14 +19,12 @@ class TestProcessEvaluator(EvaluatorContract):
 
 
 # -- real runs through the CLI ---------------------------------------------------------------
-import csv  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import subprocess  # noqa: E402
-import time  # noqa: E402
 
-from ..conftest import hps_cmd, hps_env, run_hps  # noqa: E402
-from ..test_cli import SLOW_PROBLEM, wait_rows  # noqa: E402
+from ..conftest import SLOW_PROBLEM, hps_cmd, hps_env, run_hps, wait_rows  # noqa: E402
+from .conftest import RECYCLED_RUN, gone, rows  # noqa: E402
 
 MISBEHAVING_RUN = """
 import os, signal, sys, time
@@ -50,29 +48,6 @@ def run(config):
     time.sleep(0.1)
     return (config["x"] - 0.3) ** 2
 """
-
-
-def rows(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def gone(pids, limit=10.0):
-    """True once none of the pids is a live process (zombies of other parents count as gone)."""
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        alive = []
-        for pid in pids:
-            try:
-                with open(f"/proc/{pid}/stat") as f:
-                    if f.read().split(") ")[-1].split()[0] != "Z":
-                        alive.append(pid)
-            except FileNotFoundError:
-                pass
-        if not alive:
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def worker_pids(table):
@@ -160,19 +135,34 @@ def test_dask_scheduler_without_dask_is_a_usage_error(tmp_path, make_problem):
     assert not (tmp_path / "r").exists()
 
 
-def test_threads_per_worker_reach_the_worker(make_process_evaluator, monkeypatch):
-    from .contract import spec
+THREADS_RUN = """
+import os
+def run(config):
+    return {"objective": config["x"], "omp": os.environ.get("OMP_NUM_THREADS"),
+            "tf": os.environ.get("TF_NUM_INTRAOP_THREADS")}
+"""
 
+
+def test_threads_per_worker_reach_the_worker(make_problem, tmp_path, monkeypatch):
+    from .contract import collect, spec
+
+    folder = make_problem("threads", problem=SLOW_PROBLEM, model_run=THREADS_RUN)
     monkeypatch.setenv("HPS_THREADS_PER_WORKER", "3")
-    ev = make_process_evaluator(workers=2)
-    assert ev.threads == 3
-    assert ev._env["OMP_NUM_THREADS"] == "3" and ev._env["TF_NUM_INTRAOP_THREADS"] == "3"
+    with started("process", tmp_path, folder=folder) as make:
+        ev = make(workers=2)
+        assert ev.threads == 3
+        ev.submit(spec(0))
+        r = collect(ev, 1)[0]
+    assert r.status == "done", r.error
+    assert r.metrics["omp"] == "3" and r.metrics["tf"] == "3"  # what the trial's process sees
     monkeypatch.delenv("HPS_THREADS_PER_WORKER")
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    ev = make_process_evaluator(workers=2)
-    assert ev._env["OMP_NUM_THREADS"] == str(max(1, (os.cpu_count() or 1) // 2))
-    ev.submit(spec(0))
-    assert ev.wait(timeout=30)[0].status == "done"
+    with started("process", tmp_path, folder=folder) as make:
+        ev = make(workers=2)
+        ev.submit(spec(1))
+        r = collect(ev, 1)[1]
+    assert r.status == "done", r.error
+    assert r.metrics["omp"] == str(max(1, (os.cpu_count() or 1) // 2))
 
 
 def test_a_worker_that_cannot_load_the_problem_fails_its_trials(tmp_path, make_problem):
@@ -209,14 +199,6 @@ def test_a_worker_stuck_importing_the_problem_is_stopped(tmp_path, make_problem,
     finally:
         ev.close()
     assert (r.status, r.error) == ("failed", "worker did not load the problem within 1 s")
-
-
-RECYCLED_RUN = """
-MAX_TRIALS_PER_WORKER = 2
-
-def run(config):
-    return config["x"]
-"""
 
 
 def test_a_problem_asks_for_a_fresh_worker_every_n_trials(tmp_path, make_problem, monkeypatch):

@@ -122,7 +122,6 @@ def test_rung_budgets_for_r81_eta3(make_problem):
 
 
 @pytest.mark.parametrize("options,message", [
-    ({"eta": 1}, "--eta must be an integer >= 2, got 1"),
     ({"max_resource": 100}, "--max-resource must be within the resource 'steps''s range [1, 27], got 100"),
     ({"min_resource": 2.5}, "--min-resource must be an integer (the resource 'steps' is an integer), got 2.5"),
     ({"min_resource": 9, "max_resource": 3}, "--min-resource must be < --max-resource (3), got 9"),
@@ -137,7 +136,6 @@ def test_bad_options_are_one_line_usage_errors(options, message):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--eta", "1"], "Error: --eta must be an integer >= 2, got 1"),
     (["--max-resource", "100"], "Error: --max-resource must be within the resource 'steps''s range [1, 27]"),
     (["--min-resource", "0"], "Error: --min-resource must be within the resource 'steps''s range [1, 27]"),
 ])

@@ -273,8 +273,19 @@ def test_multi_fidelity_model_needs_d_plus_2_results_counting_a_categorical_once
     p = HpProblem(objective="loss", direction="minimize")
     p.add_dim("x", (0.0, 1.0), default=0.5)
     p.add_dim("act", ["relu", "tanh", "elu", "selu", "gelu"], default="relu")  # five one-hot columns
+    import copy
+
+    def after(results: int) -> tuple[dict, dict]:
+        """The next proposal after ``results`` results at budget 3, and what a random draw would be."""
+        s = BayesianSearcher(p, 0, multi_fidelity=True, initial_points=0, random_fraction=0.0)
+        for i, config in enumerate(s.suggest(results)):  # the default, then random draws
+            s.observe(config, 3, float(i))
+        rng = copy.deepcopy(s.rng)
+        return s.suggest(1)[0], p.check(p.sample(rng))
+
     s = BayesianSearcher(p, 0, multi_fidelity=True, initial_points=0, random_fraction=0.0)
-    for i, config in enumerate(s.suggest(4)):  # the default, then random draws: 4 = d + 2 results
-        s.observe(config, 3, float(i))
-    s.suggest(1)
-    assert s._prepared is not None and s._prepared["budget"] == 3  # the model, fitted at budget 3
+    assert s.results_needed() == 4  # d + 2 with d = 2 dimensions, not 1 + 5 encoded columns
+    proposal, random_draw = after(3)
+    assert proposal == random_draw  # too few results: still a random draw
+    proposal, random_draw = after(4)
+    assert proposal != random_draw  # 4 = d + 2 results: the model, fitted at budget 3, proposes

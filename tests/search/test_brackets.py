@@ -54,8 +54,9 @@ def test_float_resource_keeps_fractions():
 
 
 def test_s_max_uses_exact_arithmetic_where_float_log_fails():
-    assert math.floor(math.log(243, 3)) == 4  # the float way is wrong...
-    assert s_max(243, 3) == 5  # ...3**5 == 243 exactly
+    assert s_max(243, 3) == 5  # 3**5 == 243 exactly (a float log gives 4.999...)
+    assert len(plan(243, 3)) == 6 and plan(243, 3)[0].rungs[0].r == 1
+    assert s_max(242, 3) == 4 and s_max(729, 3) == 6
     assert s_max(1000, 10) == 3
     assert s_max(80, 3) == 3 and s_max(81, 3) == 4
     assert s_max(0.5, 2, 0.125) == 2

@@ -9,8 +9,8 @@ from hpsearch.problem.loader import load_problem
 from hpsearch.run.runner import RunConfig, plan_workers
 from hpsearch.search import make_scheduler
 
-from .conftest import run_hps
-from .evaluators.contract import TOY, collect, spec
+from ..conftest import run_hps
+from .contract import TOY, collect, spec
 
 GIB = 2**30
 

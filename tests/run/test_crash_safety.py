@@ -6,8 +6,7 @@ import subprocess
 
 import pytest
 
-from .conftest import hps_cmd, hps_env, run_hps
-from .test_cli import SLOW_PROBLEM, wait_rows
+from ..conftest import SLOW_PROBLEM, hps_cmd, hps_env, run_hps, wait_rows
 
 RUN = """
 import time

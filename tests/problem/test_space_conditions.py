@@ -15,7 +15,7 @@ from hpsearch import Categorical, Continuous, HpProblem, Ordinal, SpaceError
 from hpsearch.problem.loader import ProblemLoadError, load_problem
 from hpsearch.search import DONE, WAIT, Told, make_scheduler
 
-from .conftest import PROBLEMS
+from ..conftest import PROBLEMS
 
 CONDTREE = PROBLEMS / "condtree"
 
@@ -90,7 +90,9 @@ def test_sampled_configurations_are_active_consistent_and_never_forbidden(p, see
         consistent(p, p.sample(rng))
 
 
-@QUICK
+# Most random trees sample configurations with every dimension active, which assume() filters out: the
+# filtering is expected here (without the suppression, an unlucky draw fails the health check).
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(p=trees(), seed=st.integers(0, 2**16))
 def test_check_rejects_inactive_values_and_drop_inactive_removes_them(p, seed):
     rng = np.random.default_rng(seed)

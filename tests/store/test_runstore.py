@@ -83,3 +83,86 @@ def test_a_reader_does_not_disturb_a_running_writer(tmp_path):
     with RunStore.open(tmp_path / "run", readonly=True) as r:
         assert [t.objective for t in r.trials()] == [1.5, 0.5]
     s.close()
+
+
+# -- commit before results.csv -------------------------------------------------------------------
+def csv_ids(run_dir) -> list[str]:
+    with open(run_dir / "results.csv", newline="") as f:
+        return [r["trial_id"] for r in csv.DictReader(f)]
+
+
+def db_status(run_dir) -> list[tuple]:
+    conn = sqlite3.connect(run_dir / "results.db")
+    try:
+        return conn.execute("SELECT trial_id, status FROM trials ORDER BY trial_id").fetchall()
+    finally:
+        conn.close()
+
+
+def test_a_failure_between_the_commit_and_results_csv_leaves_the_database_as_the_truth(tmp_path, monkeypatch):
+    run = tmp_path / "run"
+    s = RunStore.create(run, {}, ["x"])
+    s.add_trials([0, 1], [Suggestion({"x": 1.0}, 0), Suggestion({"x": 2.0}, 1)], 0, 2)
+    s.finish_trial(result(0), 1)
+
+    def killed(self, t):
+        raise OSError("the process died here")
+
+    monkeypatch.setattr(RunStore, "_append_csv", killed)  # the row is committed, then the CSV fails
+    with pytest.raises(OSError, match="the process died here"):
+        s.finish_trial(result(1, objective=2.5), 2)
+    assert db_status(run) == [(0, "done"), (1, "done")]  # committed first
+    assert csv_ids(run) == ["0"]
+    monkeypatch.undo()
+    s.close()
+    with RunStore.open(run):  # the next driver rebuilds results.csv from the database
+        pass
+    assert csv_ids(run) == ["0", "1"]
+
+
+class _FailingCommit:
+    """A connection whose COMMIT fails once ``armed``."""
+
+    def __init__(self, conn):
+        self._conn, self.armed = conn, False
+
+    def execute(self, sql, *args):
+        if self.armed and sql == "COMMIT":
+            raise sqlite3.OperationalError("disk I/O error")
+        return self._conn.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+
+def test_a_row_whose_commit_fails_never_reaches_results_csv(tmp_path):
+    run = tmp_path / "run"
+    s = RunStore.create(run, {}, ["x"])
+    s.add_trials([0, 1], [Suggestion({"x": 1.0}, 0), Suggestion({"x": 2.0}, 1)], 0, 2)
+    s.finish_trial(result(0), 1)
+    s.conn = failing = _FailingCommit(s.conn)
+    failing.armed = True
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+        s.finish_trial(result(1, objective=2.5), 2)
+    failing.armed = False
+    assert db_status(run) == [(0, "done"), (1, "running")]  # rolled back
+    assert csv_ids(run) == ["0"]
+    s.close()
+
+
+# -- old run directories --------------------------------------------------------------------------
+def test_an_old_store_gets_the_devices_column(tmp_path):
+    store = RunStore.create(tmp_path / "run", {"algo": "random"}, ["x"])
+    store.add_trials([0], [Suggestion(config={"x": 0.5}, config_id=0)], 0, 1)
+    store.close()
+    with sqlite3.connect(tmp_path / "run" / "results.db") as conn:
+        conn.execute("ALTER TABLE trials DROP COLUMN devices")  # as stores made before it existed
+    with RunStore.open(tmp_path / "run", readonly=True) as old:
+        assert old.trials()[0].devices == []  # readable, nothing written
+    with sqlite3.connect(tmp_path / "run" / "results.db") as conn:
+        assert "devices" not in {r[1] for r in conn.execute("PRAGMA table_info(trials)")}
+    with RunStore.open(tmp_path / "run") as store:
+        store.finish_trial(TrialResult(trial_id=0, status="done", objective=1.0, devices=["2", "3"]), 1)
+    with RunStore.open(tmp_path / "run", readonly=True) as store:
+        assert store.trials()[0].devices == ["2", "3"]
+        assert "devices" not in store.csv_header()

@@ -16,7 +16,7 @@ from hpsearch.cli import cli
 from hpsearch.problem.loader import load_problem
 from hpsearch.run.runner import RunConfig, start_run
 
-from .conftest import PROBLEMS, run_full_and_resumed
+from ..conftest import PROBLEMS, run_full_and_resumed
 
 CONDTREE = PROBLEMS / "condtree"
 ALGOS = [

@@ -24,7 +24,7 @@ from hpsearch.cli import cli
 from hpsearch.problem.loader import bundled_dir
 from hpsearch.run.runner import RunConfig, start_run
 
-from .conftest import DATA
+from ..conftest import DATA
 
 OLD_RUNS = DATA / "runs"
 

@@ -49,7 +49,6 @@ def test_plan_min_resource_and_float(runner):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["-R", "81", "--eta", "1"], "--eta must be an integer >= 2, got 1"),
     (["-R", "81", "--min-resource", "81"], "--min-resource must be < --max-resource (81), got 81"),
     (["-R", "81", "--min-resource", "0"], "--min-resource must be > 0, got 0"),
     (["-R", "20.5"], "--max-resource must be an integer for an integer resource, got 20.5"),

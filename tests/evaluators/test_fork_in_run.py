@@ -10,9 +10,8 @@ import pytest
 
 from hpsearch.store.lock import DirectoryInUse, RunDirLock
 
-from .conftest import hps_cmd, hps_env, run_hps
-from .evaluators.test_process import gone, rows
-from .test_cli import SLOW_PROBLEM
+from ..conftest import SLOW_PROBLEM, hps_cmd, hps_env, run_hps
+from .conftest import gone, rows
 
 # FORK_MODE (from the environment) says what run() does; PID_DIR is where the child writes its pid.
 FORKING_RUN = """

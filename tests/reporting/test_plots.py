@@ -11,7 +11,7 @@ from hpsearch.search.base import Suggestion
 from hpsearch.store import RunStore
 from hpsearch.trial import TrialResult
 
-from .conftest import PROBLEMS, run_hps
+from ..conftest import PROBLEMS, run_hps
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from .conftest import REPO, hps_env
+from ..conftest import REPO, hps_env
 
 EXT = REPO / "docs" / "_ext" / "hps_benchmarks.py"
 

@@ -13,7 +13,7 @@ from hpsearch.run.compare import CompareConfig, default_algos, run_comparison
 from hpsearch.search import ALGORITHMS, algo_scheduler_class
 from hpsearch.store import RunStore
 
-from .conftest import PROBLEMS, hps_cmd, hps_env
+from ..conftest import PROBLEMS, hps_cmd, hps_env
 
 MIXED = str(PROBLEMS / "mixed")  # resource steps 1..27, maximize, optimum 0
 
@@ -195,7 +195,6 @@ def test_resume_option_and_a_rerun_skip_finished_runs(runner, in_tmp):
     (["--problem", "branin", "--workers", "0"], "Error: --workers must be >= 1, got 0"),
     (["--problem", MIXED, "--max-resource", "30"],
      "Error: --max-resource must be within the resource 'steps''s range [1, 27], got 30"),
-    (["--problem", MIXED, "--algo", "random,asha", "--eta", "1"], "Error: --eta must be an integer >= 2, got 1"),
     (["--algo", "random"], "Error: --problem is required"),
     (["--resume", "nowhere"], "Error: nowhere: not a comparison directory (no compare.json in it)"),
     (["--resume", "nowhere", "--pruner", "median"], "Error: --resume: the comparison's stored settings are used"),

@@ -8,7 +8,7 @@ from hpsearch.run.runner import RunConfig, RunError, resume_run, start_run
 from hpsearch.search import make_scheduler
 from hpsearch.store import RunStore
 
-from .conftest import PROBLEMS
+from ..conftest import PROBLEMS
 
 MIXED = str(PROBLEMS / "mixed")
 

@@ -10,18 +10,27 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import textwrap
-import time
-from pathlib import Path
 
 import pytest
 
 from hpsearch.cli import cli
 from hpsearch.store import RunStore
 
-from .conftest import hps_cmd, hps_env, run_hps
-from .test_cli import SLOW_PROBLEM, one_line_error, wait_rows
+from ..conftest import (
+    SLOW_PROBLEM,
+    can_mount,
+    committed,
+    csv_rows,
+    finished,
+    hps_cmd,
+    hps_env,
+    killed_after_a_checkpoint,
+    one_line_error,
+    read_only,
+    run_hps,
+    wait_rows,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -38,11 +47,6 @@ def db_rows(run_dir) -> list[tuple]:
     with RunStore.open(run_dir, readonly=True) as store:
         return [tuple(str(c) for c in store.csv_row(t)[:2]) + (t.status,)
                 for t in store.trials(finished_only=True, order="tell_seq")]
-
-
-def csv_rows(run_dir) -> list[tuple]:
-    with open(run_dir / "results.csv", newline="") as f:
-        return [(r["trial_id"], r["config_id"], r["status"]) for r in csv.DictReader(f)]
 
 
 def killed_run(tmp_path, make_problem, rows=3, evals=30, extra=()):
@@ -141,12 +145,6 @@ def _finished_run(tmp_path, evals=5):
     return tmp_path / "r"
 
 
-def _can_mount() -> bool:
-    if shutil.which("unshare") is None:
-        return False
-    return subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode == 0
-
-
 def test_reading_a_run_on_read_only_storage(tmp_path):
     run_dir = _finished_run(tmp_path)
     expected = run_hps("results", "r", "--format", "csv", cwd=tmp_path).stdout
@@ -158,7 +156,7 @@ def test_reading_a_run_on_read_only_storage(tmp_path):
         {hps} plot {run_dir} 2>{tmp_path}/plot.err && exit 3
         exit 0
         """)
-    if _can_mount():  # a read-only bind mount: what an archive or a shared results folder is
+    if can_mount():  # a read-only bind mount: what an archive or a shared results folder is
         cmd = ["unshare", "-m", "sh", "-c",
                f"mount --bind {run_dir} {run_dir} && mount -o remount,ro,bind {run_dir} || exit 99\n" + checks]
     elif os.geteuid() != 0:
@@ -177,55 +175,7 @@ def test_reading_a_run_on_read_only_storage(tmp_path):
     assert len(err) == 1 and "cannot write the plots there" in err[0] and "--out DIR" in err[0]
 
 
-def killed_after_a_checkpoint(root) -> Path:
-    """A 2-worker run killed with SIGKILL once results.db holds some rows and results.db-wal more."""
-    run_dir = root / "kr"
-    proc = subprocess.Popen(hps_cmd("run", "--problem", "hartmann6lc", "--workers", "2", "--max-evals", "5000",
-                                    "--seed", "1", "--run-dir", run_dir), env=hps_env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        db = run_dir / "results.db"
-        wait_until(lambda: db.exists() and db.stat().st_size > 64 * 1024, proc)  # the driver checkpointed
-        wait_rows(run_dir / "results.csv", len(csv_rows(run_dir)) + 5, proc)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
-    assert (run_dir / "results.db-wal").stat().st_size and (run_dir / "results.db-shm").exists()
-    return run_dir
-
-
-def wait_until(condition, proc, limit=120):
-    end = time.monotonic() + limit
-    while not condition():
-        assert proc.poll() is None and time.monotonic() < end, "the run did not progress"
-        time.sleep(0.05)
-
-
-def committed(run_dir, query="") -> dict[int, str]:
-    """trial_id -> status of every committed row: read from a writable copy of results.db and its -wal
-    (``query="immutable=1"``: from results.db alone, ignoring the -wal)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        for suffix in ("", "-wal"):
-            if (run_dir / f"results.db{suffix}").exists():
-                shutil.copyfile(run_dir / f"results.db{suffix}", f"{tmp}/results.db{suffix}")
-        conn = sqlite3.connect(f"file:{tmp}/results.db?{query}", uri=True)
-        try:
-            return dict(conn.execute("SELECT trial_id, status FROM trials"))
-        finally:
-            conn.close()
-
-
-def finished(rows: dict[int, str]) -> dict[int, str]:
-    return {t: s for t, s in rows.items() if s not in ("running", "interrupted")}
-
-
-def read_only(run_dir, script: str) -> list[str]:
-    """``unshare -m sh -c`` with ``run_dir`` bind-mounted read-only over itself, then ``script``."""
-    return ["unshare", "-m", "sh", "-c", f"mount --bind {run_dir} {run_dir} && mount -o remount,ro,bind {run_dir} "
-            f"|| exit 99\ntouch {run_dir}/probe 2>/dev/null && exit 98\n{script}"]
-
-
-@pytest.mark.skipif(not _can_mount(), reason="needs mount namespaces (unshare -m) for a read-only bind mount")
+@pytest.mark.skipif(not can_mount(), reason="needs mount namespaces (unshare -m) for a read-only bind mount")
 def test_a_killed_run_copied_without_its_shm_reads_in_full_from_read_only_storage(tmp_path):
     run_dir = killed_after_a_checkpoint(tmp_path)
     copy = tmp_path / "copy"
@@ -325,7 +275,7 @@ def test_disk_full_is_one_line_exit_3_and_resumable(runner, in_tmp, monkeypatch)
     lines = [line for line in out.output.splitlines() if line.startswith("Error")]
     assert lines == ["Error: r: the disk is full (database or disk is full); nothing stored is lost: free some "
                      "space, then 'hps resume r'"]
-    assert out.exception is None or isinstance(out.exception, SystemExit)
+    assert isinstance(out.exception, SystemExit) and out.exception.code == 3  # no traceback escaped
     before = db_rows(in_tmp / "r")
     assert len(before) == 4
     monkeypatch.setattr(RunStore, "_connect", staticmethod(real))
@@ -336,7 +286,7 @@ def test_disk_full_is_one_line_exit_3_and_resumable(runner, in_tmp, monkeypatch)
     assert csv_rows(in_tmp / "r") == after
 
 
-@pytest.mark.skipif(not _can_mount(), reason="needs mount namespaces (unshare -m) for a small tmpfs")
+@pytest.mark.skipif(not can_mount(), reason="needs mount namespaces (unshare -m) for a small tmpfs")
 def test_a_really_full_filesystem(tmp_path, make_problem):
     folder = make_problem("big", problem=SLOW_PROBLEM, model_run="""
         def run(config):

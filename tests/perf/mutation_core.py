@@ -1,0 +1,227 @@
+"""Mutation testing of the core with mutmut, one module at a time, within a time budget.
+
+For each module this copies the checkout into a scratch folder, tells mutmut (in that copy's setup.cfg)
+to mutate that module alone and to run the tests that are about it, runs ``mutmut run`` with one child
+process at the lowest priority (``nice -n 19``: the machine's 2 cores are shared), stops it when the
+module's share of the budget is spent, and reads the outcome of every mutant from mutmut's files.
+
+Score = (killed + timeout) / (mutants checked), as mutmut's badge counts it; a mutant no test reaches
+("no tests") counts as a survivor. Mutants left unchecked when the budget ran out are reported apart.
+Target: at least 85 % per module. Needs the ``mutation`` extra (``pip install -e '.[mutation]'``);
+never part of the test command.
+
+    python tests/perf/mutation_core.py                           # every core module, 4 h budget
+    python tests/perf/mutation_core.py --budget 1800 run/stopping.py errors.py search/fidelity.py
+    python tests/perf/mutation_core.py --report                  # the table of the last runs
+    python tests/perf/mutation_core.py --survivors run/stopping.py   # each survivor's diff
+
+Work folders are kept in --work (default /tmp/hps-mutation/<module>) so that a later call with the
+same module resumes where the budget stopped it (mutmut keeps each checked mutant's outcome).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+#: module (relative to hpsearch/) -> the tests that are about it (run for each of its mutants that
+#: they reach). The core: the search package, the stop conditions, the store and run history, the
+#: engine, and the error-to-exit-code map.
+SEARCH_TESTS = ["tests/search", "tests/problem/test_space_conditions.py"]
+MODULES: dict[str, list[str]] = {
+    "errors.py": ["tests/test_errors.py", "tests/test_cli.py"],
+    "run/stopping.py": ["tests/run/test_stopping.py", "tests/run/test_pruning.py"],
+    "search/fidelity.py": ["tests/search/test_fidelity.py", "tests/search/test_brackets.py",
+                           "tests/search/pruners", "tests/search/test_pruners.py", "tests/search/test_plan.py"],
+    "search/brackets.py": ["tests/search/test_brackets.py", "tests/search/test_plan.py",
+                           "tests/search/schedulers", "tests/search/test_pruners.py"],
+    "search/pruners/__init__.py": ["tests/search/pruners", "tests/search/test_pruners.py"],
+    "search/pruners/base.py": ["tests/search/pruners", "tests/search/test_pruners.py"],
+    "search/pruners/median.py": ["tests/search/pruners/test_median.py"],
+    "search/pruners/asha.py": ["tests/search/pruners/test_asha.py", "tests/search/pruners/test_hyperband.py"],
+    "search/pruners/hyperband.py": ["tests/search/pruners/test_hyperband.py", "tests/search/test_pruners.py"],
+    "search/options.py": ["tests/search"],
+    "search/base.py": ["tests/search"],
+    "search/presets.py": ["tests/search", "tests/test_cli.py"],
+    "search/__init__.py": ["tests/search"],
+    "search/encoding.py": SEARCH_TESTS,
+    "search/schedulers/base.py": ["tests/search"],
+    "search/schedulers/fifo.py": ["tests/search"],
+    "search/schedulers/asha.py": ["tests/search/test_asha.py", "tests/search/schedulers", "tests/search/test_contracts.py"],
+    "search/schedulers/hyperband.py": ["tests/search/test_hyperband.py", "tests/search/schedulers",
+                                       "tests/search/test_contracts.py"],
+    "search/searchers/base.py": ["tests/search"],
+    "search/searchers/random.py": ["tests/search/test_random.py", "tests/search/test_contracts.py"],
+    "search/searchers/kde.py": ["tests/search/test_contracts.py", "tests/search/test_bayesian.py"],
+    "search/searchers/bayesian.py": ["tests/search/test_bayesian.py", "tests/search/test_contracts.py"],
+    "store/lock.py": ["tests/store/test_lock.py", "tests/store/test_run_dir_safety.py"],
+    "store/comparisons.py": ["tests/run/test_compare.py"],
+    "store/history.py": ["tests/store/test_history.py", "tests/reporting/test_tables.py"],
+    "store/runstore.py": ["tests/store"],
+    "run/engine.py": ["tests/run/test_engine.py", "tests/run/test_engine_resource.py", "tests/run/test_run_ended.py",
+                      "tests/run/test_pruning.py", "tests/test_errors.py"],
+}
+#: the order of a full run: the smallest modules first, so a short budget still covers most of them
+ORDER = ["run/stopping.py", "errors.py", "search/fidelity.py", "search/brackets.py", "search/pruners/median.py",
+         "search/pruners/asha.py", "search/pruners/hyperband.py", "search/pruners/base.py",
+         "search/pruners/__init__.py", "store/lock.py", "store/history.py", "store/comparisons.py",
+         "search/options.py", "search/base.py", "search/presets.py", "search/__init__.py",
+         "search/schedulers/base.py", "search/schedulers/fifo.py", "search/schedulers/asha.py",
+         "search/schedulers/hyperband.py", "search/searchers/base.py", "search/searchers/random.py",
+         "search/searchers/kde.py", "search/encoding.py", "search/searchers/bayesian.py", "run/engine.py",
+         "store/runstore.py"]
+TARGET = 85.0
+KILLED = {1, 3, 36, 24, -24, 152, 255}  # killed, or killed by a timeout (an endless loop)
+NOT_CHECKED = {None, 2}
+SKIPPED = {34}
+
+
+def slug(module: str) -> str:
+    return module.replace("/", "-").removesuffix(".py")
+
+
+def prepare(module: str, work: Path, fresh: bool) -> Path:
+    """A copy of the checkout with a [mutmut] section for ``module`` (kept when it exists)."""
+    if fresh and work.exists():
+        shutil.rmtree(work)
+    if (work / "setup.cfg").exists():
+        return work
+    work.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".coverage*", "runs", "mutants")
+    for name in ("hpsearch", "tests", "benchmarks", "docs"):
+        shutil.copytree(REPO / name, work / name, ignore=ignore)
+    for name in ("setup.py", "setup.cfg", "README.rst", "ruff.toml"):
+        if (REPO / name).exists():
+            shutil.copy2(REPO / name, work / name)
+    tests = "\n    ".join(MODULES[module])
+    with open(work / "setup.cfg", "a") as f:
+        f.write(f"""
+[mutmut]
+source_paths = hpsearch/
+only_mutate = hpsearch/{module}
+also_copy =
+    benchmarks/
+    docs/
+    README.rst
+pytest_add_cli_args_test_selection =
+    {tests}
+pytest_add_cli_args =
+    -p
+    no:cacheprovider
+    -x
+    -q
+""")
+    return work
+
+
+def run(module: str, work: Path, seconds: float) -> str:
+    """``nice -n 19 mutmut run --max-children 1`` in ``work`` for at most ``seconds``."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CI")}
+    env.update(MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1")
+    mutmut = shutil.which("mutmut") or str(Path(sys.executable).with_name("mutmut"))
+    log = open(work / "mutmut.log", "a")
+    start = time.monotonic()
+    proc = subprocess.Popen(["nice", "-n", "19", mutmut, "run", "--max-children", "1"], cwd=work, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        proc.wait(timeout=max(seconds, 1))
+        how = f"finished in {time.monotonic() - start:.0f} s (exit {proc.returncode})"
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGINT)  # mutmut saves what it checked
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        how = f"stopped by the budget after {time.monotonic() - start:.0f} s"
+    finally:
+        log.close()
+    return how
+
+
+def outcome(module: str, work: Path) -> dict:
+    """Counts of the module's mutants by outcome, and its survivors' names."""
+    meta = work / "mutants" / "hpsearch" / (module + ".meta")
+    if not meta.exists():
+        return {"module": module, "mutants": 0, "checked": 0, "killed": 0, "survived": [], "no_tests": [],
+                "unchecked": 0, "score": None}
+    codes = json.loads(meta.read_text())["exit_code_by_key"]
+    checked = {k: c for k, c in codes.items() if c not in NOT_CHECKED and c not in SKIPPED}
+    killed = [k for k, c in checked.items() if c in KILLED]
+    survived = sorted(k for k, c in checked.items() if c == 0)
+    no_tests = sorted(k for k, c in checked.items() if c in (5, 33))
+    other = sorted(k for k, c in checked.items() if c not in KILLED and c not in (0, 5, 33))
+    return {"module": module, "mutants": len(codes), "checked": len(checked), "killed": len(killed),
+            "survived": survived, "no_tests": no_tests, "suspicious": other,
+            "unchecked": len(codes) - len(checked),
+            "score": 100.0 * len(killed) / len(checked) if checked else None}
+
+
+def show(rows: list[dict]) -> None:
+    head = f"{'module':32} {'mutants':>7} {'checked':>7} {'killed':>6} {'survived':>8} {'no test':>7} {'score':>7}"
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        score = "-" if r["score"] is None else f"{r['score']:6.1f}%"
+        flag = "" if r["score"] is None or r["score"] >= TARGET else "  < target"
+        left = f"  ({r['unchecked']} not checked)" if r["unchecked"] else ""
+        print(f"{r['module']:32} {r['mutants']:7d} {r['checked']:7d} {r['killed']:6d} {len(r['survived']):8d} "
+              f"{len(r['no_tests']):7d} {score:>7}{flag}{left}")
+    print(f"score = (killed + timeout) / checked; target {TARGET:g}% per module")
+
+
+def survivors(module: str, work: Path) -> None:
+    r = outcome(module, work)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    for name in r["survived"] + r["no_tests"]:
+        print(subprocess.run([shutil.which("mutmut") or "mutmut", "show", name], cwd=work, env=env,
+                             capture_output=True, text=True).stdout)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("modules", nargs="*", help=f"modules under hpsearch/ (default: all {len(ORDER)} in order)")
+    ap.add_argument("--budget", type=float, default=4 * 3600,
+                    help="seconds for all the modules together (split evenly over those not yet done)")
+    ap.add_argument("--work", type=Path, default=Path("/tmp/hps-mutation"))
+    ap.add_argument("--fresh", action="store_true", help="start over (forget earlier outcomes)")
+    ap.add_argument("--report", action="store_true", help="only print the table of the work folders")
+    ap.add_argument("--survivors", action="store_true", help="print each surviving mutant's diff")
+    ap.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    args = ap.parse_args(argv)
+    modules = args.modules or ORDER
+    unknown = [m for m in modules if m not in MODULES]
+    if unknown:
+        ap.error(f"not a core module: {', '.join(unknown)} (choose from {', '.join(ORDER)})")
+    if args.survivors:
+        for m in modules:
+            survivors(m, args.work / slug(m))
+        return 0
+    rows = []
+    end = time.monotonic() + args.budget
+    for i, m in enumerate(modules):
+        work = args.work / slug(m)
+        if not args.report:
+            share = (end - time.monotonic()) / (len(modules) - i)
+            if share < 30:
+                print(f"{m}: budget spent, not run", flush=True)
+            else:
+                prepare(m, work, args.fresh)
+                print(f"{m}: {run(m, work, share)}", flush=True)
+        rows.append(outcome(m, work))
+    show(rows)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+    return 0 if all(r["score"] is not None and r["score"] >= TARGET for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
