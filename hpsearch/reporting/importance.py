@@ -50,6 +50,7 @@ Example, on a run of ``y = 2 x1 + x2`` (x3 plays no part):
 """
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import time
@@ -372,7 +373,7 @@ class _Model:
 
 
 def importance_of(space: Mapping, configs: Sequence[Mapping], losses: Sequence[float], *,
-                  sign: float = 1.0, budget: float | None = None, pairs: bool = False,
+                  sign: float = 1.0, budget: float | None = None, pairs: bool | int = False,
                   n_trees: int = N_TREES, seed: int = 0, n_jobs: int | None = -1,
                   multi_fidelity: bool = False) -> Importance:
     """The importance of the hyperparameters of ``space`` from evaluated configurations.
@@ -383,7 +384,8 @@ def importance_of(space: Mapping, configs: Sequence[Mapping], losses: Sequence[f
         losses: their losses (the objective in the minimise sense), finite.
         sign: what turns a loss back into the objective (-1 for a maximised objective).
         budget: the budget level the evaluations are at, reported as is.
-        pairs: also the share of each pair of hyperparameters.
+        pairs: also the share of each pair of hyperparameters (a number k: of each pair among
+            the k most important).
         n_trees: trees in the forest.
         seed: the forest's seed.
         n_jobs: cores for the fit (-1: all).
@@ -421,13 +423,13 @@ def importance_of(space: Mapping, configs: Sequence[Mapping], losses: Sequence[f
     spread = dict(zip(names, main.std(axis=0) if trees else np.zeros(len(dims))))
     pair_shares: dict[tuple[str, str], float] = {}
     pair_spread: dict[tuple[str, str], float] = {}
-    if pairs and trees:
-        for i in range(len(dims)):
-            for j in range(i + 1, len(dims)):
-                v = np.array([t.pair_variance(i, j) / t.variance for t in trees])
-                pair_shares[(names[i], names[j])] = float(v.mean())
-                pair_spread[(names[i], names[j])] = float(v.std())
     ranking = tuple(sorted(names, key=lambda n: (-shares[n], names.index(n))))
+    if pairs and trees:
+        among = [names.index(n) for n in (ranking if pairs is True else ranking[:int(pairs)])]
+        for i, j in itertools.combinations(sorted(among), 2):
+            v = np.array([t.pair_variance(i, j) / t.variance for t in trees])
+            pair_shares[(names[i], names[j])] = float(v.mean())
+            pair_spread[(names[i], names[j])] = float(v.std())
     return Importance(budget, int(len(y)), ranking, {n: float(shares[n]) for n in ranking},
                       {n: float(spread[n]) for n in ranking}, pair_shares, pair_spread, len(trees),
                       time.perf_counter() - start, _Model(dims, trees, sign))
@@ -491,10 +493,10 @@ def importance_by_budget(history: RunHistory, space: Mapping, *, budget: float |
         except (TypeError, ValueError):
             raise UsageError(f"--budget: expected a number or 'all', got {budget!r}") from None
         if not budgets:
-            raise UsageError(f"{where}: --budget {budget}: the run has no budgets (not multi-fidelity)")
+            raise UsageError(f"{where}: --budget {b:g}: the run has no budgets (not multi-fidelity)")
         match = [x for x in budgets if math.isclose(x, b, rel_tol=1e-9, abs_tol=1e-12)]
         if not match:
-            raise UsageError(f"{where}: --budget {budget}: no successful evaluation at that budget "
+            raise UsageError(f"{where}: --budget {b:g}: no successful evaluation at that budget "
                              f"(budgets: {', '.join(f'{x:g}' for x in sorted(budgets))})")
         chosen = match
     out = []
