@@ -564,9 +564,9 @@ def importance(run_dir: str, top: int, budget: float | str | None, pairs: bool, 
 
     with RunStore.open(run_dir, readonly=True) as store:
         history = RunHistory.from_store(store)
-        space = store.space
+        space, fix = store.space, store.settings.get("fix")
     try:
-        results = importance_by_budget(history, space, budget=budget, where=run_dir, pairs=pairs)
+        results = importance_by_budget(history, space, budget=budget, where=run_dir, pairs=pairs, fix=fix)
     except NotEnoughEvaluations as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(EXIT_ALL_FAILED)

@@ -182,14 +182,26 @@ def _make_dim(spec: dict, columns: tuple[int, ...]) -> _Dim:
     return _Dim(name, spec, axis, lambda v: min(max(encode(v), 0.0), 1.0), value, log_scale=log)
 
 
-def _free_dims(space: Mapping, multi_fidelity: bool) -> list[_Dim]:
+def _pinned(spec: dict, text: Any) -> Any:
+    """The declared value ``--fix name=text`` pins (``text`` itself when no declared value matches)."""
+    for v in spec.get("choices", spec.get("values", [])):
+        if str(v) == str(text) or same_value(v, text):
+            return v
+    return text
+
+
+def _free_dims(space: Mapping, multi_fidelity: bool, fix: Mapping[str, Any] | None = None) -> list[_Dim]:
     """The dimensions a forest splits on, parents first, with their conditions resolved.
 
-    Left out: fixed and one-valued dimensions (their conditions are decided), the resource
-    of a multi-fidelity run, and dimensions the fixed values make never active.
+    Left out: fixed (in the space, or by ``fix``: the run's ``--fix``) and one-valued dimensions
+    (their conditions are decided), the resource of a multi-fidelity run, and dimensions the
+    fixed values make never active.
     """
     specs = {d["name"]: d for d in space.get("dims", [])}
     constant = dict(space.get("fixed") or {})
+    for name, text in (fix or {}).items():
+        if name in specs:
+            constant[name] = _pinned(specs[name], text)
     for name, d in specs.items():
         if name in constant:
             continue
@@ -375,7 +387,7 @@ class _Model:
 def importance_of(space: Mapping, configs: Sequence[Mapping], losses: Sequence[float], *,
                   sign: float = 1.0, budget: float | None = None, pairs: bool | int = False,
                   n_trees: int = N_TREES, seed: int = 0, n_jobs: int | None = -1,
-                  multi_fidelity: bool = False) -> Importance:
+                  multi_fidelity: bool = False, fix: Mapping[str, Any] | None = None) -> Importance:
     """The importance of the hyperparameters of ``space`` from evaluated configurations.
 
     Args:
@@ -390,6 +402,7 @@ def importance_of(space: Mapping, configs: Sequence[Mapping], losses: Sequence[f
         seed: the forest's seed.
         n_jobs: cores for the fit (-1: all).
         multi_fidelity: leave the resource dimension out.
+        fix: the run's ``--fix`` (name -> value or its text): those dimensions are left out.
 
     Raises:
         NotEnoughEvaluations: fewer evaluations than :func:`min_evaluations` asks.
@@ -397,7 +410,7 @@ def importance_of(space: Mapping, configs: Sequence[Mapping], losses: Sequence[f
     from sklearn.ensemble import RandomForestRegressor
 
     start = time.perf_counter()
-    dims = _free_dims(space, multi_fidelity)
+    dims = _free_dims(space, multi_fidelity, fix)
     if not dims:
         raise NotEnoughEvaluations("the space has no free dimension to rank (every one is fixed)")
     X, ok = _design(dims, configs)
@@ -452,7 +465,8 @@ def _params(t: Any) -> Mapping:
 
 
 def importance_by_budget(history: RunHistory, space: Mapping, *, budget: float | str | None = None,
-                         where: str = "the run", **options: Any) -> list[Importance]:
+                         where: str = "the run", fix: Mapping[str, Any] | None = None,
+                         **options: Any) -> list[Importance]:
     """The importance at each budget level asked, from a run's history.
 
     Args:
@@ -461,6 +475,7 @@ def importance_by_budget(history: RunHistory, space: Mapping, *, budget: float |
         budget: None for the largest budget with enough evaluations (a run without budgets:
             all its evaluations), ``"all"`` for every budget with enough, or one budget.
         where: how messages name the run.
+        fix: the run's ``--fix`` (its settings' ``fix``): those dimensions are left out.
         **options: passed to :func:`importance_of` (``pairs``, ``n_trees``, ``seed``, ``n_jobs``).
 
     Raises:
@@ -469,7 +484,7 @@ def importance_by_budget(history: RunHistory, space: Mapping, *, budget: float |
     """
     groups = _by_budget(history)
     sign = -1.0 if history.direction == "maximize" else 1.0
-    n_dims = len(_free_dims(space, history.multi_fidelity))
+    n_dims = len(_free_dims(space, history.multi_fidelity, fix))
     need = min_evaluations(n_dims)
     budgets = sorted((b for b in groups if b is not None), reverse=True)
     if budget is None or budget == "all":
@@ -505,7 +520,7 @@ def importance_by_budget(history: RunHistory, space: Mapping, *, budget: float |
         try:
             out.append(importance_of(space, [_params(t) for t in trials],
                                      [to_loss(history.direction, t.objective) for t in trials], sign=sign,
-                                     budget=b, multi_fidelity=history.multi_fidelity, **options))
+                                     budget=b, multi_fidelity=history.multi_fidelity, fix=fix, **options))
         except NotEnoughEvaluations as exc:
             raise NotEnoughEvaluations(f"{where}: {exc}") from None
     return out
@@ -515,7 +530,7 @@ def importance_of_store(store: RunStore, *, budget: float | None = None, **optio
     """The importance at one budget (default: the largest with enough evaluations) of an open store."""
     history = RunHistory.from_store(store)
     return importance_by_budget(history, store.space, budget=budget, where=str(store.shown),
-                                **options)[0]
+                                fix=store.settings.get("fix"), **options)[0]
 
 
 def importance(run_dir: str | os.PathLike, *, budget: float | None = None, pairs: bool = False,

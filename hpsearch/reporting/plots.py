@@ -127,17 +127,17 @@ def plot_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = None) -
         files.append(_save(_rungs_plot(done, info), out / "rungs.png"))
     if curves:
         files.append(_save(_learning_curves(curves, settings, info), out / "learning_curves.png"))
-    files += _importance(history, space, out, info)
+    files += _importance(history, space, settings.get("fix"), out, info)
     return files
 
 
-def _importance(history: RunHistory, space: dict, out: Path, info: _RunInfo) -> list[Path]:
+def _importance(history: RunHistory, space: dict, fix: dict | None, out: Path, info: _RunInfo) -> list[Path]:
     """``importance.png`` and the marginals, when the run has enough successful evaluations."""
     from .importance import NotEnoughEvaluations, importance_by_budget
     from .importance_plots import PAIRS_AMONG, draw_importance
 
     try:
-        results = importance_by_budget(history, space, budget="all", pairs=PAIRS_AMONG)
+        results = importance_by_budget(history, space, budget="all", pairs=PAIRS_AMONG, fix=fix)
     except NotEnoughEvaluations:
         return []
     return draw_importance(results, out, _figure, _save, info.title, info.objective, info.direction)
