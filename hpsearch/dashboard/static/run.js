@@ -293,10 +293,15 @@
       yaxis: { autorange: "reversed", automargin: true }, xaxis: { title: { text: "share of the variance" }, rangemode: "tozero" },
       title: { text: "importance (fANOVA)", font: { size: 14 } } }), CONFIG);
     const ylabel = plotText(`predicted ${state.meta.objective} (${state.meta.direction})`);
-    data.marginals.forEach((m, i) => {
+    // Every box first: the grid's columns are settled before Plotly measures one.
+    const divs = data.marginals.map((_, i) => {
       const div = el("div", { class: "fig" });
       div.id = `fig-marginal-${i}`;
       box.append(div);
+      return div;
+    });
+    data.marginals.forEach((m, i) => {
+      const div = divs[i];
       const where = m.active_share < 1 ? ` (where active: ${Math.round(100 * m.active_share)}%)` : "";
       const title = { text: plotText(`marginal of ${m.names.join(" and ")}${where}`), font: { size: 13 } };
       const isNum = (k) => !m.categorical[k] && m.values[k].every((v) => typeof v === "number");
@@ -305,8 +310,8 @@
       let tr;
       if (m.names.length === 2) {
         const z = m.values[1].map((_, j) => m.mean.map((row) => row[j]));
-        tr = [{ type: "heatmap", x: xs(0), y: xs(1), z, colorscale: "Viridis",
-          reversescale: state.meta.direction === "minimize", colorbar: { title: { text: ylabel } } }];
+        tr = [{ type: "heatmap", x: xs(0), y: xs(1), z, colorscale: "Viridis", reversescale: state.meta.direction === "minimize",
+          colorbar: { title: { text: plotText(`predicted ${state.meta.objective}`), side: "right" }, thickness: 12 } }];
         Plotly.react(div, tr, layout({ title, xaxis: axis(0), yaxis: axis(1) }), CONFIG);
         return;
       }
