@@ -560,14 +560,14 @@ def importance(run_dir: str, top: int, budget: float | str | None, pairs: bool, 
     evaluations, computed exactly from the trees. Exit code 1 when the run has
     too few successful evaluations (one line saying how many it needs).
     """
-    from .reporting.importance import NotEnoughEvaluations, importance_by_budget, importance_rows
+    from .reporting.importance import ImportanceUnavailable, importance_by_budget, importance_rows
 
     with RunStore.open(run_dir, readonly=True) as store:
         history = RunHistory.from_store(store)
         space, fix = store.space, store.settings.get("fix")
     try:
         results = importance_by_budget(history, space, budget=budget, where=run_dir, pairs=pairs, fix=fix)
-    except NotEnoughEvaluations as exc:
+    except ImportanceUnavailable as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(EXIT_ALL_FAILED)
     head, rows = importance_rows(results, top=top, confidence=confidence, pairs=pairs)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..reporting.importance import Importance, NotEnoughEvaluations, importance_by_budget
+from ..reporting.importance import Importance, ImportanceUnavailable, importance_by_budget
 from ..reporting.importance_plots import PAIRS_AMONG, TOP_MARGINALS
 from .query import RunSnapshot
 
@@ -48,11 +48,13 @@ def importance_data(snap: RunSnapshot) -> dict[str, Any]:
     try:
         results = importance_by_budget(snap.history, snap.space, budget="all", where=snap.path.name,
                                        pairs=PAIRS_AMONG, fix=snap.settings.get("fix"))
-    except (NotEnoughEvaluations, ValueError) as exc:  # too few evaluations, or too many activity cells
+    except ImportanceUnavailable as exc:  # too few evaluations, or too many activity cells
         data: dict[str, Any] = {"results": [], "marginals": [], "error": str(exc)}
     else:
         main = results[0]  # the largest budget with enough evaluations
         tops = [(n,) for n in main.ranking[:TOP_MARGINALS]] + list(main.pair_ranking[:1])
+        if not main.n_trees:  # a constant objective: no marginal
+            tops = []
         data = {"results": [_result(r) for r in results], "budget": main.budget,
                 "marginals": [_marginal(main, names) for names in tops], "error": None}
     snap.derived[CACHE_KEY] = data

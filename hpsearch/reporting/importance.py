@@ -68,8 +68,8 @@ from ..trial import Status
 from .fanova import INACTIVE, Axis, Domain, TreeAnova
 
 __all__ = ["importance", "importance_by_budget", "importance_of_store", "importance_of", "Importance",
-           "Marginal", "NotEnoughEvaluations", "min_evaluations", "importance_rows", "N_TREES",
-           "MAX_SAMPLES"]
+           "Marginal", "NotEnoughEvaluations", "ImportanceUnavailable", "min_evaluations", "importance_rows",
+           "N_TREES", "MAX_SAMPLES"]
 
 #: Trees in the forest (Optuna's fANOVA uses 64, the fanova package 16).
 N_TREES = 32
@@ -79,7 +79,11 @@ MAX_SAMPLES = 4096
 GRID = 101
 
 
-class NotEnoughEvaluations(Exception):
+class ImportanceUnavailable(Exception):
+    """The importance of this run cannot be computed (the message says why, in one line)."""
+
+
+class NotEnoughEvaluations(ImportanceUnavailable):
     """Fewer successful evaluations than the method needs (at every budget, or at the one asked)."""
 
 
@@ -320,7 +324,8 @@ class Importance:
         spread: hyperparameter -> the standard deviation of that share over the trees.
         pairs: ``(a, b)`` -> the share the pair explains beyond both main effects (with ``pairs``).
         pair_spread: ``(a, b)`` -> its standard deviation over the trees.
-        n_trees: the trees whose variance was positive (a constant tree explains nothing).
+        n_trees: the trees whose variance was positive (a constant tree explains nothing; with
+            none, every share is 0 and there is no marginal).
         seconds: the time taken (fit and decomposition).
     """
 
@@ -342,8 +347,8 @@ class Importance:
 
     def marginal(self, *names: str) -> Marginal:
         """The marginal predicted objective against one hyperparameter, or a pair of them."""
-        if self._model is None:
-            raise ValueError("this importance holds no forest")
+        if self._model is None or not self.n_trees:
+            raise ValueError("no marginal: every evaluation has the same objective")
         return self._model.marginal(names)
 
 
@@ -426,7 +431,10 @@ def importance_of(space: Mapping, configs: Sequence[Mapping], losses: Sequence[f
         n_estimators=n_trees, max_features=1.0, min_samples_leaf=1, bootstrap=True,
         max_samples=MAX_SAMPLES if len(y) > MAX_SAMPLES else None, n_jobs=n_jobs, random_state=seed,
     ).fit(X, y)
-    domain = Domain([d.axis for d in dims])
+    try:
+        domain = Domain([d.axis for d in dims])
+    except ValueError as exc:
+        raise ImportanceUnavailable(f"importance: {exc}") from None
     trees = [TreeAnova(est, domain) for est in forest.estimators_]
     trees = [t for t in trees if t.variance > 1e-12 * max(1.0, t.mean ** 2)]
     names = [d.name for d in dims]
@@ -521,8 +529,8 @@ def importance_by_budget(history: RunHistory, space: Mapping, *, budget: float |
             out.append(importance_of(space, [_params(t) for t in trials],
                                      [to_loss(history.direction, t.objective) for t in trials], sign=sign,
                                      budget=b, multi_fidelity=history.multi_fidelity, fix=fix, **options))
-        except NotEnoughEvaluations as exc:
-            raise NotEnoughEvaluations(f"{where}: {exc}") from None
+        except ImportanceUnavailable as exc:
+            raise type(exc)(f"{where}: {exc}") from None
     return out
 
 

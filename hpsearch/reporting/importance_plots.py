@@ -137,6 +137,8 @@ def draw_importance(results: Sequence[Importance], out: Path, figure: Callable[[
     """Write ``importance.png`` and the marginals of the top hyperparameters and pair into ``out``."""
     files = [save(importance_figure(results, figure, title), out / "importance.png")]
     main = results[0] if results[0].budget is None else max(results, key=lambda r: r.budget)
+    if not main.n_trees:  # a constant objective: nothing to draw against
+        return files
     at = "" if main.budget is None else f" (budget {main.budget:g})"
     for name in main.ranking[:TOP_MARGINALS]:
         m = main.marginal(name)

@@ -133,12 +133,12 @@ def plot_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = None) -
 
 def _importance(history: RunHistory, space: dict, fix: dict | None, out: Path, info: _RunInfo) -> list[Path]:
     """``importance.png`` and the marginals, when the run has enough successful evaluations."""
-    from .importance import NotEnoughEvaluations, importance_by_budget
+    from .importance import ImportanceUnavailable, importance_by_budget
     from .importance_plots import PAIRS_AMONG, draw_importance
 
     try:
         results = importance_by_budget(history, space, budget="all", pairs=PAIRS_AMONG, fix=fix)
-    except NotEnoughEvaluations:
+    except ImportanceUnavailable:
         return []
     return draw_importance(results, out, _figure, _save, info.title, info.objective, info.direction)
 

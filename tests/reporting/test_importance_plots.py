@@ -2,6 +2,8 @@
 multi-fidelity run, and nothing of it for a run with too few evaluations."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from hpsearch.cli import cli
@@ -39,3 +41,13 @@ def test_plot_of_a_multi_fidelity_run_and_of_a_run_with_too_few(tmp_path):
     few = write_run(tmp_path / "few", {"dims": [cont("x1"), cont("x2")]}, configs, X[:, 0])
     files = [f.name for f in plot_run(few)]
     assert files == ["best_vs_evaluations.png", "best_vs_resource.png", "param_x1.png", "param_x2.png"]
+
+
+def test_a_constant_objective_explains_nothing_and_plots_no_marginal(tmp_path, runner):
+    X, configs = uniform_configs(["x1", "x2"], 30, seed=3)
+    run = write_run(tmp_path / "flat", {"dims": [cont("x1"), cont("x2")]}, configs, np.ones(30))
+    files = [f.name for f in plot_run(run)]
+    assert files[-1] == "importance.png" and not any(f.startswith("marginal_") for f in files)
+    out = runner.invoke(cli, ["importance", str(run), "--format", "json"])
+    assert out.exit_code == 0, out.output
+    assert [r["share"] for r in json.loads(out.output)] == [0.0, 0.0]
