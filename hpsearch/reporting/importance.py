@@ -55,6 +55,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,6 +104,7 @@ class _Dim:
     encode: Callable[[Any], Any]  # value -> code (one column), or the choice index (categorical)
     value: Callable[[int | float], Any]  # code -> value
     log_scale: bool = False
+    encode_many: Callable[[np.ndarray], np.ndarray] | None = None  # numbers -> codes, for a range
 
     @property
     def categorical(self) -> bool:
@@ -167,12 +169,12 @@ def _make_dim(spec: dict, columns: tuple[int, ...]) -> _Dim:
         log_values = (lambda k: np.log(low + k * step)) if log else None
         axis = Axis(name, columns, n_levels=n, cdf=_ordered_cdf(n, log_values), low=-0.5, high=n - 0.5)
         return _Dim(name, spec, axis, lambda v: float(min(max(round((v - low) / step), 0), n - 1)), level,
-                    log_scale=log)
+                    log_scale=log, encode_many=lambda v: np.clip(np.rint((v - low) / step), 0, n - 1))
     if log:
         a, b = math.log(low), math.log(high)
 
-        def encode(v):
-            return (math.log(v) - a) / (b - a)
+        def encode(v):  # a number or an array of them
+            return (np.log(v) - a) / (b - a)
 
         def value(u):
             return float(min(max(math.exp(a + u * (b - a)), low), high))
@@ -183,7 +185,8 @@ def _make_dim(spec: dict, columns: tuple[int, ...]) -> _Dim:
         def value(u):
             return float(low + u * (high - low))
     axis = Axis(name, columns, cdf=lambda t: np.clip(np.asarray(t, dtype=float), 0.0, 1.0))
-    return _Dim(name, spec, axis, lambda v: min(max(encode(v), 0.0), 1.0), value, log_scale=log)
+    return _Dim(name, spec, axis, lambda v: float(min(max(encode(v), 0.0), 1.0)), value, log_scale=log,
+                encode_many=lambda v: np.clip(encode(v), 0.0, 1.0))
 
 
 def _pinned(spec: dict, text: Any) -> Any:
@@ -268,21 +271,30 @@ def _design(dims: list[_Dim], configs: Iterable[Mapping]) -> tuple[np.ndarray, n
     width = sum(len(d.axis.columns) for d in dims)
     X = np.zeros((len(configs), width))
     ok = np.ones(len(configs), dtype=bool)
-    for r, config in enumerate(configs):
-        for d in dims:
-            cols = d.axis.columns
-            if d.name not in config or config[d.name] is None:
-                X[r, cols[0]:cols[-1] + 1] = INACTIVE
-                continue
+    for d in dims:
+        cols = d.axis.columns
+        values = [c.get(d.name) for c in configs]
+        off = np.array([v is None for v in values], dtype=bool)
+        X[off, cols[0]:cols[-1] + 1] = INACTIVE
+        on = np.flatnonzero(~off)
+        numbers = d.encode_many is not None and all(
+            isinstance(values[i], (int, float)) and not isinstance(values[i], bool) for i in on)
+        if numbers:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                codes = d.encode_many(np.array([values[i] for i in on], dtype=float))
+            ok[on[~np.isfinite(codes)]] = False
+            X[on, cols[0]] = np.nan_to_num(codes)
+            continue
+        for i in on:
             try:
-                code = d.encode(config[d.name])
+                code = d.encode(values[i])
             except (KeyError, TypeError, ValueError):
-                ok[r] = False
-                break
+                ok[i] = False
+                continue
             if d.categorical:
-                X[r, cols[0] + code] = 1.0
+                X[i, cols[0] + code] = 1.0
             else:
-                X[r, cols[0]] = code
+                X[i, cols[0]] = code
     return X, ok
 
 
@@ -405,7 +417,7 @@ def importance_of(space: Mapping, configs: Sequence[Mapping], losses: Sequence[f
             the k most important).
         n_trees: trees in the forest.
         seed: the forest's seed.
-        n_jobs: cores for the fit (-1: all).
+        n_jobs: cores for the fit and the decomposition (-1: all).
         multi_fidelity: leave the resource dimension out.
         fix: the run's ``--fix`` (name -> value or its text): those dimensions are left out.
 
@@ -435,7 +447,12 @@ def importance_of(space: Mapping, configs: Sequence[Mapping], losses: Sequence[f
         domain = Domain([d.axis for d in dims])
     except ValueError as exc:
         raise ImportanceUnavailable(f"importance: {exc}") from None
-    trees = [TreeAnova(est, domain) for est in forest.estimators_]
+    workers = (os.cpu_count() or 1) if n_jobs == -1 else max(1, n_jobs or 1)
+    if workers > 1:  # numpy releases the GIL on the leaves' arrays
+        with ThreadPoolExecutor(min(workers, n_trees)) as pool:
+            trees = list(pool.map(lambda est: TreeAnova(est, domain), forest.estimators_))
+    else:
+        trees = [TreeAnova(est, domain) for est in forest.estimators_]
     trees = [t for t in trees if t.variance > 1e-12 * max(1.0, t.mean ** 2)]
     names = [d.name for d in dims]
     main = np.array([[t.main_variance(i) / t.variance for i in range(len(dims))] for t in trees]) \
