@@ -18,9 +18,13 @@ __all__ = ["HpProblem", "Continuous", "Ordinal", "Categorical", "SpaceError", "l
 
 
 def __getattr__(name: str):
-    """``hpsearch.importance``: imported on first use (it needs scikit-learn, which is slow to import)."""
-    if name == "importance":
-        from .reporting.importance import importance
+    """``hpsearch.importance``: imported on first use (it needs scikit-learn, which is slow to import).
 
-        return importance
+    Looked up by name, so that importing ``hpsearch`` (as every layer does, for its version)
+    never imports the reporting layer.
+    """
+    if name == "importance":
+        import importlib
+
+        return importlib.import_module("hpsearch.reporting.importance").importance
     raise AttributeError(f"module 'hpsearch' has no attribute {name!r}")
