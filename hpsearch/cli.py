@@ -535,6 +535,62 @@ def plot(run_dir: str, out: str | None) -> None:
         click.echo(str(f))
 
 
+class _Budget(click.ParamType):
+    """``--budget``: a number or ``all``."""
+
+    name = "B|all"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float | str:
+        if value == "all":
+            return value
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            self.fail(f"expected a budget (a number) or all, got {value!r}", param, ctx)
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
+              help="Show the N most important (0 for all).")
+@click.option("--budget", type=_Budget(), default=None,
+              help="Multi-fidelity runs: the budget level, or all (one block each; default: the largest "
+                   "budget with enough evaluations).")
+@click.option("--pairs", is_flag=True, help="Also the share of each pair (their interaction), as a:b.")
+@click.option("--confidence", is_flag=True, help="Add the spread of each share over the forest's trees.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+@usage_errors
+def importance(run_dir: str, top: int, budget: float | str | None, pairs: bool, confidence: bool,
+               fmt: str) -> None:
+    """Which hyperparameters mattered: the share of the variance each explains (fANOVA).
+
+    Functional ANOVA over a random forest fitted to the run's successful
+    evaluations, computed exactly from the trees. Exit code 1 when the run has
+    too few successful evaluations (one line saying how many it needs).
+    """
+    from .reporting.importance import ImportanceUnavailable, importance_by_budget, importance_rows
+
+    with RunStore.open(run_dir, readonly=True) as store:
+        history = RunHistory.from_store(store)
+        space, fix = store.space, store.settings.get("fix")
+    try:
+        results = importance_by_budget(history, space, budget=budget, where=run_dir, pairs=pairs, fix=fix)
+    except ImportanceUnavailable as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_ALL_FAILED)
+    head, rows = importance_rows(results, top=top, confidence=confidence, pairs=pairs)
+    click.echo(format_rows(head, rows, fmt, align="left" if fmt == "table" else "right"))
+    if fmt == "table":
+        click.echo("")
+        for r in results:
+            at = f" at budget {r.budget:g}" if r.budget is not None else ""
+            paired = f", the pairs {sum(r.pairs.values()):.0%}" if pairs else ""
+            click.echo(f"{r.n_evaluations} successful evaluations{at}: the hyperparameters alone explain "
+                       f"{sum(r.shares.values()):.0%} of the variance{paired} "
+                       f"(fANOVA over {r.n_trees} trees, {r.seconds:.2f} s)")
+
+
 @cli.command()
 @click.option("--problem", "-p", default=None,
               help="Read R, r_min and the resource's type from this problem's resource dimension.")

@@ -201,6 +201,13 @@ def create_app(paths: list[str | os.PathLike]) -> Flask:
         body = f'{{"since":{since},"total":{len(snap.finished)},"trials":[{trials}],"curve":{curve}}}'
         return app.response_class(body, mimetype="application/json")
 
+    @app.get("/api/run/<key>/importance")
+    def api_importance(key: str):
+        """fANOVA importance per budget and the top marginals (computed once per snapshot)."""
+        from .importance import importance_data
+
+        return jsonify(importance_data(snap_of(key)))
+
     @app.get("/api/run/<key>/table")
     def api_table(key: str):
         """One page of the results table: ``page``, ``size``, ``sort`` (a column), ``desc``, ``status``."""

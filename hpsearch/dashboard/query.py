@@ -165,6 +165,8 @@ class RunSnapshot:
     loaded_at: float = field(default_factory=time.time)
     _curve: dict | None = None
     _sorted: dict = field(default_factory=dict)
+    #: what views compute on demand from this snapshot (the importance panel), dropped with it
+    derived: dict = field(default_factory=dict)
 
     # -- derived, computed once per snapshot -----------------------------------------
     @property

@@ -21,6 +21,10 @@ Files written into ``RUN_DIR/plots/``:
   inactive are left out of its plot (no plot when it never was active).
 * ``rungs.png`` (multi-fidelity runs only): the objective by budget, with a line
   joining the rungs of each configuration, coloured by bracket.
+* ``importance.png`` and ``marginal_<name>.png`` (runs with enough successful
+  evaluations for ``hps importance``): the share of the variance each
+  parameter explains, and the predicted objective against the top ones and
+  the top pair (:mod:`hpsearch.reporting.importance_plots`).
 * ``learning_curves.png`` (runs whose trials call ``trial.report``): one line
   per trial, the objective metric against the reported step, for finished and
   running trials; the best few (by their last value) in colour, the others
@@ -83,6 +87,7 @@ def plot_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = None) -
         settings = dict(store.settings)
         names = list(store.param_names)
         history = RunHistory.from_store(store)
+        space = store.space
         curves = _curves(store)
         info = _RunInfo(
             title=f"{settings.get('problem_name', run_dir.name)} / {settings.get('algo', '?')}",
@@ -122,7 +127,20 @@ def plot_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = None) -
         files.append(_save(_rungs_plot(done, info), out / "rungs.png"))
     if curves:
         files.append(_save(_learning_curves(curves, settings, info), out / "learning_curves.png"))
+    files += _importance(history, space, settings.get("fix"), out, info)
     return files
+
+
+def _importance(history: RunHistory, space: dict, fix: dict | None, out: Path, info: _RunInfo) -> list[Path]:
+    """``importance.png`` and the marginals, when the run has enough successful evaluations."""
+    from .importance import ImportanceUnavailable, importance_by_budget
+    from .importance_plots import PAIRS_AMONG, draw_importance
+
+    try:
+        results = importance_by_budget(history, space, budget="all", pairs=PAIRS_AMONG, fix=fix)
+    except ImportanceUnavailable:
+        return []
+    return draw_importance(results, out, _figure, _save, info.title, info.objective, info.direction)
 
 
 @dataclass

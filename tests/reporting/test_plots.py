@@ -31,7 +31,7 @@ def test_plot_plain_run(runner, in_tmp):
     plot = runner.invoke(cli, ["plot", "r"])
     assert plot.exit_code == 0, plot.output
     names = ["best_vs_evaluations.png", "best_vs_resource.png", "param_mode.png", "param_x.png",
-             "param_sleep.png"]
+             "param_sleep.png", "importance.png", "marginal_x.png"]  # x: the one free parameter
     assert plot.output.splitlines() == [f"r/plots/{n}" for n in names]
     assert sorted(p.name for p in (in_tmp / "r" / "plots").iterdir()) == sorted(names)
     assert_pngs((in_tmp / "r" / "plots").iterdir())
@@ -64,8 +64,10 @@ def test_plot_run_with_failed_rows(in_tmp, runner, make_problem):
         statuses = [t.status for t in store.trials()]
     assert 5 <= statuses.count("failed") <= 25, statuses
     files = plot_run(in_tmp / "r")
-    assert [f.name for f in files] == ["best_vs_evaluations.png", "best_vs_resource.png", "param_x.png",
-                                       "param_units.png", "param_opt.png", "param_batch.png"]
+    assert [f.name for f in files][:7] == ["best_vs_evaluations.png", "best_vs_resource.png", "param_x.png",
+                                           "param_units.png", "param_opt.png", "param_batch.png",
+                                           "importance.png"]
+    assert len(files) == 11 and all(f.name.startswith("marginal_") for f in files[7:])  # top 3 and a pair
     assert_pngs(files)
 
 

@@ -6,7 +6,7 @@
   const state = {
     meta: null, trials: [], curve: null, since: 0,
     table: { page: 0, size: 50, sort: "", desc: false, status: "", total: 0 },
-    scattersBuilt: false, reportsAt: -1, lastTotal: -1, hasReports: false,
+    scattersBuilt: false, reportsAt: -1, lastTotal: -1, hasReports: false, importanceAt: -Infinity,
   };
   const T = { id: 0, config: 1, bracket: 2, rung: 3, budget: 4, status: 5, obj: 6, params: 7 };
   /* At most this many points per scatter / lines in the parallel coordinates: beyond, the best quarter
@@ -261,6 +261,74 @@
       xaxis: { title: { text: "step" } }, yaxis: { title: { text: plotText(metric) } } }), CONFIG);
   }
 
+  // ---- importance (fANOVA, computed by the server once per snapshot) ----------------------------
+  const IMPORTANCE_EVERY_MS = 10000; // on a live run, at most this often
+  async function importance() {
+    const data = await getJSON(`${api}/importance`);
+    state.importanceAt = Date.now();
+    const note = document.getElementById("importance-note"), box = clear(document.getElementById("marginals"));
+    if (data.error) {
+      note.textContent = data.error;
+      clear(document.getElementById("fig-importance"));
+      return;
+    }
+    const main = data.results[0];
+    const names = main.parameters.map((p) => p.name).slice(0, 12);
+    const pairs = main.pairs.filter((p) => p.share > 0).slice(0, 3);
+    const labels = names.concat(pairs.map((p) => p.names.join(" : ")));
+    const traces = data.results.map((r) => {
+      const byName = Object.fromEntries(r.parameters.map((p) => [p.name, p]));
+      const byPair = Object.fromEntries(r.pairs.map((p) => [p.names.join(" : "), p]));
+      const rows = labels.map((l) => byName[l] || byPair[l] || { share: 0, spread: 0 });
+      return { type: "bar", orientation: "h", y: labels.map(plotText), x: rows.map((p) => p.share),
+        error_x: { type: "data", array: rows.map((p) => p.spread), visible: true },
+        name: r.budget === null ? "share" : `budget ${fmt(r.budget)} (${r.evaluations} evaluations)` };
+    });
+    note.textContent = `Share of the variance of ${state.meta.objective} each hyperparameter explains alone ` +
+      `(pairs: beyond their main effects), by functional ANOVA over a random forest of ${main.trees} trees ` +
+      `fitted to ${main.evaluations} successful evaluations` +
+      (main.budget === null ? "" : ` at budget ${fmt(main.budget)}`) + "; error bars: spread over the trees.";
+    Plotly.react("fig-importance", traces, layout({
+      barmode: "group", showlegend: data.results.length > 1, height: 120 + 28 * labels.length * Math.sqrt(traces.length),
+      yaxis: { autorange: "reversed", automargin: true }, xaxis: { title: { text: "share of the variance" }, rangemode: "tozero" },
+      title: { text: "importance (fANOVA)", font: { size: 14 } } }), CONFIG);
+    const ylabel = plotText(`predicted ${state.meta.objective} (${state.meta.direction})`);
+    // Every box first: the grid's columns are settled before Plotly measures one.
+    const divs = data.marginals.map((_, i) => {
+      const div = el("div", { class: "fig" });
+      div.id = `fig-marginal-${i}`;
+      box.append(div);
+      return div;
+    });
+    data.marginals.forEach((m, i) => {
+      const div = divs[i];
+      const where = m.active_share < 1 ? ` (where active: ${Math.round(100 * m.active_share)}%)` : "";
+      const title = { text: plotText(`marginal of ${m.names.join(" and ")}${where}`), font: { size: 13 } };
+      const isNum = (k) => !m.categorical[k] && m.values[k].every((v) => typeof v === "number");
+      const axis = (k) => ({ title: { text: plotText(m.names[k]) }, type: isNum(k) ? (m.log_scale[k] ? "log" : "linear") : "category" });
+      const xs = (k) => (isNum(k) ? m.values[k] : m.values[k].map((v) => plotText(v)));
+      let tr;
+      if (m.names.length === 2) {
+        const z = m.values[1].map((_, j) => m.mean.map((row) => row[j]));
+        tr = [{ type: "heatmap", x: xs(0), y: xs(1), z, colorscale: "Viridis", reversescale: state.meta.direction === "minimize",
+          colorbar: { title: { text: plotText(`predicted ${state.meta.objective}`), side: "right" }, thickness: 12 } }];
+        Plotly.react(div, tr, layout({ title, xaxis: axis(0), yaxis: axis(1) }), CONFIG);
+        return;
+      }
+      if (isNum(0) && m.values[0].length > 12) {
+        const up = m.mean.map((v, j) => v + m.spread[j]), lo = m.mean.map((v, j) => v - m.spread[j]);
+        tr = [{ type: "scatter", mode: "lines", x: m.values[0], y: lo, line: { width: 0 }, showlegend: false, hoverinfo: "skip" },
+          { type: "scatter", mode: "lines", x: m.values[0], y: up, fill: "tonexty", line: { width: 0 },
+            fillcolor: "rgba(31,119,180,0.25)", name: "± spread over trees", hoverinfo: "skip" },
+          { type: "scatter", mode: "lines", x: m.values[0], y: m.mean, line: { color: "#1f77b4", width: 2 }, name: "marginal" }];
+      } else {
+        tr = [{ type: isNum(0) ? "scatter" : "bar", mode: "lines+markers", x: xs(0), y: m.mean,
+          error_y: { type: "data", array: m.spread, visible: true }, name: "marginal" }];
+      }
+      Plotly.react(div, tr, layout({ title, xaxis: axis(0), yaxis: { title: { text: ylabel } }, showlegend: false }), CONFIG);
+    });
+  }
+
   // ---- table ---------------------------------------------------------------------------------
   async function table() {
     const t = state.table;
@@ -339,6 +407,10 @@
       await frame();
       scatters();
       if (!performance.getEntriesByName("hps-figures").length) performance.mark("hps-figures");
+      if (Date.now() - state.importanceAt >= IMPORTANCE_EVERY_MS) {
+        await frame();
+        await importance();
+      }
     }
     if (fresh || total !== state.lastTotal || meta.running_ids.length) {
       state.lastTotal = total;
