@@ -223,9 +223,10 @@ class Engine:
     def replay(self) -> list[StoredTrial]:
         """Feed the stored asks and tells to the scheduler; return the trials to re-run."""
         trials = self.store.trials()
-        if not trials:
+        queued = self.store.enqueued()
+        if not trials and not queued:
             return []
-        events: list[tuple[int, int, Any]] = []
+        events: list[tuple[int, int, Any]] = [(seq, 3, config) for seq, config in queued]
         batches: dict[int, list[StoredTrial]] = {}
         for t in trials:
             batches.setdefault(t.ask_seq, []).append(t)
@@ -244,6 +245,8 @@ class Engine:
                 self._replay_ask(item)
             elif kind == 1:
                 self._decide(*item)
+            elif kind == 3:
+                self.scheduler.enqueue(item)
             else:
                 self._tell(item)
                 self._count(item, replayed=True)
@@ -350,6 +353,15 @@ class Engine:
     def in_flight(self) -> list[int]:
         """The trials asked and not yet told, by trial_id."""
         return sorted(self._flights)
+
+    def enqueue(self, values: dict) -> dict:
+        """Have the scheduler propose the configuration ``values`` describe next (stored as an event, so
+        a resume replays it); return the configuration."""
+        config = self.scheduler.enqueue(values)
+        seq = self._seq
+        self._seq += 1
+        self.store.add_enqueued(seq, config)
+        return config
 
     def _left(self) -> int | None:
         """Evaluations ``max_evals`` still allows (None: no such limit)."""
