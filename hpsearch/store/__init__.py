@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .history import RunHistory, Tally
 from .lock import LOCK_NAME, DirectoryInUse, RunDirLock
+from .reading import Run, load_run
 from .runstore import (
     CSV_FIXED_HEAD,
     CSV_FIXED_TAIL,
@@ -22,4 +23,4 @@ from .runstore import (
 
 __all__ = ["RunStore", "StoredTrial", "StoreError", "StoreFull", "is_run_dir", "DB_NAME", "CSV_NAME",
            "CSV_FIXED_HEAD", "CSV_FIXED_TAIL", "LOCK_NAME", "DirectoryInUse", "RunDirLock",
-           "RunHistory", "Tally", "trained_resource"]
+           "RunHistory", "Tally", "trained_resource", "Run", "load_run"]
