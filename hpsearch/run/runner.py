@@ -42,7 +42,8 @@ from .stopping import parse_conditions
 
 __all__ = ["RunConfig", "RunOutcome", "start_run", "resume_run", "default_run_dir", "RunError",
            "stored_summary", "with_dask_scheduler", "plan_workers", "PreparedRun", "prepare_run",
-           "prepare_resume", "made_from_python", "stored_problem", "MADE_FROM_PYTHON", "PROBLEM_FILE"]
+           "prepare_resume", "made_from_python", "stored_problem", "MADE_FROM_PYTHON", "PROBLEM_FILE",
+           "config_from_keywords"]
 
 
 class RunError(UsageError):
@@ -98,6 +99,45 @@ class RunConfig:
     stop_when: list = field(default_factory=list)
     stop_grace: float = STOP_GRACE
     allow_many_workers: bool = False
+
+
+#: the keywords of the Python API that are not RunConfig fields of their own name
+_NOT_KEYWORDS = ("problem", "algo", "searcher", "seed", "run_dir")
+
+
+def config_from_keywords(problem: str, algo: str = "random", searcher: str | None = None,
+                         seed: int | None = None, run_dir: str | os.PathLike | None = None,
+                         **options: Any) -> RunConfig:
+    """A :class:`RunConfig` from the keywords of ``hpsearch.optimize`` and ``hpsearch.Study``.
+
+    A keyword that names a RunConfig field sets it (``max_evals``, ``workers``, ``fix``,
+    ``stop_when``, ...); ``pruner_NAME`` is the pruner's option NAME (``--pruner-NAME``); any other
+    is a scheduler's or searcher's option (``--NAME``), checked when the run is built exactly as
+    the CLI checks it (one not taken by the chosen components is the same one-line error).
+
+        >>> cfg = config_from_keywords("f", "hyperband", eta=3, max_evals=9, pruner="median",
+        ...                            pruner_grace_period=2, stop_when="loss<=0.1")
+        >>> cfg.algo_options, cfg.max_evals, cfg.pruner_options, cfg.stop_when
+        ({'eta': 3}, 9, {'grace_period': 2}, ['loss<=0.1'])
+    """
+    fields = set(RunConfig.__dataclass_fields__) - set(_NOT_KEYWORDS)
+    algo_options = dict(options.pop("algo_options", None) or {})
+    pruner_options = dict(options.pop("pruner_options", None) or {})
+    given = {}
+    for key, value in options.items():
+        if key in fields:
+            given[key] = value
+        elif key.startswith("pruner_"):
+            pruner_options[key[len("pruner_"):]] = value
+        else:
+            algo_options[key] = value
+    if isinstance(given.get("stop_when"), str):
+        given["stop_when"] = [given["stop_when"]]
+    given = {k: v for k, v in given.items() if v is not None}
+    given["stop_when"] = list(given.get("stop_when") or [])
+    return RunConfig(problem=problem, algo=algo, searcher=searcher, seed=seed,
+                     run_dir=None if run_dir is None else str(run_dir), algo_options=algo_options,
+                     pruner_options=pruner_options, **given)
 
 
 @dataclass
