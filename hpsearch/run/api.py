@@ -99,8 +99,8 @@ def optimize(run: Callable, problem: HpProblem, *, algo: str | None = None, sear
                                   stop_when=[stop_when] if isinstance(stop_when, str) else stop_when,
                                   **options)
     else:
-        cfg = config_from_keywords(loaded.name, algo or "random", searcher, seed, run_dir,
-                                   max_evals=max_evals, timeout=timeout, max_resource_spent=max_resource_spent,
+        limits = {"max_evals": max_evals, "timeout": timeout, "max_resource_spent": max_resource_spent}
+        cfg = config_from_keywords(loaded.name, algo or "random", searcher, seed, run_dir, **limits,
                                    workers=workers, evaluator=chosen, pruner=pruner, stop_when=stop_when,
                                    **options)
         prepared = prepare_run(cfg, loaded=loaded)
