@@ -152,8 +152,8 @@ def unship(data: bytes) -> LoadedProblem:
         if outer.get("main"):
             _run_main(outer["main"])
         run, problem, name, description, takes_trial = pickle.loads(outer["problem"])
-    except ProblemLoadError:
-        raise
+    except UsageError as exc:  # e.g. the main script started a search while being imported
+        raise ProblemLoadError(str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - ModuleNotFoundError, AttributeError, ...
         raise ProblemLoadError(f"run: cannot be imported in the worker ({type(exc).__name__}: {exc})") \
             from None

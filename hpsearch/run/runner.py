@@ -244,11 +244,11 @@ def plan_workers(cfg: RunConfig, scheduler: Scheduler) -> Placement:
 
 
 def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path,
-           evaluator: Evaluator | None = None) -> _Parts:
+           own_evaluator: Evaluator | None = None) -> _Parts:
     """Problem with pins, scheduler and evaluator from a config; raises usage errors, writes nothing.
 
-    ``evaluator``: one made already (an ask/tell study's, whose user runs the evaluations), instead of
-    the one ``cfg`` names.
+    ``own_evaluator``: one made already (an ask/tell study's, whose user runs the evaluations), instead
+    of the one ``cfg`` names.
     """
     problem = loaded.problem.fix(cfg.fix) if cfg.fix else loaded.problem
     cls = algo_scheduler_class(cfg.algo, cfg.searcher)
@@ -271,6 +271,7 @@ def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path,
     if cfg.dask_scheduler and cfg.evaluator != "dask":
         raise RunError(f"--dask-scheduler is only used with --evaluator dask "
                        f"(got --evaluator {cfg.evaluator})")
+    evaluator = own_evaluator
     if evaluator is not None:
         placement = Placement.plan("serial", 1, None, None)
     else:
@@ -315,7 +316,7 @@ class PreparedRun:
 
 
 def prepare_run(cfg: RunConfig, announce: Callable[[str], None] | None = None,
-                loaded: LoadedProblem | None = None, evaluator: Evaluator | None = None,
+                loaded: LoadedProblem | None = None, own_evaluator: Evaluator | None = None,
                 settings: dict | None = None) -> PreparedRun:
     """Validate everything and create the run directory (holding its lock); search nothing yet.
 
@@ -324,7 +325,7 @@ def prepare_run(cfg: RunConfig, announce: Callable[[str], None] | None = None,
         announce: told a note the scheduler has on its plan.
         loaded: the problem, imported already or made in Python (``folder`` None: the run is marked
             as made from Python and its problem is kept in the run directory for ``Study.load``).
-        evaluator: one made already (an ask/tell study's) instead of the one ``cfg`` names.
+        own_evaluator: one made already (an ask/tell study's) instead of the one ``cfg`` names.
         settings: more settings to store (e.g. ``evaluator: "study"``).
 
     Raises:
@@ -346,7 +347,7 @@ def prepare_run(cfg: RunConfig, announce: Callable[[str], None] | None = None,
     shown = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(loaded.name, name)
     run_dir = shown.absolute()  # once: a run() that calls os.chdir must not move logs or checkpoints
     cfg.run_dir = str(shown)
-    parts = _build(cfg, loaded, run_dir, evaluator)
+    parts = _build(cfg, loaded, run_dir, own_evaluator)
     stored = {
         **asdict(cfg),
         "problem_dir": None if loaded.folder is None else str(loaded.folder),
@@ -486,13 +487,13 @@ def made_from_python(settings: dict) -> bool:
 
 
 def _continue(store: RunStore, shown: Path, cfg: RunConfig, changes: dict, loaded: LoadedProblem,
-              changed: str, evaluator: Evaluator | None = None) -> PreparedRun:
+              changed: str, own_evaluator: Evaluator | None = None) -> PreparedRun:
     """Build a stopped run's parts around its problem (the same space, else ``changed`` is raised)."""
     now, before = loaded.problem.to_dict(), store.settings["space"]
     if now["dims"] != before.get("dims") or now["direction"] != before.get("direction") \
             or now.get("forbidden") != before.get("forbidden"):
         raise RunError(changed)
-    parts = _build(cfg, loaded, store.run_dir, evaluator)
+    parts = _build(cfg, loaded, store.run_dir, own_evaluator)
     kept = {k: v for k, v in changes.items() if k not in FOR_THIS_INVOCATION}
     if kept:
         store.update_settings(**kept)
@@ -535,7 +536,7 @@ def stored_problem(store: RunStore) -> HpProblem | None:
 
 
 def prepare_resume(run_dir: str | os.PathLike, loaded: LoadedProblem | None = None,
-                   evaluator: Evaluator | None = None, **overrides: Any) -> PreparedRun:
+                   own_evaluator: Evaluator | None = None, **overrides: Any) -> PreparedRun:
     """Open a stopped run to continue it from Python (holding its lock); search nothing yet.
 
     Args:
@@ -543,7 +544,7 @@ def prepare_resume(run_dir: str | os.PathLike, loaded: LoadedProblem | None = No
         loaded: the problem, with the ``run`` to evaluate (made in Python: see
             :func:`hpsearch.problem.inline.from_callable`); None: the problem the run keeps in its
             directory (made from Python) or its problem folder, without a ``run`` (ask/tell).
-        evaluator: one made already (an ask/tell study's) instead of the one the settings name.
+        own_evaluator: one made already (an ask/tell study's) instead of the one the settings name.
         **overrides: settings to change, as for :func:`resume_run`; None means keep.
 
     Raises:
@@ -559,7 +560,7 @@ def prepare_resume(run_dir: str | os.PathLike, loaded: LoadedProblem | None = No
         changed = (f"problem: not the search space of the run in {shown} (its dimensions, direction or "
                    "forbidden combinations differ); pass the problem it was made with, or start a new run "
                    "elsewhere")
-        return _continue(store, shown, cfg, changes, loaded, changed, evaluator)
+        return _continue(store, shown, cfg, changes, loaded, changed, own_evaluator)
     except BaseException:
         store.close()
         raise

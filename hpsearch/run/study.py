@@ -43,7 +43,7 @@ from typing import Any
 from ..errors import UsageError
 from ..evaluators.base import Evaluator
 from ..problem.inline import from_callable
-from ..problem.space import HpProblem
+from ..problem.space import HpProblem, SpaceError
 from ..store import StoredTrial
 from ..trial import BadReturn, Status, Trial, TrialResult, TrialSpec, parse_return
 from .runner import config_from_keywords, prepare_resume, prepare_run
@@ -170,7 +170,7 @@ class Study:
         _refuse(options, None, "Study")
         cfg = config_from_keywords("study", algo, seed=seed, run_dir=run_dir, **options)
         loaded = from_callable(None, problem, "study")
-        prepared = prepare_run(cfg, loaded=loaded, evaluator=_UserEvaluator(),
+        prepared = prepare_run(cfg, loaded=loaded, own_evaluator=_UserEvaluator(),
                                settings={"evaluator": "study", "workers": 1})
         self._start(prepared)
 
@@ -187,7 +187,7 @@ class Study:
         """
         _refuse(overrides, LOAD_OVERRIDES, "Study.load")
         loaded = None if problem is None else from_callable(None, problem, "study")
-        prepared = prepare_resume(run_dir, loaded, evaluator=_UserEvaluator(), **overrides)
+        prepared = prepare_resume(run_dir, loaded, own_evaluator=_UserEvaluator(), **overrides)
         study = cls.__new__(cls)
         study._start(prepared)
         return study
@@ -273,7 +273,7 @@ class Study:
         self._usable()
         if self._ended:
             raise StudyError("enqueue: the search is finished")
-        with _whole(), self._guard():
+        with _whole(), self._guard(harmless=(SpaceError,)):
             return self._engine.enqueue(dict(config))
 
     # -- telling -----------------------------------------------------------------------------------
@@ -365,12 +365,13 @@ class Study:
         self._ended = True
 
     @contextlib.contextmanager
-    def _guard(self) -> Iterator[None]:
+    def _guard(self, harmless: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
         """An error inside an engine step (a full disk, a bad stop condition) leaves this object unusable;
-        what was stored is kept, and :meth:`load` continues from it."""
+        what was stored is kept, and :meth:`load` continues from it. ``harmless``: errors raised
+        before the step changed anything."""
         try:
             yield
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, *harmless):
             raise
         except BaseException as exc:
             self._broken = f"{type(exc).__name__}: {exc}"
