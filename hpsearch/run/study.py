@@ -36,7 +36,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +97,7 @@ class AskedTrial(Trial):
     """
 
     def __init__(self, study: Study, spec: TrialSpec):
-        super().__init__(replace(spec, stop_grace=math.inf), reporter=self._send)
+        super().__init__(spec, reporter=self._send)  # the study's specs have no stop grace: never cut off
         self._study = study
         self.trial_id = spec.trial_id
         self.config = dict(spec.config)
@@ -117,6 +116,12 @@ class AskedTrial(Trial):
         return f"AskedTrial(trial_id={self.trial_id}, config={self.config!r}{budget})"
 
 
+try:  # the C function: signal.signal's wrapper turns every handler it returns into an enum, 20x slower
+    from _signal import signal as _set_handler
+except ImportError:  # pragma: no cover - another Python
+    _set_handler = signal.signal
+
+
 @contextlib.contextmanager
 def _whole() -> Iterator[None]:
     """Defer Ctrl-C (SIGINT) until the block is done, so a step is stored whole (main thread only)."""
@@ -125,14 +130,14 @@ def _whole() -> Iterator[None]:
         return
     caught: list[int] = []
     try:
-        old = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+        old = _set_handler(signal.SIGINT, lambda signum, frame: caught.append(signum))
     except (ValueError, TypeError):  # no Python handler can be set here: nothing to defer
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, old)
+        _set_handler(signal.SIGINT, old)
     if caught:
         raise KeyboardInterrupt
 
@@ -203,6 +208,7 @@ class Study:
         self._broken: str | None = None
         try:
             self._engine = prepared.engine()
+            self._engine.stop_grace = math.inf  # a trial told to stop is never cut off: its user tells it
             with _whole():
                 self._queue.extend(t.trial_id for t in self._engine.replay())
                 if self._engine.summary.stopped_by == "condition":  # met before this session: ask nothing
