@@ -2,6 +2,7 @@
 sent to workers is one line; Ctrl-C stores and returns; a stopped run continues; options checked as the CLI
 checks them; load_run and load_comparison read runs (also from read-only storage)."""
 import csv
+import importlib
 import io
 import os
 import shutil
@@ -52,8 +53,7 @@ def test_a_module_beside_the_notebook_is_importable_in_the_workers(tmp_path, mon
     here.mkdir()
     (here / "my_objective.py").write_text("def f(config):\n    return config['x']\n")
     monkeypatch.syspath_prepend(str(here))  # as the notebook's folder is on its sys.path
-    from my_objective import f
-
+    f = importlib.import_module("my_objective").f
     run = hpsearch.optimize(f, objectives.space(), evaluator="process", workers=2, max_evals=4, seed=0,
                             run_dir=tmp_path / "r")
     assert list(run.results()["status"]) == ["done"] * 4
