@@ -22,8 +22,8 @@ _moved.install()
 _LAZY = {
     "optimize": "hpsearch.run.api",
     "Study": "hpsearch.run.study",
-    "load_run": "hpsearch.store.reading",
-    "Run": "hpsearch.store.reading",
+    "load_run": "hpsearch.store.view",
+    "Run": "hpsearch.store.view",
     "load_comparison": "hpsearch.reporting.loading",
 }
 

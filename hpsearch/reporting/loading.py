@@ -2,7 +2,7 @@
 
 The summary is the table ``hps compare --format csv`` prints (from
 :func:`~hpsearch.reporting.comparison.summarise`), as a pandas DataFrame; each
-run of the comparison is a :class:`~hpsearch.store.reading.Run`.
+run of the comparison is a :class:`~hpsearch.store.view.Run`.
 """
 from __future__ import annotations
 

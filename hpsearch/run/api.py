@@ -70,7 +70,7 @@ def optimize(run: Callable, problem: HpProblem, *, algo: str | None = None, sear
             ``max_resource=81``, ``n_initial=10``, ...), checked as the CLI checks them.
 
     Returns:
-        the run directory as a read-only :class:`~hpsearch.store.reading.Run`.
+        the run directory as a read-only :class:`~hpsearch.store.view.Run`.
 
     Ctrl-C ends the search as in ``hps run``: the evaluations in flight are stored
     ``interrupted`` and ``optimize`` returns the run (``run.ended`` is

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .history import RunHistory, Tally
 from .lock import LOCK_NAME, DirectoryInUse, RunDirLock
-from .reading import Run, load_run
+from .view import Run, load_run
 from .runstore import (
     CSV_FIXED_HEAD,
     CSV_FIXED_TAIL,
