@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from .history import RunHistory, Tally
 from .lock import LOCK_NAME, DirectoryInUse, RunDirLock
-from .view import Run, load_run
 from .runstore import (
     CSV_FIXED_HEAD,
     CSV_FIXED_TAIL,
@@ -20,6 +19,7 @@ from .runstore import (
     is_run_dir,
     trained_resource,
 )
+from .view import Run, load_run
 
 __all__ = ["RunStore", "StoredTrial", "StoreError", "StoreFull", "is_run_dir", "DB_NAME", "CSV_NAME",
            "CSV_FIXED_HEAD", "CSV_FIXED_TAIL", "LOCK_NAME", "DirectoryInUse", "RunDirLock",
