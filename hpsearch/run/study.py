@@ -45,7 +45,7 @@ from ..problem.inline import from_callable
 from ..problem.space import HpProblem, SpaceError
 from ..store import StoredTrial
 from ..trial import BadReturn, Status, Trial, TrialResult, TrialSpec, parse_return
-from .runner import config_from_keywords, prepare_resume, prepare_run
+from .runner import PreparedRun, config_from_keywords, prepare_resume, prepare_run
 
 __all__ = ["Study", "AskedTrial", "StudyError"]
 
@@ -197,8 +197,7 @@ class Study:
         study._start(prepared)
         return study
 
-    def _start(self, prepared: Any) -> None:
-        self._prepared = prepared
+    def _start(self, prepared: PreparedRun) -> None:
         self._store = prepared.store
         self.run_dir: Path = prepared.shown
         self._handed: dict[int, AskedTrial] = {}
