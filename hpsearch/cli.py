@@ -479,6 +479,9 @@ def results(run_dir: str, top: int, fmt: str, all_rungs: bool, failed: bool) -> 
             folder = store.settings.get("problem_dir")
             if folder:
                 click.echo(f"problem folder: {folder} (hps resume imports it)")
+            elif store.settings.get("made_from") == "python":
+                click.echo(f"made from Python: continue it with hpsearch.Study.load({run_dir!r}) or "
+                           f"hpsearch.optimize(..., run_dir={run_dir!r})")
             live = _running_lines(store)
             if live:
                 click.echo("\n" + "\n".join(live))

@@ -18,7 +18,7 @@ EVALUATORS: dict[str, str] = {
 DEFAULT_EVALUATOR = "process"
 
 
-def make_evaluator(name: str, folder: Path, workers: int = 1, trial_timeout: float | None = None,
+def make_evaluator(name: str, folder: Path | None, workers: int = 1, trial_timeout: float | None = None,
                    run_dir: Path | None = None, **options) -> Evaluator:
     """Build an evaluator by name; unknown names are a usage error."""
     if name not in EVALUATORS:

@@ -30,33 +30,47 @@ from pathlib import Path
 
 from distributed import WorkerPlugin, get_worker
 
+from ..problem.inline import INLINE_FILE
 from ..trial import Status, TrialResult, TrialSpec, stopped_result, visible_devices
 from ._worker import WorkerProcess, death_reason, read_capped, thread_env
 
-__all__ = ["ProblemUpload", "run_trial", "pack_folder", "unpack_folder", "LOG_LIMIT"]
+__all__ = ["ProblemUpload", "run_trial", "pack_folder", "pack_inline", "unpack_folder", "LOG_LIMIT"]
 
 #: The most bytes of a trial's output sent back to the driver (the head and the tail are kept).
 LOG_LIMIT = 1 << 20
 _SKIP_DIRS = {"__pycache__", ".git", ".ipynb_checkpoints"}
-_CODE = (".py", ".so", ".pth", ".pyd")
+_CODE = (".py", ".so", ".pth", ".pyd", ".pickle")
 
 
 def pack_folder(folder: Path) -> tuple[bytes, str]:
     """The folder as deterministic zip bytes, and their sha256 (skips caches and ``.pyc``)."""
+    files = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
+        for f in sorted(names):
+            if not f.endswith((".pyc", ".pyo")):
+                path = Path(root) / f
+                rel = path.relative_to(folder).as_posix()
+                files.append((rel, path.stat().st_mode & 0o777, path.read_bytes()))
+    return _zip(files)
+
+
+def pack_inline(data: bytes) -> tuple[bytes, str]:
+    """A problem made in Python (:func:`hpsearch.problem.inline.ship`'s bytes) as a folder's zip bytes
+    holding one file, :data:`~hpsearch.problem.inline.INLINE_FILE`, and their sha256."""
+    return _zip([(INLINE_FILE, 0o600, data)])
+
+
+def _zip(files: list[tuple[str, int, bytes]]) -> tuple[bytes, str]:
     import hashlib
 
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for root, dirs, files in os.walk(folder):
-            dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
-            for f in sorted(files):
-                if f.endswith((".pyc", ".pyo")):
-                    continue
-                path = Path(root) / f
-                info = zipfile.ZipInfo(path.relative_to(folder).as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
-                info.external_attr = (path.stat().st_mode & 0o777) << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, path.read_bytes())
+        for name, mode, data in files:
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = mode << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
     data = buf.getvalue()
     return data, hashlib.sha256(data).hexdigest()[:20]
 

@@ -9,7 +9,8 @@ inside daemonic Dask worker processes, and its thread environment
 imported. Parent and worker talk over one multiprocessing
 :class:`~multiprocessing.connection.Connection`:
 
-    parent -> worker   ("init", folder)            once, first
+    parent -> worker   ("init", source)            once, first: a folder, or a problem made in Python
+                                                   (bytes, see :mod:`hpsearch.problem.inline`)
     worker -> parent   ("ready", pid, max_trials) | ("load_error", message)
     parent -> worker   (spec, log_path, worker_name)   one trial at a time
     worker -> parent   ("report", trial_id, report)    each trial.report(...), then waits for:
@@ -127,12 +128,13 @@ class WorkerProcess:
     """The parent's handle on one worker process (the one client of the worker protocol).
 
     Args:
-        folder: the problem folder the worker loads.
+        folder: the problem folder the worker loads, or the bytes of a problem made in Python
+            (:func:`hpsearch.problem.inline.ship`).
         env: the worker's environment (see :func:`thread_env`).
         log_path: where the worker's own output goes (between trials); None inherits.
     """
 
-    def __init__(self, folder: Path | str, env: dict, log_path: Path | None = None):
+    def __init__(self, folder: Path | str | bytes, env: dict, log_path: Path | None = None):
         self.conn, child = Pipe(duplex=True)
         out = subprocess.DEVNULL
         if log_path is not None:
@@ -157,7 +159,7 @@ class WorkerProcess:
         self.ready = False
         self.served = 0  # trials finished
         self.max_trials: int | None = None  # the problem's MAX_TRIALS_PER_WORKER, once ready
-        self.conn.send(("init", str(folder)))
+        self.conn.send(("init", folder if isinstance(folder, bytes) else str(folder)))
 
     def on_ready(self, message: tuple) -> None:
         """Take the worker's ``("ready", pid, max_trials)`` message."""
@@ -391,20 +393,21 @@ def _reporter(conn: Connection, trial_id: int):
 
 
 def _serve(conn: Connection) -> None:
-    from ..problem.loader import load_problem
+    from ..problem.inline import load_source
     from ..trial import Status, TrialResult, execute_trial, visible_devices
 
-    kind, folder = conn.recv()
+    kind, source = conn.recv()
     assert kind == "init"
     try:
-        lp = load_problem(folder)
+        lp = load_source(source)
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which fails the trial
         from ..problem.loader import ProblemLoadError
 
         conn.send(("load_error", str(exc) if isinstance(exc, ProblemLoadError)
                    else f"{type(exc).__name__}: {exc}"))
         return
-    max_trials = os.environ.get("HPS_WORKER_MAX_TRIALS") or lp.run.__globals__.get("MAX_TRIALS_PER_WORKER")
+    max_trials = os.environ.get("HPS_WORKER_MAX_TRIALS") \
+        or getattr(lp.run, "__globals__", {}).get("MAX_TRIALS_PER_WORKER")
     conn.send(("ready", os.getpid(), int(max_trials) if max_trials else None))
     devices = visible_devices()
     while True:

@@ -24,7 +24,8 @@ class Evaluator:
     """Base class.
 
     Args:
-        folder: the problem folder (workers import ``model_run.py`` from it).
+        folder: the problem folder (workers import ``model_run.py`` from it); None for a problem
+            made in Python, given as ``loaded`` (see :mod:`hpsearch.problem.inline`).
         workers: how many evaluations may run at once.
         trial_timeout: seconds after which a trial is stopped and stored as ``timeout``.
             A trial told to stop (``trial.report`` returned True) that goes on for its
@@ -34,9 +35,9 @@ class Evaluator:
 
     name = "evaluator"
 
-    def __init__(self, folder: Path, workers: int = 1, trial_timeout: float | None = None,
+    def __init__(self, folder: Path | None, workers: int = 1, trial_timeout: float | None = None,
                  run_dir: Path | None = None, **options):
-        self.folder = Path(folder)
+        self.folder = None if folder is None else Path(folder)
         self.workers = workers
         self.trial_timeout = trial_timeout
         self.run_dir = run_dir

@@ -59,6 +59,8 @@ import time
 from collections import deque
 from pathlib import Path
 
+from ..problem.inline import ship
+from ..problem.loader import LoadedProblem
 from ..trial import Status, TrialResult, TrialSpec
 from .base import Evaluator, EvaluatorError
 from .process import default_threads
@@ -80,14 +82,21 @@ class DaskEvaluator(Evaluator):
     Args:
         dask_scheduler: ``tcp://HOST:PORT`` or a scheduler file; None starts a LocalCluster.
         connect_timeout: seconds to wait for the Dask scheduler.
+        loaded: a problem made in Python (``folder`` None): shipped as the bytes of
+            :func:`hpsearch.problem.inline.ship` in place of a folder; its ``run`` must import
+            on the cluster's machines (a module on their ``sys.path``).
     """
 
     name = "dask"
 
     def __init__(self, folder, workers=1, trial_timeout=None, run_dir=None,
                  dask_scheduler: str | None = None, threads_per_worker: int | None = None,
-                 connect_timeout: float = 30.0, gpus_per_trial: int = 0, **options):
+                 connect_timeout: float = 30.0, gpus_per_trial: int = 0,
+                 loaded: LoadedProblem | None = None, **options):
         super().__init__(folder, workers, trial_timeout, run_dir, **options)
+        self._inline: tuple[bytes, str] | None = None  # a problem made in Python: (its bytes, its name)
+        if loaded is not None and loaded.folder is None:
+            self._inline = (ship(loaded, "dask"), loaded.name)
         try:
             import distributed  # noqa: F401
         except ImportError:
@@ -130,10 +139,14 @@ class DaskEvaluator(Evaluator):
             return
         from distributed import Client, LocalCluster
 
-        from ._dask_worker import ProblemUpload, pack_folder
+        from ._dask_worker import ProblemUpload, pack_folder, pack_inline
 
-        data, self._digest = pack_folder(self.folder)
-        self._name = self.folder.name
+        if self._inline is None:
+            data, self._digest = pack_folder(self.folder)
+            self._name = self.folder.name
+        else:
+            data, self._digest = pack_inline(self._inline[0])
+            self._name = self._inline[1]
         upload = ProblemUpload(data, self._digest, self._name, self.threads)
         if self.dask_scheduler is None:
             # the plugin goes in with the workers: they unpack the folder and start their trial

@@ -43,6 +43,8 @@ from collections import deque
 from multiprocessing.connection import wait as wait_any
 from pathlib import Path
 
+from ..problem.inline import ship
+from ..problem.loader import LoadedProblem
 from ..trial import Status, TrialResult, TrialSpec, stopped_result, visible_devices
 from ._worker import WorkerProcess, death_reason, thread_env
 from .base import Evaluator, EvaluatorError
@@ -96,16 +98,22 @@ class ProcessEvaluator(Evaluator):
         grace: seconds between SIGTERM and SIGKILL when a worker is stopped.
         gpu_slots: the GPU ids of each worker (one list per worker; an empty list hides
             every GPU); None leaves ``CUDA_VISIBLE_DEVICES`` as the driver has it.
+        loaded: a problem made in Python (``folder`` None): its ``run`` is sent to the workers by
+            reference (see :func:`hpsearch.problem.inline.ship`, which refuses what cannot be).
     """
 
     name = "process"
 
     def __init__(self, folder, workers=1, trial_timeout=None, run_dir=None,
                  threads_per_worker: int | None = None, grace: float = 1.0,
-                 gpu_slots: list[list[str]] | None = None, **options):
+                 gpu_slots: list[list[str]] | None = None, loaded: LoadedProblem | None = None,
+                 **options):
         super().__init__(folder, workers, trial_timeout, run_dir, **options)
         if workers < 1:
             raise EvaluatorError(f"--workers must be >= 1, got {workers}")
+        #: what each worker loads: the problem folder, or a problem made in Python as bytes
+        self._source: Path | bytes = ship(loaded, "process") if loaded is not None and loaded.folder is None \
+            else self.folder
         self.threads = threads_per_worker or default_threads(workers)
         self.grace = grace
         self._env = thread_env(self.threads)
@@ -132,7 +140,7 @@ class ProcessEvaluator(Evaluator):
         self._started = True
 
     def _spawn(self, slot: _Slot) -> None:
-        slot.proc = WorkerProcess(self.folder, slot.env, self._log(f"worker-{slot.index}"))
+        slot.proc = WorkerProcess(self._source, slot.env, self._log(f"worker-{slot.index}"))
 
     def _recycle(self, slot: _Slot) -> None:
         """Replace an idle worker that ran its problem's MAX_TRIALS_PER_WORKER trials."""

@@ -35,7 +35,7 @@ from ..errors import UsageError
 from .space import HpProblem, SpaceError, display_path
 
 __all__ = ["ProblemLoadError", "LoadedProblem", "ProblemInfo", "find_problem", "load_problem",
-           "list_problems", "search_path", "bundled_dir"]
+           "list_problems", "search_path", "bundled_dir", "accepts_trial"]
 
 
 class ProblemLoadError(UsageError):
@@ -135,11 +135,11 @@ def _in_folder(module: ModuleType, folder: Path) -> bool:
 
 @dataclass
 class LoadedProblem:
-    """A problem folder, imported.
+    """A problem folder, imported (or a problem made in Python: see :mod:`hpsearch.problem.inline`).
 
     Attributes:
         name: the folder's name.
-        folder: absolute path of the folder.
+        folder: absolute path of the folder; None for a problem made in Python.
         problem: its ``Problem``.
         description: the first line of ``problem.py``'s docstring.
         run: ``model_run.run``, or None when loaded with ``with_run=False``.
@@ -147,7 +147,7 @@ class LoadedProblem:
     """
 
     name: str
-    folder: Path
+    folder: Path | None
     problem: HpProblem
     description: str
     run: Callable | None = None
@@ -158,6 +158,9 @@ class LoadedProblem:
     @contextlib.contextmanager
     def activate(self) -> Iterator[None]:
         """Run code of this folder: its own modules importable by name, its siblings in sys.modules."""
+        if self.folder is None:  # made in Python: its code imports as any other code
+            yield
+            return
         if self._sibling_names is None:
             self._sibling_names = _sibling_names(self.folder)
         saved = {n: sys.modules.get(n) for n in (*self._sibling_names, *self.siblings)}
@@ -302,11 +305,16 @@ def load_problem(spec: str | os.PathLike, with_run: bool = True) -> LoadedProble
             raise ProblemLoadError(f"{display_path(run_py)}: defines no function 'run' "
                                    "(expected def run(config) or def run(config, trial))")
         lp.run = run
-        lp.accepts_trial = _accepts_trial(run, run_py)
+        lp.accepts_trial = accepts_trial(run, display_path(run_py))
     return lp
 
 
-def _accepts_trial(run: Callable, path: Path) -> bool:
+def accepts_trial(run: Callable, where: str) -> bool:
+    """Whether ``run`` takes a second ``trial`` argument (``where`` names it in errors).
+
+    Raises:
+        ProblemLoadError: it takes neither ``(config)`` nor ``(config, trial)``.
+    """
     try:
         params = list(inspect.signature(run).parameters.values())
     except (TypeError, ValueError):
@@ -315,10 +323,10 @@ def _accepts_trial(run: Callable, path: Path) -> bool:
     if any(p.kind == p.VAR_POSITIONAL for p in params) or any(p.name == "trial" for p in params):
         return True
     if not positional and not any(p.kind == p.VAR_POSITIONAL for p in params):
-        raise ProblemLoadError(f"{display_path(path)}: run() must take the config as its first argument")
+        raise ProblemLoadError(f"{where}: run() must take the config as its first argument")
     required = [p for p in positional if p.default is p.empty]
     if len(required) > 2:
-        raise ProblemLoadError(f"{display_path(path)}: run() takes (config) or (config, trial), "
+        raise ProblemLoadError(f"{where}: run() takes (config) or (config, trial), "
                                f"got {len(required)} required arguments")
     return len(positional) >= 2
 

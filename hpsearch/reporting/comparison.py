@@ -26,7 +26,7 @@ from ..trial import Status
 from .tables import format_rows, format_value
 
 __all__ = ["RunCurve", "AlgoRow", "Comparison", "Band", "summarise", "format_table", "plot_comparison",
-           "bands", "budget_grid", "best_within", "FRACTIONS"]
+           "bands", "budget_grid", "best_within", "FRACTIONS", "table_rows"]
 
 FRACTIONS = (0.1, 0.25, 0.5, 1.0)
 
@@ -210,6 +210,12 @@ def format_table(cmp: Comparison, fmt: str = "table") -> str:
         note = (f"\nbudget {format_value(float(s['budget']))} {what} per run; {of}: median over seeds "
                 "[interquartile range]; '-': none yet")
         return text + "\n" + note
+    return format_rows(*table_rows(cmp), fmt)
+
+
+def table_rows(cmp: Comparison) -> tuple[list[str], list[list[Any]]]:
+    """The per-algorithm table in machine form (``hps compare --format csv``): its head and rows."""
+    m = cmp.metric
     head = ["algo", "runs"]
     for f in FRACTIONS:
         p = int(f * 100)
@@ -222,7 +228,7 @@ def format_table(cmp: Comparison, fmt: str = "table") -> str:
             cells += [_num(v) for v in r.at[f]]
         cells += [r.evaluations, r.spent, r.wall_s, cmp.settings["budget"], cmp.settings["unit"]]
         rows.append(cells)
-    return format_rows(head, rows, fmt)
+    return head, rows
 
 
 def _fmt(x: float) -> str:

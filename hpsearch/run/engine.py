@@ -6,6 +6,13 @@ The engine is the only code that talks to the store. It records every ask
 fresh scheduler (same seed, same asks, same tells) and then re-runs whatever was
 in flight: a resumed run continues exactly where the stopped one was.
 
+:meth:`Engine.run` is a loop over steps that are methods of their own:
+:meth:`~Engine.replay`, :meth:`~Engine.ask` (record as running),
+:meth:`~Engine.report`, :meth:`~Engine.finish` (store, then tell),
+:meth:`~Engine.end_reason` and :meth:`~Engine.end`. An ask/tell
+:class:`~hpsearch.run.study.Study` takes the same steps with its user as the
+evaluator, so both write the same history in the same event order.
+
 Example:
     >>> from hpsearch.loader import load_problem
     >>> from hpsearch.search import make_scheduler
@@ -196,6 +203,9 @@ class Engine:
         self.summary = RunSummary(workers=evaluator.capacity)
         self._flights: dict[int, Suggestion] = {}  # asked, not yet told
         self._n_asked = 0
+        self._scheduler_done = False  # the scheduler said DONE: never asked again
+        #: the last :meth:`ask` gave nothing because the scheduler waits for results in flight
+        self.waiting = False
         self._committed = 0.0  # resource of every asked evaluation (budget - previous_budget)
         self._next_tid, self._seq = store.next_ids()
         self._tally = Tally(problem.direction, scheduler.multi_fidelity)  # what the summary counts
@@ -208,17 +218,18 @@ class Engine:
         self._checked_metrics = False  # stop conditions' metric names checked against a result
         self._last_report: dict[int, dict] = {}  # trials in flight -> their latest report
         self._n_reports: dict[int, int] = {}  # trials in flight -> reports stored
-        evaluator.on_report = self._on_report
+        evaluator.on_report = self.report
 
     # -- history -------------------------------------------------------------------
-    def _replay(self) -> list[StoredTrial]:
+    def replay(self) -> list[StoredTrial]:
         """Feed the stored warm start (earlier runs' evaluations), then the stored asks and tells, to
         the scheduler; return the trials to re-run."""
         give_stored(self.store, self.scheduler, self.problem)
         trials = self.store.trials()
-        if not trials:
+        queued = self.store.enqueued()
+        if not trials and not queued:
             return []
-        events: list[tuple[int, int, Any]] = []
+        events: list[tuple[int, int, Any]] = [(seq, 3, config) for seq, config in queued]
         batches: dict[int, list[StoredTrial]] = {}
         for t in trials:
             batches.setdefault(t.ask_seq, []).append(t)
@@ -237,6 +248,8 @@ class Engine:
                 self._replay_ask(item)
             elif kind == 1:
                 self._decide(*item)
+            elif kind == 3:
+                self.scheduler.enqueue(item)
             else:
                 self._tell(item)
                 self._count(item, replayed=True)
@@ -264,7 +277,7 @@ class Engine:
         deadline = t_start + self.limits.timeout if self.limits.timeout else None
         old_handlers = self._install_signals()
         try:
-            pending = self._replay()
+            pending = self.replay()
             t_up = time.monotonic()
             self.evaluator.start()
             self.summary.startup_s += time.monotonic() - t_up
@@ -273,27 +286,27 @@ class Engine:
                 self.observer.on_start(self)
             if self.summary.stopped_by == "condition":  # met before this session: run nothing
                 if pending:
-                    self._stop_in_flight([t.trial_id for t in pending])
-                self._end(f"stop condition met: {self.summary.stop_reason}")
+                    self.stop_in_flight([t.trial_id for t in pending])
+                self.end(f"stop condition met: {self.summary.stop_reason}")
                 return self.summary
             for t in pending:
                 self._submit(t.trial_id, self._flights[t.trial_id])
-            self._end(self._loop(deadline))
+            self.end(self._loop(deadline))
         except (KeyboardInterrupt, StopRun) as exc:
             self.summary.stopped_by = "timeout" if isinstance(exc, StopRun) else "signal"
-            self._interrupt()
+            self.interrupt()
             if isinstance(exc, StopRun):
-                self._end(f"--timeout reached ({self.limits.timeout:g} s)")
+                self.end(f"--timeout reached ({self.limits.timeout:g} s)")
             else:
-                self._end(f"interrupted ({signal.Signals(self.summary.signal or signal.SIGINT).name})")
+                self.end(f"interrupted ({signal.Signals(self.summary.signal or signal.SIGINT).name})")
         except StoreFull:
             # the evaluations in flight are lost work, not lost results: mark them for the resume
             # if the disk still takes that much (else they stay 'running', which resume re-runs too)
             with contextlib.suppress(StoreFull, sqlite3.Error):
-                self._interrupt()
+                self.interrupt()
             raise
         except StopConditionError:
-            self._interrupt()
+            self.interrupt()
             raise
         finally:
             self._restore_signals(old_handlers)
@@ -305,7 +318,7 @@ class Engine:
                     self.observer.on_end(self.summary)
         return self.summary
 
-    def _end(self, reason: str) -> None:
+    def end(self, reason: str) -> None:
         """Say (in the summary) and store why the run ended."""
         self.summary.ended = reason
         self.store.mark_ended(reason)
@@ -313,39 +326,18 @@ class Engine:
     def _loop(self, deadline: float | None) -> str:
         """Ask, submit and collect until the run ends; return why it ended (a signal or the
         timeout raises instead)."""
-        scheduler_done = False
-        max_evals = self.limits.max_evals
-        max_resource = self.limits.max_resource_spent
         while True:
             if self._stop_signal is not None:
                 raise KeyboardInterrupt
             if deadline is not None and time.monotonic() >= deadline:
                 raise StopRun
-            free = self.evaluator.capacity - len(self._flights)
-            left = None if max_evals is None else max_evals - self._n_asked
-            waiting = False
-            resource_left = max_resource is None or self._committed < max_resource
-            if free > 0 and not scheduler_done and (left is None or left > 0) and resource_left:
-                n = free if left is None else min(free, left)
-                if max_resource is not None:
-                    n = 1
-                got = self.scheduler.ask(n)
-                if got is DONE:
-                    scheduler_done = True
-                elif got is WAIT or not got:
-                    waiting = True
-                else:
-                    self._launch(got, n)
-                    continue  # fill every free slot before waiting
+            launched = self.ask(self.evaluator.capacity - len(self._flights))
+            if launched:
+                for tid in launched:
+                    self._submit(tid, self._flights[tid])
+                continue  # fill every free slot before waiting
             if not self._flights:
-                if waiting:
-                    raise RuntimeError(f"{type(self.scheduler).__name__} says WAIT with nothing in flight")
-                if scheduler_done:
-                    self.store.mark_completed()
-                    return self.scheduler.done_reason()
-                if left is not None and left <= 0:
-                    return f"max-evals reached ({max_evals})"
-                return f"max_resource_spent reached ({max_resource:g})"
+                return self.end_reason()
             self._interruptible = True
             try:
                 if self._stop_signal is not None:
@@ -354,12 +346,75 @@ class Engine:
             finally:
                 self._interruptible = False
             for r in results:
-                self._finish(r)
+                self.finish(r)
             if self.summary.stopped_by == "condition":
-                self._stop_in_flight(sorted(self._flights))
+                self.stop_in_flight(sorted(self._flights))
                 return f"stop condition met: {self.summary.stop_reason}"
 
-    def _launch(self, suggestions: list[Suggestion], n: int) -> None:
+    # -- the steps of the loop (an ask/tell study takes them too, its user as the evaluator) --------
+    @property
+    def in_flight(self) -> list[int]:
+        """The trials asked and not yet told, by trial_id."""
+        return sorted(self._flights)
+
+    def enqueue(self, values: dict) -> dict:
+        """Have the scheduler propose the configuration ``values`` describe next (stored as an event, so
+        a resume replays it); return the configuration."""
+        config = self.scheduler.enqueue(values)
+        seq = self._seq
+        self._seq += 1
+        self.store.add_enqueued(seq, config)
+        return config
+
+    def _left(self) -> int | None:
+        """Evaluations ``max_evals`` still allows (None: no such limit)."""
+        m = self.limits.max_evals
+        return None if m is None else m - self._n_asked
+
+    def exhausted(self) -> bool:
+        """True once nothing more will be asked: the scheduler said DONE, or ``max_evals`` or
+        ``max_resource_spent`` is reached."""
+        left, most = self._left(), self.limits.max_resource_spent
+        return self._scheduler_done or (left is not None and left <= 0) \
+            or (most is not None and self._committed >= most)
+
+    def ask(self, free: int) -> list[int]:
+        """Ask the scheduler for up to ``free`` evaluations within the limits and record them as
+        ``running`` (one ask event); return their trial_ids (see :meth:`spec`).
+
+        An empty list means none for now: :attr:`waiting` is True when the scheduler waits for
+        results in flight, :meth:`exhausted` when nothing more will be asked.
+        """
+        self.waiting = False
+        if free <= 0 or self.exhausted():
+            return []
+        left = self._left()
+        n = free if left is None else min(free, left)
+        if self.limits.max_resource_spent is not None:
+            n = 1
+        got = self.scheduler.ask(n)
+        if got is DONE:
+            self._scheduler_done = True
+            return []
+        if got is WAIT or not got:
+            self.waiting = True
+            return []
+        return self._launch(got, n)
+
+    def end_reason(self) -> str:
+        """Why the search ends, once nothing is in flight and :meth:`ask` gave nothing (one line);
+        a scheduler's own end is stored as the run's completion."""
+        if self.waiting:
+            raise RuntimeError(f"{type(self.scheduler).__name__} says WAIT with nothing in flight")
+        if self._scheduler_done:
+            self.store.mark_completed()
+            return self.scheduler.done_reason()
+        left = self._left()
+        if left is not None and left <= 0:
+            return f"max-evals reached ({self.limits.max_evals})"
+        return f"max_resource_spent reached ({self.limits.max_resource_spent:g})"
+
+    def _launch(self, suggestions: list[Suggestion], n: int) -> list[int]:
         tids = list(range(self._next_tid, self._next_tid + len(suggestions)))
         self._next_tid += len(suggestions)
         seq = self._seq
@@ -369,18 +424,23 @@ class Engine:
         self._committed += sum(_cost(s) for s in suggestions)
         for tid, s in zip(tids, suggestions):
             self._flights[tid] = s
-            self._submit(tid, s)
+        return tids
 
-    def _submit(self, tid: int, s: Suggestion) -> None:
-        self.evaluator.submit(TrialSpec(
+    def spec(self, tid: int) -> TrialSpec:
+        """What a worker needs to run the trial ``tid`` (asked, not yet told)."""
+        s = self._flights[tid]
+        return TrialSpec(
             trial_id=tid, config_id=s.config_id, config=s.config, budget=s.budget,
             previous_budget=s.previous_budget, bracket=s.bracket, rung=s.rung,
             seed=trial_seed(self.seed, s.config_id), checkpoint_root=self._checkpoint_root,
             objective=self.problem.objective, timeout=self.limits.trial_timeout,
-            stop_grace=self.stop_grace))
+            stop_grace=self.stop_grace)
+
+    def _submit(self, tid: int, s: Suggestion) -> None:
+        self.evaluator.submit(self.spec(tid))
 
     # -- reports (the one handler every evaluator calls) ------------------------------------
-    def _on_report(self, trial_id: int, report: dict) -> bool:
+    def report(self, trial_id: int, report: dict) -> bool:
         """Store a running trial's report at once; return True if the trial should stop."""
         if trial_id not in self._flights or not isinstance(report, dict):
             return True  # a late report of a trial already finished or cancelled
@@ -401,7 +461,9 @@ class Engine:
             return False
         return bool(self.pruner.report(trial_id, step, self.problem.to_loss(value)))
 
-    def _finish(self, result: TrialResult) -> None:
+    def finish(self, result: TrialResult) -> None:
+        """Store a finished evaluation (its reports that did not stream first), then tell the
+        scheduler and the pruner, count it and check the stop conditions."""
         tid = result.trial_id
         for rep in result.reports[self._n_reports.get(tid, 0):]:  # what did not stream (dask races)
             seq = self._seq
@@ -438,7 +500,7 @@ class Engine:
             if not replayed:
                 self.store.update_settings(stop_met=reason)
 
-    def _stop_in_flight(self, trial_ids: list[int]) -> None:
+    def stop_in_flight(self, trial_ids: list[int]) -> None:
         """Store trials cut off by the stop condition as ``stopped`` with their last reports."""
         self.evaluator.cancel()
         running = {t.trial_id: t for t in self.store.trials()
@@ -451,7 +513,7 @@ class Engine:
             started = running[tid].started_at or time.time()
             reason = f"stopped: the run met its condition ({self.summary.stop_reason})"
             result = stopped_result(spec, self._last_report.get(tid), started, "", error=reason)
-            self._finish(result)
+            self.finish(result)
 
     def _tell(self, t: StoredTrial) -> None:
         suggestion = self._flights.pop(t.trial_id)
@@ -474,7 +536,7 @@ class Engine:
         self._tally.add(t)
         s.take(self._tally)
 
-    def _interrupt(self) -> None:
+    def interrupt(self) -> None:
         ids = set(self.evaluator.cancel()) | set(self._flights)
         ids &= {t.trial_id for t in self.store.trials() if t.status == Status.RUNNING}
         self.store.mark_interrupted(sorted(ids))

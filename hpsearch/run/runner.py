@@ -12,9 +12,11 @@ the same problem, scheduler and evaluator. Example::
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import math
 import os
+import pickle
 import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -24,9 +26,12 @@ from typing import Any
 from .. import __version__
 from ..errors import UsageError
 from ..evaluators import DEFAULT_EVALUATOR, make_evaluator
+from ..evaluators.base import Evaluator
 from ..evaluators.devices import Placement
 from ..evaluators.machine import check_workers
+from ..problem.inline import from_callable
 from ..problem.loader import LoadedProblem, load_problem
+from ..problem.space import HpProblem
 from ..search import OptionError, Scheduler, algo_scheduler_class, label, make_scheduler, resolve, split_algo
 from ..search.fidelity import resource_dimension
 from ..search.pruners import make_pruner
@@ -37,7 +42,9 @@ from .stopping import parse_conditions
 from .warm_from import WarmFromError, read_runs
 
 __all__ = ["RunConfig", "RunOutcome", "start_run", "resume_run", "default_run_dir", "RunError",
-           "stored_summary", "with_dask_scheduler", "plan_workers", "WarmFromError"]
+           "stored_summary", "with_dask_scheduler", "plan_workers", "WarmFromError", "PreparedRun",
+           "prepare_run", "prepare_resume", "made_from_python", "stored_problem", "MADE_FROM_PYTHON",
+           "PROBLEM_FILE", "config_from_keywords"]
 
 
 class RunError(UsageError):
@@ -97,6 +104,45 @@ class RunConfig:
     stop_grace: float = STOP_GRACE
     allow_many_workers: bool = False
     warm_from: list = field(default_factory=list)
+
+
+#: the keywords of the Python API that are not RunConfig fields of their own name
+_NOT_KEYWORDS = ("problem", "algo", "searcher", "seed", "run_dir")
+
+
+def config_from_keywords(problem: str, algo: str = "random", searcher: str | None = None,
+                         seed: int | None = None, run_dir: str | os.PathLike | None = None,
+                         **options: Any) -> RunConfig:
+    """A :class:`RunConfig` from the keywords of ``hpsearch.optimize`` and ``hpsearch.Study``.
+
+    A keyword that names a RunConfig field sets it (``max_evals``, ``workers``, ``fix``,
+    ``stop_when``, ...); ``pruner_NAME`` is the pruner's option NAME (``--pruner-NAME``); any other
+    is a scheduler's or searcher's option (``--NAME``), checked when the run is built exactly as
+    the CLI checks it (one not taken by the chosen components is the same one-line error).
+
+        >>> cfg = config_from_keywords("f", "hyperband", eta=3, max_evals=9, pruner="median",
+        ...                            pruner_grace_period=2, stop_when="loss<=0.1")
+        >>> cfg.algo_options, cfg.max_evals, cfg.pruner_options, cfg.stop_when
+        ({'eta': 3}, 9, {'grace_period': 2}, ['loss<=0.1'])
+    """
+    fields = set(RunConfig.__dataclass_fields__) - set(_NOT_KEYWORDS)
+    algo_options = dict(options.pop("algo_options", None) or {})
+    pruner_options = dict(options.pop("pruner_options", None) or {})
+    given = {}
+    for key, value in options.items():
+        if key in fields:
+            given[key] = value
+        elif key.startswith("pruner_"):
+            pruner_options[key[len("pruner_"):]] = value
+        else:
+            algo_options[key] = value
+    if isinstance(given.get("stop_when"), str):
+        given["stop_when"] = [given["stop_when"]]
+    given = {k: v for k, v in given.items() if v is not None}
+    given["stop_when"] = list(given.get("stop_when") or [])
+    return RunConfig(problem=problem, algo=algo, searcher=searcher, seed=seed,
+                     run_dir=None if run_dir is None else str(run_dir), algo_options=algo_options,
+                     pruner_options=pruner_options, **given)
 
 
 @dataclass
@@ -202,8 +248,13 @@ def plan_workers(cfg: RunConfig, scheduler: Scheduler) -> Placement:
     return placement
 
 
-def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
-    """Problem with pins, scheduler and evaluator from a config; raises usage errors, writes nothing."""
+def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path,
+           own_evaluator: Evaluator | None = None) -> _Parts:
+    """Problem with pins, scheduler and evaluator from a config; raises usage errors, writes nothing.
+
+    ``own_evaluator``: one made already (an ask/tell study's, whose user runs the evaluations), instead
+    of the one ``cfg`` names.
+    """
     problem = loaded.problem.fix(cfg.fix) if cfg.fix else loaded.problem
     cls = algo_scheduler_class(cfg.algo, cfg.searcher)
     if cls.multi_fidelity:
@@ -225,16 +276,117 @@ def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path) -> _Parts:
     if cfg.dask_scheduler and cfg.evaluator != "dask":
         raise RunError(f"--dask-scheduler is only used with --evaluator dask "
                        f"(got --evaluator {cfg.evaluator})")
-    placement = plan_workers(cfg, scheduler)
-    options = {"loaded": loaded} if cfg.evaluator == "serial" else {}
-    if cfg.dask_scheduler:
-        options["dask_scheduler"] = cfg.dask_scheduler
-    evaluator = make_evaluator(cfg.evaluator, loaded.folder, workers=placement.workers,
-                               trial_timeout=cfg.trial_timeout, run_dir=run_dir,
-                               **options, **placement.evaluator_options())
+    evaluator = own_evaluator
+    if evaluator is not None:
+        placement = Placement.plan("serial", 1, None, None)
+    else:
+        placement = plan_workers(cfg, scheduler)
+        # the serial evaluator runs the problem imported here; a problem made in Python goes to workers too
+        options = {"loaded": loaded} if cfg.evaluator == "serial" or loaded.folder is None else {}
+        if cfg.dask_scheduler:
+            options["dask_scheduler"] = cfg.dask_scheduler
+        evaluator = make_evaluator(cfg.evaluator, loaded.folder, workers=placement.workers,
+                                   trial_timeout=cfg.trial_timeout, run_dir=run_dir,
+                                   **options, **placement.evaluator_options())
     limits = Limits(max_evals=cfg.max_evals, timeout=cfg.timeout, trial_timeout=cfg.trial_timeout,
                     max_resource_spent=cfg.max_resource_spent)
     return _Parts(problem, scheduler, evaluator, limits, placement, pruner, stop_when, cfg.stop_grace)
+
+
+#: ``settings["made_from"]`` of a run made with the Python API from a problem made in Python (no folder).
+MADE_FROM_PYTHON = "python"
+#: the file of a run made from Python that holds its problem (pickled), for ``Study.load``.
+PROBLEM_FILE = "problem.pickle"
+
+
+@dataclass
+class PreparedRun:
+    """A run ready to search: its parts built and its store open (holding the directory's lock).
+
+    ``engine()`` searches it (:meth:`Engine.run <hpsearch.run.engine.Engine.run>`), or is stepped by
+    an ask/tell study. Close ``store`` when done.
+    """
+
+    cfg: RunConfig
+    loaded: LoadedProblem
+    parts: _Parts
+    store: RunStore
+    shown: Path
+
+    def engine(self, observer: Observer | None = None) -> Engine:
+        return self.parts.engine(self.store, self.cfg.seed, observer)
+
+    def outcome(self, summary: RunSummary) -> RunOutcome:
+        return RunOutcome(self.shown, summary, self.store, self.loaded, self.parts.placement.note)
+
+
+def prepare_run(cfg: RunConfig, announce: Callable[[str], None] | None = None,
+                loaded: LoadedProblem | None = None, own_evaluator: Evaluator | None = None,
+                settings: dict | None = None) -> PreparedRun:
+    """Validate everything and create the run directory (holding its lock); search nothing yet.
+
+    Args:
+        cfg: the run's settings (``cfg.problem`` is imported unless ``loaded`` is given).
+        announce: told a note the scheduler has on its plan.
+        loaded: the problem, imported already or made in Python (``folder`` None: the run is marked
+            as made from Python and its problem is kept in the run directory for ``Study.load``).
+        own_evaluator: one made already (an ask/tell study's) instead of the one ``cfg`` names.
+        settings: more settings to store (e.g. ``evaluator: "study"``).
+
+    Raises:
+        RunError, ProblemLoadError, SpaceError, OptionError, EvaluatorError,
+        StoreError: usage errors, raised before anything is written.
+    """
+    algo, searcher = split_algo(cfg.algo)
+    if searcher is not None and cfg.searcher is not None and searcher != cfg.searcher:
+        raise RunError(f"--searcher {cfg.searcher}: --algo {cfg.algo} names another searcher")
+    cfg.searcher = searcher or cfg.searcher
+    cfg.algo, _, _ = resolve(algo, cfg.searcher)  # an unknown name is a usage error before any work
+    if loaded is None:
+        loaded = load_problem(cfg.problem)
+    if cfg.seed is None:
+        cfg.seed = secrets.randbelow(2**31)
+    if cfg.max_evals is None and cfg.timeout is None and cfg.max_resource_spent is None:
+        cfg.max_evals = algo_scheduler_class(cfg.algo, cfg.searcher).default_max_evals()
+    name = label(cfg.algo, cfg.searcher)
+    shown = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(loaded.name, name)
+    run_dir = shown.absolute()  # once: a run() that calls os.chdir must not move logs or checkpoints
+    cfg.run_dir = str(shown)
+    parts = _build(cfg, loaded, run_dir, own_evaluator)
+    sources = [cfg.warm_from] if isinstance(cfg.warm_from, (str, os.PathLike)) else cfg.warm_from or []
+    cfg.warm_from = [str(d) for d in sources]
+    warm = read_runs(cfg.warm_from, loaded.problem.to_dict(), parts.problem) if cfg.warm_from else None
+    stored = {
+        **asdict(cfg),
+        "problem_dir": None if loaded.folder is None else str(loaded.folder),
+        "problem_name": loaded.name,
+        "space": loaded.problem.to_dict(),
+        "multi_fidelity": type(parts.scheduler).multi_fidelity,
+        "hpsearch_version": __version__,
+        "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        **(settings or {}),
+    }
+    kept = None
+    if loaded.folder is None:
+        stored["made_from"] = MADE_FROM_PYTHON
+        with contextlib.suppress(Exception):  # a problem that does not pickle is passed to Study.load
+            kept = pickle.dumps(loaded.problem)
+    store = RunStore.create(shown, stored, loaded.problem.names,
+                            warm_start=None if warm is None else warm.to_meta())
+    if kept is not None:
+        try:
+            tmp = run_dir / (PROBLEM_FILE + ".tmp")
+            tmp.write_bytes(kept)
+            os.replace(tmp, run_dir / PROBLEM_FILE)
+        except BaseException:
+            store.close()
+            raise
+    if warm is not None and announce is not None:
+        announce(warm.note(parts.scheduler))
+    note = parts.scheduler.schedule_note()
+    if note and announce is not None:
+        announce(note)
+    return PreparedRun(cfg, loaded, parts, store, shown)
 
 
 def start_run(cfg: RunConfig, observer: Observer | None = None,
@@ -250,46 +402,13 @@ def start_run(cfg: RunConfig, observer: Observer | None = None,
         StoreError, WarmFromError: usage errors, raised before anything is written.
         StoreFull: the disk is full (nothing stored is lost; resumable).
     """
-    algo, searcher = split_algo(cfg.algo)
-    if searcher is not None and cfg.searcher is not None and searcher != cfg.searcher:
-        raise RunError(f"--searcher {cfg.searcher}: --algo {cfg.algo} names another searcher")
-    cfg.searcher = searcher or cfg.searcher
-    cfg.algo, _, _ = resolve(algo, cfg.searcher)  # an unknown name is a usage error before any work
-    loaded = load_problem(cfg.problem)
-    if cfg.seed is None:
-        cfg.seed = secrets.randbelow(2**31)
-    if cfg.max_evals is None and cfg.timeout is None and cfg.max_resource_spent is None:
-        cfg.max_evals = algo_scheduler_class(cfg.algo, cfg.searcher).default_max_evals()
-    name = label(cfg.algo, cfg.searcher)
-    shown = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(loaded.name, name)
-    run_dir = shown.absolute()  # once: a run() that calls os.chdir must not move logs or checkpoints
-    cfg.run_dir = str(shown)
-    parts = _build(cfg, loaded, run_dir)
-    sources = [cfg.warm_from] if isinstance(cfg.warm_from, (str, os.PathLike)) else cfg.warm_from or []
-    cfg.warm_from = [str(d) for d in sources]
-    warm = read_runs(cfg.warm_from, loaded.problem.to_dict(), parts.problem) if cfg.warm_from else None
-    settings = {
-        **asdict(cfg),
-        "problem_dir": str(loaded.folder),
-        "problem_name": loaded.name,
-        "space": loaded.problem.to_dict(),
-        "multi_fidelity": type(parts.scheduler).multi_fidelity,
-        "hpsearch_version": __version__,
-        "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-    }
-    store = RunStore.create(shown, settings, loaded.problem.names,
-                            warm_start=None if warm is None else warm.to_meta())
-    if warm is not None and announce is not None:
-        announce(warm.note(parts.scheduler))
-    note = parts.scheduler.schedule_note()
-    if note and announce is not None:
-        announce(note)
+    prepared = prepare_run(cfg, announce)
     try:
-        summary = parts.engine(store, cfg.seed, observer).run()
+        summary = prepared.engine(observer).run()
     except BaseException:
-        store.close()  # the lock too
+        prepared.store.close()  # the lock too
         raise
-    return RunOutcome(shown, summary, store, loaded, parts.placement.note)
+    return prepared.outcome(summary)
 
 
 def _nothing_left(store: RunStore, max_evals: int | None) -> bool:
@@ -348,8 +467,9 @@ def resume_run(run_dir: str | os.PathLike, observer: Observer | None = None,
 FOR_THIS_INVOCATION = ("timeout",)
 
 
-def _resume(store: RunStore, shown: Path, observer: Observer | None,
-            announce: Callable[[str], None] | None, overrides: dict) -> RunOutcome:
+def _resume_config(store: RunStore, overrides: dict) -> tuple[RunConfig, dict, dict]:
+    """The run's config from its stored settings with ``overrides`` (None: keep); also the settings
+    and the changes to store."""
     settings = with_dask_scheduler(store.settings)
     if not isinstance(settings.get("space"), dict) or not settings.get("problem"):
         raise StoreError(f"{store.db_path}: damaged run store (its settings are missing or incomplete)")
@@ -374,25 +494,103 @@ def _resume(store: RunStore, shown: Path, observer: Observer | None,
     except TypeError as exc:
         raise StoreError(f"{store.db_path}: damaged run store settings ({exc})") from None
     _check_numbers(cfg)
+    return cfg, settings, changes
+
+
+def made_from_python(settings: dict) -> bool:
+    """True for a run made with the Python API from a problem made in Python (it has no folder)."""
+    return settings.get("made_from") == MADE_FROM_PYTHON
+
+
+def _continue(store: RunStore, shown: Path, cfg: RunConfig, changes: dict, loaded: LoadedProblem,
+              changed: str, own_evaluator: Evaluator | None = None) -> PreparedRun:
+    """Build a stopped run's parts around its problem (the same space, else ``changed`` is raised)."""
+    now, before = loaded.problem.to_dict(), store.settings["space"]
+    if now["dims"] != before.get("dims") or now["direction"] != before.get("direction") \
+            or now.get("forbidden") != before.get("forbidden"):
+        raise RunError(changed)
+    parts = _build(cfg, loaded, store.run_dir, own_evaluator)
+    kept = {k: v for k, v in changes.items() if k not in FOR_THIS_INVOCATION}
+    if kept:
+        store.update_settings(**kept)
+    return PreparedRun(cfg, loaded, parts, store, shown)
+
+
+def _resume(store: RunStore, shown: Path, observer: Observer | None,
+            announce: Callable[[str], None] | None, overrides: dict) -> RunOutcome:
+    cfg, settings, changes = _resume_config(store, overrides)
     folder = settings.get("problem_dir")
     if _nothing_left(store, cfg.max_evals):
         summary = stored_summary(store)
         summary.ended = _ended_before(store, cfg.max_evals)
         return RunOutcome(shown, summary, store, None)
+    if made_from_python(settings):
+        raise RunError(f"{shown}: this run was made from Python; continue it with hpsearch.Study.load("
+                       f"{str(shown)!r}) or hpsearch.optimize(..., run_dir={str(shown)!r})")
     if not folder or not Path(folder).is_dir():
         raise StoreError(f"{shown}: the problem folder {folder} is gone; restore it to resume")
     if announce is not None:
         announce(f"importing the problem folder {folder} (from the run's settings)")
     loaded = load_problem(folder)
-    now = loaded.problem.to_dict()
-    before = settings["space"]
-    if now["dims"] != before.get("dims") or now["direction"] != before.get("direction") \
-            or now.get("forbidden") != before.get("forbidden"):
-        raise RunError(f"{Path(folder) / 'problem.py'}: the search space changed since the run started; "
-                       "start a new run instead of resuming this one")
-    parts = _build(cfg, loaded, store.run_dir)
-    kept = {k: v for k, v in changes.items() if k not in FOR_THIS_INVOCATION}
-    if kept:
-        store.update_settings(**kept)
-    return RunOutcome(shown, parts.engine(store, cfg.seed, observer).run(), store, loaded,
-                      parts.placement.note)
+    prepared = _continue(store, shown, cfg, changes, loaded,
+                         f"{Path(folder) / 'problem.py'}: the search space changed since the run started; "
+                         "start a new run instead of resuming this one")
+    return prepared.outcome(prepared.engine(observer).run())
+
+
+def stored_problem(store: RunStore) -> HpProblem | None:
+    """The problem a run made from Python keeps in its directory (None: it kept none)."""
+    path = store.run_dir / PROBLEM_FILE
+    if not path.is_file():
+        return None
+    try:
+        problem = pickle.loads(path.read_bytes())
+    except Exception as exc:  # noqa: BLE001 - unpickling raises anything (a class that moved, ...)
+        raise StoreError(f"{store.shown / PROBLEM_FILE}: cannot be read ({type(exc).__name__}: {exc}); "
+                         "pass the problem again") from None
+    return problem if isinstance(problem, HpProblem) else None
+
+
+def prepare_resume(run_dir: str | os.PathLike, loaded: LoadedProblem | None = None,
+                   own_evaluator: Evaluator | None = None, **overrides: Any) -> PreparedRun:
+    """Open a stopped run to continue it from Python (holding its lock); search nothing yet.
+
+    Args:
+        run_dir: the run directory.
+        loaded: the problem, with the ``run`` to evaluate (made in Python: see
+            :func:`hpsearch.problem.inline.from_callable`); None: the problem the run keeps in its
+            directory (made from Python) or its problem folder, without a ``run`` (ask/tell).
+        own_evaluator: one made already (an ask/tell study's) instead of the one the settings name.
+        **overrides: settings to change, as for :func:`resume_run`; None means keep.
+
+    Raises:
+        RunError: the problem's space is not the one the run was made with.
+        StoreError: not a run directory, in use, or its problem cannot be found.
+    """
+    shown = Path(run_dir)
+    store = RunStore.open(shown)
+    try:
+        cfg, settings, changes = _resume_config(store, overrides)
+        if loaded is None:
+            loaded = _problem_of(store, shown, settings)
+        changed = (f"problem: not the search space of the run in {shown} (its dimensions, direction or "
+                   "forbidden combinations differ); pass the problem it was made with, or start a new run "
+                   "elsewhere")
+        return _continue(store, shown, cfg, changes, loaded, changed, own_evaluator)
+    except BaseException:
+        store.close()
+        raise
+
+
+def _problem_of(store: RunStore, shown: Path, settings: dict) -> LoadedProblem:
+    """A stopped run's problem without its ``run``: kept in its directory, or from its folder."""
+    if made_from_python(settings):
+        problem = stored_problem(store)
+        if problem is None:
+            raise StoreError(f"{shown}: this run kept no copy of its problem (it could not be pickled); "
+                             "pass the problem it was made with")
+        return from_callable(None, problem, settings.get("problem_name"))
+    folder = settings.get("problem_dir")
+    if not folder or not Path(folder).is_dir():
+        raise StoreError(f"{shown}: the problem folder {folder} is gone; restore it to resume")
+    return load_problem(folder, with_run=False)

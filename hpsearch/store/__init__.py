@@ -19,7 +19,8 @@ from .runstore import (
     is_run_dir,
     trained_resource,
 )
+from .view import Run, load_run
 
 __all__ = ["RunStore", "StoredTrial", "StoreError", "StoreFull", "is_run_dir", "DB_NAME", "CSV_NAME",
            "CSV_FIXED_HEAD", "CSV_FIXED_TAIL", "LOCK_NAME", "DirectoryInUse", "RunDirLock",
-           "RunHistory", "Tally", "trained_resource"]
+           "RunHistory", "Tally", "trained_resource", "Run", "load_run"]

@@ -573,6 +573,17 @@ class RunStore:
                 self.conn.executemany("DELETE FROM reports WHERE trial_id=?", ids)
                 self.conn.execute("COMMIT")
 
+    def add_enqueued(self, seq: int, config: dict) -> None:
+        """Record a configuration put before the searcher's own (``Study.enqueue``), at event ``seq``."""
+        queued = self.enqueued()
+        queued.append((seq, config))
+        self.set_meta("enqueued", [[s, c] for s, c in queued])
+
+    def enqueued(self) -> list[tuple[int, dict]]:
+        """Every enqueued configuration as ``(seq, config)``, in the order it was enqueued."""
+        with self._reading():
+            return [(int(s), dict(c)) for s, c in self._get_meta("enqueued") or []]
+
     def mark_interrupted(self, trial_ids: Iterable[int]) -> None:
         """Mark evaluations that were cut off; ``resume`` runs them again."""
         ids = [(t,) for t in trial_ids]
@@ -612,8 +623,9 @@ class RunStore:
         tid, seq_a, seq_t = self.conn.execute(
             "SELECT MAX(trial_id), MAX(ask_seq), MAX(tell_seq) FROM trials").fetchone()
         (seq_r,) = self.conn.execute("SELECT MAX(seq) FROM reports").fetchone()
+        seq_e = max((s for s, _ in self.enqueued()), default=None)
         return (tid + 1 if tid is not None else 0,
-                max(x for x in (seq_a, seq_t, seq_r, -1) if x is not None) + 1)
+                max(x for x in (seq_a, seq_t, seq_r, seq_e, -1) if x is not None) + 1)
 
     def reports(self, trial_id: int) -> list[dict]:
         """One evaluation's intermediate reports, in the order they arrived."""

@@ -75,6 +75,12 @@ class Scheduler:
         """Learn from a finished evaluation (in completion order)."""
         raise NotImplementedError
 
+    def enqueue(self, values: dict) -> dict:
+        """Have the searcher propose ``values`` next (see :meth:`Searcher.enqueue
+        <hpsearch.search.searchers.base.Searcher.enqueue>`); the scheduler sets its budget as for any
+        new configuration. Returns the configuration as it will be proposed."""
+        return self.searcher.enqueue(values)
+
     def max_evaluations(self) -> int | None:
         """How many evaluations it will ask for in all, if it knows."""
         return None

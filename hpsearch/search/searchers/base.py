@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...problem.space import HpProblem
+from ...problem.space import HpProblem, SpaceError
 from ..base import Observation
 from ..encoding import config_key
 from ..options import Option, resolve
@@ -74,6 +74,7 @@ class Searcher:
         self._streams: dict[tuple, np.random.Generator] = {}
         self.pending: dict[str, dict] = {}  # key -> config: suggested, not observed yet
         self._starts = list(problem.starting_points)
+        self._queued: list[dict] = []  # enqueued configurations: before the starting points
         frac = self.options.get("random_fraction")  # None: not given, or not an option of this searcher
         if frac is None:
             declared = any(o.name == "random_fraction" for o in self.OPTIONS)
@@ -83,7 +84,7 @@ class Searcher:
 
     def suggest(self, n: int = 1, stream: tuple[int, ...] | None = None,
                 full_budget: bool = False) -> list[dict]:
-        """``n`` configurations: the starting points first (once), then :meth:`_propose`.
+        """``n`` configurations: enqueued ones and the starting points first (once), then :meth:`_propose`.
 
         Each is registered as pending before the next is chosen, so a batch is
         spread out by a searcher that models pending work. ``stream`` names a
@@ -98,11 +99,34 @@ class Searcher:
             stream, np.random.default_rng([self.seed or 0, *stream]))
         self._begin()
         for _ in range(n):
-            config = self._starts.pop(0) if self._starts else self._propose()
+            if self._queued:
+                config = self._queued.pop(0)
+            else:
+                config = self._starts.pop(0) if self._starts else self._propose()
             config = self.problem.check(config)
             self.pending[config_key(config)] = config
             out.append(config)
         return out
+
+    def enqueue(self, values: dict) -> dict:
+        """Propose the configuration ``values`` describe next, before the starting points and the
+        searcher's own choices (after configurations enqueued earlier); return it.
+
+        Missing active dimensions take their default, pinned ones their pinned value.
+
+        Raises:
+            SpaceError: a name that is not a dimension, or a value its dimension refuses.
+        """
+        unknown = [k for k in values if k not in self.problem]
+        if unknown:
+            raise SpaceError(f"enqueue: no dimension {unknown[0]!r} "
+                             f"(dimensions: {', '.join(self.problem.names)})")
+        try:
+            config = self.problem.check(self.problem.complete(values))
+        except SpaceError as exc:
+            raise SpaceError(f"enqueue: {exc}") from None
+        self._queued.append(config)
+        return config
 
     def observe(self, config: dict, budget: Any, loss: float | None) -> None:
         """Learn that ``config`` at ``budget`` scored ``loss`` (None: it failed or timed out)."""
