@@ -88,8 +88,9 @@ def slug(module: str) -> str:
     return module.replace("/", "-").removesuffix(".py")
 
 
-def prepare(module: str, work: Path, fresh: bool) -> Path:
-    """A copy of the checkout with a [mutmut] section for ``module`` (kept when it exists)."""
+def prepare(module: str, work: Path, fresh: bool, repo: Path = REPO, tests: list[str] | None = None) -> Path:
+    """A copy of the checkout ``repo`` with a [mutmut] section for ``module`` and its tests (``tests``:
+    instead of :data:`MODULES`'s); an existing copy is kept (mutmut resumes in it)."""
     if fresh and work.exists():
         shutil.rmtree(work)
     if (work / "setup.cfg").exists():
@@ -97,11 +98,11 @@ def prepare(module: str, work: Path, fresh: bool) -> Path:
     work.mkdir(parents=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".coverage*", "runs", "mutants")
     for name in ("hpsearch", "tests", "benchmarks", "docs"):
-        shutil.copytree(REPO / name, work / name, ignore=ignore)
+        shutil.copytree(repo / name, work / name, ignore=ignore)
     for name in ("setup.py", "setup.cfg", "README.rst", "ruff.toml"):
-        if (REPO / name).exists():
-            shutil.copy2(REPO / name, work / name)
-    tests = "\n    ".join(MODULES[module])
+        if (repo / name).exists():
+            shutil.copy2(repo / name, work / name)
+    tests = "\n    ".join(tests or MODULES[module])
     with open(work / "setup.cfg", "a") as f:
         f.write(f"""
 [mutmut]
@@ -196,6 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--report", action="store_true", help="only print the table of the work folders")
     ap.add_argument("--survivors", action="store_true", help="print each surviving mutant's diff")
     ap.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    ap.add_argument("--repo", type=Path, default=REPO,
+                    help="the checkout to mutate and test (e.g. an earlier commit's, for a before/after table)")
+    ap.add_argument("--tests", nargs="+", help="these test paths instead of each module's own (e.g. the "
+                    "paths of an earlier layout of tests/)")
     args = ap.parse_args(argv)
     modules = args.modules or ORDER
     unknown = [m for m in modules if m not in MODULES]
@@ -214,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
             if share < 30:
                 print(f"{m}: budget spent, not run", flush=True)
             else:
-                prepare(m, work, args.fresh)
+                prepare(m, work, args.fresh, args.repo.resolve(), args.tests)
                 print(f"{m}: {run(m, work, share)}", flush=True)
         rows.append(outcome(m, work))
     show(rows)

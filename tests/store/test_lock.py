@@ -78,3 +78,23 @@ def test_a_process_forked_by_the_holder_does_not_keep_the_lock(tmp_path):
             assert lock.held
     finally:
         os.kill(child, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("content", ["999999999\n", "not a pid\n", ""])
+def test_a_holder_that_names_no_live_process_is_pid_unknown(tmp_path, content):
+    import fcntl
+
+    (tmp_path / LOCK_NAME).write_text(content)
+    fd = os.open(tmp_path / LOCK_NAME, os.O_RDWR)  # another open file: flock conflicts with it
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(DirectoryInUse, match=r"in use by another hps process \(pid unknown\)$"):
+            RunDirLock(tmp_path).acquire()
+    finally:
+        os.close(fd)
+
+
+def test_a_directory_that_cannot_be_made_is_an_os_error(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(NotADirectoryError):
+        RunDirLock(tmp_path / "file" / "run").acquire()
