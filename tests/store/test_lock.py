@@ -19,11 +19,10 @@ import os, sys, time
 from hpsearch.store.lock import RunDirLock
 lock = RunDirLock(sys.argv[1]).acquire()
 if sys.argv[2] == "fork":
-    child = os.fork()
-    if child == 0:  # lives on after the holder exits
+    if os.fork() == 0:  # the child, past the fork (its at-fork handlers have run); outlives the holder
+        print(os.getpid(), flush=True)
         time.sleep(120)
         os._exit(0)
-    print(child, flush=True)
     os._exit(0)
 print("held", flush=True)
 time.sleep(120)
