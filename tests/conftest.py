@@ -25,6 +25,15 @@ PROBLEMS = DATA / "problems"
 # must not import them (their problem.py files share one module name).
 collect_ignore_glob = ["perf/*", "data/*"]
 
+def pytest_configure(config):
+    # mutmut (tests/perf/mutation_core.py) first records which tests reach which function, with
+    # MUTANT_UNDER_TEST=stats; a subprocess a test starts cannot record (mutmut's settings are not in its
+    # folder) and would fail, so it runs the code unmutated. This process keeps recording (mutmut also
+    # holds the value in memory); while a mutant is tested, subprocesses run that mutant too.
+    if os.environ.get("MUTANT_UNDER_TEST") == "stats":
+        del os.environ["MUTANT_UNDER_TEST"]
+
+
 # -- no silent skips in CI ----------------------------------------------------------------------
 #: Node-id prefixes of tests that may skip when CI=true, each with why it cannot run on CI's machine.
 #: Every other skip fails a CI run (a skip must never hide a broken feature). CI's machine has no GPU,

@@ -36,6 +36,7 @@ def suite(tmp_path):
     return tmp_path
 
 
+@pytest.mark.slow
 def test_a_skip_fails_the_run_on_ci_and_names_the_test(suite):
     (suite / "conftest.py").write_text(CONFTEST)
     p = pytest_in(suite, "true")
@@ -52,6 +53,7 @@ def test_a_skip_passes_off_ci(suite):
     assert "CI_ALLOWED_SKIPS" not in p.stdout
 
 
+@pytest.mark.slow
 def test_a_skip_on_the_allow_list_passes_on_ci(suite):
     allowed = 'CI_ALLOWED_SKIPS: dict[str, str] = {"test_device.py::test_skips": "needs a device"}'
     assert CONFTEST.count("CI_ALLOWED_SKIPS: dict[str, str] = {}") == 1
@@ -60,6 +62,7 @@ def test_a_skip_on_the_allow_list_passes_on_ci(suite):
     assert p.returncode == 0, p.stdout
 
 
+@pytest.mark.slow
 def test_a_module_that_skips_at_import_fails_the_run_on_ci(suite):
     (suite / "conftest.py").write_text(CONFTEST)
     (suite / "test_extra.py").write_text("import pytest\npytest.importorskip('no_such_module_here')\n")

@@ -74,6 +74,7 @@ def _closure(reqs: list[Requirement]) -> set[str]:
     return seen
 
 
+@pytest.mark.slow
 def test_the_test_extra_installs_every_module_the_tests_import():
     dists = md.packages_distributions()
     installed = _closure(_declared("test"))
@@ -132,7 +133,6 @@ def test_the_wheel_holds_every_package_under_hpsearch(wheel_files):
     assert sorted(modules - wheel_files) == []
 
 
-@pytest.mark.slow
 def test_the_wheel_holds_every_file_of_every_bundled_benchmark(wheel_files):
     folders = sorted(p.name for p in (REPO / "benchmarks").iterdir() if (p / "problem.py").is_file())
     assert {"branin", "hartmann6lc"} <= set(folders)
@@ -144,7 +144,6 @@ def test_the_wheel_holds_every_file_of_every_bundled_benchmark(wheel_files):
     assert caches == [], "bytecode caches must not ship"
 
 
-@pytest.mark.slow
 def test_the_wheel_holds_the_dashboard_templates_and_static_files(wheel_files):
     for sub in ("templates", "static"):
         files = {f"hpsearch/dashboard/{sub}/{f}" for f in _source_files(REPO / "hpsearch" / "dashboard" / sub)}
@@ -156,7 +155,6 @@ def test_the_wheel_holds_the_dashboard_templates_and_static_files(wheel_files):
     assert missing == [], f"data files of the hpsearch package missing from the wheel: {missing}"
 
 
-@pytest.mark.slow
 def test_the_wheel_installs_the_hpsearch_package_alone(wheel_files):
     top = {f.split("/")[0] for f in wheel_files if not f.startswith("hpsearch-")}
     assert top == {"hpsearch"}, "only the hpsearch package may land in site-packages"

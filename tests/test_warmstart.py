@@ -43,6 +43,7 @@ def train(trial, data, epochs=None):
     return model, initial, history
 
 
+@pytest.mark.slow
 def test_two_rungs_equal_one_uninterrupted_run(tmp_path, data):
     straight, _, _ = train(make_trial(tmp_path / "a", 3), data)
 
@@ -56,6 +57,7 @@ def test_two_rungs_equal_one_uninterrupted_run(tmp_path, data):
     assert int(resumed.optimizer.iterations.numpy()) == 3
 
 
+@pytest.mark.slow
 def test_optimizer_state_matters(tmp_path, data):
     """Restoring the weights alone would not give the uninterrupted result: Adam's moments count."""
     straight, _, _ = train(make_trial(tmp_path / "a", 3), data)
@@ -69,6 +71,7 @@ def test_optimizer_state_matters(tmp_path, data):
     assert diff > 1e-3
 
 
+@pytest.mark.slow
 def test_restored_model_has_the_saved_loss(tmp_path, data):
     model, _, _ = train(make_trial(tmp_path, 20), data)
     restored, initial = warmstart.restore(make_trial(tmp_path, 25, previous=20), build)
@@ -77,6 +80,7 @@ def test_restored_model_has_the_saved_loss(tmp_path, data):
     assert build().evaluate(*data, verbose=0) > 2 * model.evaluate(*data, verbose=0)
 
 
+@pytest.mark.slow
 def test_checkpoint_is_named_by_budget_and_old_ones_pruned(tmp_path, data):
     train(make_trial(tmp_path, 1), data)
     folder = make_trial(tmp_path, 1).checkpoint_dir

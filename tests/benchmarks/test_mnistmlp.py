@@ -22,8 +22,6 @@ keras = pytest.importorskip("keras")
 DATA_DIR = Path(os.environ.get("HPS_DATA_DIR") or REPO.parent / "shared" / "data")
 SUBSET = "3000,600"
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture
 def mnist_env(monkeypatch):
@@ -49,6 +47,7 @@ def evaluate(lp, root, budget, previous=0, trial_id=1, config_id=1, **config):
     return result
 
 
+@pytest.mark.slow
 def test_one_evaluation_returns_sane_metrics(mnist, tmp_path):
     r = evaluate(mnist, tmp_path, budget=1)
     assert 0.5 < r.objective <= 1.0  # 1 epoch on 3000 images: far above chance (0.1)
@@ -58,6 +57,7 @@ def test_one_evaluation_returns_sane_metrics(mnist, tmp_path):
     assert r.reports[0]["val_accuracy"] == pytest.approx(r.objective)
 
 
+@pytest.mark.slow
 def test_second_rung_continues_from_the_first(mnist, tmp_path):
     rung0 = evaluate(mnist, tmp_path, budget=1, trial_id=1)
     rung1 = evaluate(mnist, tmp_path, budget=3, previous=1, trial_id=2)
@@ -72,6 +72,7 @@ def test_second_rung_continues_from_the_first(mnist, tmp_path):
     assert rung1.metrics["val_loss"] < rung0.metrics["val_loss"]
 
 
+@pytest.mark.slow
 def test_checkpoint_holds_the_trained_model(mnist, tmp_path):
     from hpsearch import warmstart
     from hpsearch.trial import Trial
@@ -89,6 +90,7 @@ def test_checkpoint_holds_the_trained_model(mnist, tmp_path):
     assert loss == pytest.approx(rung0.metrics["val_loss"], rel=1e-5)
 
 
+@pytest.mark.slow
 def test_missing_checkpoint_trains_from_scratch(mnist, tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="hpsearch.warmstart"):
         r = evaluate(mnist, tmp_path, budget=2, previous=1)
@@ -162,6 +164,7 @@ NOISE = ("oneDNN", "cuda", "TF_ENABLE", "tensorflow/", "absl", "I0000", "W0000",
 
 
 # TF_CPP_MIN_LOG_LEVEL=0: as on a machine whose TensorFlow build prints its start-up lines anyway
+@pytest.mark.slow
 @pytest.mark.parametrize("tf_env", [{}, {"TF_CPP_MIN_LOG_LEVEL": "0"}], ids=["default", "verbose-tf"])
 def test_cli_run_small(mnist_env, tmp_path, tf_env):
     run_dir = tmp_path / "run"
@@ -180,6 +183,7 @@ def test_cli_run_small(mnist_env, tmp_path, tf_env):
     assert noise == []
 
 
+@pytest.mark.slow
 def test_missing_data_is_one_line_without_tensorflow_noise(tmp_path):
     empty, home = tmp_path / "empty", tmp_path / "home"
     empty.mkdir()
@@ -216,6 +220,7 @@ def test_subset_sizes(mnist, monkeypatch, text, sizes):
     assert mnist.siblings["load_data"].subset_sizes() == sizes
 
 
+@pytest.mark.slow
 def test_validation_is_the_last_6000_training_images(mnist, monkeypatch):
     import numpy as np
 
@@ -228,6 +233,7 @@ def test_validation_is_the_last_6000_training_images(mnist, monkeypatch):
     np.testing.assert_array_equal(x_val[0], raw_x[54000].reshape(-1) / np.float32(255))
 
 
+@pytest.mark.slow
 def test_rerun_at_the_checkpoint_budget_trains_nothing(mnist, tmp_path):
     first = evaluate(mnist, tmp_path, budget=1)
     again = evaluate(mnist, tmp_path, budget=1, previous=1, trial_id=2)
@@ -247,6 +253,7 @@ print(grown, keras.mixed_precision.global_policy().name)
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mixed, policy", [(None, "float32"), ("1", "mixed_float16")])
 def test_gpus_grow_their_memory_and_mixed_precision_is_opt_in(mnist_env, mixed, policy):
     env = hps_env({"HPS_MIXED_PRECISION": mixed} if mixed else {})

@@ -94,6 +94,7 @@ def test_deterministic_for_a_seed_and_the_seed_matters(lp, tmp_path):
     assert not np.array_equal(model_at(tmp_path / "a", 4).coef_, model_at(tmp_path / "c", 4).coef_)
 
 
+@pytest.mark.slow
 def test_short_hyperband_run_through_the_cli(runner, in_tmp):
     """One whole Hyperband pass with R = 9 and warm start: promoted configurations train only the rest."""
     out = runner.invoke(cli, ["run", "-p", "sgddigits", "--algo", "hyperband", "--max-resource", "9",

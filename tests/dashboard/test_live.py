@@ -28,9 +28,8 @@ from ..conftest import can_mount, committed, finished, hps_cmd, hps_env, killed_
 from .conftest import make_run
 from .live import ERROR, HOSTILE, slow_problem, start_hps_run
 
-pytestmark = pytest.mark.slow
 
-
+@pytest.mark.slow
 def test_a_live_run_grows_while_a_client_polls(tmp_path, serve):
     root = tmp_path / "runs"
     make_run(root / "old", max_evals=3)
@@ -159,6 +158,7 @@ def _stop(proc: subprocess.Popen) -> str:
     return err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shm", [True, False], ids=["with-shm", "without-shm"])
 @pytest.mark.parametrize("storage", ["writable", "read-only"])
 def test_readers_leave_a_killed_run_as_it_is_and_show_every_row(tmp_path, killed, storage, shm):

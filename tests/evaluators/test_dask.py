@@ -16,8 +16,6 @@ from ..conftest import SLOW_PROBLEM, Cluster, hps_cmd, hps_env, run_hps, wait_ro
 from .conftest import DEVICE_VARS, GPU_PROBLEM, GPU_RUN, RECYCLED_RUN, check_disjoint, gone, rows  # noqa: E402
 from .contract import TOY, EvaluatorContract, started  # noqa: E402
 
-pytestmark = pytest.mark.slow
-
 PRINTING_RUN = """
 import time
 def run(config, trial):
@@ -27,6 +25,7 @@ def run(config, trial):
 """
 
 
+@pytest.mark.slow  # each test talks to a real Dask cluster (its start is counted in the first)
 class TestDaskEvaluator(EvaluatorContract):
     @pytest.fixture
     def make_evaluator(self, cluster, tmp_path):
@@ -38,6 +37,7 @@ def configs(path):
     return sorted((r["trial_id"], r["config_id"], r["p:x"], r["objective"], r["status"]) for r in rows(path))
 
 
+@pytest.mark.slow
 def test_cluster_search_equals_local_search_and_logs_reach_the_driver(cluster, tmp_path, make_problem):
     folder = make_problem("printing", problem=SLOW_PROBLEM, model_run=PRINTING_RUN)
     args = ["--problem", folder, "--max-evals", "12", "--seed", "3", "--workers", "2"]
@@ -59,6 +59,7 @@ def test_cluster_search_equals_local_search_and_logs_reach_the_driver(cluster, t
     assert gone({int(r["worker"].rsplit("/", 1)[1]) for r in rows(tmp_path / "dask" / "results.csv")})
 
 
+@pytest.mark.slow
 def test_losing_a_worker_mid_run_loses_no_evaluation(cluster, tmp_path, make_problem):
     folder = make_problem("printing", problem=SLOW_PROBLEM, model_run=PRINTING_RUN)
     victim = cluster.add_worker("victim")
@@ -89,6 +90,7 @@ def test_losing_a_worker_mid_run_loses_no_evaluation(cluster, tmp_path, make_pro
     assert gone({int(r["worker"].rsplit("/", 1)[1]) for r in on_victim})  # its trial process died with it
 
 
+@pytest.mark.slow
 def test_local_cluster_without_dask_scheduler(tmp_path, make_problem):
     folder = make_problem("printing", problem=SLOW_PROBLEM, model_run=PRINTING_RUN)
     p = run_hps("run", "-p", folder, "--max-evals", "6", "--seed", "3", "--workers", "2", "--evaluator", "dask",
@@ -153,6 +155,7 @@ def gpu_cluster(tmp_path_factory):
         c.close()
 
 
+@pytest.mark.slow
 def test_gpus_per_trial_runs_each_trial_on_its_dask_workers_gpu(gpu_cluster, tmp_path, make_problem):
     from distributed import Client
 

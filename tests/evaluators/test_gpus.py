@@ -155,6 +155,7 @@ def gpu_spec(tid: int, mode: str = "ok", timeout: float | None = None) -> TrialS
                      objective="objective", timeout=timeout)
 
 
+@pytest.mark.slow
 def test_a_replaced_worker_gets_its_slots_gpus_back(tmp_path, make_problem, no_device_vars):
     folder = make_problem("gpus", problem=GPU_PROBLEM, model_run=GPU_RUN)
     ev = build("process", folder, workers=2, trial_timeout=2.0, run_dir=tmp_path,
@@ -219,7 +220,6 @@ def test_each_running_trial_has_its_own_gpus_and_the_store_records_them(
         assert shown == {str(t.trial_id): ",".join(t.devices) for t in store.trials()}
 
 
-@pytest.mark.slow
 def test_gpu_errors_exit_2_and_write_nothing(tmp_path, make_problem, four_gpus, monkeypatch):
     folder = make_problem("gpus", problem=GPU_PROBLEM, model_run=GPU_RUN)
     p = run_hps("run", "-p", folder, "--gpus", "all", "--gpus-per-trial", "2", "--workers", "4",

@@ -183,6 +183,7 @@ def test_a_worker_that_cannot_load_the_problem_fails_its_trials(tmp_path, make_p
         assert r.error.startswith("worker could not load the problem: ") and "SyntaxError" in r.error
 
 
+@pytest.mark.slow
 def test_a_worker_stuck_importing_the_problem_is_stopped(tmp_path, make_problem, monkeypatch):
     from hpsearch.evaluators import process
 
@@ -201,6 +202,7 @@ def test_a_worker_stuck_importing_the_problem_is_stopped(tmp_path, make_problem,
     assert (r.status, r.error) == ("failed", "worker did not load the problem within 1 s")
 
 
+@pytest.mark.slow
 def test_a_problem_asks_for_a_fresh_worker_every_n_trials(tmp_path, make_problem, monkeypatch):
     from .contract import collect, spec
 

@@ -84,7 +84,6 @@ def test_children_of_a_timed_out_trial_do_not_survive(tmp_path, make_problem):
             proc.kill()
 
 
-@pytest.mark.slow
 def test_children_do_not_survive_a_killed_driver(tmp_path, make_problem):
     tag = f"{1000 + random.random() * 1000:.6f}"
     folder = make_problem("forks", problem=SLOW_PROBLEM, model_run=CHILDREN.format(tag=tag))
@@ -164,7 +163,6 @@ def test_the_folder_is_never_left_on_sys_path(make_problem):
     assert "helper" not in sys.modules
 
 
-@pytest.mark.slow
 def test_trial_logs_are_capped_head_and_tail(tmp_path, make_problem):
     folder = make_problem("chatty", problem=SLOW_PROBLEM, model_run="""
         import sys

@@ -112,6 +112,7 @@ def small_machine(monkeypatch):
     monkeypatch.setattr(machine.Room, "here", classmethod(lambda cls: Room(cores=1, memory=40 * 2**20)))
 
 
+@pytest.mark.slow
 def test_the_flag_starts_them_anyway_and_a_resume_keeps_it(tmp_path, runner, small_machine, monkeypatch):
     monkeypatch.chdir(tmp_path)
     args = ["run", "--problem", "polynome2", "--max-evals", "3", "--workers", "3", "--seed", "1"]

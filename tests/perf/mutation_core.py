@@ -36,18 +36,17 @@ REPO = Path(__file__).resolve().parents[2]
 #: they reach). The core: the search package, the stop conditions, the store and run history, the
 #: engine, and the error-to-exit-code map.
 SEARCH_TESTS = ["tests/search", "tests/problem/test_space_conditions.py"]
+PRUNER_TESTS = ["tests/search", "tests/run/test_pruning.py"]  # the rules, and pruning through the engine
 MODULES: dict[str, list[str]] = {
     "errors.py": ["tests/test_errors.py", "tests/test_cli.py"],
     "run/stopping.py": ["tests/run/test_stopping.py", "tests/run/test_pruning.py"],
-    "search/fidelity.py": ["tests/search/test_fidelity.py", "tests/search/test_brackets.py",
-                           "tests/search/pruners", "tests/search/test_pruners.py", "tests/search/test_plan.py"],
-    "search/brackets.py": ["tests/search/test_brackets.py", "tests/search/test_plan.py",
-                           "tests/search/schedulers", "tests/search/test_pruners.py"],
-    "search/pruners/__init__.py": ["tests/search/pruners", "tests/search/test_pruners.py"],
-    "search/pruners/base.py": ["tests/search/pruners", "tests/search/test_pruners.py"],
-    "search/pruners/median.py": ["tests/search/pruners/test_median.py"],
-    "search/pruners/asha.py": ["tests/search/pruners/test_asha.py", "tests/search/pruners/test_hyperband.py"],
-    "search/pruners/hyperband.py": ["tests/search/pruners/test_hyperband.py", "tests/search/test_pruners.py"],
+    "search/fidelity.py": ["tests/search"],
+    "search/brackets.py": ["tests/search"],
+    "search/pruners/__init__.py": PRUNER_TESTS,
+    "search/pruners/base.py": PRUNER_TESTS,
+    "search/pruners/median.py": PRUNER_TESTS,
+    "search/pruners/asha.py": PRUNER_TESTS,
+    "search/pruners/hyperband.py": PRUNER_TESTS,
     "search/options.py": ["tests/search"],
     "search/base.py": ["tests/search"],
     "search/presets.py": ["tests/search", "tests/test_cli.py"],
@@ -88,8 +87,10 @@ def slug(module: str) -> str:
     return module.replace("/", "-").removesuffix(".py")
 
 
-def prepare(module: str, work: Path, fresh: bool) -> Path:
-    """A copy of the checkout with a [mutmut] section for ``module`` (kept when it exists)."""
+def prepare(modules: list[str], work: Path, fresh: bool, repo: Path = REPO, tests: list[str] | None = None,
+            ) -> Path:
+    """A copy of the checkout ``repo`` with a [mutmut] section for ``modules`` and their tests (``tests``:
+    instead of :data:`MODULES`'s); an existing copy is kept (mutmut resumes in it)."""
     if fresh and work.exists():
         shutil.rmtree(work)
     if (work / "setup.cfg").exists():
@@ -97,16 +98,18 @@ def prepare(module: str, work: Path, fresh: bool) -> Path:
     work.mkdir(parents=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".coverage*", "runs", "mutants")
     for name in ("hpsearch", "tests", "benchmarks", "docs"):
-        shutil.copytree(REPO / name, work / name, ignore=ignore)
+        shutil.copytree(repo / name, work / name, ignore=ignore)
     for name in ("setup.py", "setup.cfg", "README.rst", "ruff.toml"):
-        if (REPO / name).exists():
-            shutil.copy2(REPO / name, work / name)
-    tests = "\n    ".join(MODULES[module])
+        if (repo / name).exists():
+            shutil.copy2(repo / name, work / name)
+    tests = "\n    ".join(tests or dict.fromkeys(t for m in modules for t in MODULES[m]))
+    mutate = "\n    ".join(f"hpsearch/{m}" for m in modules)
     with open(work / "setup.cfg", "a") as f:
         f.write(f"""
 [mutmut]
 source_paths = hpsearch/
-only_mutate = hpsearch/{module}
+only_mutate =
+    {mutate}
 also_copy =
     benchmarks/
     docs/
@@ -122,7 +125,7 @@ pytest_add_cli_args =
     return work
 
 
-def run(module: str, work: Path, seconds: float) -> str:
+def run(work: Path, seconds: float) -> str:
     """``nice -n 19 mutmut run --max-children 1`` in ``work`` for at most ``seconds``."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CI")}
     env.update(MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1")
@@ -154,6 +157,9 @@ def outcome(module: str, work: Path) -> dict:
         return {"module": module, "mutants": 0, "checked": 0, "killed": 0, "survived": [], "no_tests": [],
                 "unchecked": 0, "score": None}
     codes = json.loads(meta.read_text())["exit_code_by_key"]
+    log = work / "mutmut.log"
+    if log.exists() and "could not find any test case for any mutant" in log.read_text(errors="replace"):
+        codes = {k: 33 if c is None else c for k, c in codes.items()}  # no selected test reaches them
     checked = {k: c for k, c in codes.items() if c not in NOT_CHECKED and c not in SKIPPED}
     killed = [k for k, c in checked.items() if c in KILLED]
     survived = sorted(k for k, c in checked.items() if c == 0)
@@ -196,6 +202,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--report", action="store_true", help="only print the table of the work folders")
     ap.add_argument("--survivors", action="store_true", help="print each surviving mutant's diff")
     ap.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    ap.add_argument("--repo", type=Path, default=REPO,
+                    help="the checkout to mutate and test (e.g. an earlier commit's, for a before/after table)")
+    ap.add_argument("--tests", nargs="+", help="these test paths instead of each module's own (e.g. the "
+                    "paths of an earlier layout of tests/); implies --together")
+    ap.add_argument("--together", action="store_true",
+                    help="one mutmut run for all the modules given, with the union of their tests")
     args = ap.parse_args(argv)
     modules = args.modules or ORDER
     unknown = [m for m in modules if m not in MODULES]
@@ -203,20 +215,25 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"not a core module: {', '.join(unknown)} (choose from {', '.join(ORDER)})")
     if args.survivors:
         for m in modules:
-            survivors(m, args.work / slug(m))
+            for work in sorted(args.work.glob(slug(m) + "*")) + sorted(args.work.glob("*-and-*")):
+                if (work / "mutants" / "hpsearch" / (m + ".meta")).exists():
+                    survivors(m, work)
+                    break
         return 0
+    # one mutmut run per group: its stats phase (every selected test once) is paid once per group
+    groups = [modules] if args.together or args.tests else [[m] for m in modules]
     rows = []
     end = time.monotonic() + args.budget
-    for i, m in enumerate(modules):
-        work = args.work / slug(m)
+    for i, group in enumerate(groups):
+        work = args.work / (slug(group[0]) + (f"-and-{len(group) - 1}" if len(group) > 1 else ""))
         if not args.report:
-            share = (end - time.monotonic()) / (len(modules) - i)
+            share = (end - time.monotonic()) / (len(groups) - i)
             if share < 30:
-                print(f"{m}: budget spent, not run", flush=True)
+                print(f"{', '.join(group)}: budget spent, not run", flush=True)
             else:
-                prepare(m, work, args.fresh)
-                print(f"{m}: {run(m, work, share)}", flush=True)
-        rows.append(outcome(m, work))
+                prepare(group, work, args.fresh, args.repo.resolve(), args.tests)
+                print(f"{', '.join(group)}: {run(work, share)}", flush=True)
+        rows += [outcome(m, work) for m in group]
     show(rows)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))

@@ -122,6 +122,7 @@ def drive(backend, problem, n):
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("algo, searcher, options", [
     ("random", None, {}),
     ("hyperband", None, {"max_resource": 9, "eta": 3}),
@@ -139,6 +140,7 @@ def test_every_algorithm_suggests_only_consistent_configurations(algo, searcher,
         consistent(p, config)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("estimator", ["GP", "RF", "ET", "GBRT"])
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(p=trees(), seed=st.integers(0, 2**16))

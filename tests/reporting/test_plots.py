@@ -115,6 +115,7 @@ def fake_hyperband_store(run_dir):
     return store
 
 
+@pytest.mark.slow
 def test_plot_multi_fidelity_run_draws_rungs(tmp_path, runner):
     fake_hyperband_store(tmp_path / "hb").close()
     out = runner.invoke(cli, ["plot", str(tmp_path / "hb")])

@@ -136,6 +136,7 @@ def test_default_algorithms_are_those_that_apply():
     assert not any(algo_scheduler_class(a).multi_fidelity for a in default_algos(False))
 
 
+@pytest.mark.slow
 def test_an_interrupted_comparison_resumes_and_equals_an_uninterrupted_one(make_problem, tmp_path):
     folder = make_problem("lc", problem=LC_PROBLEM, model_run=LC_RUN)
     args = ["compare", "--problem", folder, "--algo", "random,asha", "--seeds", "2", "--budget", "30",
@@ -216,6 +217,7 @@ def test_usage_errors_exit_2_with_one_line(runner, in_tmp, args, message):
 
 
 
+@pytest.mark.slow
 def test_a_pruner_goes_to_every_run_is_stored_and_kept_on_resume(runner, in_tmp):
     args = ["compare", "--problem", "hartmann6lc", "--algo", "random", "--seeds", "1", "--budget", "810",
             "--out", "cmp", "--evaluator", "serial", "--format", "csv"]
@@ -258,6 +260,7 @@ def test_a_comparison_stored_before_pruners_reruns_without_one(runner, in_tmp):
     assert "random-seed0: finished before, skipped" in again.stderr
 
 
+@pytest.mark.slow
 def test_a_plus_s_entries_run_the_searcher_under_the_scheduler_and_keep_their_label(runner, in_tmp):
     res = runner.invoke(cli, ["compare", "--problem", MIXED, "--algo", "asha,asha+bayesian,bohb", "--seeds", "1",
                               "--budget", "120", "--max-resource", "9", "--initial-points", "2",

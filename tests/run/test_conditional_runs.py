@@ -89,6 +89,7 @@ def rows(run_dir) -> list[tuple]:
                 for r in csv.DictReader(f)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("algo, options", [("random", {}), ("bayesian", {"initial_points": 4}),
                                            ("hyperband", {"max_resource": 9}), ("random+kde", {})])
 def test_resume_equals_uninterrupted_on_a_conditional_problem(tmp_path, algo, options):
@@ -135,6 +136,7 @@ def test_fix_prunes_the_tree_and_fixing_an_inactive_child_is_a_usage_error(runne
         "(it needs opt in ['sgd', 'rmsprop'])")
 
 
+@pytest.mark.slow
 def test_results_and_plots_with_missing_values(runner, in_tmp):
     out = runner.invoke(cli, ["run", "-p", "condbranches", "--max-evals", "25", "--seed", "3",
                               "--evaluator", "serial", "--run-dir", "r"])

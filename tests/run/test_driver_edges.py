@@ -16,7 +16,6 @@ from hpsearch.store import RunStore
 from ..conftest import SLOW_PROBLEM, SLOW_RUN, can_mount, hps_cmd, hps_env, one_line_error, run_hps, wait_rows
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(not can_mount(), reason="needs mount namespaces (unshare -m) for a small tmpfs")
 def test_a_disk_too_full_for_the_store_is_exit_3_and_one_line(tmp_path):
     disk = tmp_path / "disk"

@@ -67,6 +67,7 @@ def run(config):
     assert out.summary.n_timeout == 1
 
 
+@pytest.mark.slow
 def test_run_timeout_stops_and_resume_finishes(make_problem, tmp_path):
     folder = make_problem("slow", problem=PROBLEM, model_run="""
 import time

@@ -86,6 +86,7 @@ def table(run_dir):
                  [r["step"] for r in s.reports(t.trial_id)]) for t in s.trials()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("evaluator", EVALUATORS)
 def test_reports_are_stored_while_the_trial_runs(evaluator, dask_scheduler, make_problem, tmp_path):
     go = tmp_path / "go"
@@ -175,6 +176,7 @@ def test_a_run_function_that_ignores_the_stop_is_stopped_after_the_grace_period(
     assert second.step_reached < 2999  # stopped, not run to the end of its loop
 
 
+@pytest.mark.slow
 def test_resume_of_a_run_with_pruned_and_running_trials_equals_an_uninterrupted_one(make_problem, tmp_path):
     folder = curve_problem(make_problem, sleep=0.02)
     kw = dict(max_evals=20, pruner="asha", pruner_options={"max_resource": 10, "eta": 2})
@@ -190,6 +192,7 @@ def test_resume_of_a_run_with_pruned_and_running_trials_equals_an_uninterrupted_
     assert whole.summary.n_stopped >= 10 and again.summary.n_stopped == whole.summary.n_stopped
 
 
+@pytest.mark.slow
 def test_stop_when_ends_the_run_and_resume_respects_it(runner, make_problem, tmp_path):
     folder = curve_problem(make_problem, sleep=0.02)
     run_dir = tmp_path / "run"

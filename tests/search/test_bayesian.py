@@ -55,6 +55,7 @@ def _fake_loss(config: dict) -> float:
     return float(sum((hash(repr(v)) % 1000) / 100.0 for v in config.values()))
 
 
+@pytest.mark.slow
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems(), st.integers(0, 2**31 - 1))
 def test_mixed_space_suggestions_validate_and_keep_their_kinds(problem, seed):

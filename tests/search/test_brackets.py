@@ -95,3 +95,25 @@ def test_bad_arguments_raise(args):
         plan(81, **args)
     with pytest.raises(ValueError):
         plan(20.5, 3)
+
+
+def test_defaults_are_eta_3_and_r_min_1():
+    assert s_max(81) == 4 and s_max(80) == 3
+    assert table(plan(27)) == table(plan(27, eta=3, min_resource=1))
+
+
+def test_totals_are_ints_for_an_integer_resource_and_floats_for_a_real_one():
+    assert total_resource(plan(81)) == 1581 and type(total_resource(plan(81))) is int
+    assert type(total_resource(plan(81), warm_start=False)) is int
+    real = total_resource(plan(9, 3, 1, integer=False))  # float rungs 1.0, 3.0, 9.0: a float total
+    assert real == total_resource(plan(9)) and type(real) is float
+
+
+def test_plan_table_columns_and_types():
+    head, rows = plan_table(plan(9))
+    assert head == ["bracket", "rung", "n_i", "r_i", "r_i - r_i-1", "warm", "cold"]
+    assert rows[:3] == [[2, 0, 9, 1, 1, 9, 9], [2, 1, 3, 3, 2, 6, 9], [2, 2, 1, 9, 6, 6, 9]]
+    assert all(type(v) is int for row in rows for v in row)
+    _, real = plan_table(plan(1.0, 3, 1 / 9, integer=False))
+    assert real[1] == [2, 1, 3, pytest.approx(1 / 3), pytest.approx(2 / 9), pytest.approx(2 / 3), pytest.approx(1.0)]
+    assert all(type(v) is float for row in real for v in row[3:])

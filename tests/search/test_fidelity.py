@@ -1,11 +1,11 @@
 """The one rung ladder: exact levels at powers of eta and between them, for integer and real resources."""
-import math
 from fractions import Fraction
 
 import pytest
 
+from hpsearch.search.base import OptionError
 from hpsearch.search.brackets import plan, s_max
-from hpsearch.search.fidelity import rung_ladder
+from hpsearch.search.fidelity import check_resources, rung_ladder
 from hpsearch.search.schedulers.asha import rung_budgets
 
 
@@ -23,8 +23,9 @@ def test_exact_powers_give_every_power_up_to_r(R, eta, levels):
 
 
 def test_exact_power_where_the_float_log_is_below_the_integer():
-    assert math.log(243, 3) < 5
+    # math.log(243, 3) is 4.999...: a ladder from a floating-point log would stop at 81
     assert len(rung_ladder(243, 3)) == 6  # s_max = 5
+    assert rung_ladder(243, 3, integer=True)[-2:] == [81, 243]
 
 
 def test_just_below_a_power_has_one_rung_less():
@@ -75,11 +76,75 @@ def test_r_min_equal_to_r_is_one_rung():
     assert rung_ladder(9, 3, 9, integer=True) == [9]
 
 
-@pytest.mark.parametrize("args", [
-    dict(max_resource=81, eta=1), dict(max_resource=81, eta=2.0), dict(max_resource=81, min_resource=0),
-    dict(max_resource=81, min_resource=100), dict(max_resource=20.5, integer=True),
-    dict(max_resource=81, anchor="middle"),
+@pytest.mark.parametrize("args, message", [
+    (dict(max_resource=81, eta=1), "eta must be an integer >= 2, got 1"),
+    (dict(max_resource=81, eta=2.0), "eta must be an integer >= 2, got 2.0"),
+    (dict(max_resource=81, eta=True), "eta must be an integer >= 2, got True"),
+    (dict(max_resource=81, min_resource=0), "needs 0 < min_resource <= max_resource, got min_resource=0, "
+                                            "max_resource=81"),
+    (dict(max_resource=81, min_resource=100), "needs 0 < min_resource <= max_resource, got min_resource=100, "
+                                              "max_resource=81"),
+    (dict(max_resource=20.5, integer=True), "an integer resource needs an integer max_resource, got 20.5"),
+    (dict(max_resource=81, anchor="middle"), "anchor must be 'max' or 'min', got 'middle'"),
+    (dict(max_resource=float("inf")), "expected a finite number, got inf"),
 ])
-def test_bad_arguments_raise(args):
-    with pytest.raises(ValueError):
+def test_bad_arguments_raise(args, message):
+    with pytest.raises(ValueError) as info:
         rung_ladder(**args)
+    assert str(info.value) == message
+
+
+# -- the resource options: R, r_min and eta ---------------------------------------------------------
+def resource_problem(low, high):
+    from hpsearch import HpProblem
+
+    p = HpProblem(objective="loss", direction="minimize")
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    p.add_dim("epochs", (low, high), default=low, resource=True)
+    return p
+
+
+def test_check_resources_defaults():
+    assert check_resources(81, None, None) == (81, 1, 3)  # r_min 1, eta 3
+    assert check_resources(20.5, None, 2) == (20.5, 1, 2)  # a real R is fine unless integer
+    assert check_resources(None, 0.5, None) == (None, 0.5, 3)  # a pruner without a maximum
+
+
+def test_resource_values_take_the_resources_type_and_range():
+    ints, reals = resource_problem(1, 27), resource_problem(0.5, 8.0)
+    got = check_resources(None, None, None, dim=ints.resource)
+    assert got == (27, 1, 3) and all(type(v) is int for v in got)
+    got = check_resources(None, None, None, dim=reals.resource, integer=True)  # the resource decides
+    assert got == (8.0, 0.5, 3) and type(got[0]) is float and type(got[1]) is float
+    assert check_resources(9.0, 3.0, 3, dim=ints.resource) == (9, 3, 3)
+    assert type(check_resources(9.0, 3.0, 3, dim=ints.resource)[0]) is int
+
+
+@pytest.mark.parametrize("args, message", [
+    ((None, None, None), "--min-resource must be > 0, got 0 (the lower bound of 'epochs'); pass --min-resource"),
+    (("9", None, None), "--max-resource must be a number, got '9'"),
+    ((True, 1, None), "--max-resource must be a number, got True"),
+    ((9, 1, 1), "--eta must be an integer >= 2, got 1"),
+])
+def test_resource_option_messages(args, message):
+    with pytest.raises(OptionError) as info:
+        check_resources(*args, dim=resource_problem(0, 27).resource)
+    assert str(info.value) == message
+
+
+def test_resource_options_reads_each_option():
+    from hpsearch.search.fidelity import resource_options
+
+    r = resource_options(resource_problem(1, 27), {"eta": 2, "min_resource": 3, "max_resource": 24}, "asha")
+    assert (r.eta, r.min_resource, r.max_resource, r.integer, r.dim.name) == (2, 3, 24, True, "epochs")
+    assert r.typed(3.0) == 3 and type(r.typed(3.0)) is int
+
+
+def test_resource_dimension_names_the_problem_when_told():
+    from hpsearch import HpProblem
+    from hpsearch.search.fidelity import resource_dimension
+
+    with pytest.raises(OptionError, match=r"^--algo asha: problem 'branin' declares no resource dimension"):
+        resource_dimension(HpProblem(), "asha", "branin")
+    with pytest.raises(OptionError, match=r"^--algo asha: the problem declares no resource dimension"):
+        resource_dimension(HpProblem(), "asha")

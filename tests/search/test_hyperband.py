@@ -287,7 +287,6 @@ def results_table(path):
                  r["objective"], r["m:trained"], r["status"]) for r in csv.DictReader(f)]
 
 
-@pytest.mark.slow
 def test_kill_9_between_rungs_then_resume_equals_uninterrupted(tmp_path, make_problem, runner):
     folder = make_problem("resumable", problem=PROBLEM, model_run=RESUMABLE)
     # --max-resource/--eta/--iterations pass through the CLI: R=9 -> 22 evaluations a pass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 
@@ -19,11 +20,10 @@ import os, sys, time
 from hpsearch.store.lock import RunDirLock
 lock = RunDirLock(sys.argv[1]).acquire()
 if sys.argv[2] == "fork":
-    child = os.fork()
-    if child == 0:  # lives on after the holder exits
+    if os.fork() == 0:  # the child, past the fork (its at-fork handlers have run); outlives the holder
+        print(os.getpid(), flush=True)
         time.sleep(120)
         os._exit(0)
-    print(child, flush=True)
     os._exit(0)
 print("held", flush=True)
 time.sleep(120)
@@ -78,3 +78,99 @@ def test_a_process_forked_by_the_holder_does_not_keep_the_lock(tmp_path):
             assert lock.held
     finally:
         os.kill(child, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("content", ["999999999\n", "not a pid\n", ""])
+def test_a_holder_that_names_no_live_process_is_pid_unknown(tmp_path, content):
+    import fcntl
+
+    (tmp_path / LOCK_NAME).write_text(content)
+    fd = os.open(tmp_path / LOCK_NAME, os.O_RDWR)  # another open file: flock conflicts with it
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(DirectoryInUse, match=r"in use by another hps process \(pid unknown\)$"):
+            RunDirLock(tmp_path).acquire()
+    finally:
+        os.close(fd)
+
+
+def test_a_directory_that_cannot_be_made_is_an_os_error(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(NotADirectoryError):
+        RunDirLock(tmp_path / "file" / "run").acquire()
+
+
+def test_the_lock_file_is_not_world_writable(tmp_path):
+    umask = os.umask(0)
+    os.umask(umask)
+    with RunDirLock(tmp_path):
+        assert stat.S_IMODE((tmp_path / LOCK_NAME).stat().st_mode) == 0o644 & ~umask
+
+
+def test_a_lock_file_with_bytes_that_are_no_text_is_pid_unknown(tmp_path):
+    import fcntl
+
+    (tmp_path / LOCK_NAME).write_bytes(b"\xff\xfe12\n")
+    fd = os.open(tmp_path / LOCK_NAME, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(DirectoryInUse, match=r"\(pid unknown\)$"):
+            RunDirLock(tmp_path).acquire()
+    finally:
+        os.close(fd)
+
+
+def test_a_holder_of_another_user_is_named(tmp_path, monkeypatch):
+    import fcntl
+
+    (tmp_path / LOCK_NAME).write_text("4242\n")
+    fd = os.open(tmp_path / LOCK_NAME, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+        def kill(pid, sig):  # as os.kill(pid, 0) answers for another user's live process
+            raise PermissionError(1, "Operation not permitted")
+
+        monkeypatch.setattr(os, "kill", kill)
+        with pytest.raises(DirectoryInUse, match=r"\(pid 4242\)$"):
+            RunDirLock(tmp_path).acquire()
+    finally:
+        os.close(fd)
+
+
+def test_an_unexpected_lock_error_is_raised_as_it_is(tmp_path, monkeypatch):
+    import errno
+    import fcntl
+
+    def flock(fd, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", flock)
+    with pytest.raises(OSError, match="No locks available"):
+        RunDirLock(tmp_path).acquire()
+
+
+def test_a_pid_that_cannot_be_written_does_not_stop_the_driver(tmp_path, monkeypatch):
+    def pwrite(fd, data, offset):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "pwrite", pwrite)
+    with RunDirLock(tmp_path) as lock:
+        assert lock.held
+
+
+def test_release_survives_a_descriptor_that_is_already_gone(tmp_path, monkeypatch):
+    lock = RunDirLock(tmp_path).acquire()
+    real_close = os.close
+    fds = []
+
+    def close(fd):
+        fds.append(fd)
+        real_close(fd)
+        raise OSError(9, "Bad file descriptor")
+
+    monkeypatch.setattr(os, "close", close)
+    lock.release()
+    monkeypatch.undo()
+    assert not lock.held and len(fds) == 1
+    RunDirLock(tmp_path).acquire().release()  # and it is free

@@ -32,8 +32,6 @@ from ..conftest import (
     wait_rows,
 )
 
-pytestmark = pytest.mark.slow
-
 RUN = """
 import time
 def run(config):
@@ -66,6 +64,7 @@ def start(*args, cwd):
                             stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 def test_two_concurrent_resumes_one_driver(tmp_path, make_problem):
     run_dir = killed_run(tmp_path, make_problem, evals=60, extra=("--evaluator", "serial"))
     procs = [start("resume", "r", cwd=tmp_path), start("resume", "r", cwd=tmp_path)]
@@ -80,6 +79,7 @@ def test_two_concurrent_resumes_one_driver(tmp_path, make_problem):
     assert len(ids) == len(set(ids)) == 60
 
 
+@pytest.mark.slow
 def test_two_racing_runs_on_one_directory(tmp_path, make_problem):
     folder = make_problem("slowish", problem=SLOW_PROBLEM, model_run=RUN)
     procs = [start("run", "-p", folder, "--max-evals", "6", "--seed", str(seed), "--run-dir", "r",
@@ -97,6 +97,7 @@ def test_two_racing_runs_on_one_directory(tmp_path, make_problem):
     assert run_hps("resume", "r", cwd=tmp_path).returncode == 0
 
 
+@pytest.mark.slow
 def test_readers_work_while_a_run_holds_the_lock(tmp_path, make_problem):
     folder = make_problem("slowish", problem=SLOW_PROBLEM, model_run=RUN)
     proc = start("run", "-p", folder, "--max-evals", "400", "--seed", "1", "--run-dir", "r", "--evaluator",
@@ -113,6 +114,7 @@ def test_readers_work_while_a_run_holds_the_lock(tmp_path, make_problem):
         proc.communicate()
 
 
+@pytest.mark.slow
 def test_results_csv_is_rebuilt_on_resume_and_when_deleted(tmp_path, make_problem):
     run_dir = killed_run(tmp_path, make_problem, evals=12, extra=("--evaluator", "serial"))
     (run_dir / "results.csv").write_text("trial_id,garbage\n")  # out of step with the database
@@ -145,6 +147,7 @@ def _finished_run(tmp_path, evals=5):
     return tmp_path / "r"
 
 
+@pytest.mark.slow
 def test_reading_a_run_on_read_only_storage(tmp_path):
     run_dir = _finished_run(tmp_path)
     expected = run_hps("results", "r", "--format", "csv", cwd=tmp_path).stdout
@@ -175,6 +178,7 @@ def test_reading_a_run_on_read_only_storage(tmp_path):
     assert len(err) == 1 and "cannot write the plots there" in err[0] and "--out DIR" in err[0]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not can_mount(), reason="needs mount namespaces (unshare -m) for a read-only bind mount")
 def test_a_killed_run_copied_without_its_shm_reads_in_full_from_read_only_storage(tmp_path):
     run_dir = killed_after_a_checkpoint(tmp_path)

@@ -166,3 +166,33 @@ def test_an_old_store_gets_the_devices_column(tmp_path):
     with RunStore.open(tmp_path / "run", readonly=True) as store:
         assert store.trials()[0].devices == ["2", "3"]
         assert "devices" not in store.csv_header()
+
+
+def test_a_run_directory_that_cannot_be_made_is_one_line(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(StoreError, match=r"cannot use this directory \(Not a directory\)"):
+        RunStore.create(tmp_path / "file" / "run", {}, ["x"])
+
+
+def test_a_store_of_an_unknown_format_is_refused(tmp_path):
+    RunStore.create(tmp_path / "run", {}, ["x"]).close()
+    with sqlite3.connect(tmp_path / "run" / "results.db") as conn:
+        conn.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+    for readonly in (False, True):
+        with pytest.raises(StoreError, match=r"results.db: unknown store format 99$"):
+            RunStore.open(tmp_path / "run", readonly=readonly)
+
+
+@pytest.mark.parametrize("status, budget, previous, step, trained", [
+    ("done", None, 0, None, 0.0),  # no resource: nothing counted
+    ("done", 9, 3, None, 6.0),  # warm started from 3: 6 more
+    ("failed", 9, 0, 2, 9.0),  # a finished evaluation counts its whole budget
+    ("stopped", 9, 3, 5, 2.0),  # stopped at step 5 of 3..9
+    ("stopped", 9, 3, 20, 6.0),  # never more than the budget
+    ("stopped", 9, 3, 1, 0.0),  # never less than nothing
+    ("stopped", 9, 3, None, 0.0),  # stopped before its first report
+])
+def test_trained_resource(status, budget, previous, step, trained):
+    from hpsearch.store.runstore import trained_resource
+
+    assert trained_resource(status, budget, previous, step) == trained

@@ -53,5 +53,28 @@ def test_the_last_bracket_never_stops_a_trial(problem):
 
 
 def test_needs_a_maximum_step(problem):
-    with pytest.raises(PrunerOptionError, match="--pruner hyperband: needs --pruner-max-resource"):
+    with pytest.raises(PrunerOptionError) as info:
         make_pruner("hyperband", problem, {})
+    assert str(info.value) == ("--pruner hyperband: needs --pruner-max-resource (the problem declares no "
+                               "resource dimension)")
+
+
+def test_r_is_no_rung(problem):
+    p = hyperband(problem)
+    p.report(0, 27, 0.0)  # bracket 0: recorded at rungs 1, 3 and 9
+    assert p.report(2, 9, 0.0) is False  # ties at every rung: goes on
+    assert p.report(2, 27, 1.0) is False  # worse at R, but R is no rung
+
+
+def test_ties_in_the_deal_go_to_the_lower_bracket(problem):
+    # R = 4, eta = 2: brackets start 4, 3, 3 configurations; credits after the first deal are
+    # -6, 3, 3 plus the weights: brackets 1 and 2 tie, and the lower one is dealt first
+    p = hyperband(problem, max_resource=4, eta=2)
+    assert [p.bracket_of(t) for t in range(5)] == [0, 1, 2, 0, 1]
+
+
+def test_a_real_valued_maximum_works(problem):
+    p = hyperband(problem, max_resource=2.5, min_resource=0.1)  # rungs 0.1, 0.3, 0.9 (2.7 > R)
+    assert Counter(p.bracket_of(t) for t in range(9 + 5 + 3)) == {0: 9, 1: 5, 2: 3}
+    p.report(0, 0.9, 0.0)
+    assert p.report(2, 0.3 * 3, 1.0) is True  # 0.8999999999999999 is rung 0.9 (no float slack lost)

@@ -99,3 +99,12 @@ def test_tell_changes_nothing(problem):
 def test_bad_options_are_one_line_errors(problem, options, message):
     with pytest.raises(PrunerOptionError, match=message):
         median(problem, **options)
+
+
+def test_a_trial_that_started_past_the_step_is_not_among_the_others_there(problem):
+    p = median(problem, min_trials=1)
+    p.report(0, 5, 9.0)  # its first report is at step 5: no running average at step 2
+    assert p.report(1, 2, 1.0) is False  # nobody to compare with at step 2
+    p.report(2, 1, 0.5)
+    p.report(2, 2, 0.5)
+    assert p.report(3, 2, 1.0) is True  # compared with trial 2 only
