@@ -26,7 +26,8 @@ if sys.argv[2] == "fork":
         os._exit(0)
     os._exit(0)
 print("held", flush=True)
-time.sleep(120)
+for line in sys.stdin:  # answers each line while it holds the lock
+    print("still here", flush=True)
 """
 
 
@@ -53,11 +54,14 @@ def test_acquire_twice_is_the_same_lock_and_release_twice_is_harmless(tmp_path):
 
 def test_the_lock_dies_with_a_killed_holder(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path), "hold"], env=hps_env(),
-                            stdout=subprocess.PIPE, text=True)
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline() == "held\n"
         with pytest.raises(DirectoryInUse, match=f"pid {proc.pid}"):
             RunDirLock(tmp_path).acquire()
+        proc.stdin.write("still there?\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline() == "still here\n"  # naming the holder did not disturb it
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
     finally:
@@ -174,3 +178,8 @@ def test_release_survives_a_descriptor_that_is_already_gone(tmp_path, monkeypatc
     monkeypatch.undo()
     assert not lock.held and len(fds) == 1
     RunDirLock(tmp_path).acquire().release()  # and it is free
+
+
+def test_missing_parent_folders_are_made(tmp_path):
+    with RunDirLock(tmp_path / "a" / "b" / "run") as lock:
+        assert lock.held and (tmp_path / "a" / "b" / "run" / LOCK_NAME).is_file()
