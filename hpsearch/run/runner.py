@@ -30,7 +30,7 @@ from ..evaluators.base import Evaluator
 from ..evaluators.devices import Placement
 from ..evaluators.machine import check_workers
 from ..problem.inline import from_callable
-from ..problem.loader import LoadedProblem, load_problem
+from ..problem.loader import LoadedProblem, bundled_dir, load_problem
 from ..problem.space import HpProblem
 from ..search import OptionError, Scheduler, algo_scheduler_class, label, make_scheduler, resolve, split_algo
 from ..search.fidelity import resource_dimension
@@ -527,15 +527,37 @@ def _resume(store: RunStore, shown: Path, observer: Observer | None,
     if made_from_python(settings):
         raise RunError(f"{shown}: this run was made from Python; continue it with hpsearch.Study.load("
                        f"{str(shown)!r}) or hpsearch.optimize(..., run_dir={str(shown)!r})")
-    if not folder or not Path(folder).is_dir():
-        raise StoreError(f"{shown}: the problem folder {folder} is gone; restore it to resume")
+    folder, moved = problem_folder(settings, shown)
     if announce is not None:
-        announce(f"importing the problem folder {folder} (from the run's settings)")
+        announce(moved or f"importing the problem folder {folder} (from the run's settings)")
     loaded = load_problem(folder)
     prepared = _continue(store, shown, cfg, changes, loaded,
                          f"{Path(folder) / 'problem.py'}: the search space changed since the run started; "
                          "start a new run instead of resuming this one")
     return prepared.outcome(prepared.engine(observer).run())
+
+
+def problem_folder(settings: dict, shown: Path) -> tuple[str, str | None]:
+    """The folder a stored run's problem is imported from, and a note when it is not the stored one.
+
+    A run of a bundled benchmark keeps the folder it was started from; after hpsearch moved (a
+    checkout replaced by an installed wheel, another virtual environment) that path is gone, and
+    the bundled benchmark of the same name is used instead (the resume still checks that its
+    search space is the run's). Any other missing folder is an error: only the user has it.
+
+    Raises:
+        StoreError: the folder is gone and is not a bundled benchmark.
+    """
+    folder = settings.get("problem_dir")
+    if folder and Path(folder).is_dir():
+        return folder, None
+    name = settings.get("problem_name")
+    bundled = bundled_dir() / name if name else None
+    was_bundled = folder and Path(folder).name == name and Path(folder).parent.name == "benchmarks"
+    if was_bundled and bundled is not None and (bundled / "problem.py").is_file():
+        return str(bundled), (f"the problem folder {folder} is gone; using the bundled benchmark {name} "
+                              f"({bundled})")
+    raise StoreError(f"{shown}: the problem folder {folder} is gone; restore it to resume")
 
 
 def stored_problem(store: RunStore) -> HpProblem | None:
@@ -590,7 +612,5 @@ def _problem_of(store: RunStore, shown: Path, settings: dict) -> LoadedProblem:
             raise StoreError(f"{shown}: this run kept no copy of its problem (it could not be pickled); "
                              "pass the problem it was made with")
         return from_callable(None, problem, settings.get("problem_name"))
-    folder = settings.get("problem_dir")
-    if not folder or not Path(folder).is_dir():
-        raise StoreError(f"{shown}: the problem folder {folder} is gone; restore it to resume")
+    folder, _moved = problem_folder(settings, shown)
     return load_problem(folder, with_run=False)
