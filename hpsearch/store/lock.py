@@ -95,6 +95,9 @@ class RunDirLock:
                 raise
             holder = _holder(fd)
             os.close(fd)
+            if holder == os.getpid():
+                raise DirectoryInUse(f"{self.directory}: already open in this process (a Study, run or "
+                                     "store not closed yet); close it first") from None
             who = f"pid {holder}" if holder else "pid unknown"
             raise DirectoryInUse(f"{self.directory}: in use by another hps process ({who})") from None
         with contextlib.suppress(OSError):  # the pid is informative only (a full disk must not stop us)

@@ -263,3 +263,17 @@ def test_importing_hpsearch_stays_light():
     """)
     p = subprocess.run([sys.executable, "-c", code], env=hps_env(), capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
+
+
+def test_loading_a_study_this_process_still_holds_says_so(tmp_path):
+    from hpsearch.store.lock import DirectoryInUse
+
+    lp = load_problem(MIXED)
+    with hpsearch.Study(lp.problem, seed=2, max_evals=4, run_dir=tmp_path / "s") as study:
+        trial = study.ask()
+        study.tell(trial, lp.run(trial.config))
+        with pytest.raises(DirectoryInUse, match=r"s: already open in this process \(a Study, run or store "
+                                                 r"not closed yet\); close it first$"):
+            hpsearch.Study.load(tmp_path / "s")
+    with hpsearch.Study.load(tmp_path / "s") as again:  # closed: free again
+        assert len(again.results()) == 1

@@ -31,12 +31,13 @@ for line in sys.stdin:  # answers each line while it holds the lock
 """
 
 
-def test_a_second_lock_is_refused_naming_the_holder(tmp_path):
+def test_a_second_lock_in_the_holding_process_is_refused_saying_so(tmp_path):
     with RunDirLock(tmp_path / "run") as lock:
         assert lock.held and (tmp_path / "run" / LOCK_NAME).read_text() == f"{os.getpid()}\n"
         with pytest.raises(DirectoryInUse) as info:
             RunDirLock(tmp_path / "run").acquire()
-        assert str(info.value) == f"{tmp_path / 'run'}: in use by another hps process (pid {os.getpid()})"
+        assert str(info.value) == (f"{tmp_path / 'run'}: already open in this process (a Study, run or store "
+                                   "not closed yet); close it first")
         assert isinstance(info.value, UsageError)
     assert not lock.held
     with RunDirLock(tmp_path / "run") as again:  # released: free for the next driver

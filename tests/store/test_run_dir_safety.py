@@ -407,11 +407,11 @@ def test_compare_holds_its_directory_and_each_run(runner, in_tmp):
     with RunDirLock(in_tmp / "cmp"):  # another hps compare on the same --out
         one_line_error(runner.invoke(cli, ["compare", "-p", "branin", "--algo", "random", "--seeds", "1",
                                            "--budget", "3", "--out", "cmp", "--evaluator", "serial"]),
-                       f"in use by another hps process (pid {os.getpid()})")
+                       "cmp: already open in this process")
     args = ["compare", "-p", "branin", "--algo", "random", "--budget", "3", "--out", "cmp", "--evaluator", "serial"]
     assert runner.invoke(cli, [*args, "--seeds", "1"]).exit_code == 0
     with RunDirLock(in_tmp / "cmp" / "random-seed1"):  # a driver on one of its runs
         out = runner.invoke(cli, [*args, "--seeds", "2"])
-        assert out.exit_code == 2 and "random-seed1: in use by another hps process" in out.output
+        assert out.exit_code == 2 and "random-seed1: already open in this process" in out.output
     out = runner.invoke(cli, [*args, "--seeds", "2"])
     assert out.exit_code == 0, out.output
