@@ -266,13 +266,13 @@ def test_importing_hpsearch_stays_light():
 
 
 def test_loading_a_study_this_process_still_holds_says_so(tmp_path):
-    from hpsearch.store.lock import DirectoryInUse
+    from hpsearch.errors import UsageError
 
     lp = load_problem(MIXED)
     with hpsearch.Study(lp.problem, seed=2, max_evals=4, run_dir=tmp_path / "s") as study:
         trial = study.ask()
         study.tell(trial, lp.run(trial.config))
-        with pytest.raises(DirectoryInUse, match=r"s: already open in this process \(a Study, run or store "
+        with pytest.raises(UsageError, match=r"s: already open in this process \(a Study, run or store "
                                                  r"not closed yet\); close it first$"):
             hpsearch.Study.load(tmp_path / "s")
     with hpsearch.Study.load(tmp_path / "s") as again:  # closed: free again
