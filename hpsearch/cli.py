@@ -358,11 +358,8 @@ def _report(outcome) -> None:
         sys.exit(interrupted_exit_code(s.signal))
     if s.stopped_by == "timeout":
         click.echo(f"stopped at --timeout. Continue with: hps resume {run_dir}", err=True)
-    if s.stopped_by == "condition":
-        if s.n_replayed and s.n_finished == s.n_replayed:
-            click.echo(f"already met its condition: {s.stop_reason}; pass --stop-when to change it")
-        else:
-            click.echo(f"stopped: {s.stop_reason}")
+    if s.stopped_by == "condition" and s.n_replayed and s.n_finished == s.n_replayed:
+        click.echo(f"already met its condition: {s.stop_reason}; pass --stop-when to change it")
     if s.n_finished and s.n_done == 0:
         click.echo(f"every evaluation failed ({s.n_finished}); first error: {s.first_error}", err=True)
         sys.exit(EXIT_ALL_FAILED)

@@ -200,11 +200,11 @@ def test_stop_when_ends_the_run_and_resume_respects_it(runner, make_problem, tmp
                               "2", "--run-dir", str(run_dir), "--stop-when", "score<=0.35",
                               "--stop-when", "other>=100"])
     assert res.exit_code == 0, res.output
-    line = next(x for x in res.output.splitlines() if x.startswith("stopped: "))
+    line = next(x for x in res.output.splitlines() if x.startswith("ended: "))
     with RunStore.open(run_dir, readonly=True) as s:
         trials = s.trials()
         met = next(t for t in trials if t.status == "done" and t.objective <= 0.35)
-        assert line == f"stopped: score {met.objective:.6g} <= 0.35 at trial {met.trial_id}"
+        assert line == f"ended:         stop condition met: score {met.objective:.6g} <= 0.35 at trial {met.trial_id}"
         assert all(t.status in ("done", "stopped") for t in trials)  # the other worker's trial: stopped
         assert s.settings["stop_when"] == ["score<=0.35", "other>=100"]
         n = len(trials)
@@ -214,9 +214,10 @@ def test_stop_when_ends_the_run_and_resume_respects_it(runner, make_problem, tmp
     assert f"already met its condition: score {met.objective:.6g} <= 0.35 at trial {met.trial_id}; " \
            "pass --stop-when to change it" in res.output
     assert len(table(run_dir)) == n
-    res = runner.invoke(cli, ["resume", str(run_dir), "--stop-when", "score<=0.0001", "--max-evals", "12"])
+    res = runner.invoke(cli, ["resume", str(run_dir), "--stop-when", "score<=0.0001", "--max-evals", str(n + 2)])
     assert res.exit_code == 0, res.output
-    assert len(table(run_dir)) == max(n, 12) and "stopped: " not in res.output
+    assert len(table(run_dir)) == n + 2
+    assert f"ended:         max-evals reached ({n + 2})" in res.output.splitlines()
 
 
 @pytest.mark.parametrize("flag, message", [

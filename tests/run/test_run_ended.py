@@ -4,6 +4,7 @@ import sqlite3
 import pytest
 
 from hpsearch.cli import cli
+from hpsearch.store import RunStore
 
 SLEEPY_PROBLEM = """
 from hpsearch import HpProblem
@@ -74,8 +75,11 @@ def test_a_comparison_run_ends_at_its_resource_budget(runner, in_tmp):
 
 def test_a_stop_condition_names_itself(runner, in_tmp):
     out = hps(runner, "run", "-p", "branin", "--max-evals", "100", "--stop-when", "objective<=5", "--run-dir", "r")
-    stopped = next(line for line in out.splitlines() if line.startswith("stopped: "))
-    assert ended(out) == ["ended:         stop condition met: " + stopped[len("stopped: "):]]
+    with RunStore.open(in_tmp / "r", readonly=True) as store:
+        met = next(t for t in store.trials() if t.objective is not None and t.objective <= 5)
+    assert ended(out) == [f"ended:         stop condition met: objective {met.objective:.6g} <= 5 at trial "
+                          f"{met.trial_id}"]
+    assert not [line for line in out.splitlines() if line.startswith("stopped:")]  # said once, not twice
 
 
 def test_the_timeout_names_itself(runner, in_tmp, make_problem):
