@@ -63,7 +63,9 @@ def earlier_mf(tmp_path_factory) -> Path:
 # -- the model searchers use it; random search does not --------------------------------------
 @pytest.mark.parametrize("searcher", ["bayesian", "kde"])
 def test_a_model_searchers_first_asks_change_with_a_warm_start(tmp_path, earlier, searcher):
-    common = dict(problem="hartmann6", algo="bayesian", searcher=searcher, seed=5, max_evals=3)
+    # no incumbents evaluated again: the model's own choices (the next test has them)
+    common = dict(problem="hartmann6", algo="bayesian", searcher=searcher, seed=5, max_evals=3,
+                  algo_options={"warm_incumbents": 0})
     cold, _ = run(tmp_path / "cold", **common)
     warm, _ = run(tmp_path / "warm", **common, warm_from=[str(earlier)])
     defaults = load_problem("hartmann6").problem.defaults
@@ -73,19 +75,48 @@ def test_a_model_searchers_first_asks_change_with_a_warm_start(tmp_path, earlier
     assert defaults not in params(warm)
 
 
-def test_bohb_first_asks_change_and_its_brackets_do_not(tmp_path, earlier_mf):
+@pytest.mark.parametrize("searcher", ["bayesian", "kde"])
+def test_a_warm_start_evaluates_the_earlier_best_first_then_the_models_choices(tmp_path, earlier, searcher):
+    with RunStore.open(earlier, readonly=True) as store:
+        ranked = sorted(store.trials(), key=lambda t: (t.objective, t.trial_id))
+    said: list[str] = []
+    warm, summary = run(tmp_path / "warm", said, problem="hartmann6", algo="bayesian", searcher=searcher,
+                        seed=5, max_evals=6, warm_from=[str(earlier)])
+    assert params(warm)[:3] == [t.params for t in ranked[:3]]
+    # evaluated again in this run (a deterministic objective: the same values), so its best is at once
+    # the earlier best
+    assert [t.objective for t in warm[:3]] == [t.objective for t in ranked[:3]]
+    assert summary.best.objective <= ranked[0].objective
+    # then the model: nothing the earlier run evaluated, and no random draws
+    earlier_params = [t.params for t in ranked]
+    assert all(p not in earlier_params for p in params(warm)[3:])
+    assert said[1] == f"first asks: the 3 best earlier configurations (evaluated again), then the {searcher} " \
+                      "model's choices"
+
+
+def test_bohb_runs_the_earlier_best_at_the_full_budget_first_and_the_same_brackets(tmp_path, earlier_mf):
     common = dict(problem="mfhartmann6", algo="bohb", seed=3, algo_options={"max_resource": 9})
     cold, cold_summary = run(tmp_path / "cold", **common)
     said: list[str] = []
     warm, warm_summary = run(tmp_path / "warm", said, **common, warm_from=[str(earlier_mf)])
     with RunStore.open(earlier_mf, readonly=True) as store:
-        n_earlier = len(store.trials())
+        earlier = store.trials()
+    n_earlier = len(earlier)
     assert said[0].startswith(f"warm start: {n_earlier} evaluations from {earlier_mf} given to the bayesian "
                               "searcher before its first ask")
-    assert params(cold)[:3] != params(warm)[:3]
-    # Hyperband's own bookkeeping is the same: the same brackets, rungs and budgets, in the same order
+    assert said[1] == ("first asks: the 3 best earlier configurations (evaluated again), then the bayesian "
+                       "model's choices; hyperband runs its full-budget bracket first")
+    # the first pass starts with its full-budget bracket (s = 0): the earlier best at the full budget first,
+    # then the model's choices at that budget
+    full = [t for t in earlier if t.budget == 9]
+    best = [t.params for t in sorted(full, key=lambda t: (t.objective, t.trial_id))[:3]]
+    s0 = [t for t in warm if t.bracket == 0]
+    assert [t.trial_id for t in s0] == list(range(len(s0))) and all(t.budget == 9 for t in s0)
+    assert params(s0)[:3] == best
+    # then the other brackets of the pass in the paper's order; every bracket and rung runs as in a cold run
     shape = [(t.bracket, t.rung, t.budget, t.previous_budget) for t in cold]
-    assert [(t.bracket, t.rung, t.budget, t.previous_budget) for t in warm] == shape
+    moved = [x for x in shape if x[0] == 0] + [x for x in shape if x[0] != 0]
+    assert [(t.bracket, t.rung, t.budget, t.previous_budget) for t in warm] == moved
     assert warm_summary.n_done == cold_summary.n_done == len(cold)
     assert warm_summary.resource_spent == cold_summary.resource_spent
 
