@@ -10,13 +10,37 @@ For each case (a problem and an ``--algo``) and each of ``--seeds`` seeds k:
 each second run with the same limit as the first. Reported per case: the
 number of evaluations the first run needed to reach its own best (its
 incumbent's position), and the number each second run needed to reach that
-value (a ``done`` evaluation at least as good; in a multi-fidelity run one at
-the first run's incumbent budget, R), median [q25, q75] over seeds, with how
-many seeds reached it at all (a second run that never does counts as its limit
-+ 1, so a median over seeds that did not all reach it is a lower bound). The
-target is warm <= first / 2 in the median.
+value, median [q25, q75] over seeds, with how many seeds reached it at all (a
+second run that never does counts as its limit + 1, so a median over seeds
+that did not all reach it is a lower bound). The target is warm <= first / 2
+in the median. What "reaches" means, one table row each:
 
-Second runs under fifo stop as soon as they reach the value (``--stop-when``);
+* ``strict``: a ``done`` evaluation at least as good as the first run's best
+  (in a multi-fidelity run: one at the first run's incumbent budget, R). This
+  is the target's definition.
+* ``within 0.0030`` (sgddigits only): at most one validation image worse
+  (1/337 of accuracy), for the first run too. sgddigits is a noisy plateau:
+  many configurations score 0.94 to 0.96 and a second evaluation of one
+  configuration (another seed, so another shuffle) moves by a few images, so
+  the strict figure partly measures luck; this row says how soon a run gets
+  within the noise of one example. Both rows are reported, the strict one is
+  the target.
+* ``model's own choices``: strict, but the warm run's evaluations of the
+  earlier run's configurations (the incumbents it evaluates again first,
+  ``--warm-incumbents``) never count as reaching it (they count as
+  evaluations spent): what the model learned, without the re-evaluations.
+* ``full-budget evaluations`` (bohb): strict, counted in evaluations at R only.
+
+The real problem is sgddigits, not the mnistmlp subset: both are noisy
+plateaus judged on a small validation set (``HPS_MNIST_SUBSET=N`` validates
+on N // 5 images, so one image weighs as much as it does on sgddigits for
+N near 1,700), and an mnistmlp evaluation costs seconds of TensorFlow where an
+sgddigits one costs a fraction of a second, so ten seeds of three runs each
+stay within minutes on a shared machine.
+
+Cold second runs under fifo stop as soon as they reach the value
+(``--stop-when``); warm runs go to their limit (the incumbents they evaluate
+first may reach it, and the model's own choices are measured after them);
 multi-fidelity runs go to their end (a stop condition would also fire on a
 low-budget preview). Every evaluator is serial; runs are stored in ``--out``
 and not run again, so an interrupted bench continues where it stopped.

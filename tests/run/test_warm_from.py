@@ -121,6 +121,22 @@ def test_bohb_runs_the_earlier_best_at_the_full_budget_first_and_the_same_bracke
     assert warm_summary.resource_spent == cold_summary.resource_spent
 
 
+def test_bohb_keeps_the_papers_bracket_order_without_earlier_results_at_its_full_budget(tmp_path, earlier_mf):
+    # the earlier pass went up to 9 epochs; this one goes to 27: its incumbents come first, at the
+    # budget of the bracket that opens first, and the brackets run in the paper's order
+    common = dict(problem="mfhartmann6", algo="bohb", seed=3, max_evals=6, algo_options={"max_resource": 27})
+    cold, _ = run(tmp_path / "cold", **common)
+    said: list[str] = []
+    warm, _ = run(tmp_path / "warm", said, **common, warm_from=[str(earlier_mf)])
+    assert said[1] == "first asks: the 3 best earlier configurations (evaluated again), then the bayesian " \
+                      "model's choices"
+    assert [(t.bracket, t.budget) for t in warm] == [(t.bracket, t.budget) for t in cold] == [(3, 1)] * 6
+    with RunStore.open(earlier_mf, readonly=True) as store:
+        at_9 = sorted((t for t in store.trials() if t.budget == 9), key=lambda t: (t.objective, t.trial_id))
+    strip = [{k: v for k, v in p.items() if k != "epochs"} for p in params(warm)[:3]]
+    assert strip == [{k: v for k, v in t.params.items() if k != "epochs"} for t in at_9[:3]]
+
+
 def test_a_multi_fidelity_run_leaves_out_budgets_it_does_not_run(tmp_path, earlier_mf):
     said: list[str] = []
     run(tmp_path / "warm", said, problem="mfhartmann6", algo="bohb", seed=3, max_evals=2,
@@ -252,6 +268,27 @@ def test_warm_from_is_refused_with_resume_and_a_missing_run_is_one_line(toy_run,
 
 
 # -- resume ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("algo", ["bayesian", "bohb"])
+def test_a_run_interrupted_among_the_incumbents_resumes_as_an_uninterrupted_one(tmp_path, earlier, earlier_mf,
+                                                                                algo):
+    common = dict(problem="hartmann6" if algo == "bayesian" else "mfhartmann6", algo=algo, seed=11,
+                  warm_from=[str(earlier if algo == "bayesian" else earlier_mf)],
+                  algo_options={} if algo == "bayesian" else {"max_resource": 9})
+    full, _ = run(tmp_path / "full", **common, max_evals=8)
+    part, _ = run(tmp_path / "part", **common, max_evals=2)
+    with RunStore.open(earlier if algo == "bayesian" else earlier_mf, readonly=True) as store:
+        top = max(t.budget or 0 for t in store.trials())
+        ranked = sorted((t for t in store.trials() if (t.budget or 0) == top),
+                        key=lambda t: (t.objective, t.trial_id))
+    assert params(part) == [t.params for t in ranked[:2]]  # cut after two of the three incumbents
+    resumed = resume_run(tmp_path / "part", max_evals=8)
+    try:
+        again = resumed.store.trials()
+    finally:
+        resumed.store.close()
+    assert [(t.params, t.budget, t.objective) for t in again] == [(t.params, t.budget, t.objective) for t in full]
+
+
 @pytest.mark.parametrize("algo", ["bayesian", "bohb"])
 def test_a_resumed_warm_started_run_equals_an_uninterrupted_one(tmp_path, earlier, earlier_mf, algo):
     source = tmp_path / "source"
