@@ -383,6 +383,9 @@ def prepare_run(cfg: RunConfig, announce: Callable[[str], None] | None = None,
             raise
     if warm is not None and announce is not None:
         announce(warm.note(parts.scheduler))
+        first = warm.first_asks(parts.scheduler)
+        if first:
+            announce(first)
     note = parts.scheduler.schedule_note()
     if note and announce is not None:
         announce(note)

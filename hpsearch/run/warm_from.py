@@ -32,6 +32,7 @@ from ..problem.dimensions import SpaceError, same_value
 from ..problem.space import HpProblem
 from ..search import Scheduler
 from ..search.base import Observation
+from ..search.searchers.base import best_of
 from ..store import RunStore, StoreError
 from ..trial import Status, finite_number
 
@@ -87,6 +88,23 @@ class WarmStart:
             ladder = ", ".join(f"{b:g}" for b in scheduler.rung_budgets() or [])
             parts.append(f"{n - used} left out: budgets {scheduler.name} does not run (it runs {ladder})")
         return "; ".join(parts)
+
+    def first_asks(self, scheduler: Scheduler) -> str | None:
+        """The line said after :meth:`note`: what the warm-started searcher proposes first (None for
+        ``random``, which proposes what a cold run does)."""
+        searcher = scheduler.searcher
+        if not searcher.model_based:
+            return None
+        usable = scheduler.usable(self.observations(scheduler.problem))
+        k = len(best_of([(o.config, o.budget, o.loss) for o in usable],
+                        int(searcher.options.get("warm_incumbents") or 0)))
+        line = (f"first asks: the {k} best earlier configuration{'s' if k != 1 else ''} (evaluated again), "
+                f"then the {searcher.name} model's choices" if k else
+                f"first asks: the {searcher.name} model's choices")
+        full_first = getattr(scheduler, "full_bracket_first", None)
+        if usable and full_first is not None and full_first(usable):
+            line += f"; {scheduler.name} runs its full-budget bracket first"
+        return line
 
 
 def check_compatible(shown: str, before: dict, now: dict) -> None:

@@ -63,7 +63,9 @@ def earlier_mf(tmp_path_factory) -> Path:
 # -- the model searchers use it; random search does not --------------------------------------
 @pytest.mark.parametrize("searcher", ["bayesian", "kde"])
 def test_a_model_searchers_first_asks_change_with_a_warm_start(tmp_path, earlier, searcher):
-    common = dict(problem="hartmann6", algo="bayesian", searcher=searcher, seed=5, max_evals=3)
+    # no incumbents evaluated again: the model's own choices (the next test has them)
+    common = dict(problem="hartmann6", algo="bayesian", searcher=searcher, seed=5, max_evals=3,
+                  algo_options={"warm_incumbents": 0})
     cold, _ = run(tmp_path / "cold", **common)
     warm, _ = run(tmp_path / "warm", **common, warm_from=[str(earlier)])
     defaults = load_problem("hartmann6").problem.defaults
@@ -73,21 +75,66 @@ def test_a_model_searchers_first_asks_change_with_a_warm_start(tmp_path, earlier
     assert defaults not in params(warm)
 
 
-def test_bohb_first_asks_change_and_its_brackets_do_not(tmp_path, earlier_mf):
+@pytest.mark.parametrize("searcher", ["bayesian", "kde"])
+def test_a_warm_start_evaluates_the_earlier_best_first_then_the_models_choices(tmp_path, earlier, searcher):
+    with RunStore.open(earlier, readonly=True) as store:
+        ranked = sorted(store.trials(), key=lambda t: (t.objective, t.trial_id))
+    said: list[str] = []
+    warm, summary = run(tmp_path / "warm", said, problem="hartmann6", algo="bayesian", searcher=searcher,
+                        seed=5, max_evals=6, warm_from=[str(earlier)])
+    assert params(warm)[:3] == [t.params for t in ranked[:3]]
+    # evaluated again in this run (a deterministic objective: the same values), so its best is at once
+    # the earlier best
+    assert [t.objective for t in warm[:3]] == [t.objective for t in ranked[:3]]
+    assert summary.best.objective <= ranked[0].objective
+    # then the model: nothing the earlier run evaluated, and no random draws
+    earlier_params = [t.params for t in ranked]
+    assert all(p not in earlier_params for p in params(warm)[3:])
+    assert said[1] == f"first asks: the 3 best earlier configurations (evaluated again), then the {searcher} " \
+                      "model's choices"
+
+
+def test_bohb_runs_the_earlier_best_at_the_full_budget_first_and_the_same_brackets(tmp_path, earlier_mf):
     common = dict(problem="mfhartmann6", algo="bohb", seed=3, algo_options={"max_resource": 9})
     cold, cold_summary = run(tmp_path / "cold", **common)
     said: list[str] = []
     warm, warm_summary = run(tmp_path / "warm", said, **common, warm_from=[str(earlier_mf)])
     with RunStore.open(earlier_mf, readonly=True) as store:
-        n_earlier = len(store.trials())
+        earlier = store.trials()
+    n_earlier = len(earlier)
     assert said[0].startswith(f"warm start: {n_earlier} evaluations from {earlier_mf} given to the bayesian "
                               "searcher before its first ask")
-    assert params(cold)[:3] != params(warm)[:3]
-    # Hyperband's own bookkeeping is the same: the same brackets, rungs and budgets, in the same order
+    assert said[1] == ("first asks: the 3 best earlier configurations (evaluated again), then the bayesian "
+                       "model's choices; hyperband runs its full-budget bracket first")
+    # the first pass starts with its full-budget bracket (s = 0): the earlier best at the full budget first,
+    # then the model's choices at that budget
+    full = [t for t in earlier if t.budget == 9]
+    best = [t.params for t in sorted(full, key=lambda t: (t.objective, t.trial_id))[:3]]
+    s0 = [t for t in warm if t.bracket == 0]
+    assert [t.trial_id for t in s0] == list(range(len(s0))) and all(t.budget == 9 for t in s0)
+    assert params(s0)[:3] == best
+    # then the other brackets of the pass in the paper's order; every bracket and rung runs as in a cold run
     shape = [(t.bracket, t.rung, t.budget, t.previous_budget) for t in cold]
-    assert [(t.bracket, t.rung, t.budget, t.previous_budget) for t in warm] == shape
+    moved = [x for x in shape if x[0] == 0] + [x for x in shape if x[0] != 0]
+    assert [(t.bracket, t.rung, t.budget, t.previous_budget) for t in warm] == moved
     assert warm_summary.n_done == cold_summary.n_done == len(cold)
     assert warm_summary.resource_spent == cold_summary.resource_spent
+
+
+def test_bohb_keeps_the_papers_bracket_order_without_earlier_results_at_its_full_budget(tmp_path, earlier_mf):
+    # the earlier pass went up to 9 epochs; this one goes to 27: its incumbents come first, at the
+    # budget of the bracket that opens first, and the brackets run in the paper's order
+    common = dict(problem="mfhartmann6", algo="bohb", seed=3, max_evals=6, algo_options={"max_resource": 27})
+    cold, _ = run(tmp_path / "cold", **common)
+    said: list[str] = []
+    warm, _ = run(tmp_path / "warm", said, **common, warm_from=[str(earlier_mf)])
+    assert said[1] == "first asks: the 3 best earlier configurations (evaluated again), then the bayesian " \
+                      "model's choices"
+    assert [(t.bracket, t.budget) for t in warm] == [(t.bracket, t.budget) for t in cold] == [(3, 1)] * 6
+    with RunStore.open(earlier_mf, readonly=True) as store:
+        at_9 = sorted((t for t in store.trials() if t.budget == 9), key=lambda t: (t.objective, t.trial_id))
+    strip = [{k: v for k, v in p.items() if k != "epochs"} for p in params(warm)[:3]]
+    assert strip == [{k: v for k, v in t.params.items() if k != "epochs"} for t in at_9[:3]]
 
 
 def test_a_multi_fidelity_run_leaves_out_budgets_it_does_not_run(tmp_path, earlier_mf):
@@ -221,6 +268,27 @@ def test_warm_from_is_refused_with_resume_and_a_missing_run_is_one_line(toy_run,
 
 
 # -- resume ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("algo", ["bayesian", "bohb"])
+def test_a_run_interrupted_among_the_incumbents_resumes_as_an_uninterrupted_one(tmp_path, earlier, earlier_mf,
+                                                                                algo):
+    common = dict(problem="hartmann6" if algo == "bayesian" else "mfhartmann6", algo=algo, seed=11,
+                  warm_from=[str(earlier if algo == "bayesian" else earlier_mf)],
+                  algo_options={} if algo == "bayesian" else {"max_resource": 9})
+    full, _ = run(tmp_path / "full", **common, max_evals=8)
+    part, _ = run(tmp_path / "part", **common, max_evals=2)
+    with RunStore.open(earlier if algo == "bayesian" else earlier_mf, readonly=True) as store:
+        top = max(t.budget or 0 for t in store.trials())
+        ranked = sorted((t for t in store.trials() if (t.budget or 0) == top),
+                        key=lambda t: (t.objective, t.trial_id))
+    assert params(part) == [t.params for t in ranked[:2]]  # cut after two of the three incumbents
+    resumed = resume_run(tmp_path / "part", max_evals=8)
+    try:
+        again = resumed.store.trials()
+    finally:
+        resumed.store.close()
+    assert [(t.params, t.budget, t.objective) for t in again] == [(t.params, t.budget, t.objective) for t in full]
+
+
 @pytest.mark.parametrize("algo", ["bayesian", "bohb"])
 def test_a_resumed_warm_started_run_equals_an_uninterrupted_one(tmp_path, earlier, earlier_mf, algo):
     source = tmp_path / "source"

@@ -290,3 +290,23 @@ def test_multi_fidelity_model_needs_d_plus_2_results_counting_a_categorical_once
     assert proposal == random_draw  # too few results: still a random draw
     proposal, random_draw = after(4)
     assert proposal != random_draw  # 4 = d + 2 results: the model, fitted at budget 3, proposes
+
+
+def test_a_warm_start_the_model_can_fit_on_replaces_every_initial_random_draw():
+    import copy
+
+    from hpsearch.search.base import Observation
+    from hpsearch.search.searchers.bayesian import BayesianSearcher
+
+    p = HpProblem(objective="loss", direction="minimize")
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    p.add_dim("y", (0.0, 1.0), default=0.5)
+    earlier = [Observation({"x": x, "y": 1 - x}, None, (x - 0.3) ** 2) for x in (0.1, 0.4, 0.7, 0.9)]
+    s = BayesianSearcher(p, 0, initial_points=10, warm_incumbents=2)
+    assert s.warm_start(earlier) == 4  # four evaluations: fewer than the ten initial points
+    rng = copy.deepcopy(s.rng)
+    first = s.suggest(4)
+    # the two best, evaluated again, then the problem's defaults (a starting point the earlier run lacks)
+    assert first[:3] == [{"x": 0.4, "y": 1 - 0.4}, {"x": 0.1, "y": 1 - 0.1}, p.defaults]
+    # then the model (which fits on two results under fifo), not the remaining six initial random draws
+    assert first[3] != p.check(p.sample(rng))

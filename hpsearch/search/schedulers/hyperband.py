@@ -26,6 +26,7 @@ searcher is ``kde``.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +35,7 @@ import numpy as np
 from ...problem.space import HpProblem
 from ...seeding import mix_seed
 from ...trial import Status
-from ..base import DONE, WAIT, Suggestion, Told
+from ..base import DONE, WAIT, Observation, Suggestion, Told
 from ..brackets import Bracket, plan, total_evaluations
 from ..fidelity import RESOURCE_OPTIONS, resource_options
 from ..options import Option
@@ -137,6 +138,30 @@ class HyperbandScheduler(Scheduler):
         self.observe(result)
         if len(run.losses) == run.size:
             self._promote(run)
+
+    def warm_start(self, observations: Sequence[Observation]) -> int:
+        """Give the searcher earlier runs' evaluations; when it learned some at the full budget R, the
+        first pass runs its full-budget bracket (s = 0) first, then the others in the paper's order.
+
+        So the earlier runs' incumbents (evaluated again first, see
+        :meth:`Searcher.warm_start <hpsearch.search.searchers.base.Searcher.warm_start>`)
+        and the model's choices at R give full-budget results from the first
+        evaluation on, instead of after the most aggressive brackets; every
+        bracket of the pass still runs once, so the pass's evaluations and
+        resource are those of a cold run.
+        """
+        learned = super().warm_start(observations)
+        if learned and self.full_bracket_first(self.usable(observations)):
+            first = [q for q in self._queue if q[0] == 0]
+            full = [q for q in first if len(q[1].rungs) == 1]
+            self._queue = full + [q for q in first if q not in full] + self._queue[len(first):]
+        return learned
+
+    def full_bracket_first(self, usable: Sequence[Observation]) -> bool:
+        """Whether a warm start with these observations (as :meth:`usable` gives them) moves the
+        full-budget bracket to the front of the first pass: some are at the full budget R."""
+        top = float(self._typed(self.max_resource))
+        return any(o.budget is not None and float(o.budget) == top for o in usable)
 
     def done_reason(self) -> str:
         n = self.iterations

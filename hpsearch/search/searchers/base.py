@@ -30,7 +30,8 @@ from ..base import Observation
 from ..encoding import config_key
 from ..options import Option, resolve
 
-__all__ = ["Searcher", "RANDOM_FRACTION", "RANDOM_FRACTION_OPTION", "model_budget", "NOT_READY", "Taken"]
+__all__ = ["Searcher", "RANDOM_FRACTION", "RANDOM_FRACTION_OPTION", "WARM_INCUMBENTS_OPTION", "best_of",
+           "model_budget", "NOT_READY", "Taken"]
 
 #: the random fraction of proposals under a multi-fidelity scheduler (BOHB's 1/3).
 RANDOM_FRACTION = 1 / 3
@@ -41,6 +42,14 @@ RANDOM_FRACTION_OPTION = Option(
     "Model searchers: the fraction of proposals drawn at random (default 1/3 under hyperband or asha, "
     "0 under fifo); configurations that start at the full budget always come from the model.",
     least=0.0, most=1.0)
+
+#: shared by every model searcher.
+WARM_INCUMBENTS_OPTION = Option(
+    "warm_incumbents", int, 3,
+    "Model searchers warm-started from earlier runs (--warm-from): how many of their best configurations "
+    "(at the largest budget they were evaluated at) are evaluated again first, before the model's own "
+    "choices; 0: none.",
+    least=0)
 
 
 class Searcher:
@@ -75,6 +84,7 @@ class Searcher:
         self.pending: dict[str, dict] = {}  # key -> config: suggested, not observed yet
         self._starts = list(problem.starting_points)
         self._queued: list[dict] = []  # enqueued configurations: before the starting points
+        self.incumbents: list[dict] = []  # earlier runs' best, to evaluate again (set by warm_start)
         frac = self.options.get("random_fraction")  # None: not given, or not an option of this searcher
         if frac is None:
             declared = any(o.name == "random_fraction" for o in self.OPTIONS)
@@ -84,7 +94,8 @@ class Searcher:
 
     def suggest(self, n: int = 1, stream: tuple[int, ...] | None = None,
                 full_budget: bool = False) -> list[dict]:
-        """``n`` configurations: enqueued ones and the starting points first (once), then :meth:`_propose`.
+        """``n`` configurations: enqueued ones, the earlier runs' incumbents (after a warm start) and the
+        starting points first (once), then :meth:`_propose`.
 
         Each is registered as pending before the next is chosen, so a batch is
         spread out by a searcher that models pending work. ``stream`` names a
@@ -101,6 +112,8 @@ class Searcher:
         for _ in range(n):
             if self._queued:
                 config = self._queued.pop(0)
+            elif self.incumbents:
+                config = self.incumbents.pop(0)
             else:
                 config = self._starts.pop(0) if self._starts else self._propose()
             config = self.problem.check(config)
@@ -139,8 +152,12 @@ class Searcher:
         A searcher without a model (``random``) ignores them and returns 0, so its
         suggestions are those of a cold run. A model searcher learns each one
         as an observation at its budget, and a starting point already among
-        them is not suggested again. Nothing random is drawn, so the same
-        observations give the same suggestions (a resume replays them).
+        them is not suggested again. Its first suggestions are then the
+        ``warm_incumbents`` best of them (:attr:`incumbents`: at the largest
+        budget among them, the best loss first, earlier ones first on ties),
+        evaluated again in this run, before the model's own choices. Nothing
+        random is drawn, so the same observations give the same suggestions (a
+        resume replays them).
         """
         if not self.model_based:
             return 0
@@ -148,10 +165,11 @@ class Searcher:
         for o in observations:
             config = self.problem.check(o.config)
             self._learn(config, o.budget, o.loss)
-            learned.append(config)
-        seen = {config_key(c) for c in learned}
+            learned.append((config, o.budget, o.loss))
+        seen = {config_key(c) for c, _, _ in learned}
         self._starts = [p for p in self._starts if config_key(p) not in seen]
-        self._warmed(learned)
+        self.incumbents = best_of(learned, int(self.options.get("warm_incumbents") or 0))
+        self._warmed([c for c, _, _ in learned])
         return len(learned)
 
     # -- for subclasses ----------------------------------------------------------------
@@ -184,6 +202,27 @@ class Searcher:
 
 
 # -- shared by the model searchers -------------------------------------------------------
+def best_of(observed: list[tuple[dict, Any, float | None]], k: int) -> list[dict]:
+    """The ``k`` best distinct configurations of ``(config, budget, loss)`` at the largest budget that
+    has a finite loss (None: the one fidelity of fifo), best first, earlier first on ties.
+
+    >>> obs = [({"x": 1}, 3, 0.5), ({"x": 2}, 9, 0.7), ({"x": 3}, 9, 0.2), ({"x": 3}, 9, 0.3)]
+    >>> best_of(obs, 3)
+    [{'x': 3}, {'x': 2}]
+    """
+    ok = [(c, b, loss) for c, b, loss in observed if loss is not None and math.isfinite(loss)]
+    if k <= 0 or not ok:
+        return []
+    top = max((b for _, b, _ in ok), key=lambda b: math.inf if b is None else float(b))
+    ranked = sorted((loss, i, c) for i, (c, b, loss) in enumerate(ok) if b == top)
+    out, keys = [], set()
+    for _, _, c in ranked:
+        if config_key(c) not in keys and len(out) < k:
+            keys.add(config_key(c))
+            out.append(c)
+    return out
+
+
 #: what :func:`model_budget` returns when no budget has enough observations.
 NOT_READY = object()
 

@@ -35,8 +35,10 @@ from the model (:meth:`~.base.Searcher.draw_at_random`).
 
 Warm start from earlier runs (``hps run --warm-from``): their evaluations are
 observations like this run's own, filed under their budgets; they stand in for
-as many of the ``initial_points`` random draws, and none of their configurations
-is proposed again.
+as many of the ``initial_points`` random draws (for all of them once some budget
+has enough for the model), the ``warm_incumbents`` best are evaluated again
+first (:meth:`~.base.Searcher.warm_start`), and the model proposes none of their
+configurations itself.
 
 Policies:
 
@@ -65,7 +67,7 @@ from ...problem.space import HpProblem
 from ...seeding import mix_seed
 from ..encoding import EncodedSpace, config_key
 from ..options import Option
-from .base import NOT_READY, RANDOM_FRACTION_OPTION, Searcher, Taken, model_budget
+from .base import NOT_READY, RANDOM_FRACTION_OPTION, WARM_INCUMBENTS_OPTION, Searcher, Taken, model_budget
 
 __all__ = ["BayesianSearcher", "ESTIMATORS", "ACQ_FUNCS", "one_blas_thread"]
 
@@ -240,6 +242,7 @@ class BayesianSearcher(Searcher):
         Option("xi", float, 0.01, "Bayesian: exploration of EI and PI, in the objective's units.",
                least=0.0),
         RANDOM_FRACTION_OPTION,
+        WARM_INCUMBENTS_OPTION,
     )
 
     def __init__(self, problem: HpProblem, seed: int | None, multi_fidelity: bool = False,
@@ -290,8 +293,10 @@ class BayesianSearcher(Searcher):
         y.append(float(loss) if ok else None)
 
     def _warmed(self, configs: list[dict]) -> None:
-        # earlier runs' evaluations stand in for the initial random points, and are not proposed again
-        self._random_left = max(self._random_left - len(configs), 0)
+        # earlier runs' evaluations stand in for the initial random points (all of them once the model
+        # has enough to fit at some budget), and are not proposed again
+        ready = self._enc.n_cols and model_budget(self._obs, self._least) is not NOT_READY
+        self._random_left = 0 if ready else max(self._random_left - len(configs), 0)
         self._asked.update(config_key(c) for c in configs)
 
     # -- model -------------------------------------------------------------------------

@@ -38,7 +38,7 @@ import numpy as np
 from ...problem.space import HpProblem
 from ..encoding import EncodedSpace, config_key
 from ..options import Option
-from .base import NOT_READY, RANDOM_FRACTION_OPTION, Searcher, Taken, model_budget
+from .base import NOT_READY, RANDOM_FRACTION_OPTION, WARM_INCUMBENTS_OPTION, Searcher, Taken, model_budget
 
 __all__ = ["KdeSearcher"]
 
@@ -57,6 +57,7 @@ class KdeSearcher(Searcher):
                least=1e-9, most=1.0),
         Option("n_samples", int, 64, "KDE: candidates drawn from the good density per proposal.", least=1),
         RANDOM_FRACTION_OPTION,
+        WARM_INCUMBENTS_OPTION,
     )
 
     def __init__(self, problem: HpProblem, seed: int | None, multi_fidelity: bool = False,
