@@ -16,7 +16,8 @@ from hpsearch.store.lock import LOCK_NAME, DirectoryInUse, RunDirLock
 from ..conftest import hps_env
 
 HOLD = """
-import os, sys, time
+import os, signal, sys, time
+signal.signal(signal.SIGHUP, signal.SIG_DFL)  # as in a terminal, whatever the test runner ignores
 from hpsearch.store.lock import RunDirLock
 lock = RunDirLock(sys.argv[1]).acquire()
 if sys.argv[2] == "fork":
