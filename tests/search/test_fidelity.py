@@ -72,6 +72,11 @@ def test_real_valued_resource_is_exact():
     assert rung_ladder(0.5, 2, 0.125) == [Fraction(1, 8), Fraction(1, 4), Fraction(1, 2)]
 
 
+def test_defaults_are_eta_3_and_r_min_1():
+    assert rung_ladder(81, integer=True) == [1, 3, 9, 27, 81]
+    assert rung_ladder(2, integer=True) == [2]  # r_min 1: 3 > 2
+
+
 def test_r_min_equal_to_r_is_one_rung():
     assert rung_ladder(9, 3, 9, integer=True) == [9]
 

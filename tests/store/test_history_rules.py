@@ -32,10 +32,10 @@ def test_the_incumbent_and_the_ranking_follow_the_direction(direction, best, ran
     assert tally.incumbent.trial_id == best
 
 
-def test_maximize_is_the_default_direction():
+def test_maximize_and_not_multi_fidelity_are_the_defaults():
     tally = Tally()
-    tally.add(t(0, objective=1.0))
-    tally.add(t(1, objective=2.0))
+    tally.add(t(0, objective=1.0, budget=9))
+    tally.add(t(1, objective=2.0, budget=1))  # larger, and a smaller budget does not matter
     assert tally.incumbent.trial_id == 1
     assert RunHistory.from_trials(TRIALS).incumbent.trial_id == 1
     assert RunHistory.from_trials(TRIALS).multi_fidelity is False
