@@ -122,7 +122,7 @@ def prepare(modules: list[str], work: Path, fresh: bool, repo: Path = REPO, test
     if (work / "setup.cfg").exists():
         return work
     work.mkdir(parents=True)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".coverage*", "runs", "mutants")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".coverage*", "mutants")  # tests/data/runs: fixtures
     for name in ("hpsearch", "tests", "benchmarks", "docs"):
         shutil.copytree(repo / name, work / name, ignore=ignore)
     for name in ("setup.py", "setup.cfg", "README.rst", "ruff.toml"):
