@@ -294,6 +294,48 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if all(r["score"] is not None and r["score"] >= TARGET for r in rows) else 1
 
 
+def mutmut_section(work: Path) -> dict[str, list[str]]:
+    """The list values of the work folder's [mutmut] section (one item a line)."""
+    import configparser
+
+    cfg = configparser.ConfigParser()
+    cfg.read(work / "setup.cfg")
+    return {k: v.split() for k, v in cfg["mutmut"].items()}
+
+
+def refresh_selection(work: Path) -> list[str]:
+    """Add the tests :data:`MODULES` names today for the folder's modules to its test selection, keeping
+    the cached verdicts: the selection only grows, so a mutant the old tests killed stays killed (mutmut
+    would otherwise forget every verdict when the selection changes); the new tests' stats are collected
+    on the next run. Returns the paths added."""
+    section = mutmut_section(work)
+    old = section.get("pytest_add_cli_args_test_selection", [])
+    modules = [m.removeprefix("hpsearch/") for m in section["only_mutate"]]
+    added = [t for m in modules for t in MODULES.get(m, []) if t not in old]
+    added = list(dict.fromkeys(added))
+    if not added:
+        return []
+    text = (work / "setup.cfg").read_text()
+    head, mutmut = text.split("[mutmut]", 1)
+    lines = mutmut.split("\n")
+    i = next(k for k, line in enumerate(lines) if line.startswith("pytest_add_cli_args_test_selection"))
+    j = i + 1
+    while j < len(lines) and lines[j].startswith((" ", "\t")):
+        j += 1
+    lines[j:j] = [f"    {t}" for t in added]
+    (work / "setup.cfg").write_text(head + "[mutmut]" + "\n".join(lines))
+    stats = work / "mutants" / "mutmut-stats.json"
+    if stats.exists():
+        fingerprint = subprocess.run(
+            [sys.executable, "-c", "import json; from mutmut.configuration import config; "
+             "print(json.dumps(config().config_fingerprint()))"],
+            cwd=work, env=mutmut_env(), capture_output=True, text=True, check=True).stdout
+        data = json.loads(stats.read_text())
+        data["config_fingerprint"]["test_selection"] = json.loads(fingerprint)["test_selection"]
+        stats.write_text(json.dumps(data, indent=4))
+    return added
+
+
 def recheck(modules: list[str], root: Path, repo: Path, end: float) -> list[dict]:
     """Run the survivors (and the mutants no test reached) of ``modules`` again with ``repo``'s tests, one
     ``mutmut run NAMES`` per work folder."""
@@ -309,6 +351,9 @@ def recheck(modules: list[str], root: Path, repo: Path, end: float) -> list[dict
             print(f"{work.name}: {'nothing to recheck' if not names else 'budget spent, not run'}", flush=True)
             continue
         sync_tests(work, repo)
+        added = refresh_selection(work)
+        if added:
+            print(f"{work.name}: tests added to the selection: {' '.join(added)}", flush=True)
         print(f"{work.name}: {len(names)} mutants again: {run(work, share, names)}", flush=True)
     return [outcome(m, find_work(m, root)) for m in modules]
 
