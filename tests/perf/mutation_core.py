@@ -65,7 +65,8 @@ MODULES: dict[str, list[str]] = {
     "store/comparisons.py": ["tests/store/test_comparisons.py", "tests/run/test_compare.py"],
     "store/history.py": ["tests/store/test_history.py", "tests/store/test_history_rules.py",
                          "tests/reporting/test_tables.py"],
-    "store/runstore.py": ["tests/store"],
+    "store/runstore.py": ["tests/store", "tests/run/test_engine.py", "tests/run/test_crash_safety.py"],  # the
+    # engine is the store's one writer: its tests are the store's rules in use (commit order, resume)
     "run/engine.py": ["tests/run/test_engine.py", "tests/run/test_engine_resource.py", "tests/run/test_run_ended.py",
                       "tests/run/test_pruning.py", "tests/test_errors.py"],
 }
@@ -313,8 +314,22 @@ def refresh_selection(work: Path) -> list[str]:
     modules = [m.removeprefix("hpsearch/") for m in section["only_mutate"]]
     added = [t for m in modules for t in MODULES.get(m, []) if t not in old]
     added = list(dict.fromkeys(added))
-    if not added:
-        return []
+    if added:
+        add_to_selection(work, added)
+    stats = work / "mutants" / "mutmut-stats.json"
+    if stats.exists():  # the verdicts stand for the grown selection
+        fingerprint = subprocess.run(
+            [str(Path(mutmut_exe()).with_name("python")), "-c", "import json; from mutmut.configuration "
+             "import config; print(json.dumps(config().config_fingerprint()))"],
+            cwd=work, env=mutmut_env(), capture_output=True, text=True, check=True).stdout
+        data = json.loads(stats.read_text())
+        data["config_fingerprint"]["test_selection"] = json.loads(fingerprint)["test_selection"]
+        stats.write_text(json.dumps(data, indent=4))
+    return added
+
+
+def add_to_selection(work: Path, added: list[str]) -> None:
+    """Append test paths to the folder's ``pytest_add_cli_args_test_selection``."""
     text = (work / "setup.cfg").read_text()
     head, mutmut = text.split("[mutmut]", 1)
     lines = mutmut.split("\n")
@@ -324,16 +339,6 @@ def refresh_selection(work: Path) -> list[str]:
         j += 1
     lines[j:j] = [f"    {t}" for t in added]
     (work / "setup.cfg").write_text(head + "[mutmut]" + "\n".join(lines))
-    stats = work / "mutants" / "mutmut-stats.json"
-    if stats.exists():
-        fingerprint = subprocess.run(
-            [sys.executable, "-c", "import json; from mutmut.configuration import config; "
-             "print(json.dumps(config().config_fingerprint()))"],
-            cwd=work, env=mutmut_env(), capture_output=True, text=True, check=True).stdout
-        data = json.loads(stats.read_text())
-        data["config_fingerprint"]["test_selection"] = json.loads(fingerprint)["test_selection"]
-        stats.write_text(json.dumps(data, indent=4))
-    return added
 
 
 def recheck(modules: list[str], root: Path, repo: Path, end: float) -> list[dict]:
