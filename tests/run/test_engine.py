@@ -4,6 +4,9 @@ what a stop condition does to the trials in flight, which reports reach the prun
 reports, an interrupt, and the resume checks that the replayed history still fits."""
 from __future__ import annotations
 
+import os
+import signal
+
 import pytest
 
 from hpsearch import HpProblem
@@ -320,3 +323,110 @@ def test_a_resume_whose_scheduler_proposes_nothing_is_refused_naming_the_first_t
                        r"\(got DONE\); was the problem or hpsearch changed\?$"):
         e.run()
     e.store.close()
+
+
+def test_the_summary_names_the_best_and_the_first_error_in_the_problems_direction(tmp_path):
+    losses = {0: 0.4, 1: 0.9, 2: 0.1, 3: 0.7}
+
+    def script(tid):
+        if tid == 1:
+            return [], TrialResult(trial_id=1, status=Status.FAILED, error="ValueError: no")
+        return [], losses[tid]
+
+    p = HpProblem(objective="loss", direction="maximize")
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    store = RunStore.create(tmp_path / "run", {}, p.names)
+    summary = Engine(p, make_scheduler("random", p, 0, {}), Scripted(script), store, Limits(max_evals=4),
+                     seed=0).run()
+    store.close()
+    assert summary.best.trial_id == 3 and summary.best.objective == 0.7  # the largest: maximize
+    assert summary.first_error == "trial 1: ValueError: no"
+    assert (summary.n_done, summary.n_failed) == (3, 1)
+
+
+def test_the_best_of_a_multi_fidelity_run_is_at_the_largest_budget(tmp_path):
+    p = HpProblem(objective="loss", direction="minimize")
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    p.add_dim("epochs", (1, 3), default=1, resource=True)
+    ev = Scripted(lambda tid: ([], 0.1 if ev.specs[tid].budget == 1 else 0.5))  # budget 1 looks better
+    store = RunStore.create(tmp_path / "run", {}, p.names)
+    summary = Engine(p, make_scheduler("hyperband", p, 0, {}), ev, store, Limits(), seed=0).run()
+    store.close()
+    assert summary.best.budget == 3 and summary.best.objective == 0.5
+
+
+class Recorder:
+    def __init__(self):
+        self.events = []
+
+    def on_start(self, engine):
+        self.events.append("start")
+
+    def on_result(self, trial, best, summary):
+        self.events.append((trial.trial_id, best.trial_id, summary.n_done))
+
+    def on_end(self, summary):
+        self.events.append(("end", summary.ended))
+
+
+def test_the_observer_hears_the_start_each_result_with_the_best_so_far_and_the_end(tmp_path):
+    losses = {0: 0.5, 1: 0.7, 2: 0.2}
+    observer = Recorder()
+    e = engine(tmp_path, Scripted(lambda tid: ([], losses[tid])), max_evals=3, observer=observer)
+    e.run()
+    e.store.close()
+    assert observer.events == ["start", (0, 0, 1), (1, 0, 2), (2, 2, 3), ("end", "max-evals reached (3)")]
+
+
+def test_each_trial_is_told_the_run_directorys_checkpoint_folder(tmp_path):
+    ev = Scripted(lambda tid: ([], 0.3))
+    e = engine(tmp_path, ev, max_evals=2)
+    e.run()
+    e.store.close()
+    assert {spec.checkpoint_root for spec in ev.specs.values()} == {str(tmp_path / "run" / "checkpoints")}
+
+
+def test_evaluations_without_a_resource_spend_none_of_a_resource_limit(tmp_path):
+    p = problem()
+    store = RunStore.create(tmp_path / "run", {}, p.names)
+    summary = Engine(p, make_scheduler("random", p, 0, {}), Scripted(lambda tid: ([], 0.3)), store,
+                     Limits(max_evals=4, max_resource_spent=2), seed=0).run()
+    store.close()
+    assert summary.n_done == 4 and summary.ended == "max-evals reached (4)"
+
+
+class SignalledAt(Scripted):
+    """Sends the driver (this process) ``sig`` from inside ``where`` ("wait" or "submit"), once."""
+
+    def __init__(self, sig, where, **kw):
+        super().__init__(lambda tid: ([], 0.3), **kw)
+        self.sig, self.where, self.sent = sig, where, False
+
+    def _send(self, where):
+        if where == self.where and not self.sent:
+            self.sent = True
+            os.kill(os.getpid(), self.sig)
+
+    def submit(self, spec):
+        super().submit(spec)
+        if spec.trial_id == 1:
+            self._send("submit")
+
+    def wait(self, timeout=None, deadline=None):
+        if self.waits == 1:
+            self._send("wait")
+        return super().wait(timeout, deadline)
+
+
+@pytest.mark.parametrize("sig, where", [(signal.SIGTERM, "wait"), (signal.SIGHUP, "wait"),
+                                        (signal.SIGINT, "submit")])
+def test_a_signal_to_the_driver_interrupts_the_run_and_is_named(tmp_path, sig, where):
+    # in wait() the handler stops the wait at once; anywhere else the loop stops at its next turn
+    ev = SignalledAt(sig, where)
+    e = engine(tmp_path, ev, max_evals=6)
+    summary = e.run()
+    e.store.close()
+    assert ev.sent and summary.stopped_by == "signal" and summary.signal == sig
+    assert summary.ended == f"interrupted ({signal.Signals(sig).name})"
+    assert summary.n_done == 1 and summary.n_interrupted == 1
+    assert signal.getsignal(sig) != e._on_signal  # the handlers are given back
