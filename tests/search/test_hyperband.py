@@ -491,3 +491,21 @@ def test_rank_agreement_of_a_budget_that_cannot_rank_is_zero():
     assert rank_agreement([(1, 10), (2, 20), (3, 30)]) == 1.0
     assert rank_agreement([(1, 3), (2, 2), (3, 1)]) == -1.0
     assert rank_agreement([(1, 5), (2, 5), (3, 5)]) == 0.0  # constant: no ranking (tau is nan)
+
+
+def test_each_suggestion_names_its_pass_and_its_brackets_place_in_the_run():
+    b = make_scheduler("hyperband", space(), 0, {"max_resource": 9, "iterations": 2})  # 3 brackets a pass
+    got = drive(b)
+    assert got[0].info == {"iteration": 0, "k": 0} and got[-1].info == {"iteration": 1, "k": 5}
+    assert {s.info["iteration"] for s in got if s.info["k"] >= 3} == {1}
+
+
+def adaptive_draws(seed):
+    b = make_scheduler("hyperband", space(), seed, {"max_resource": 9, "iterations": 6, "brackets": "adaptive"})
+    return [(s.info["k"], s.bracket) for s in drive(b) if s.rung == 0 and s.info["iteration"] >= 1]
+
+
+def test_adaptive_draws_are_the_seeds_own():
+    # drawn brackets come from the run's seed: a replay draws the same, another seed draws others
+    assert adaptive_draws(4) == adaptive_draws(4)
+    assert adaptive_draws(4) != adaptive_draws(5)
