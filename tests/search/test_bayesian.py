@@ -290,3 +290,17 @@ def test_multi_fidelity_model_needs_d_plus_2_results_counting_a_categorical_once
     assert proposal == random_draw  # too few results: still a random draw
     proposal, random_draw = after(4)
     assert proposal != random_draw  # 4 = d + 2 results: the model, fitted at budget 3, proposes
+
+
+def test_the_kde_model_needs_two_more_results_than_free_dimensions_and_none_when_all_are_fixed():
+    from hpsearch import HpProblem
+    from hpsearch.search.presets import searcher_class
+
+    kde = searcher_class("kde")
+    p = HpProblem(objective="loss", direction="minimize")
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    p.add_dim("y", (1, 9), default=2)
+    p.add_dim("c", ["a", "b"], default="a")
+    assert kde(p, 0).results_needed() == 5
+    assert kde(p.fix({"x": 0.2}), 0).results_needed() == 4
+    assert kde(p.fix({"x": 0.2, "y": 3, "c": "b"}), 0).results_needed() is None  # nothing left to model
