@@ -293,7 +293,6 @@ def test_multi_fidelity_model_needs_d_plus_2_results_counting_a_categorical_once
 
 
 def test_the_kde_model_needs_two_more_results_than_free_dimensions_and_none_when_all_are_fixed():
-    from hpsearch import HpProblem
     from hpsearch.search.presets import searcher_class
 
     kde = searcher_class("kde")
