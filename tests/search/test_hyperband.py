@@ -509,3 +509,20 @@ def test_adaptive_draws_are_the_seeds_own():
     # drawn brackets come from the run's seed: a replay draws the same, another seed draws others
     assert adaptive_draws(4) == adaptive_draws(4)
     assert adaptive_draws(4) != adaptive_draws(5)
+
+
+@pytest.mark.parametrize("iterations, mode, at_once", [
+    (1, "fixed", 17), (2, "fixed", 34),  # every first rung of every pass: 9 + 5 + 3 a pass
+    (2, "then-full", 44), (2, "adaptive", 44),  # the first pass, then any bracket each time: 3 x the widest
+])
+def test_at_most_every_configuration_it_may_open_is_in_flight(iterations, mode, at_once):
+    b = make_scheduler("hyperband", space(), 0, {"max_resource": 9, "iterations": iterations, "brackets": mode})
+    assert b.max_in_flight() == at_once
+
+
+def test_a_comparison_budget_sets_more_passes_than_it_can_pay_for():
+    # hps compare ends a Hyperband run by its resource budget: one more pass than budget / R (rounded up)
+    hyperband_class = type(make_scheduler("hyperband", space(), 0, {"max_resource": 9}))
+    assert hyperband_class.budget_options(space(), {"max_resource": 9}, 100) == {"iterations": 13}
+    assert hyperband_class.budget_options(space(), {"max_resource": 27}, 81) == {"iterations": 4}
+    assert hyperband_class.budget_options(space(), {}, 100) == {"iterations": 3}  # R: the bound, 81
