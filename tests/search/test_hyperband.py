@@ -526,3 +526,28 @@ def test_a_comparison_budget_sets_more_passes_than_it_can_pay_for():
     assert hyperband_class.budget_options(space(), {"max_resource": 9}, 100) == {"iterations": 13}
     assert hyperband_class.budget_options(space(), {"max_resource": 27}, 81) == {"iterations": 4}
     assert hyperband_class.budget_options(space(), {}, 100) == {"iterations": 3}  # R: the bound, 81
+
+
+def test_then_full_counts_its_later_passes_at_the_full_budget_bracket():
+    # R = 9: one pass gives 9 results at budget 1, 8 at 3, 5 at 9; each later then-full pass runs the
+    # full-budget bracket (3 at budget 9) in place of each of the 3 brackets: 5 + 9 = 14 at budget 9
+    assert note(13, max_resource=9, iterations=2, brackets="then-full") == (
+        "note: the bayesian searcher's model needs 15 results at one budget and 2 Hyperband passes give at "
+        "most 14 (at budget 9), so the model never chooses: configurations are random draws, as under "
+        "--algo hyperband; --iterations 3 or more lets the model choose")
+    assert note(13, max_resource=9, iterations=2) is None  # fixed: 18 at budget 1
+
+
+def test_adaptive_draws_the_first_bracket_of_the_second_pass_too():
+    first = set()
+    for seed in range(10):
+        b = make_scheduler("hyperband", space(), seed, {"max_resource": 9, "iterations": 2, "brackets": "adaptive"})
+        first.add(next(s.bracket for s in drive(b) if s.info["k"] == 3))
+    assert len(first) > 1  # not always the first pass's first bracket
+
+
+def test_hyperband_without_a_resource_is_refused_naming_itself():
+    p = space(resource=None)
+    searcher = type(make_scheduler("hyperband", space(), 0, {}).searcher)(p, 0)
+    with pytest.raises(OptionError, match=r"^--algo hyperband: the problem declares no resource dimension"):
+        type(make_scheduler("hyperband", space(), 0, {}))(p, 0, searcher)
