@@ -49,8 +49,8 @@ sigterm = True
 
 
 def run_suite(tests: list[str], data_file: Path, extra: list[str]) -> int:
-    for old in data_file.parent.glob(data_file.name + "*"):
-        old.unlink()
+    for old in [data_file, *data_file.parent.glob(data_file.name + ".*")]:  # this data, and its parts
+        old.unlink(missing_ok=True)
     rc = data_file.with_name(data_file.name + "rc")
     rc.write_text(RC.format(data_file=data_file))
     env = {**os.environ, "PYTHONPATH": str(REPO), "COVERAGE_FILE": str(data_file)}

@@ -1,8 +1,22 @@
-"""The engine through runner.start_run: failures recorded, search goes on, limits, resume."""
+"""The engine through runner.start_run (failures recorded, search goes on, limits, resume), and its rules
+on scripted evaluations (an in-process evaluator that plays each trial's reports and outcome, no clock):
+what a stop condition does to the trials in flight, which reports reach the pruner, late and missing
+reports, an interrupt, and the resume checks that the replayed history still fits."""
+from __future__ import annotations
+
+import os
+import signal
+
 import pytest
 
+from hpsearch import HpProblem
+from hpsearch.evaluators.base import Evaluator
+from hpsearch.run.engine import Engine, Limits, ResumeError
 from hpsearch.run.runner import RunConfig, RunError, resume_run, start_run
+from hpsearch.run.stopping import parse_condition
+from hpsearch.search import DONE, make_scheduler
 from hpsearch.store import RunStore
+from hpsearch.trial import Status, TrialResult
 
 from ..conftest import PROBLEMS
 
@@ -105,3 +119,314 @@ def test_bad_limits_are_usage_errors_and_write_nothing(tmp_path, kw, message):
     with pytest.raises(RunError, match=message):
         run(PROBLEMS / "mixed", tmp_path, **kw)
     assert not (tmp_path / "run").exists()
+
+
+# -- the rules, on scripted evaluations ------------------------------------------------------------
+def problem() -> HpProblem:
+    p = HpProblem(objective="loss", direction="minimize")
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    return p
+
+
+class Scripted(Evaluator):
+    """Plays ``script(trial_id) -> (reports, outcome)``: at each ``wait`` every trial in flight sends its
+    next report, then the oldest trial whose reports are all sent ends with ``outcome`` (a loss, or a
+    TrialResult). ``decisions`` keeps what the engine answered to each report; ``interrupt_at`` raises
+    Ctrl-C in the wait of that number."""
+
+    def __init__(self, script, workers=1, interrupt_at=None, forget_on_cancel=False):
+        super().__init__(".", workers=workers)
+        self.script = script
+        self.flight: dict[int, list] = {}  # trial -> reports still to send
+        self.specs = {}
+        self.decisions: list[tuple[int, dict, bool]] = []
+        self.waits = 0
+        self.interrupt_at = interrupt_at
+        self.forget_on_cancel = forget_on_cancel
+
+    def submit(self, spec):
+        self.specs[spec.trial_id] = spec
+        self.flight[spec.trial_id] = list(self.script(spec.trial_id)[0])
+
+    def wait(self, timeout=None, deadline=None):
+        self.waits += 1
+        if self.waits == self.interrupt_at:
+            raise KeyboardInterrupt
+        for tid, left in self.flight.items():
+            if left:
+                report = left.pop(0)
+                self.decisions.append((tid, report, self._report(tid, report)))
+        done = next(tid for tid, left in self.flight.items() if not left)
+        del self.flight[done]
+        outcome = self.script(done)[1]
+        if isinstance(outcome, TrialResult):
+            return [outcome]
+        return [TrialResult(trial_id=done, status=Status.DONE, objective=outcome, metrics={"acc": 1 - outcome})]
+
+    def in_flight(self):
+        return list(self.flight)
+
+    def cancel(self):
+        ids = [] if self.forget_on_cancel else list(self.flight)
+        self.flight.clear()
+        return ids
+
+
+class AlwaysStop:
+    """A pruner that stops every trial it is asked about, and remembers what it was asked."""
+
+    def __init__(self):
+        self.asked = []
+
+    def report(self, trial_id, step, loss):
+        self.asked.append((trial_id, step, loss))
+        return True
+
+    def tell(self, trial_id, status, loss, step):
+        pass
+
+
+def engine(tmp_path, evaluator, max_evals=4, seed=0, **kw) -> Engine:
+    p = problem()
+    store = RunStore.create(tmp_path / "run", {}, p.names)
+    return Engine(p, make_scheduler("random", p, seed, {}), evaluator, store, Limits(max_evals=max_evals),
+                  seed=seed, **kw)
+
+
+def stored(tmp_path):
+    with RunStore.open(tmp_path / "run", readonly=True) as s:
+        return {t.trial_id: t for t in s.trials()}, {t.trial_id: s.reports(t.trial_id) for t in s.trials()}
+
+
+def test_the_stop_condition_stores_a_trial_in_flight_as_stopped_with_its_last_report(tmp_path):
+    def script(tid):
+        if tid == 0:
+            return [{"step": 1, "loss": 0.05}], 0.05  # meets loss<=0.1
+        return [{"step": 1, "loss": 0.9, "acc": 0.2}, {"step": 2, "loss": 0.7, "acc": 0.4}, {"step": 3}], 0.5
+
+    ev = Scripted(script, workers=2)
+    e = engine(tmp_path, ev, stop_when=[parse_condition("loss<=0.1")])
+    summary = e.run()
+    e.store.close()
+    trials, _ = stored(tmp_path)
+    assert summary.stopped_by == "condition" and summary.n_done == 1 and summary.n_stopped == 1
+    assert summary.ended == "stop condition met: loss 0.05 <= 0.1 at trial 0"
+    cut = trials[1]
+    assert cut.status == "stopped"
+    assert cut.error == "stopped: the run met its condition (loss 0.05 <= 0.1 at trial 0)"
+    assert cut.objective == 0.9 and cut.metrics == {"acc": 0.2} and cut.step_reached == 1  # its one report
+    assert cut.params == ev.specs[1].config and cut.config_id == ev.specs[1].config_id
+    assert not cut.worker  # the driver cut it off: no worker returned it
+    assert sorted(trials) == [0, 1]  # nothing asked after the condition was met
+
+
+def test_reports_without_a_step_or_a_value_never_reach_the_pruner(tmp_path):
+    reports = {0: [{"loss": 0.5}], 1: [{"step": 1}], 2: [{"step": 1, "loss": "n/a"}], 3: [{"step": 2, "loss": 0.5}]}
+    ev = Scripted(lambda tid: (reports[tid], 0.3))
+    pruner = AlwaysStop()
+    e = engine(tmp_path, ev, pruner=pruner)
+    e.run()
+    e.store.close()
+    assert [(tid, stop) for tid, _, stop in ev.decisions] == [(0, False), (1, False), (2, False), (3, True)]
+    assert pruner.asked == [(3, 2.0, 0.5)]
+
+
+def test_a_late_report_is_answered_stop_and_not_stored(tmp_path):
+    ev = Scripted(lambda tid: ([{"step": 1, "loss": 0.4}], 0.3))
+    e = engine(tmp_path, ev, max_evals=2)
+    e.run()
+    assert ev.on_report(0, {"step": 2, "loss": 0.1}) is True  # trial 0 already finished
+    assert ev.on_report(99, {"step": 1, "loss": 0.1}) is True  # never asked
+    e.store.close()
+    _, reports = stored(tmp_path)
+    assert [r["step"] for r in reports[0]] == [1]
+
+
+def test_a_report_that_is_no_dict_is_answered_stop_and_not_stored(tmp_path):
+    ev = Scripted(lambda tid: (["step 1: 0.4"] if tid == 0 else [], 0.3))
+    e = engine(tmp_path, ev, max_evals=2)
+    e.run()
+    e.store.close()
+    assert ev.decisions == [(0, "step 1: 0.4", True)]
+    _, reports = stored(tmp_path)
+    assert reports[0] == []
+
+
+def test_reports_a_result_carries_that_did_not_stream_are_stored_once(tmp_path):
+    # a Dask worker may send the result before its last reports arrived: the result carries them all
+    streamed = [{"step": 1, "loss": 0.9}]
+    carried = [{"step": 1, "loss": 0.9}, {"step": 2, "loss": 0.6}, {"step": 3, "loss": 0.4}]
+
+    def script(tid):
+        return streamed, TrialResult(trial_id=tid, status=Status.DONE, objective=0.4, reports=carried)
+
+    e = engine(tmp_path, Scripted(script), max_evals=2)
+    e.run()
+    e.store.close()
+    _, reports = stored(tmp_path)
+    assert [[r["step"] for r in reports[tid]] for tid in (0, 1)] == [[1, 2, 3], [1, 2, 3]]
+
+
+def test_an_interrupt_marks_every_trial_in_flight_even_one_the_evaluator_lost(tmp_path):
+    # the evaluator was interrupted in the middle of a trial and cannot name it any more
+    ev = Scripted(lambda tid: ([], 0.3), workers=2, interrupt_at=2, forget_on_cancel=True)
+    e = engine(tmp_path, ev, max_evals=4)
+    summary = e.run()
+    e.store.close()
+    trials, _ = stored(tmp_path)
+    assert summary.stopped_by == "signal" and summary.ended == "interrupted (SIGINT)"
+    assert {tid: t.status for tid, t in trials.items()} == {0: "done", 1: "interrupted", 2: "interrupted"}
+    assert summary.n_interrupted == 2
+
+
+def first_run(tmp_path, n=3):
+    e = engine(tmp_path, Scripted(lambda tid: ([], 0.3)), max_evals=n)
+    e.run()
+    e.store.close()
+
+
+def resume_with(tmp_path, scheduler) -> Engine:
+    p = problem()
+    store = RunStore.open(tmp_path / "run")
+    return Engine(p, scheduler, Scripted(lambda tid: ([], 0.3)), store, Limits(max_evals=5), seed=0)
+
+
+def test_a_resume_whose_scheduler_proposes_other_configurations_is_refused(tmp_path):
+    first_run(tmp_path)
+    p = problem()
+    e = resume_with(tmp_path, make_scheduler("random", p, 1, {}))  # another seed: the same default first, then other points
+    with pytest.raises(ResumeError, match=r"^cannot resume: trial 1 was \{'x': .*\} but the scheduler now "
+                       r"proposes \{'x': .*\}; was the problem or hpsearch changed since the run started\?$"):
+        e.run()
+    e.store.close()
+
+
+class Finished:
+    """A scheduler with nothing left to propose."""
+
+    multi_fidelity = False
+
+    def ask(self, n):
+        return DONE
+
+    def tell(self, told):
+        pass
+
+    def done_reason(self):
+        return "nothing left"
+
+
+def test_a_resume_whose_scheduler_proposes_nothing_is_refused_naming_the_first_trial(tmp_path):
+    first_run(tmp_path)
+    e = resume_with(tmp_path, Finished())
+    with pytest.raises(ResumeError, match=r"^cannot resume: the search scheduler no longer proposes trial 0 "
+                       r"\(got DONE\); was the problem or hpsearch changed\?$"):
+        e.run()
+    e.store.close()
+
+
+def test_the_summary_names_the_best_and_the_first_error_in_the_problems_direction(tmp_path):
+    losses = {0: 0.4, 1: 0.9, 2: 0.1, 3: 0.7}
+
+    def script(tid):
+        if tid == 1:
+            return [], TrialResult(trial_id=1, status=Status.FAILED, error="ValueError: no")
+        return [], losses[tid]
+
+    p = HpProblem(objective="loss", direction="maximize")
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    store = RunStore.create(tmp_path / "run", {}, p.names)
+    summary = Engine(p, make_scheduler("random", p, 0, {}), Scripted(script), store, Limits(max_evals=4),
+                     seed=0).run()
+    store.close()
+    assert summary.best.trial_id == 3 and summary.best.objective == 0.7  # the largest: maximize
+    assert summary.first_error == "trial 1: ValueError: no"
+    assert (summary.n_done, summary.n_failed) == (3, 1)
+
+
+def test_the_best_of_a_multi_fidelity_run_is_at_the_largest_budget(tmp_path):
+    p = HpProblem(objective="loss", direction="minimize")
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    p.add_dim("epochs", (1, 3), default=1, resource=True)
+    ev = Scripted(lambda tid: ([], 0.1 if ev.specs[tid].budget == 1 else 0.5))  # budget 1 looks better
+    store = RunStore.create(tmp_path / "run", {}, p.names)
+    summary = Engine(p, make_scheduler("hyperband", p, 0, {}), ev, store, Limits(), seed=0).run()
+    store.close()
+    assert summary.best.budget == 3 and summary.best.objective == 0.5
+
+
+class Recorder:
+    def __init__(self):
+        self.events = []
+
+    def on_start(self, engine):
+        self.events.append("start")
+
+    def on_result(self, trial, best, summary):
+        self.events.append((trial.trial_id, best.trial_id, summary.n_done))
+
+    def on_end(self, summary):
+        self.events.append(("end", summary.ended))
+
+
+def test_the_observer_hears_the_start_each_result_with_the_best_so_far_and_the_end(tmp_path):
+    losses = {0: 0.5, 1: 0.7, 2: 0.2}
+    observer = Recorder()
+    e = engine(tmp_path, Scripted(lambda tid: ([], losses[tid])), max_evals=3, observer=observer)
+    e.run()
+    e.store.close()
+    assert observer.events == ["start", (0, 0, 1), (1, 0, 2), (2, 2, 3), ("end", "max-evals reached (3)")]
+
+
+def test_each_trial_is_told_the_run_directorys_checkpoint_folder(tmp_path):
+    ev = Scripted(lambda tid: ([], 0.3))
+    e = engine(tmp_path, ev, max_evals=2)
+    e.run()
+    e.store.close()
+    assert {spec.checkpoint_root for spec in ev.specs.values()} == {str(tmp_path / "run" / "checkpoints")}
+
+
+def test_evaluations_without_a_resource_spend_none_of_a_resource_limit(tmp_path):
+    p = problem()
+    store = RunStore.create(tmp_path / "run", {}, p.names)
+    summary = Engine(p, make_scheduler("random", p, 0, {}), Scripted(lambda tid: ([], 0.3)), store,
+                     Limits(max_evals=4, max_resource_spent=2), seed=0).run()
+    store.close()
+    assert summary.n_done == 4 and summary.ended == "max-evals reached (4)"
+
+
+class SignalledAt(Scripted):
+    """Sends the driver (this process) ``sig`` from inside ``where`` ("wait" or "submit"), once."""
+
+    def __init__(self, sig, where, **kw):
+        super().__init__(lambda tid: ([], 0.3), **kw)
+        self.sig, self.where, self.sent = sig, where, False
+
+    def _send(self, where):
+        if where == self.where and not self.sent:
+            self.sent = True
+            os.kill(os.getpid(), self.sig)
+
+    def submit(self, spec):
+        super().submit(spec)
+        if spec.trial_id == 1:
+            self._send("submit")
+
+    def wait(self, timeout=None, deadline=None):
+        if self.waits == 1:
+            self._send("wait")
+        return super().wait(timeout, deadline)
+
+
+@pytest.mark.parametrize("sig, where", [(signal.SIGTERM, "wait"), (signal.SIGHUP, "wait"),
+                                        (signal.SIGINT, "submit")])
+def test_a_signal_to_the_driver_interrupts_the_run_and_is_named(tmp_path, sig, where):
+    # in wait() the handler stops the wait at once; anywhere else the loop stops at its next turn
+    ev = SignalledAt(sig, where)
+    e = engine(tmp_path, ev, max_evals=6)
+    summary = e.run()
+    e.store.close()
+    assert ev.sent and summary.stopped_by == "signal" and summary.signal == sig
+    assert summary.ended == f"interrupted ({signal.Signals(sig).name})"
+    assert summary.n_done == 1 and summary.n_interrupted == 1
+    assert signal.getsignal(sig) != e._on_signal  # the handlers are given back

@@ -1,6 +1,7 @@
 """ASHA promotes exactly as Li et al. (2020) Algorithm 2."""
 import pytest
 
+from hpsearch import HpProblem
 from hpsearch.cli import cli
 from hpsearch.problem.loader import load_problem
 from hpsearch.search import DONE, WAIT, OptionError, Told, make_scheduler
@@ -190,3 +191,55 @@ def test_resume_with_workers_equals_uninterrupted(tmp_path):
         ra = [(t.config_id, t.rung, t.budget, t.objective) for t in a.trials()]
         rb = [(t.config_id, t.rung, t.budget, t.objective) for t in b.trials()]
     assert ra == rb and len(ra) > 27
+
+
+def test_a_stopped_configuration_is_never_promoted_whatever_its_last_loss():
+    b = asha(max_configs=3)
+    got = b.ask(3)
+    for i, (s, loss) in enumerate(zip(got, (0.5, 0.1, 0.9))):
+        b.tell(Told(trial_id=i, suggestion=s, status="done" if i != 1 else "stopped", loss=loss))
+    p = b.ask(3)
+    assert [(s.config_id, s.rung) for s in p] == [(got[0].config_id, 1)]  # the best done one, not the stopped
+
+
+def test_a_configuration_that_reached_the_top_rung_is_never_asked_again():
+    b = make_scheduler("asha", space(), 0, {"max_resource": 2, "eta": 2, "max_configs": 8})  # rungs 1, 2
+    asked = []
+    for _ in range(100):  # 8 configurations, at most 2 rungs each: DONE well before
+        got = b.ask(1)
+        if got is DONE:
+            break
+        [s] = got
+        asked.append((s.config_id, s.rung))
+        tell(b, s, 1.0 / (1 + s.config_id), tid=len(asked))  # later configurations are better
+    assert got is DONE and len(asked) == len(set(asked))
+    for cid in {c for c, _ in asked}:
+        assert [r for c, r in asked if c == cid] in ([0], [0, 1])
+
+
+def space(low=1):
+    p = HpProblem(objective="loss", direction="minimize")
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    p.add_dim("epochs", (low, 81), default=low, resource=True)
+    return p
+
+
+def test_a_comparison_budget_sets_more_configurations_than_it_can_pay_for():
+    # hps compare ends an ASHA run by its resource budget: each configuration costs at least r_min, so
+    # budget / r_min of them (rounded up), and one more, are never all started first
+    asha_class = type(asha())
+    assert asha_class.budget_options(space(), {}, 9) == {"max_configs": 10}
+    assert asha_class.budget_options(space(2), {}, 9) == {"max_configs": 6}
+    assert asha_class.budget_options(space(), {"min_resource": 3}, 100) == {"max_configs": 35}
+
+
+def test_a_problem_without_a_resource_is_refused_naming_asha():
+    no_resource = HpProblem(objective="loss", direction="minimize")
+    no_resource.add_dim("x", (0.0, 1.0), default=0.5)
+    asha_class = type(asha())
+    message = r"^--algo asha: the problem declares no resource dimension; declare one in problem.py"
+    with pytest.raises(OptionError, match=message):
+        asha_class.budget_options(no_resource, {}, 100)
+    searcher = type(asha().searcher)(no_resource, 0)
+    with pytest.raises(OptionError, match=message):
+        asha_class(no_resource, 0, searcher)

@@ -310,3 +310,16 @@ def test_a_warm_start_the_model_can_fit_on_replaces_every_initial_random_draw():
     assert first[:3] == [{"x": 0.4, "y": 1 - 0.4}, {"x": 0.1, "y": 1 - 0.1}, p.defaults]
     # then the model (which fits on two results under fifo), not the remaining six initial random draws
     assert first[3] != p.check(p.sample(rng))
+
+
+def test_the_kde_model_needs_two_more_results_than_free_dimensions_and_none_when_all_are_fixed():
+    from hpsearch.search.presets import searcher_class
+
+    kde = searcher_class("kde")
+    p = HpProblem(objective="loss", direction="minimize")
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    p.add_dim("y", (1, 9), default=2)
+    p.add_dim("c", ["a", "b"], default="a")
+    assert kde(p, 0).results_needed() == 5
+    assert kde(p.fix({"x": 0.2}), 0).results_needed() == 4
+    assert kde(p.fix({"x": 0.2, "y": 3, "c": "b"}), 0).results_needed() is None  # nothing left to model

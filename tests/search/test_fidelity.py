@@ -72,6 +72,11 @@ def test_real_valued_resource_is_exact():
     assert rung_ladder(0.5, 2, 0.125) == [Fraction(1, 8), Fraction(1, 4), Fraction(1, 2)]
 
 
+def test_defaults_are_eta_3_and_r_min_1():
+    assert rung_ladder(81, integer=True) == [1, 3, 9, 27, 81]
+    assert rung_ladder(2, integer=True) == [2]  # r_min 1: 3 > 2
+
+
 def test_r_min_equal_to_r_is_one_rung():
     assert rung_ladder(9, 3, 9, integer=True) == [9]
 
@@ -108,14 +113,19 @@ def test_check_resources_defaults():
     assert check_resources(81, None, None) == (81, 1, 3)  # r_min 1, eta 3
     assert check_resources(20.5, None, 2) == (20.5, 1, 2)  # a real R is fine unless integer
     assert check_resources(None, 0.5, None) == (None, 0.5, 3)  # a pruner without a maximum
+    with pytest.raises(OptionError) as info:
+        check_resources(81, 0, None)
+    assert str(info.value) == "--min-resource must be > 0, got 0"  # given, not a bound: no hint
 
 
 def test_resource_values_take_the_resources_type_and_range():
-    ints, reals = resource_problem(1, 27), resource_problem(0.5, 8.0)
+    ints, reals = resource_problem(1, 27), resource_problem(0.5, 8.5)
     got = check_resources(None, None, None, dim=ints.resource)
     assert got == (27, 1, 3) and all(type(v) is int for v in got)
     got = check_resources(None, None, None, dim=reals.resource, integer=True)  # the resource decides
-    assert got == (8.0, 0.5, 3) and type(got[0]) is float and type(got[1]) is float
+    assert got == (8.5, 0.5, 3) and type(got[0]) is float and type(got[1]) is float
+    got = check_resources(4, 1, None, dim=reals.resource)
+    assert got == (4.0, 1.0, 3) and type(got[0]) is float and type(got[1]) is float
     assert check_resources(9.0, 3.0, 3, dim=ints.resource) == (9, 3, 3)
     assert type(check_resources(9.0, 3.0, 3, dim=ints.resource)[0]) is int
 

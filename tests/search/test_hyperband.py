@@ -393,3 +393,161 @@ def test_bohb_says_when_one_pass_never_gives_its_model_enough_results(tmp_path, 
         res = runner.invoke(cli, ["run", "--problem", str(folder), *args, "--seed", "0", "--evaluator", "serial",
                                   "--run-dir", str(tmp_path / args[-1])])
         assert res.exit_code == 0 and "note:" not in res.output, res.output
+
+
+# -- the scheduler's own rules, on hand-made tells ------------------------------------------------
+def wide(d):
+    """d free dimensions and a resource: the bayesian searcher's model needs d + 2 results at one budget."""
+    p = HpProblem(objective="loss", direction="minimize")
+    for i in range(d):
+        p.add_dim(f"x{i}", (0.0, 1.0), default=0.5)
+    p.add_dim("epochs", (1, 81), default=1, resource=True)
+    return p
+
+
+def note(d, **options):
+    return make_scheduler("hyperband", wide(d), 0, options, searcher="bayesian").schedule_note()
+
+
+def test_the_schedule_note_names_the_passes_needed_for_the_model_to_choose():
+    head = "note: the bayesian searcher's model needs 11 results at one budget and "
+    tail = ", so the model never chooses: configurations are random draws, as under --algo hyperband"
+    # R = 3, eta = 3: one pass runs 3 configurations at budget 1 and 3 (1 + 2) at budget 3
+    assert note(9, max_resource=3, iterations=2) == (
+        head + "2 Hyperband passes give at most 6 (at budget 3)" + tail + "; --iterations 4 or more lets the "
+        "model choose")
+    # then-full: each later pass runs the full-budget bracket alone, 2 x 2 more at budget 3: 3 passes give 11
+    assert note(9, max_resource=3, iterations=2, brackets="then-full") == (
+        head + "2 Hyperband passes give at most 7 (at budget 3)" + tail + "; --iterations 3 or more lets the "
+        "model choose")
+    assert note(8, max_resource=3) == (
+        "note: the bayesian searcher's model needs 10 results at one budget and one Hyperband pass gives at "
+        "most 3 (at budget 3)" + tail + "; --iterations 4 or more lets the model choose")
+
+
+def test_no_schedule_note_when_the_passes_give_exactly_enough_or_the_brackets_are_drawn():
+    assert note(9, max_resource=3, iterations=3, brackets="then-full") is None  # 11 results: the 11 needed
+    assert note(9, max_resource=3, iterations=1, brackets="adaptive") is None  # drawn: no plan to count
+    assert make_scheduler("hyperband", wide(9), 0, {"max_resource": 3}).schedule_note() is None  # random
+
+
+def test_the_schedule_note_offers_no_iterations_when_fewer_than_100_passes_are_not_enough():
+    # R = 2: one result at budget 2 per pass; 100 needed would take 100 passes
+    assert note(98, max_resource=2) == (
+        "note: the bayesian searcher's model needs 100 results at one budget and one Hyperband pass gives at "
+        "most 1 (at budget 2), so the model never chooses: configurations are random draws, as under "
+        "--algo hyperband")
+
+
+@pytest.mark.parametrize("iterations, line", [
+    (1, "the search is complete: hyperband's --iterations (1) pass is done"),
+    (2, "the search is complete: hyperband's --iterations (2) passes are done"),
+])
+def test_the_done_reason_counts_the_passes(iterations, line):
+    assert make_scheduler("hyperband", space(), 0, {"max_resource": 9, "iterations": iterations}).done_reason() \
+        == line
+
+
+def test_a_tell_of_a_trial_it_did_not_ask_for_is_refused():
+    b = make_scheduler("hyperband", space(), 0, {"max_resource": 9})
+    s = b.ask(1)[0]
+    stranger = Told(trial_id=7, suggestion=type(s)(config=s.config, config_id=99, budget=1, info={"k": 5}),
+                    status="done", loss=0.1)
+    with pytest.raises(ValueError, match=r"^hyperband was told about trial 7, which it has not asked for$"):
+        b.tell(stranger)
+    wrong_rung = Told(trial_id=8, suggestion=type(s)(config=s.config, config_id=s.config_id, budget=3, rung=1,
+                                                       info=dict(s.info)), status="done", loss=0.1)
+    with pytest.raises(ValueError, match=r"^hyperband was told about trial 8, which it has not asked for$"):
+        b.tell(wrong_rung)
+
+
+def first_rung(b, losses, statuses=None):
+    """Ask the first bracket's rung 0 and tell each its loss (and status); return the suggestions."""
+    got = b.ask(len(losses))
+    for i, (s, value) in enumerate(zip(got, losses)):
+        b.tell(Told(trial_id=i, suggestion=s, status=(statuses or {}).get(i, "done"), loss=value))
+    return got
+
+
+def test_a_stopped_evaluation_is_never_promoted_whatever_its_last_loss():
+    b = make_scheduler("hyperband", space(), 0, {"max_resource": 3})  # bracket s=1: 3 at budget 1, 1 at 3
+    got = first_rung(b, [0.5, 0.1, 0.9], statuses={1: "stopped"})
+    assert [s.config_id for s in b.ask(1)] == [got[0].config_id]
+
+
+def test_a_tie_at_a_rung_goes_to_the_configuration_that_ranked_better_below():
+    b = make_scheduler("hyperband", space(), 0, {"max_resource": 9})  # bracket s=2: 9 at 1, 3 at 3, 1 at 9
+    got = first_rung(b, [0.9, 0.8, 0.2, 0.7, 0.6, 0.1, 0.5, 0.3, 0.4])
+    second = b.ask(3)
+    assert [s.config_id for s in second] == [got[i].config_id for i in (5, 2, 7)]  # best first
+    for i, s in enumerate(second):
+        b.tell(Told(trial_id=20 + i, suggestion=s, status="done", loss=0.5))  # all tied at budget 3
+    assert [s.config_id for s in b.ask(1)] == [got[5].config_id]  # the best at budget 1, not the lowest id
+
+
+def test_rank_agreement_of_a_budget_that_cannot_rank_is_zero():
+    from hpsearch.search.schedulers.hyperband import rank_agreement
+
+    assert rank_agreement([(1, 10), (2, 20), (3, 30)]) == 1.0
+    assert rank_agreement([(1, 3), (2, 2), (3, 1)]) == -1.0
+    assert rank_agreement([(1, 5), (2, 5), (3, 5)]) == 0.0  # constant: no ranking (tau is nan)
+
+
+def test_each_suggestion_names_its_pass_and_its_brackets_place_in_the_run():
+    b = make_scheduler("hyperband", space(), 0, {"max_resource": 9, "iterations": 2})  # 3 brackets a pass
+    got = drive(b)
+    assert got[0].info == {"iteration": 0, "k": 0} and got[-1].info == {"iteration": 1, "k": 5}
+    assert {s.info["iteration"] for s in got if s.info["k"] >= 3} == {1}
+
+
+def adaptive_draws(seed):
+    b = make_scheduler("hyperband", space(), seed, {"max_resource": 9, "iterations": 6, "brackets": "adaptive"})
+    return [(s.info["k"], s.bracket) for s in drive(b) if s.rung == 0 and s.info["iteration"] >= 1]
+
+
+def test_adaptive_draws_are_the_seeds_own():
+    # drawn brackets come from the run's seed: a replay draws the same, another seed draws others
+    assert adaptive_draws(4) == adaptive_draws(4)
+    assert adaptive_draws(4) != adaptive_draws(5)
+
+
+@pytest.mark.parametrize("iterations, mode, at_once", [
+    (1, "fixed", 17), (2, "fixed", 34),  # every first rung of every pass: 9 + 5 + 3 a pass
+    (2, "then-full", 44), (2, "adaptive", 44),  # the first pass, then any bracket each time: 3 x the widest
+])
+def test_at_most_every_configuration_it_may_open_is_in_flight(iterations, mode, at_once):
+    b = make_scheduler("hyperband", space(), 0, {"max_resource": 9, "iterations": iterations, "brackets": mode})
+    assert b.max_in_flight() == at_once
+
+
+def test_a_comparison_budget_sets_more_passes_than_it_can_pay_for():
+    # hps compare ends a Hyperband run by its resource budget: one more pass than budget / R (rounded up)
+    hyperband_class = type(make_scheduler("hyperband", space(), 0, {"max_resource": 9}))
+    assert hyperband_class.budget_options(space(), {"max_resource": 9}, 100) == {"iterations": 13}
+    assert hyperband_class.budget_options(space(), {"max_resource": 27}, 81) == {"iterations": 4}
+    assert hyperband_class.budget_options(space(), {}, 100) == {"iterations": 3}  # R: the bound, 81
+
+
+def test_then_full_counts_its_later_passes_at_the_full_budget_bracket():
+    # R = 9: one pass gives 9 results at budget 1, 8 at 3, 5 at 9; each later then-full pass runs the
+    # full-budget bracket (3 at budget 9) in place of each of the 3 brackets: 5 + 9 = 14 at budget 9
+    assert note(13, max_resource=9, iterations=2, brackets="then-full") == (
+        "note: the bayesian searcher's model needs 15 results at one budget and 2 Hyperband passes give at "
+        "most 14 (at budget 9), so the model never chooses: configurations are random draws, as under "
+        "--algo hyperband; --iterations 3 or more lets the model choose")
+    assert note(13, max_resource=9, iterations=2) is None  # fixed: 18 at budget 1
+
+
+def test_adaptive_draws_the_first_bracket_of_the_second_pass_too():
+    first = set()
+    for seed in range(10):
+        b = make_scheduler("hyperband", space(), seed, {"max_resource": 9, "iterations": 2, "brackets": "adaptive"})
+        first.add(next(s.bracket for s in drive(b) if s.info["k"] == 3))
+    assert len(first) > 1  # not always the first pass's first bracket
+
+
+def test_hyperband_without_a_resource_is_refused_naming_itself():
+    p = space(resource=None)
+    searcher = type(make_scheduler("hyperband", space(), 0, {}).searcher)(p, 0)
+    with pytest.raises(OptionError, match=r"^--algo hyperband: the problem declares no resource dimension"):
+        type(make_scheduler("hyperband", space(), 0, {}))(p, 0, searcher)

@@ -32,6 +32,15 @@ def test_the_incumbent_and_the_ranking_follow_the_direction(direction, best, ran
     assert tally.incumbent.trial_id == best
 
 
+def test_maximize_and_not_multi_fidelity_are_the_defaults():
+    tally = Tally()
+    tally.add(t(0, objective=1.0, budget=9))
+    tally.add(t(1, objective=2.0, budget=1))  # larger, and a smaller budget does not matter
+    assert tally.incumbent.trial_id == 1
+    assert RunHistory.from_trials(TRIALS).incumbent.trial_id == 1
+    assert RunHistory.from_trials(TRIALS).multi_fidelity is False
+
+
 def test_a_tie_keeps_the_earlier_incumbent():
     tally = Tally("minimize")
     assert tally.add(t(0, objective=2.0)) is True
@@ -75,13 +84,13 @@ def test_regret_is_in_the_losses_sign():
 
 
 def test_best_so_far_has_a_dot_per_success_and_the_curve_from_the_first_success():
-    h = RunHistory.from_trials([t(0, "failed", used=2.0), t(1, objective=3.0, used=1.0),
+    h = RunHistory.from_trials([t(0, "failed", used=2.0, duration=2.0), t(1, objective=3.0, used=1.0),
                                 t(2, objective=1.0, used=3.0), t(3, objective=2.0, used=1.0)], "minimize")
     assert h.best_so_far() == ([2.0, 3.0, 4.0], [3.0, 1.0, 1.0], [2.0, 3.0, 4.0], [3.0, 1.0, 2.0])
     budgeted = RunHistory.from_trials([t(0, objective=3.0, budget=1, used=1.0),
                                        t(1, objective=1.0, budget=3, used=2.0)], "minimize")
     assert budgeted.best_so_far(by_resource=True) == ([1.0, 3.0], [3.0, 1.0], [1.0, 3.0], [3.0, 1.0])
-    assert h.best_so_far(by_resource=True)[0] == [2.0, 3.0, 4.0]  # no budget: seconds inside evaluations
+    assert h.best_so_far(by_resource=True)[0] == [3.0, 4.0, 5.0]  # no budget: seconds inside evaluations
 
 
 def test_a_multi_fidelity_ranking_shows_each_configuration_once_at_its_highest_rung():

@@ -196,3 +196,23 @@ def test_trained_resource(status, budget, previous, step, trained):
     from hpsearch.store.runstore import trained_resource
 
     assert trained_resource(status, budget, previous, step) == trained
+
+
+def test_a_run_copied_without_its_shm_reads_every_committed_row_and_leaves_nothing_behind(tmp_path):
+    # a copy taken while a driver ran: rows only in the -wal, and no -shm (SQLite would have to create one)
+    import shutil
+
+    s = RunStore.create(tmp_path / "run", {}, ["x"])
+    s.add_trials([0, 1, 2], [Suggestion({"x": i / 10}, i) for i in range(3)], 0, 3)
+    s.finish_trial(result(0, objective=0.5), 1)
+    s.finish_trial(result(2, status="failed", objective=None, error="ValueError: boom"), 2)
+    assert (tmp_path / "run" / "results.db-wal").stat().st_size > 0
+    copy = tmp_path / "copy"
+    shutil.copytree(tmp_path / "run", copy, ignore=shutil.ignore_patterns("results.db-shm", ".lock"))
+    s.close()
+    before = sorted(p.name for p in copy.iterdir())
+    with RunStore.open(copy, readonly=True) as r:
+        got = {t.trial_id: (t.status, t.objective, t.error) for t in r.trials()}
+        assert r.reports(0) == [] and r.all_reports() == []
+    assert got == {0: ("done", 0.5, None), 1: ("running", None, None), 2: ("failed", None, "ValueError: boom")}
+    assert sorted(p.name for p in copy.iterdir()) == before  # no -shm made, nothing changed beside it

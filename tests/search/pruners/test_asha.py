@@ -69,3 +69,14 @@ def test_eta_sets_the_cut(problem):
     assert p.report(2, 1, 0.6) is False  # 3 recorded: 1 better, cut 2 (with eta 3 the cut would be 1)
     assert p.report(0, 2, 0.4) is False
     assert p.report(2, 2, 0.45) is True  # rung 2: [0.4, 0.45], 1 better, cut 1
+
+
+def test_a_step_short_of_a_rung_by_rounding_counts_as_reaching_it(problem):
+    # the tolerance is 1e-9: a step computed in floating point may land a hair below the rung's level
+    p = asha(problem)  # rungs 1, 3, 9
+    p.report(0, 1, 0.1)
+    p.report(0, 3, 0.1)
+    p.report(1, 1, 0.05)
+    assert p.report(1, 3 - 1e-9, 5.0) is True  # recorded at rung 3 behind 0.1: stopped
+    p.report(2, 1, 0.01)
+    assert p.report(2, 3 - 2e-9, 5.0) is False  # further below: rung 3 not reached, not judged

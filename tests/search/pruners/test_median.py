@@ -53,6 +53,15 @@ def test_the_median_is_of_running_averages_of_trials_that_reached_the_step(probl
     assert p.report(3, 3, 2.5) is True  # 2.5 > 2.0 (were trial 1 counted: median(2, 10) = 6)
 
 
+def test_a_trial_that_did_not_reach_the_step_is_not_among_the_others(problem):
+    p = median(problem, min_trials=1)
+    for step in (1, 2, 3):
+        p.report(0, step, 2.0)  # running average 2.0 at step 3
+    for step in (1, 2):
+        p.report(1, step, 0.0)  # stopped reporting at step 2
+    assert p.report(2, 3, 1.5) is False  # 1.5 < 2.0 (counting trial 1: median(2, 0) = 1 < 1.5)
+
+
 def test_a_trial_is_judged_by_its_best_loss_not_its_last(problem):
     p = median(problem, min_trials=1)
     p.report(0, 1, 1.0)
