@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..problem.objective import objectives_of
 from ..trial import FINISHED, Status, TrialResult
 from .errors import StoreError, StoreFull, is_disk_full
 from .lock import DirectoryInUse, RunDirLock
@@ -246,6 +247,27 @@ class RunStore:
     def optimum(self) -> float | None:
         """The problem's known optimum, or None."""
         return self.space.get("optimum")
+
+    @property
+    def objectives(self) -> dict[str, str]:
+        """Every objective, name -> direction (one for a single-objective run or an older store)."""
+        return objectives_of(self.space)
+
+    @property
+    def multi_objective(self) -> bool:
+        """True for a run of a problem with two or more objectives."""
+        return len(self.objectives) > 1
+
+    @property
+    def reference_point(self) -> dict[str, float] | None:
+        """The problem's declared reference point (objective -> value in its own units), or None."""
+        ref = self.space.get("reference_point")
+        return dict(ref) if isinstance(ref, dict) else None
+
+    @property
+    def hypervolume_optimum(self) -> float | None:
+        """The declared hypervolume of the true front (against :attr:`reference_point`), or None."""
+        return self.space.get("hypervolume_optimum")
 
     @property
     def multi_fidelity(self) -> bool:
