@@ -239,7 +239,10 @@ def parse_return(value: Any, objective: str, objectives: tuple = ()) -> tuple[fl
             v = _plain(value[name])
             if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
                 raise BadReturn(f"objective {name!r} is {v!r:.60} (not a finite number)")
-    if isinstance(value, dict):
+    if len(objectives) > 1:  # every objective stays in the metrics too, under its name
+        metrics = {str(k): _plain(v) for k, v in value.items()}
+        value = value[objective]
+    elif isinstance(value, dict):
         if objective not in value:
             keys = ", ".join(map(str, value)) or "none"
             raise BadReturn(f"run() returned a dict without the objective {objective!r} (keys: {keys})")

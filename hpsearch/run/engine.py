@@ -121,6 +121,8 @@ class RunSummary:
     signal: int | None = None
     first_error: str | None = None
     resource_spent: float = 0.0
+    #: a multi-objective run's Pareto front (it has no single best); None for one objective
+    front: list | None = None
 
     @property
     def n_finished(self) -> int:
@@ -133,6 +135,7 @@ class RunSummary:
         self.n_done, self.n_failed = c[Status.DONE.value], c[Status.FAILED.value]
         self.n_timeout, self.n_stopped = c[Status.TIMEOUT.value], c[Status.STOPPED.value]
         self.best = figures.incumbent
+        self.front = figures.pareto_front
         self.first_error = figures.first_error
         self.resource_spent = figures.resource_spent
 

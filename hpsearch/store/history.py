@@ -104,6 +104,12 @@ class Tally:
     def n_finished(self) -> int:
         return sum(self.counts.values())
 
+    @property
+    def pareto_front(self) -> list | None:
+        """A multi-objective run's front so far, in the order its evaluations joined; None for one
+        objective."""
+        return None if self.front is None else list(self.front.trials.values())
+
     def add(self, t: Any) -> bool:
         """Count one finished evaluation; True when it became the incumbent."""
         status = _STATUS[t.status]
@@ -284,6 +290,11 @@ class RunHistory:
     def multi_objective(self) -> bool:
         """True for a run of a problem with two or more objectives."""
         return len(self.objectives) > 1
+
+    @property
+    def pareto_front(self) -> list | None:
+        """The Pareto front best first (:attr:`front`); None for a single-objective run."""
+        return list(self.front) if self.multi_objective else None
 
     @property
     def pareto_ids(self) -> frozenset[int]:
