@@ -681,7 +681,7 @@ class RunStore:
         def cell(v: Any) -> Any:
             return "" if v is None else v
 
-        front = self._pareto_front()
+        front = self.pareto_front()
         return ([t.trial_id, t.config_id, cell(t.bracket), cell(t.rung), cell(t.budget)]
                 + [cell(t.params.get(n)) for n in self.param_names]
                 + [cell(t.objective)]
@@ -690,9 +690,10 @@ class RunStore:
                 + [t.status.value, t.error or "", _iso(t.started_at), _iso(t.finished_at),
                    "" if t.duration_s is None else round(t.duration_s, 6), t.worker or ""])
 
-    def _pareto_front(self) -> Front | None:
+    def pareto_front(self) -> Front | None:
         """The Pareto front of the finished evaluations (:mod:`~hpsearch.store.front`), for a
-        multi-objective run; None for a single-objective one."""
+        multi-objective run (read on first use, then kept as evaluations finish through this store);
+        None for a single-objective one."""
         if self._front is None and self.multi_objective:
             front = Front(self.objectives, self.max_resource if self.multi_fidelity else None)
             for t in self.trials(finished_only=True, order="tell_seq"):
