@@ -327,7 +327,8 @@ def load_snapshot(path: Path, signature: tuple) -> RunSnapshot:
                                   "ORDER BY tell_seq IS NULL, tell_seq, trial_id").fetchall()
         history = RunHistory.from_trials(map(Row, rows), store.direction, store.multi_fidelity,
                                          store.optimum, objectives=store.objectives,
-                                         full_budget=store.max_resource, reference_point=store.reference_point,
+                                         full_budget=store.max_resource,
+                                         reference_point=store.reference_point,
                                          hypervolume_optimum=store.hypervolume_optimum)
         objective = store.objective
         store.pareto_front()  # read now: results.csv rows of the closed store carry the flag

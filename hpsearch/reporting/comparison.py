@@ -88,7 +88,7 @@ class Comparison:
         return "regret" if self.settings.get("optimum") is not None else "best"
 
     def reference_text(self) -> str | None:
-        """``reference point (f1 1.1, f2 1.1), declared`` in each objective's units; None for one objective."""
+        """``reference point (f1 1.1, f2 1.1), declared`` in each objective's units (None: one objective)."""
         if not self.multi_objective:
             return None
         if self.reference is None:
