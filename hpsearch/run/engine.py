@@ -438,11 +438,12 @@ class Engine:
             trial_id=tid, config_id=s.config_id, config=s.config, budget=s.budget,
             previous_budget=s.previous_budget, bracket=s.bracket, rung=s.rung,
             seed=trial_seed(self.seed, s.config_id), checkpoint_root=self._checkpoint_root,
-            objective=self.problem.objective, objectives=self._objectives, timeout=self.limits.trial_timeout,
+            objective=self.problem.objective, objectives=self.objective_names,
+            timeout=self.limits.trial_timeout,
             stop_grace=self.stop_grace)
 
     @property
-    def _objectives(self) -> tuple[str, ...]:
+    def objective_names(self) -> tuple[str, ...]:
         """Every objective's name for a multi-objective problem (a trial must return each), else ()."""
         return tuple(self.problem.objectives) if self.problem.multi_objective else ()
 
@@ -531,7 +532,7 @@ class Engine:
             if tid not in running or tid not in self._flights:
                 continue
             spec = TrialSpec(trial_id=tid, config_id=running[tid].config_id, config=running[tid].params,
-                             objective=self.problem.objective, objectives=self._objectives)
+                             objective=self.problem.objective, objectives=self.objective_names)
             started = running[tid].started_at or time.time()
             reason = f"stopped: the run met its condition ({self.summary.stop_reason})"
             result = stopped_result(spec, self._last_report.get(tid), started, "", error=reason)
