@@ -186,3 +186,30 @@ def test_compare_states_the_reference_point(make_problem, tmp_path, runner):
     head, *rows = [line for line in out.output.splitlines() if line.startswith(("algo,", "random,"))]
     assert head.split(",")[2] == "hypervolume_10_median" and head.endswith(",reference_point")
     assert rows[0].endswith('nadir of every run in the comparison"')
+
+
+def test_warm_from_an_earlier_run_gives_loss_tuples_and_refuses_other_objectives(hand_made, make_problem,
+                                                                                 tmp_path, runner):
+    from hpsearch.problem.loader import load_problem
+    from hpsearch.run.warm_from import observations, read_runs
+
+    study, run_dir = hand_made
+    study.close()
+    folder = make_problem(name="again", problem="""
+        from hpsearch import HpProblem
+        Problem = HpProblem(objectives={"acc": "maximize", "size": "minimize"})
+        Problem.add_dim("x", (0.0, 1.0))
+    """, model_run="def run(config):\n    return {'acc': config['x'], 'size': 1.0}\n")
+    problem = load_problem(folder).problem
+    warm = read_runs([str(run_dir)], problem.to_dict(), problem)
+    got = observations({"evaluations": warm.evaluations}, problem)
+    assert [o.loss for o in got] == [(-a, float(s)) for a, s in (v for v in HAND_MADE if v is not None)]
+    other = make_problem(name="other", problem="""
+        from hpsearch import HpProblem
+        Problem = HpProblem(objectives={"acc": "maximize", "latency": "minimize"})
+        Problem.add_dim("x", (0.0, 1.0))
+    """, model_run="def run(config):\n    return {'acc': config['x'], 'latency': 1.0}\n")
+    one_line_error(runner.invoke(cli, ["run", "--problem", str(other), "--max-evals", "1", "--warm-from",
+                                       str(run_dir), "--run-dir", str(tmp_path / "o")]),
+                   "its objectives are acc (maximize), size (minimize), this run's are acc (maximize), "
+                   "latency (minimize)")
