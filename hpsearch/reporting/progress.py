@@ -70,7 +70,7 @@ class Progress:
             self._bar.update(1)
             if new_best:
                 self._bar.set_postfix_str(f"best={format_value(best.objective)}")
-            elif summary.front is not None:
+            elif getattr(summary, "front", None) is not None:
                 self._bar.set_postfix_str(f"front={len(summary.front)}")
             if failed and not self._shown_failure:
                 self._shown_failure = True
@@ -86,10 +86,11 @@ class Progress:
         if trial.status == Status.STOPPED:
             what = f"stopped at step {format_value(trial.step_reached)} {what}"
         best_txt = f" best={format_value(best.objective)} (trial {best.trial_id})" if best else ""
-        if summary.front is not None:  # several objectives: the front, not a best
+        front = getattr(summary, "front", None)
+        if front is not None:  # several objectives: the front, not a best
             what = what if failed else ", ".join(f"{k}={format_value(trial.metrics.get(k))}"
                                                  for k in self.objectives) or what
-            best_txt = f" front={len(summary.front)}"
+            best_txt = f" front={len(front)}"
         self._shown_failure = self._shown_failure or failed
         self._line(f"[{self._count}{of}] trial {trial.trial_id}{budget} {what}{best_txt}")
 
