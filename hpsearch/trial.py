@@ -279,7 +279,8 @@ def stopped_result(spec: TrialSpec, last: dict | None, started: float, worker: s
     """
     last = dict(last or {})
     step = last.pop("step", None)
-    obj = finite_number(last.pop(spec.objective, None))
+    # a multi-objective problem keeps every objective in the metrics, the first one too
+    obj = finite_number(last.get(spec.objective) if spec.objectives else last.pop(spec.objective, None))
     now = time.time()
     return TrialResult(trial_id=spec.trial_id, status=Status.STOPPED, objective=obj, metrics=last,
                        error=error, started_at=started, finished_at=now, duration_s=max(now - started, 0.0),

@@ -39,7 +39,8 @@ class Progress:
         self.objectives: list[str] = []  # a multi-objective run's objectives, shown per trial
 
     def on_start(self, engine) -> None:
-        self.objectives = list(engine.problem.objectives) if engine.problem.multi_objective else []
+        problem = getattr(engine, "problem", None)  # an engine-like observer source may have none
+        self.objectives = list(problem.objectives) if problem is not None and problem.multi_objective else []
         if self.total is None:
             self.total = engine.limits.max_evals or engine.scheduler.max_evaluations()
         done = engine.summary.n_finished
