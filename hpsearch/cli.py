@@ -20,7 +20,7 @@ from . import __version__
 from .errors import EXIT_ALL_FAILED, EXIT_USAGE, DiskFull, UsageError, exit_code, interrupted_exit_code
 from .evaluators import DEFAULT_EVALUATOR, EVALUATORS, EvaluatorError
 from .problem.loader import list_problems, load_problem
-from .reporting.tables import format_rows, format_value, ranked, results_rows
+from .reporting.tables import format_rows, format_value, front_lines, ranked, results_rows
 from .search import ALIASES, PRESETS, SEARCHER_ALIASES, SEARCHERS, all_options
 from .search.pruners import PRUNERS
 from .search.pruners import all_options as pruner_options
@@ -205,7 +205,15 @@ def show(problem: str) -> None:
     click.echo(f"{lp.name}: {lp.description}" if lp.description else lp.name)
     click.echo(f"folder:    {lp.folder}")
     opt = f", known optimum {p.optimum:g}" if p.optimum is not None else ""
-    click.echo(f"objective: {p.objective} ({p.direction}{opt})")
+    if p.multi_objective:
+        click.echo("objectives: " + ", ".join(f"{n} ({d})" for n, d in p.objectives.items()))
+        ref = p.reference_point
+        click.echo("reference point: " + (", ".join(f"{n} {v:g}" for n, v in ref.items()) if ref else
+                                          "none declared (reports take the nadir of the evaluations)")
+                   + (f"; hypervolume of the true front {p.hypervolume_optimum:g}"
+                      if p.hypervolume_optimum is not None else ""))
+    else:
+        click.echo(f"objective: {p.objective} ({p.direction}{opt})")
     click.echo(f"resource:  {p.resource.name if p.resource else '-'}")
     click.echo("")
     rows = [["  " * depth + d.name + (" *" if d.resource else ""), d.kind, d.describe(), d.describe_prior(),
@@ -344,6 +352,12 @@ def _report(outcome) -> None:
             if s.startup_s >= 1:
                 timing += f" (after {s.startup_s:.1f} s starting them)"
         click.echo(timing)
+        if s.front is not None:
+            history = RunHistory.from_store(store)
+            for line in front_lines(history):
+                click.echo(line)
+            if history.front:
+                click.echo(f"               hps results {run_dir} --pareto")
         if s.best is not None:
             b = s.best
             budget = f", budget {format_value(b.budget)}" if b.budget is not None else ""
@@ -445,17 +459,30 @@ def compare(problem, algos, seeds, budget, out, resume_dir, workers, evaluator, 
               help="Multi-fidelity runs: every evaluation, not only each configuration's highest rung.")
 @click.option("--failed", is_flag=True,
               help="List failed, timed-out and stopped evaluations after the others.")
+@click.option("--pareto", "pareto_only", is_flag=True,
+              help="Multi-objective runs: only the Pareto-optimal evaluations (the front), best first.")
 @usage_errors
-def results(run_dir: str, top: int, fmt: str, all_rungs: bool, failed: bool) -> None:
-    """Show a run's evaluations, best first (works while the run is going)."""
+def results(run_dir: str, top: int, fmt: str, all_rungs: bool, failed: bool, pareto_only: bool) -> None:
+    """Show a run's evaluations, best first (works while the run is going).
+
+    A multi-objective run ranks by Pareto rank, then crowding distance, and marks the
+    Pareto-optimal evaluations in its ``pareto`` column.
+    """
     with RunStore.open(run_dir, readonly=True) as store:
         history = RunHistory.from_store(store)
-        trials = ranked(store, all_rungs=all_rungs, include_failed=failed, history=history)
+        if pareto_only and not history.multi_objective:
+            raise UsageError(f"--pareto: {run_dir} is a single-objective run (objective "
+                                   f"{store.objective!r}); its best is the first row of hps results")
+        trials = ranked(store, all_rungs=all_rungs, include_failed=failed and not pareto_only,
+                        history=history, pareto_only=pareto_only)
         if top:
             trials = trials[:top]
-        head, rows = results_rows(store, trials)
+        head, rows = results_rows(store, trials, history)
         click.echo(format_rows(head, rows, fmt))
         if fmt == "table":
+            lines = front_lines(history)
+            if lines:
+                click.echo("\n" + "\n".join(lines))
             counts = history.counts
             n_bad = counts.get(Status.FAILED, 0) + counts.get(Status.TIMEOUT, 0)
             running = counts.get(Status.RUNNING, 0) + counts.get(Status.INTERRUPTED, 0)

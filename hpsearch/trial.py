@@ -81,6 +81,8 @@ class TrialSpec:
     seed: int = 0
     checkpoint_root: str | None = None
     objective: str = "objective"
+    #: every objective of a multi-objective problem (``objective`` is the first); empty for one objective
+    objectives: tuple = ()
     timeout: float | None = None
     stop_grace: float = STOP_GRACE
 
@@ -215,14 +217,32 @@ def _plain(v: Any) -> Any:
     return repr(v)
 
 
-def parse_return(value: Any, objective: str) -> tuple[float, dict]:
+def parse_return(value: Any, objective: str, objectives: tuple = ()) -> tuple[float, dict]:
     """Read ``run``'s return value: a number, or a dict holding the objective.
+
+    With ``objectives`` (a multi-objective problem, ``objective`` the first of
+    them) the value must be a dict holding every objective as a finite number.
 
     Raises:
         BadReturn: with the reason the evaluation failed.
     """
     metrics: dict = {}
-    if isinstance(value, dict):
+    if len(objectives) > 1:
+        names = ", ".join(map(repr, objectives))
+        if not isinstance(value, dict):
+            raise BadReturn(f"run() returned {type(value).__name__} {value!r:.60}; a multi-objective "
+                            f"problem needs a dict with the keys {names}")
+        for name in objectives:
+            if name not in value:
+                keys = ", ".join(map(str, value)) or "none"
+                raise BadReturn(f"run() returned a dict without the objective {name!r} (keys: {keys})")
+            v = _plain(value[name])
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
+                raise BadReturn(f"objective {name!r} is {v!r:.60} (not a finite number)")
+    if len(objectives) > 1:  # every objective stays in the metrics too, under its name
+        metrics = {str(k): _plain(v) for k, v in value.items()}
+        value = value[objective]
+    elif isinstance(value, dict):
         if objective not in value:
             keys = ", ".join(map(str, value)) or "none"
             raise BadReturn(f"run() returned a dict without the objective {objective!r} (keys: {keys})")
@@ -259,7 +279,8 @@ def stopped_result(spec: TrialSpec, last: dict | None, started: float, worker: s
     """
     last = dict(last or {})
     step = last.pop("step", None)
-    obj = finite_number(last.pop(spec.objective, None))
+    # a multi-objective problem keeps every objective in the metrics, the first one too
+    obj = finite_number(last.get(spec.objective) if spec.objectives else last.pop(spec.objective, None))
     now = time.time()
     return TrialResult(trial_id=spec.trial_id, status=Status.STOPPED, objective=obj, metrics=last,
                        error=error, started_at=started, finished_at=now, duration_s=max(now - started, 0.0),
@@ -288,7 +309,7 @@ def execute_trial(run: Callable, accepts_trial: bool, spec: TrialSpec, worker: s
     status, obj, metrics, error = Status.DONE, None, {}, None
     try:
         value = _call(run, (dict(spec.config), trial) if accepts_trial else (dict(spec.config),))
-        obj, metrics = parse_return(value, spec.objective)
+        obj, metrics = parse_return(value, spec.objective, spec.objectives)
     except TrialTimeout:
         status, error = Status.TIMEOUT, f"trial exceeded the trial timeout of {spec.timeout:g} s"
     except TrialStopped as exc:

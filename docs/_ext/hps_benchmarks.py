@@ -6,7 +6,8 @@ problem folder on the search path (the bundled ``benchmarks/`` and
 code, no TensorFlow), and writes into ``docs/benchmarks/generated/``:
 
 * ``table.inc``: one row per folder (name, kind, dimensions, resource, known
-  optimum, description), included by ``benchmarks/index.rst``;
+  optimum, or for a multi-objective problem the hypervolume of its true front,
+  description), included by ``benchmarks/index.rst``;
 * ``<name>.rst``: one page per folder with its space table (as a tree: each
   conditional dimension under its parent, with its condition) and its
   forbidden combinations.
@@ -38,6 +39,7 @@ class BenchmarkDoc:
     description: str
     page: str  # the generated page's text
     error: str | None = None
+    hypervolume_optimum: float | None = None  # a multi-objective problem's hypervolume of its true front
 
 
 def escape(text: Any) -> str:
@@ -82,9 +84,18 @@ def _page(info: Any, lp: Any, folder_text: str) -> str:
     for par in paragraphs or [escape(info.description or "(no description)")]:
         lines += [par, ""]
     opt = f"{p.optimum:g}" if p.optimum is not None else "unknown"
+    if p.multi_objective:
+        ref = p.reference_point
+        lines += [
+            ":objectives: " + ", ".join(f"{_literal(n)} ({d})" for n, d in p.objectives.items()),
+            ":reference point: " + (", ".join(f"{_literal(n)} {v:g}" for n, v in ref.items()) if ref
+                                    else "none declared (reports take the nadir of the evaluations)"),
+            ":hypervolume of the true front: " + (f"{p.hypervolume_optimum:g}"
+                                                  if p.hypervolume_optimum is not None else "unknown"),
+        ]
+    else:
+        lines += [f":objective: {_literal(p.objective)} ({p.direction})", f":known optimum: {opt}"]
     lines += [
-        f":objective: {_literal(p.objective)} ({p.direction})",
-        f":known optimum: {opt}",
         f":kind: {escape(p.kind or 'unspecified')}",
         f":resource: {_literal(p.resource.name) if p.resource else 'none (not multi-fidelity)'}",
         f":dimensions: {len(p.dims)}",
@@ -139,7 +150,8 @@ def collect() -> list[BenchmarkDoc]:
                                     error=str(exc)))
             continue
         out.append(BenchmarkDoc(info.name, info.kind, info.n_dims, info.resource, info.optimum,
-                                info.description, _page(info, lp, _folder_text(info.folder))))
+                                info.description, _page(info, lp, _folder_text(info.folder)),
+                                hypervolume_optimum=lp.problem.hypervolume_optimum))
     return out
 
 
@@ -149,7 +161,8 @@ def table(docs: list[BenchmarkDoc], prefix: str = "generated/") -> str:
     for d in docs:
         rows.append([f":doc:`{d.name} <{prefix}{d.name}>`", escape(d.kind), str(d.n_dims),
                      _literal(d.resource) if d.resource else "\\-",
-                     f"{d.optimum:g}" if d.optimum is not None else "\\-",
+                     f"{d.optimum:g}" if d.optimum is not None else
+                     f"hypervolume {d.hypervolume_optimum:g}" if d.hypervolume_optimum is not None else "\\-",
                      escape(d.description) if d.error is None else f"cannot load: {escape(d.error)}"])
     head = ["name", "kind", "dims", "resource", "known optimum", "description"]
     return "\n".join(_list_table(head, rows, "14 14 6 12 12 42"))

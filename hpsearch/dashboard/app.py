@@ -174,6 +174,7 @@ def create_app(paths: list[str | os.PathLike]) -> Flask:
             "counts": snap.counts(),
             "objective": snap.objective,
             "direction": snap.direction, "optimum": snap.optimum,
+            "objectives": dict(snap.history.objectives), "multi_objective": snap.history.multi_objective,
             "multi_fidelity": snap.multi_fidelity, "has_budget": snap.has_budget,
             "dims": snap.space.get("dims", []), "params": snap.param_names, "metrics": snap.metric_names,
             "finished": len(snap.finished),
@@ -200,6 +201,12 @@ def create_app(paths: list[str | os.PathLike]) -> Flask:
         curve = dumps({k: v[since:] for k, v in c.items()})  # finite: objectives of done trials
         body = f'{{"since":{since},"total":{len(snap.finished)},"trials":[{trials}],"curve":{curve}}}'
         return app.response_class(body, mimetype="application/json")
+
+    @app.get("/api/run/<key>/pareto")
+    def api_pareto(key: str):
+        """A multi-objective run's Pareto front and hypervolume curve (empty for one objective)."""
+        data = snap_of(key).pareto()
+        return jsonify({k: _clean(v) for k, v in data.items()})
 
     @app.get("/api/run/<key>/importance")
     def api_importance(key: str):

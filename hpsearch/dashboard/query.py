@@ -136,6 +136,11 @@ class Row(tuple):
     step_reached = property(lambda r: r[19])
 
     @property
+    def metrics(self) -> dict:
+        """The metrics, decoded (a multi-objective run's front reads its objectives from them)."""
+        return json.loads(self[8]) if self[8] else {}
+
+    @property
     def resource_used(self) -> float:
         """What the evaluation trained (as :attr:`StoredTrial.resource_used`)."""
         return trained_resource(self[9], self[4], self[5], self[19])
@@ -226,6 +231,30 @@ class RunSnapshot:
     def spent(self) -> float | None:
         return self.history.resource_spent if self.has_budget else None
 
+    def pareto(self) -> dict:
+        """A multi-objective run's front and hypervolume, as the run page draws them.
+
+        ``objectives`` (name -> direction), ``points`` (each evaluation the front is taken from:
+        ``[trial_id, [values in each objective's units], on the front]``), ``front`` (trial_ids, best
+        first), ``reference`` (in the objectives' units) and ``reference_source``,
+        ``hypervolume_optimum``, and the curve ``hypervolume`` (or ``regret`` with a known optimum)
+        aligned with ``spent`` (the run's best-so-far x axis). Empty for one objective.
+        """
+        h = self.history
+        if not h.multi_objective:
+            return {}
+        signs = [-1.0 if d == "maximize" else 1.0 for d in h.objectives.values()]
+        front = h.pareto_ids
+        points = [[tid, [s * v for s, v in zip(signs, lo)], tid in front] for tid, lo in h.losses.items()]
+        out = {"objectives": dict(h.objectives), "points": points, "front": [t.trial_id for t in h.front],
+               "reference": None if h.reference is None else [s * v for s, v in zip(signs, h.reference)],
+               "reference_source": "declared" if h.reference_declared else "nadir of the run's evaluations",
+               "hypervolume_optimum": h.hypervolume_optimum, "spent": h.spent(),
+               "hypervolume": list(h.hypervolumes), "multi_fidelity": h.multi_fidelity}
+        if h.hypervolume_optimum is not None and h.hypervolumes:
+            out["regret"] = [h.hypervolume_regret(v) for v in h.hypervolumes]
+        return out
+
     def header(self) -> list[str]:
         return self.store.csv_header()
 
@@ -297,8 +326,12 @@ def load_snapshot(path: Path, signature: tuple) -> RunSnapshot:
         rows = store.conn.execute(f"SELECT {columns} FROM trials "
                                   "ORDER BY tell_seq IS NULL, tell_seq, trial_id").fetchall()
         history = RunHistory.from_trials(map(Row, rows), store.direction, store.multi_fidelity,
-                                         store.optimum)
+                                         store.optimum, objectives=store.objectives,
+                                         full_budget=store.max_resource,
+                                         reference_point=store.reference_point,
+                                         hypervolume_optimum=store.hypervolume_optimum)
         objective = store.objective
+        store.pareto_front()  # read now: results.csv rows of the closed store carry the flag
     return RunSnapshot(path, _key(path), dict(store.settings), list(store.param_names),
                        list(store.metric_names), history, store, signature, objective)
 
@@ -400,6 +433,7 @@ class Catalog:
             "failed": counts.get("failed", 0) + counts.get("timeout", 0),
             "running": counts.get(Status.RUNNING.value, 0) + counts.get(Status.INTERRUPTED.value, 0),
             "best": None if best is None else best.objective,
+            "front": None if not snap.history.multi_objective else len(snap.history.front),
             "spent": snap.spent(), "started": created or (started and _iso(started)),
             "wall_s": snap.wall_s(st), "mtime": started or (entry.path / DB_NAME).stat().st_mtime,
             "created": created or "",

@@ -37,6 +37,10 @@ from hpsearch import HpProblem
 # objective: the key of the dict run() returns; direction: "maximize" or "minimize".
 # kind and optimum are optional (shown by hps list and the docs; optimum enables regret plots).
 Problem = HpProblem(objective="val_accuracy", direction="maximize", kind="classification")
+# Or several objectives (run() returns each; hps results marks the Pareto-optimal evaluations and
+# reports the front's hypervolume against the reference point, each objective's worst value worth counting):
+# Problem = HpProblem(objectives={{"val_accuracy": "maximize", "val_loss": "minimize"}},
+#                     reference_point={{"val_accuracy": 0.5, "val_loss": 1.0}}, kind="classification")
 
 # The resource: what multi-fidelity algorithms (hyperband, asha) give more of to good configurations.
 Problem.add_dim("epochs", (1, 27), default=9, resource=True)          # integer range (ordinal)

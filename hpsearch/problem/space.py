@@ -18,6 +18,7 @@ that declared the problem and the dimension, and states the rule that broke.
 """
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -39,7 +40,7 @@ from .dimensions import (
     same_value,
     shown,
 )
-from .objective import DIRECTIONS, rank_key, to_loss
+from .objective import DIRECTIONS, MissingObjective, rank_key, to_loss, to_losses
 
 __all__ = [
     "SpaceError",
@@ -53,6 +54,8 @@ __all__ = [
     "LOG_PRIORS",
     "DIRECTIONS",
     "to_loss",
+    "to_losses",
+    "MissingObjective",
     "rank_key",
 ]
 
@@ -113,6 +116,21 @@ class HpProblem:
     forbidden combinations, :meth:`complete` turns any assignment into the
     configuration it describes.
 
+    A multi-objective problem names two or more objectives with their
+    directions instead (``objectives={"val_accuracy": "maximize", "n_params":
+    "minimize"}``); ``run`` returns every one of them in its dict::
+
+        >>> mo = HpProblem(objectives={"acc": "maximize", "size": "minimize"},
+        ...                reference_point={"acc": 0.0, "size": 1000})
+        >>> mo.multi_objective, mo.objectives
+        (True, {'acc': 'maximize', 'size': 'minimize'})
+        >>> mo.to_losses({"acc": 0.9, "size": 120})
+        (-0.9, 120.0)
+        >>> mo.reference_losses
+        (-0.0, 1000.0)
+        >>> HpProblem(objective="loss", direction="minimize").objectives
+        {'loss': 'minimize'}
+
     Args:
         objective: name of the metric to optimise (a key of the dict that
             ``run`` returns, or the name given to a bare number).
@@ -121,15 +139,51 @@ class HpProblem:
             reports can show regret.
         kind: what sort of benchmark this is (``classification``,
             ``regression``, ``synthetic``, ...), for ``hps list`` and the docs.
+        objectives: the multi-objective form, name -> direction for two or more
+            objectives (instead of ``objective`` and ``direction``).
+        reference_point: for the hypervolume of a multi-objective problem, each
+            objective's worst value worth counting, in its own units (name ->
+            value). Without it a report takes the nadir of the points it
+            compares (:func:`hpsearch.problem.pareto.reference_point`).
+        hypervolume_optimum: the hypervolume of the true front against
+            ``reference_point``, when it is known, so that reports can show
+            regret (optimum - hypervolume).
+
+    For a multi-objective problem :attr:`objective` and :attr:`direction` are
+    the first objective's (the one a results table's objective column holds).
     """
 
-    def __init__(self, objective: str = "objective", direction: str = "maximize",
-                 optimum: float | None = None, kind: str | None = None):
+    def __init__(self, objective: str | None = None, direction: str | None = None,
+                 optimum: float | None = None, kind: str | None = None,
+                 objectives: Mapping[str, str] | None = None,
+                 reference_point: Mapping[str, float] | None = None,
+                 hypervolume_optimum: float | None = None):
         self.source = _caller_file()
-        if direction not in DIRECTIONS:
-            raise SpaceError(f"{self._where()}direction must be 'maximize' or 'minimize', got {direction!r}")
-        if not isinstance(objective, str) or not objective:
-            raise SpaceError(f"{self._where()}objective must be a non-empty name, got {objective!r}")
+        self.reference_point: dict[str, float] | None = None
+        self.hypervolume_optimum: float | None = None
+        if objectives is not None:
+            self._objectives = self._declare_objectives(objectives, objective, direction, optimum)
+            objective, direction = next(iter(self._objectives.items()))
+            self.reference_point = self._declare_reference(reference_point)
+            if hypervolume_optimum is not None:
+                if self.reference_point is None:
+                    raise SpaceError(f"{self._where()}hypervolume_optimum needs a reference_point (the "
+                                     "hypervolume is measured against it)")
+                self.hypervolume_optimum = _finite(self, "hypervolume_optimum", hypervolume_optimum)
+        else:
+            for name, given in (("reference_point", reference_point),
+                                ("hypervolume_optimum", hypervolume_optimum)):
+                if given is not None:
+                    raise SpaceError(f"{self._where()}{name} applies to a multi-objective problem "
+                                     "(objectives={...}), got it with a single objective")
+            objective = "objective" if objective is None else objective
+            direction = "maximize" if direction is None else direction
+            if direction not in DIRECTIONS:
+                raise SpaceError(f"{self._where()}direction must be 'maximize' or 'minimize', "
+                                 f"got {direction!r}")
+            if not isinstance(objective, str) or not objective:
+                raise SpaceError(f"{self._where()}objective must be a non-empty name, got {objective!r}")
+            self._objectives = {objective: direction}
         self.objective = objective
         self.direction = direction
         self.optimum = None if optimum is None else float(optimum)
@@ -143,6 +197,50 @@ class HpProblem:
         self._order: list[Dimension] | None = None  # parents first; None until validated
 
     # -- declaration -----------------------------------------------------------
+    def _declare_objectives(self, objectives: Any, objective: Any, direction: Any,
+                            optimum: Any) -> dict[str, str]:
+        """Check the multi-objective form; return name -> direction in declaration order."""
+        if objective is not None or direction is not None:
+            raise SpaceError(f"{self._where()}give either objective=/direction= (one objective) or "
+                             f"objectives={{name: direction}} (several), not both")
+        if optimum is not None:
+            raise SpaceError(f"{self._where()}optimum is a single objective's best value; a "
+                             "multi-objective problem declares hypervolume_optimum= (with reference_point=)")
+        if not isinstance(objectives, Mapping):
+            raise SpaceError(f"{self._where()}objectives must be a dict name -> direction, got "
+                             f"{objectives!r:.60}")
+        if len(objectives) < 2:
+            raise SpaceError(f"{self._where()}objectives needs two or more objectives, got "
+                             f"{len(objectives)} ({', '.join(map(repr, objectives)) or 'none'}); "
+                             "use objective=/direction= for one")
+        out: dict[str, str] = {}
+        for name, d in objectives.items():
+            if not isinstance(name, str) or not name:
+                raise SpaceError(f"{self._where()}objectives: a name must be a non-empty string, "
+                                 f"got {name!r}")
+            if d not in DIRECTIONS:
+                raise SpaceError(f"{self._where()}objectives: {name!r} has direction {d!r}; it must be "
+                                 "'maximize' or 'minimize'")
+            out[name] = d
+        return out
+
+    def _declare_reference(self, reference: Any) -> dict[str, float] | None:
+        """Check a reference point: one finite value for each objective, no other name."""
+        if reference is None:
+            return None
+        if not isinstance(reference, Mapping):
+            raise SpaceError(f"{self._where()}reference_point must be a dict objective -> value, got "
+                             f"{reference!r:.60}")
+        unknown = [k for k in reference if k not in self._objectives]
+        if unknown:
+            raise SpaceError(f"{self._where()}reference_point names {unknown[0]!r}, not an objective "
+                             f"(objectives: {', '.join(self._objectives)})")
+        missing = [k for k in self._objectives if k not in reference]
+        if missing:
+            raise SpaceError(f"{self._where()}reference_point is missing objective {missing[0]!r} "
+                             f"(it needs a value for each of {', '.join(self._objectives)})")
+        return {k: _finite(self, f"reference_point[{k!r}]", reference[k]) for k in self._objectives}
+
     def _where(self, name: str | None = None) -> str:
         where = f"{display_path(self.source)}: " if self.source else ""
         return where + (f"dimension {name!r}: " if name is not None else "")
@@ -537,6 +635,29 @@ class HpProblem:
         """The value schedulers and searchers minimise (see :func:`to_loss`)."""
         return to_loss(self.direction, objective)
 
+    @property
+    def objectives(self) -> dict[str, str]:
+        """Every objective, name -> direction, in declaration order (one for a single objective)."""
+        return dict(self._objectives)
+
+    @property
+    def multi_objective(self) -> bool:
+        """True when the problem declares two or more objectives."""
+        return len(self._objectives) > 1
+
+    def to_losses(self, metrics: Mapping[str, Any]) -> tuple[float, ...]:
+        """Each objective's value in ``metrics`` as a value to minimise, in declaration order.
+
+        Raises:
+            MissingObjective: an objective is missing or not a finite number.
+        """
+        return to_losses(self._objectives, metrics)
+
+    @property
+    def reference_losses(self) -> tuple[float, ...] | None:
+        """The declared reference point as losses (:meth:`to_losses` form), or None."""
+        return None if self.reference_point is None else to_losses(self._objectives, self.reference_point)
+
     def fix(self, values: Mapping[str, Any]) -> HpProblem:
         """A copy with some dimensions pinned to a value (``--fix name=value``).
 
@@ -589,10 +710,27 @@ class HpProblem:
         }
         if self.forbidden:
             out["forbidden"] = [f.to_dict() for f in self.forbidden]
+        if self.multi_objective:
+            out["objectives"] = self.objectives
+            out["reference_point"] = self.reference_point
+            out["hypervolume_optimum"] = self.hypervolume_optimum
         return out
 
     def __repr__(self) -> str:
+        if self.multi_objective:
+            return f"HpProblem(objectives={self.objectives!r}, dims={self.names})"
         return f"HpProblem(objective={self.objective!r}, direction={self.direction!r}, dims={self.names})"
+
+
+def _finite(problem: HpProblem, what: str, value: Any) -> float:
+    """``value`` as a finite float, else a SpaceError naming ``what``."""
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        out = math.nan
+    if isinstance(value, bool) or not math.isfinite(out):
+        raise SpaceError(f"{problem._where()}{what} must be a finite number, got {value!r}")
+    return out
 
 
 def _fmt_config(values: Mapping[str, Any]) -> str:

@@ -6,6 +6,12 @@ optimum|`` in the problem's direction when the problem declares ``optimum``.
 At 10%, 25% and 50% of the budget it is taken over the evaluations finished (in
 completion order) within that much spent; at 100% over the whole run. A
 run with no full-budget evaluation yet counts as the worst value.
+A multi-objective comparison compares the hypervolume of each run's front of
+full-budget evaluations instead (higher is better), or its regret ``hypervolume_optimum -
+hypervolume`` when the problem declares the hypervolume of the true front. Every run
+is measured against one reference point, stated in the table: the declared one, else
+the nadir of every full-budget evaluation of every run in the comparison
+(:func:`hpsearch.problem.pareto.reference_point`).
 The table gives the median over seeds and the interquartile range [q25, q75];
 :func:`bands` gives the same statistics on a grid of budget spent, for
 ``compare.png`` and the dashboard's compare page alike.
@@ -20,8 +26,11 @@ from typing import Any
 
 import numpy as np
 
+from ..problem import pareto
+from ..problem.objective import to_losses
 from ..store import RunHistory, RunStore, is_run_dir
 from ..store.comparisons import load_settings, run_name
+from ..store.front import trial_losses
 from ..trial import Status
 from .tables import format_rows, format_value
 
@@ -64,10 +73,34 @@ class Comparison:
     settings: dict
     curves: dict[str, list[RunCurve]]
     rows: list[AlgoRow]
+    #: a multi-objective comparison's reference point (loss form), and what it is
+    reference: tuple | None = None
+    reference_source: str | None = None
+
+    @property
+    def multi_objective(self) -> bool:
+        return _multi(self.settings)
 
     @property
     def metric(self) -> str:
+        if self.multi_objective:
+            return "hv_regret" if self.settings.get("hypervolume_optimum") is not None else "hypervolume"
         return "regret" if self.settings.get("optimum") is not None else "best"
+
+    def reference_text(self) -> str | None:
+        """``reference point (f1 1.1, f2 1.1), declared`` in each objective's units (None: one objective)."""
+        if not self.multi_objective:
+            return None
+        if self.reference is None:
+            return "reference point: none yet (no full-budget evaluation)"
+        objectives = self.settings["objectives"]
+        values = [-r if d == "maximize" else r for r, d in zip(self.reference, objectives.values())]
+        point = ", ".join(f"{n} {format_value(float(v))}" for n, v in zip(objectives, values))
+        return f"reference point ({point}), {self.reference_source}"
+
+
+def _multi(settings: dict) -> bool:
+    return len(settings.get("objectives") or {}) > 1
 
 
 def _score(settings: dict, objective: float) -> float:
@@ -79,9 +112,52 @@ def _score(settings: dict, objective: float) -> float:
 
 
 def _display(settings: dict, score: float) -> float:
+    if _multi(settings):  # the score is -hypervolume, or the hypervolume regret
+        return -score if settings.get("hypervolume_optimum") is None else score
     if settings.get("optimum") is None and settings["direction"] == "maximize":
         return -score
     return score
+
+
+def _full_losses(settings: dict, run_dir: Path) -> tuple[RunHistory, list]:
+    """A multi-objective run's history, and each finished evaluation's losses when it is a
+    ``done`` full-budget one (None otherwise), in completion order."""
+    with RunStore.open(run_dir, readonly=True) as store:
+        history = RunHistory.from_store(store)
+    resource = settings["unit"] == "resource"
+    r_max = settings.get("max_resource")
+    objectives = settings["objectives"]
+    out = []
+    for t in history.finished:
+        full = not resource or float(t.budget) == float(r_max)
+        out.append(trial_losses(objectives, t) if t.status == Status.DONE and full else None)
+    return history, out
+
+
+def _mo_curves(settings: dict, runs: list[tuple[str, str, int, Path]]
+               ) -> tuple[list[RunCurve], tuple | None, str | None]:
+    """Every run's hypervolume curve (as a score: -hypervolume, or the regret) against one reference
+    point: the declared one, else the nadir of every full-budget evaluation of every run."""
+    read = [(name, algo, seed, *_full_losses(settings, d)) for name, algo, seed, d in runs]
+    if settings.get("reference_point") is not None:
+        reference = to_losses(settings["objectives"], settings["reference_point"])
+        source = "declared"
+    else:
+        every = [lo for *_, losses in read for lo in losses if lo is not None]
+        reference = pareto.reference_point(every) if every else None
+        source = "nadir of every run in the comparison" if every else None
+    resource = settings["unit"] == "resource"
+    optimum = settings.get("hypervolume_optimum")
+    curves = []
+    for name, algo, seed, history, losses in read:
+        hv = pareto.hypervolume_curve(losses, reference) if reference is not None else [0.0] * len(losses)
+        seen = np.cumsum([lo is not None for lo in losses]) > 0
+        score = [(optimum - v if optimum is not None else -v) if ok else math.inf for v, ok in zip(hv, seen)]
+        spent = [p.resource if resource else float(p.evaluations) for p in history.points]
+        wall = settings.get("runs", {}).get(name, {}).get("wall_s")
+        curves.append(RunCurve(name, algo, seed, np.array(spent), np.array(score, dtype=float),
+                               history.n_finished, wall))
+    return curves, reference, source
 
 
 def _curve(settings: dict, name: str, algo: str, seed: int, run_dir: Path) -> RunCurve:
@@ -126,11 +202,17 @@ def summarise(out: str | os.PathLike, algos: list[str] | None = None, seeds: int
     settings = load_settings(out)
     budget = float(settings["budget"])
     curves: dict[str, list[RunCurve]] = {}
-    for algo in algos or settings["algos"]:
-        for seed in range(seeds or settings["seeds"]):
-            name = run_name(algo, seed)
-            if is_run_dir(out / name):
-                curves.setdefault(algo, []).append(_curve(settings, name, algo, seed, out / name))
+    runs = [(run_name(algo, seed), algo, seed, out / run_name(algo, seed))
+            for algo in algos or settings["algos"] for seed in range(seeds or settings["seeds"])
+            if is_run_dir(out / run_name(algo, seed))]
+    reference, source = None, None
+    if _multi(settings):
+        found, reference, source = _mo_curves(settings, runs)
+        for c in found:
+            curves.setdefault(c.algo, []).append(c)
+    else:
+        for name, algo, seed, run_dir in runs:
+            curves.setdefault(algo, []).append(_curve(settings, name, algo, seed, run_dir))
     rows = []
     for algo, cs in curves.items():
         at = {}
@@ -142,7 +224,7 @@ def summarise(out: str | os.PathLike, algos: list[str] | None = None, seeds: int
         rows.append(AlgoRow(algo, len(cs), at, float(np.median([c.evaluations for c in cs])),
                             float(np.median([c.spent[-1] if len(c.spent) else 0.0 for c in cs])),
                             float(np.median(walls)) if walls else None))
-    return Comparison(out, settings, curves, rows)
+    return Comparison(out, settings, curves, rows, reference, source)
 
 
 @dataclass
@@ -209,6 +291,9 @@ def format_table(cmp: Comparison, fmt: str = "table") -> str:
         of = f"{m} of full-budget evaluations" if unit == "resource" else m
         note = (f"\nbudget {format_value(float(s['budget']))} {what} per run; {of}: median over seeds "
                 "[interquartile range]; '-': none yet")
+        ref = cmp.reference_text()
+        if ref:
+            note += f"\nhypervolume of each run's Pareto front against the {ref}"
         return text + "\n" + note
     return format_rows(*table_rows(cmp), fmt)
 
@@ -221,13 +306,16 @@ def table_rows(cmp: Comparison) -> tuple[list[str], list[list[Any]]]:
         p = int(f * 100)
         head += [f"{m}_{p}_median", f"{m}_{p}_q25", f"{m}_{p}_q75"]
     head += ["evaluations_median", "spent_median", "wall_s_median", "budget", "unit"]
+    ref = cmp.reference_text()
+    if ref:
+        head.append("reference_point")
     rows = []
     for r in cmp.rows:
         cells = [r.algo, r.runs]
         for f in FRACTIONS:
             cells += [_num(v) for v in r.at[f]]
         cells += [r.evaluations, r.spent, r.wall_s, cmp.settings["budget"], cmp.settings["unit"]]
-        rows.append(cells)
+        rows.append(cells + ([ref] if ref else []))
     return head, rows
 
 
@@ -247,7 +335,7 @@ def plot_comparison(cmp: Comparison, path: str | os.PathLike | None = None) -> P
     s = cmp.settings
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=100)
     colours = plt.get_cmap("tab10")
-    regret = cmp.metric == "regret"
+    regret = cmp.metric in ("regret", "hv_regret")
     for i, b in enumerate(bands(cmp, 400)):
         median, lo, hi = b.median, b.lo, b.hi
         if regret:
@@ -260,8 +348,13 @@ def plot_comparison(cmp: Comparison, path: str | os.PathLike | None = None) -> P
         ax.set_yscale("log")
     ax.set_xlabel("evaluations" if s["unit"] == "evaluations"
                   else f"resource spent (a full evaluation is {s['max_resource']})")
-    ax.set_ylabel(f"{'regret' if regret else 'best ' + s['objective']} (full-budget evaluations)")
-    ax.set_title(f"{s['problem_name']}: median and interquartile range over seeds")
+    if cmp.multi_objective:
+        ax.set_ylabel(f"{'hypervolume regret' if regret else 'hypervolume'} (full-budget evaluations)")
+        ax.set_title(f"{s['problem_name']}: median and interquartile range over seeds\n"
+                     f"{cmp.reference_text()}", fontsize="medium")
+    else:
+        ax.set_ylabel(f"{'regret' if regret else 'best ' + s['objective']} (full-budget evaluations)")
+        ax.set_title(f"{s['problem_name']}: median and interquartile range over seeds")
     ax.legend(loc="best")
     fig.tight_layout()
     fig.savefig(path)

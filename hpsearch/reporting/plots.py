@@ -14,6 +14,12 @@ Files written into ``RUN_DIR/plots/``:
   finished evaluations trained: ``budget - previous_budget``, up to the step a
   stopped one reached), or against the time spent inside evaluations when the
   problem has no resource.
+* Multi-objective runs instead: ``pareto_front.png`` (two objectives: the
+  evaluations in objective space, dominated ones faded, the front as a step line;
+  three or more: parallel coordinates of the front) and
+  ``hypervolume_vs_evaluations.png`` / ``hypervolume_vs_resource.png`` (regret on a
+  log scale when the problem declares ``hypervolume_optimum``); see
+  :mod:`hpsearch.reporting.pareto_plots`. Their other plots show the first objective.
 * ``param_<name>.png``: the objective against each parameter (continuous and
   integer ranges as scatter, on a log axis for log-uniform and log-normal priors; ordered value
   lists and categorical choices as strip + box plots). Multi-fidelity runs
@@ -115,10 +121,15 @@ def plot_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = None) -
     except OSError as exc:
         raise StoreError(f"{out}: cannot write the plots there ({exc.strerror}); "
                          "choose a writable folder with --out DIR") from None
-    files = [
-        _save(_best_so_far(history, info, by_resource=False), out / "best_vs_evaluations.png"),
-        _save(_best_so_far(history, info, by_resource=True), out / "best_vs_resource.png"),
-    ]
+    if history.multi_objective:  # the front and its hypervolume instead of one best
+        from .pareto_plots import pareto_figures
+
+        files = pareto_figures(history, out, _figure, _save, info.title)
+    else:
+        files = [
+            _save(_best_so_far(history, info, by_resource=False), out / "best_vs_evaluations.png"),
+            _save(_best_so_far(history, info, by_resource=True), out / "best_vs_resource.png"),
+        ]
     for name in names:
         with_param = [t for t in done if name in t.params]  # a conditional dimension may be inactive
         if with_param:

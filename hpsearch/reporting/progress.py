@@ -36,8 +36,11 @@ class Progress:
         self._best_id: int | None = None
         self._shown_failure = False
         self._count = 0
+        self.objectives: list[str] = []  # a multi-objective run's objectives, shown per trial
 
     def on_start(self, engine) -> None:
+        problem = getattr(engine, "problem", None)  # an engine-like observer source may have none
+        self.objectives = list(problem.objectives) if problem is not None and problem.multi_objective else []
         if self.total is None:
             self.total = engine.limits.max_evals or engine.scheduler.max_evaluations()
         done = engine.summary.n_finished
@@ -68,6 +71,8 @@ class Progress:
             self._bar.update(1)
             if new_best:
                 self._bar.set_postfix_str(f"best={format_value(best.objective)}")
+            elif getattr(summary, "front", None) is not None:
+                self._bar.set_postfix_str(f"front={len(summary.front)}")
             if failed and not self._shown_failure:
                 self._shown_failure = True
                 self._bar.write(f"trial {trial.trial_id} {trial.status}: {trial.error}", file=self.stream)
@@ -82,6 +87,11 @@ class Progress:
         if trial.status == Status.STOPPED:
             what = f"stopped at step {format_value(trial.step_reached)} {what}"
         best_txt = f" best={format_value(best.objective)} (trial {best.trial_id})" if best else ""
+        front = getattr(summary, "front", None)
+        if front is not None:  # several objectives: the front, not a best
+            what = what if failed else ", ".join(f"{k}={format_value(trial.metrics.get(k))}"
+                                                 for k in self.objectives) or what
+            best_txt = f" front={len(front)}"
         self._shown_failure = self._shown_failure or failed
         self._line(f"[{self._count}{of}] trial {trial.trial_id}{budget} {what}{best_txt}")
 

@@ -200,6 +200,9 @@ def _plan(cfg: CompareConfig) -> tuple[dict, list[tuple[str, RunConfig]]]:
         "direction": loaded.problem.direction, "objective": loaded.problem.objective,
         "hpsearch_version": __version__,
     }
+    if loaded.problem.multi_objective:
+        settings.update(objectives=loaded.problem.objectives, reference_point=loaded.problem.reference_point,
+                        hypervolume_optimum=loaded.problem.hypervolume_optimum)
     return settings, runs
 
 

@@ -39,6 +39,7 @@ from typing import Any, Protocol
 
 from ..errors import UsageError
 from ..evaluators.base import Evaluator
+from ..problem.objective import MissingObjective, values_of
 from ..problem.space import HpProblem
 from ..search import DONE, WAIT, Scheduler, Suggestion, Told
 from ..seeding import mix_seed
@@ -120,6 +121,8 @@ class RunSummary:
     signal: int | None = None
     first_error: str | None = None
     resource_spent: float = 0.0
+    #: a multi-objective run's Pareto front (it has no single best); None for one objective
+    front: list | None = None
 
     @property
     def n_finished(self) -> int:
@@ -132,6 +135,7 @@ class RunSummary:
         self.n_done, self.n_failed = c[Status.DONE.value], c[Status.FAILED.value]
         self.n_timeout, self.n_stopped = c[Status.TIMEOUT.value], c[Status.STOPPED.value]
         self.best = figures.incumbent
+        self.front = figures.pareto_front
         self.first_error = figures.first_error
         self.resource_spent = figures.resource_spent
 
@@ -208,7 +212,8 @@ class Engine:
         self.waiting = False
         self._committed = 0.0  # resource of every asked evaluation (budget - previous_budget)
         self._next_tid, self._seq = store.next_ids()
-        self._tally = Tally(problem.direction, scheduler.multi_fidelity)  # what the summary counts
+        self._tally = Tally(problem.direction, scheduler.multi_fidelity, objectives=problem.objectives,
+                            full_budget=store.max_resource)  # what the summary counts
         self._stop_signal: int | None = None
         self._interruptible = False
         self._checkpoint_root = str(store.run_dir / "checkpoints")
@@ -433,8 +438,25 @@ class Engine:
             trial_id=tid, config_id=s.config_id, config=s.config, budget=s.budget,
             previous_budget=s.previous_budget, bracket=s.bracket, rung=s.rung,
             seed=trial_seed(self.seed, s.config_id), checkpoint_root=self._checkpoint_root,
-            objective=self.problem.objective, timeout=self.limits.trial_timeout,
+            objective=self.problem.objective, objectives=self.objective_names,
+            timeout=self.limits.trial_timeout,
             stop_grace=self.stop_grace)
+
+    @property
+    def objective_names(self) -> tuple[str, ...]:
+        """Every objective's name for a multi-objective problem (a trial must return each), else ()."""
+        return tuple(self.problem.objectives) if self.problem.multi_objective else ()
+
+    def loss_of(self, objective: float | None, metrics: dict) -> float | tuple[float, ...] | None:
+        """What the scheduler and the pruner minimise, from an objective value and the other metrics:
+        a float, or for a multi-objective problem the tuple of every objective's loss (None when a
+        value is missing)."""
+        if self.problem.multi_objective:
+            try:
+                return self.problem.to_losses(values_of(self.problem.objective, objective, metrics))
+            except MissingObjective:
+                return None
+        return None if objective is None else self.problem.to_loss(objective)
 
     def _submit(self, tid: int, s: Suggestion) -> None:
         self.evaluator.submit(self.spec(tid))
@@ -457,9 +479,10 @@ class Engine:
             return False
         value = finite_number(report.get(self.problem.objective))
         step = finite_number(report.get("step"))
-        if value is None or step is None:
+        loss = self.loss_of(value, report)
+        if loss is None or step is None:
             return False
-        return bool(self.pruner.report(trial_id, step, self.problem.to_loss(value)))
+        return bool(self.pruner.report(trial_id, step, loss))
 
     def finish(self, result: TrialResult) -> None:
         """Store a finished evaluation (its reports that did not stream first), then tell the
@@ -509,7 +532,7 @@ class Engine:
             if tid not in running or tid not in self._flights:
                 continue
             spec = TrialSpec(trial_id=tid, config_id=running[tid].config_id, config=running[tid].params,
-                             objective=self.problem.objective)
+                             objective=self.problem.objective, objectives=self.objective_names)
             started = running[tid].started_at or time.time()
             reason = f"stopped: the run met its condition ({self.summary.stop_reason})"
             result = stopped_result(spec, self._last_report.get(tid), started, "", error=reason)
@@ -519,7 +542,7 @@ class Engine:
         suggestion = self._flights.pop(t.trial_id)
         loss = None
         if t.status in (Status.DONE, Status.STOPPED) and t.objective is not None:
-            loss = self.problem.to_loss(t.objective)
+            loss = self.loss_of(t.objective, t.metrics)
         if t.status == Status.STOPPED:  # what it did not train goes back to the resource limit
             self._committed -= _cost(suggestion) - t.resource_used
         self.scheduler.tell(Told(trial_id=t.trial_id, suggestion=suggestion, status=t.status,

@@ -31,6 +31,7 @@ from ..evaluators.devices import Placement
 from ..evaluators.machine import check_workers
 from ..problem.inline import from_callable
 from ..problem.loader import LoadedProblem, bundled_dir, load_problem
+from ..problem.objective import objectives_of
 from ..problem.space import HpProblem
 from ..search import OptionError, Scheduler, algo_scheduler_class, label, make_scheduler, resolve, split_algo
 from ..search.fidelity import resource_dimension
@@ -510,7 +511,7 @@ def _continue(store: RunStore, shown: Path, cfg: RunConfig, changes: dict, loade
     """Build a stopped run's parts around its problem (the same space, else ``changed`` is raised)."""
     now, before = loaded.problem.to_dict(), store.settings["space"]
     if now["dims"] != before.get("dims") or now["direction"] != before.get("direction") \
-            or now.get("forbidden") != before.get("forbidden"):
+            or now.get("forbidden") != before.get("forbidden") or objectives_of(now) != objectives_of(before):
         raise RunError(changed)
     parts = _build(cfg, loaded, store.run_dir, own_evaluator)
     kept = {k: v for k, v in changes.items() if k not in FOR_THIS_INVOCATION}

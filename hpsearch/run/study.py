@@ -43,7 +43,7 @@ from ..errors import UsageError
 from ..evaluators.base import Evaluator
 from ..problem.inline import from_callable
 from ..problem.space import HpProblem, SpaceError
-from ..store import StoredTrial
+from ..store import RunHistory, StoredTrial
 from ..trial import BadReturn, Status, Trial, TrialResult, TrialSpec, parse_return
 from .runner import PreparedRun, config_from_keywords, prepare_resume, prepare_run
 
@@ -338,10 +338,17 @@ class Study:
         if failed is not None:
             result.error = str(failed)
             return result
+        names = self._engine.objective_names
         try:
-            result.objective, result.metrics = parse_return(value, objective)
+            result.objective, result.metrics = parse_return(value, objective, names)
         except BadReturn as exc:
+            if names and not (isinstance(value, dict) and all(n in value for n in names)):
+                raise StudyError(f"tell: trial {tid}: a multi-objective study needs a dict with the keys "
+                                 f"{', '.join(map(repr, names))}, got {type(value).__name__} "
+                                 f"{value!r:.60}") from None
             number = value.get(objective) if isinstance(value, dict) else value
+            if names:
+                number = 0.0  # every objective is there: one is not finite, the trial fails
             if not (isinstance(number, numbers.Real) and not isinstance(number, bool)):
                 shown = f"{type(value).__name__} {value!r:.60}"
                 raise StudyError(f"tell: trial {tid}: expected a number or a dict with the key "
@@ -414,9 +421,20 @@ class Study:
 
     # -- reading -------------------------------------------------------------------------------------
     @property
-    def best(self) -> StoredTrial | None:
-        """The best successful evaluation so far (a larger budget first in a multi-fidelity search)."""
+    def best(self) -> StoredTrial | list[StoredTrial] | None:
+        """The best successful evaluation so far (a larger budget first in a multi-fidelity search);
+        for a multi-objective study, the Pareto front (:meth:`pareto`)."""
+        if self._engine.problem.multi_objective:
+            return self.pareto()
         return self._engine.summary.best
+
+    def pareto(self) -> list[StoredTrial]:
+        """The Pareto-optimal evaluations so far, best first (Pareto rank, then crowding distance;
+        full-budget ones only in a multi-fidelity search); for one objective, ``[best]`` (or ``[]``)."""
+        self._usable()
+        if not self._engine.problem.multi_objective:
+            return [] if self._engine.summary.best is None else [self._engine.summary.best]
+        return list(RunHistory.from_store(self._store).front)
 
     def results(self, finished_only: bool = True) -> Any:
         """The evaluations as a pandas DataFrame with the columns of ``results.csv``, in completion

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..problem.dimensions import SpaceError, same_value
+from ..problem.objective import MissingObjective, objectives_of, values_of
 from ..problem.space import HpProblem
 from ..search import Scheduler
 from ..search.base import Observation
@@ -115,6 +116,11 @@ def check_compatible(shown: str, before: dict, now: dict) -> None:
     """
     if not isinstance(before, dict) or not isinstance(before.get("dims"), list):
         raise WarmFromError(f"--warm-from {shown}: its settings hold no search space (a damaged run store)")
+    if objectives_of(before) != objectives_of(now) and len(objectives_of(now)) > 1:
+        shown_now = ", ".join(f"{n} ({d})" for n, d in objectives_of(now).items())
+        shown_before = ", ".join(f"{n} ({d})" for n, d in objectives_of(before).items())
+        raise WarmFromError(f"--warm-from {shown}: its objectives are {shown_before}, this run's are "
+                            f"{shown_now}; {_RULE}")
     if before.get("objective") != now["objective"]:
         raise WarmFromError(f"--warm-from {shown}: its objective is {before.get('objective')!r}, this run's "
                             f"is {now['objective']!r}; {_RULE}")
@@ -169,8 +175,17 @@ def read_runs(run_dirs: Sequence[str], space: dict, problem: HpProblem) -> WarmS
             if params is None:
                 outside += 1
                 continue
-            warm.evaluations.append({"source": index, "trial_id": t.trial_id, "params": params,
-                                     "budget": t.budget, "objective": float(t.objective)})
+            entry = {"source": index, "trial_id": t.trial_id, "params": params, "budget": t.budget,
+                     "objective": float(t.objective)}
+            if problem.multi_objective:  # every objective's value, as run() returned it
+                try:
+                    problem.to_losses(values_of(problem.objective, t.objective, t.metrics))
+                except MissingObjective:
+                    outside += 1
+                    continue
+                entry["values"] = {n: float(values_of(problem.objective, t.objective, t.metrics)[n])
+                                   for n in problem.objectives}
+            warm.evaluations.append(entry)
         warm.sources.append({"run_dir": str(shown), "path": str(path), "algo": settings.get("algo"),
                              "searcher": settings.get("searcher"), "seed": settings.get("seed"),
                              "done": len(done), "outside": outside})
@@ -193,6 +208,9 @@ def observations(stored: dict | None, problem: HpProblem) -> list[Observation]:
     direction (each raw objective becomes a loss here, so an earlier run may have had the other one)."""
     if not stored:
         return []
+    if problem.multi_objective:  # the tuple of every objective's loss (to_losses form)
+        return [Observation(dict(e["params"]), e["budget"], problem.to_losses(e["values"]))
+                for e in stored.get("evaluations", []) if "values" in e]
     return [Observation(dict(e["params"]), e["budget"], problem.to_loss(float(e["objective"])))
             for e in stored.get("evaluations", [])]
 

@@ -5,6 +5,20 @@ configurations and learns from results; it never runs anything. It must be
 deterministic given its seed and the sequence of calls, and an ``ask`` that
 returns :data:`WAIT` or :data:`DONE` must change nothing: that is what lets
 the engine resume a run exactly by replaying the stored asks and tells.
+
+Multi-objective problems (``HpProblem(objectives={...})``), the contract:
+
+* :attr:`Told.loss` is a tuple of floats, one per objective in declaration order,
+  each to be minimised (``HpProblem.to_losses`` form), or None when the
+  evaluation failed or timed out.
+* :attr:`Observation.loss` is a tuple of floats in the same form.
+* ``Searcher.observe(config, budget, loss)`` receives that tuple (never None: failures are not observed).
+* The values a pruner sees (``report``) are such tuples, built from the reported metrics.
+* Ranking (rungs, pruning, the best so far) goes through
+  :func:`hpsearch.problem.pareto.order` and :func:`~hpsearch.problem.pareto.pareto_mask`,
+  never a recomputation.
+
+A single-objective problem keeps a float everywhere.
 """
 from __future__ import annotations
 
@@ -69,7 +83,8 @@ class Told:
     """A finished evaluation as the scheduler sees it.
 
     ``loss`` is the value to minimise (the problem's direction already applied)
-    or None when the evaluation failed or timed out. A ``stopped`` evaluation
+    or None when the evaluation failed or timed out; for a multi-objective
+    problem it is the tuple of every objective's loss (``HpProblem.to_losses``). A ``stopped`` evaluation
     (pruned, or ended by ``--stop-when``) carries its last reported value and
     ``budget_reached``, the step it got to (schedulers may ignore it).
     """
@@ -77,7 +92,7 @@ class Told:
     trial_id: int
     suggestion: Suggestion
     status: Status
-    loss: float | None
+    loss: float | tuple[float, ...] | None
     objective: float | None = None
     budget_reached: Any = None
 
@@ -90,12 +105,12 @@ class Observation:
     ``config`` holds every active dimension's value (the resource's too, when
     the problem has one), ``budget`` the resource it was evaluated at (None
     without a resource) and ``loss`` its value to minimise in the new run's
-    direction.
+    direction (a tuple of every objective's loss for a multi-objective problem).
     """
 
     config: dict
     budget: Any
-    loss: float
+    loss: float | tuple[float, ...]
 
 
 def __getattr__(name: str) -> Any:

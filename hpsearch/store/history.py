@@ -13,6 +13,12 @@ dashboard all read them from here, so they agree. The rules:
 * The incumbent is the best ``done`` evaluation by :func:`~hpsearch.problem.objective.rank_key`:
   in a multi-fidelity run a larger budget ranks first, then the objective.
 * The first error is that of the first ``failed`` or ``timeout`` evaluation.
+* A multi-objective run has no incumbent: its result is the Pareto front
+  (:mod:`~hpsearch.store.front`: ``done`` evaluations, at the full budget in a
+  multi-fidelity run), ranked by :func:`~hpsearch.problem.pareto.order`. Its
+  hypervolume is measured against the declared reference point, else the nadir
+  of the evaluations that count (:func:`~hpsearch.problem.pareto.reference_point`);
+  :attr:`RunHistory.hypervolumes` holds the hypervolume after each point.
 
 :class:`Tally` adds one finished evaluation at a time (the engine counts a live
 run with it); :class:`RunHistory` is the immutable value built from a store.
@@ -38,12 +44,14 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from ..problem.objective import rank_key, to_loss
+from ..problem import pareto
+from ..problem.objective import rank_key, to_loss, to_losses
 from ..trial import FINISHED, Status
+from .front import Front, counts_for_front, trial_losses
 from .runstore import RunStore
 
 __all__ = ["RunHistory", "Tally", "Point", "STATUSES"]
@@ -78,8 +86,13 @@ class Tally:
     (1, 2.0)
     """
 
-    def __init__(self, direction: str = "maximize", multi_fidelity: bool = False):
+    def __init__(self, direction: str = "maximize", multi_fidelity: bool = False,
+                 objectives: Mapping[str, str] | None = None, full_budget: float | None = None):
         self.rank_key = rank_key(direction, multi_fidelity)
+        #: a multi-objective run's Pareto front so far (None for one objective): it has no incumbent
+        self.front: Front | None = None
+        if objectives is not None and len(objectives) > 1:
+            self.front = Front(objectives, full_budget if multi_fidelity else None)
         #: finished evaluations by status (the finished statuses only)
         self.counts: dict[str, int] = {s.value: 0 for s in FINISHED}
         self.incumbent: Any = None
@@ -91,6 +104,12 @@ class Tally:
     def n_finished(self) -> int:
         return sum(self.counts.values())
 
+    @property
+    def pareto_front(self) -> list | None:
+        """A multi-objective run's front so far, in the order its evaluations joined; None for one
+        objective."""
+        return None if self.front is None else list(self.front.trials.values())
+
     def add(self, t: Any) -> bool:
         """Count one finished evaluation; True when it became the incumbent."""
         status = _STATUS[t.status]
@@ -101,6 +120,9 @@ class Tally:
         self.seconds += t.duration_s or 0.0
         if (status is _FAILED or status is _TIMEOUT) and self.first_error is None:
             self.first_error = f"trial {t.trial_id}: {t.error or status.value}"
+        if self.front is not None:
+            self.front.add(t)
+            return t.trial_id in self.front.members
         if status is _DONE and t.objective is not None and (
                 self.incumbent is None or self.rank_key(t) < self.rank_key(self.incumbent)):
             self.incumbent = t
@@ -136,6 +158,16 @@ class RunHistory:
         incumbent: the best successful evaluation, or None.
         resource_spent: the resource all finished evaluations trained.
         first_error: ``trial N: error`` of the first failed or timed-out evaluation, or None.
+        objectives: name -> direction, every objective (one for a single-objective run).
+        front: a multi-objective run's Pareto front, best first (:func:`~hpsearch.problem.pareto.order`);
+            empty for one objective.
+        losses: trial_id -> losses of each evaluation the front is taken from (multi-objective).
+        reference: the reference point of the hypervolume, in loss form (multi-objective; None
+            before any evaluation counts).
+        reference_declared: the problem declared it (else it is the nadir of :attr:`losses`).
+        hypervolume_optimum: the declared hypervolume of the true front, or None.
+        hypervolumes: the hypervolume against :attr:`reference` after each point (multi-objective;
+            empty otherwise).
     """
 
     direction: str
@@ -148,19 +180,38 @@ class RunHistory:
     incumbent: Any
     resource_spent: float
     first_error: str | None
+    objectives: Mapping[str, str] = field(default_factory=dict)
+    front: tuple = ()
+    losses: Mapping[int, tuple] = field(default_factory=dict)
+    reference: tuple | None = None
+    reference_declared: bool = False
+    hypervolume_optimum: float | None = None
+    hypervolumes: tuple = ()
 
     @classmethod
     def from_store(cls, store: RunStore) -> RunHistory:
         """The history of the run in ``store`` (read now; the store may be read-only)."""
+        ref = store.reference_point
         return cls.from_trials(store.trials(order="tell_seq"), store.direction, store.multi_fidelity,
-                               store.optimum)
+                               store.optimum, objectives=store.objectives, full_budget=store.max_resource,
+                               reference_point=ref, hypervolume_optimum=store.hypervolume_optimum)
 
     @classmethod
     def from_trials(cls, trials: Iterable[Any], direction: str = "maximize", multi_fidelity: bool = False,
-                    optimum: float | None = None) -> RunHistory:
-        """The history of ``trials`` given in completion order (unfinished ones are only counted)."""
-        tally = Tally(direction, multi_fidelity)
+                    optimum: float | None = None, objectives: Mapping[str, str] | None = None,
+                    full_budget: float | None = None, reference_point: Mapping[str, float] | None = None,
+                    hypervolume_optimum: float | None = None) -> RunHistory:
+        """The history of ``trials`` given in completion order (unfinished ones are only counted).
+
+        For a multi-objective run give ``objectives`` (name -> direction), and ``full_budget`` (the
+        run's ``max_resource``) for a multi-fidelity one; ``reference_point`` is the declared one
+        (objective -> value), else the nadir of the evaluations that count is taken.
+        """
+        objectives = dict(objectives) if objectives else {"objective": direction}
+        multi = len(objectives) > 1
+        tally = Tally(direction, multi_fidelity, objectives, full_budget)
         finished, unfinished, points = [], [], []
+        losses: dict[int, tuple] = {}
         for t in trials:
             status = _STATUS[t.status]
             if status not in _FINISHED:
@@ -168,6 +219,10 @@ class RunHistory:
                 continue
             tally.add(t)
             finished.append(t)
+            if multi and counts_for_front(t, full_budget if multi_fidelity else None):
+                lo = trial_losses(objectives, t)
+                if lo is not None:
+                    losses[t.trial_id] = lo
             best = tally.incumbent
             points.append(Point(t.trial_id, status.value, len(finished), tally.resource_spent, tally.seconds,
                                 t.objective if status is _DONE else None,
@@ -177,8 +232,22 @@ class RunHistory:
         counts.update(tally.counts)
         for t in unfinished:
             counts[_STATUS[t.status].value] += 1
+        front: tuple = ()
+        reference, curve = None, []
+        if multi:
+            members = tally.front.trials
+            ids = list(members)
+            front = tuple(members[ids[i]] for i in pareto.order([tally.front.members[i] for i in ids]))
+            if reference_point is not None:
+                reference = to_losses(objectives, reference_point)
+            elif losses:
+                reference = pareto.reference_point(list(losses.values()))
+            if reference is not None:
+                curve = pareto.hypervolume_curve([losses.get(p.trial_id) for p in points], reference)
         return cls(direction, multi_fidelity, optimum, tuple(finished), tuple(unfinished), tuple(points),
-                   MappingProxyType(counts), tally.incumbent, tally.resource_spent, tally.first_error)
+                   MappingProxyType(counts), tally.incumbent, tally.resource_spent, tally.first_error,
+                   MappingProxyType(objectives), front, MappingProxyType(losses), reference,
+                   reference_point is not None, hypervolume_optimum, tuple(curve))
 
     # -- derived ---------------------------------------------------------------------------
     @property
@@ -216,6 +285,49 @@ class RunHistory:
                 best.append(p.best)
         return x_best, best, dot_x, dot_y
 
+    # -- multi-objective ---------------------------------------------------------------
+    @property
+    def multi_objective(self) -> bool:
+        """True for a run of a problem with two or more objectives."""
+        return len(self.objectives) > 1
+
+    @property
+    def pareto_front(self) -> list | None:
+        """The Pareto front best first (:attr:`front`); None for a single-objective run."""
+        return list(self.front) if self.multi_objective else None
+
+    @property
+    def pareto_ids(self) -> frozenset[int]:
+        """The trial_ids on the Pareto front (empty for a single-objective run)."""
+        return frozenset(t.trial_id for t in self.front)
+
+    def hypervolume(self, reference: tuple | None = None) -> float:
+        """The front's hypervolume against ``reference`` (loss form; default :attr:`reference`)."""
+        ref = self.reference if reference is None else reference
+        if ref is None or not self.front:
+            return 0.0
+        return pareto.hypervolume([self.losses[t.trial_id] for t in self.front], ref)
+
+    def hypervolume_curve(self, reference: tuple | None = None, by_resource: bool = False
+                          ) -> tuple[list[float], list[float]]:
+        """``(x, hypervolume)`` after each finished evaluation, against ``reference`` (loss form;
+        default :attr:`reference`); x is the evaluation count, or with ``by_resource`` what
+        :meth:`spent` gives. Empty without a reference (no evaluation counts yet)."""
+        ref = self.reference if reference is None else reference
+        if ref is None:
+            return [], []
+        xs = self.spent() if by_resource else [float(p.evaluations) for p in self.points]
+        if reference is None:
+            return xs, list(self.hypervolumes)
+        return xs, pareto.hypervolume_curve([self.losses.get(p.trial_id) for p in self.points], ref)
+
+    def hypervolume_regret(self, hypervolume: float) -> float:
+        """``hypervolume_optimum - hypervolume`` (needs a declared optimum)."""
+        if self.hypervolume_optimum is None:
+            raise ValueError("hypervolume regret needs the problem's hypervolume_optimum, "
+                             "and this run has none")
+        return self.hypervolume_optimum - hypervolume
+
     def regret(self, value: float) -> float:
         """How far ``value`` is from the optimum, in the loss's sign (needs a known optimum)."""
         if self.optimum is None:
@@ -236,5 +348,26 @@ class RunHistory:
                 if cur is None or (t.rung or 0, t.trial_id) > (cur.rung or 0, cur.trial_id):
                     top[t.config_id] = t
             done = list(top.values())
+        if self.multi_objective:
+            return self._ranked_by_front(done)
         return sorted(done, key=rank_key(self.direction, self.multi_fidelity))
 
+
+    def _ranked_by_front(self, done: list) -> list:
+        """Multi-objective: the evaluations the front is taken from, ranked by
+        :func:`~hpsearch.problem.pareto.order` (the front first); then, in a multi-fidelity run,
+        the lower budgets, larger first and each ranked the same way; then any without every objective."""
+        counted = [t for t in done if t.trial_id in self.losses]
+        out = [counted[i] for i in pareto.order([self.losses[t.trial_id] for t in counted])]
+        rest = [t for t in done if t.trial_id not in self.losses]
+        if rest:
+            groups: dict[Any, list] = {}
+            for t in rest:
+                groups.setdefault(t.budget if self.multi_fidelity else None, []).append(t)
+            for budget in sorted(groups, key=lambda b: -(b or 0)):
+                group = groups[budget]
+                lo = [trial_losses(self.objectives, t) for t in group]
+                scored = [(t, x) for t, x in zip(group, lo) if x is not None]
+                out += [scored[i][0] for i in pareto.order([x for _, x in scored])]
+                out += [t for t, x in zip(group, lo) if x is None]
+        return out

@@ -28,8 +28,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..problem.objective import objectives_of
 from ..trial import FINISHED, Status, TrialResult
 from .errors import StoreError, StoreFull, is_disk_full
+from .front import Front
 from .lock import DirectoryInUse, RunDirLock
 from .reading import connect_readonly
 
@@ -220,6 +222,7 @@ class RunStore:
             self.ended: str | None = self._get_meta("ended")
         self._csv_file = None
         self._csv_writer = None
+        self._front: Front | None = None  # a multi-objective run's Pareto front, built on first use
         self._running: dict[int, StoredTrial] = {}  # submitted this session, not yet finished
         self._select = _COLUMNS  # the trials columns to read (NULL for ones an old read-only store lacks)
         self._pid = os.getpid()  # the one process that writes through this connection
@@ -246,6 +249,27 @@ class RunStore:
     def optimum(self) -> float | None:
         """The problem's known optimum, or None."""
         return self.space.get("optimum")
+
+    @property
+    def objectives(self) -> dict[str, str]:
+        """Every objective, name -> direction (one for a single-objective run or an older store)."""
+        return objectives_of(self.space)
+
+    @property
+    def multi_objective(self) -> bool:
+        """True for a run of a problem with two or more objectives."""
+        return len(self.objectives) > 1
+
+    @property
+    def reference_point(self) -> dict[str, float] | None:
+        """The problem's declared reference point (objective -> value in its own units), or None."""
+        ref = self.space.get("reference_point")
+        return dict(ref) if isinstance(ref, dict) else None
+
+    @property
+    def hypervolume_optimum(self) -> float | None:
+        """The declared hypervolume of the true front (against :attr:`reference_point`), or None."""
+        return self.space.get("hypervolume_optimum")
 
     @property
     def multi_fidelity(self) -> bool:
@@ -548,7 +572,9 @@ class RunStore:
         t.worker, t.tell_seq, t.devices = r.worker, tell_seq, list(r.devices)
         t.step_reached = _num(r.step)
         with self._writing():
-            if new_metrics or not self.csv_path.exists():  # a new column, or a deleted results.csv
+            dropped = self._front.add(t) if self._front is not None else []
+            # a new column, a deleted results.csv, or earlier rows that left the Pareto front
+            if new_metrics or dropped or not self.csv_path.exists():
                 self.rewrite_csv()
             else:
                 self._append_csv(t)
@@ -646,19 +672,34 @@ class RunStore:
 
     # -- export --------------------------------------------------------------------
     def csv_header(self) -> list[str]:
+        """results.csv's columns; a multi-objective run has ``pareto`` after the metrics."""
         return (CSV_FIXED_HEAD + [f"p:{n}" for n in self.param_names] + ["objective"]
-                + [f"m:{m}" for m in self.metric_names] + CSV_FIXED_TAIL)
+                + [f"m:{m}" for m in self.metric_names]
+                + (["pareto"] if self.multi_objective else []) + CSV_FIXED_TAIL)
 
     def csv_row(self, t: StoredTrial) -> list:
         def cell(v: Any) -> Any:
             return "" if v is None else v
 
+        front = self.pareto_front()
         return ([t.trial_id, t.config_id, cell(t.bracket), cell(t.rung), cell(t.budget)]
                 + [cell(t.params.get(n)) for n in self.param_names]
                 + [cell(t.objective)]
                 + [cell(t.metrics.get(m)) for m in self.metric_names]
+                + ([t.trial_id in front.members] if front is not None else [])
                 + [t.status.value, t.error or "", _iso(t.started_at), _iso(t.finished_at),
                    "" if t.duration_s is None else round(t.duration_s, 6), t.worker or ""])
+
+    def pareto_front(self) -> Front | None:
+        """The Pareto front of the finished evaluations (:mod:`~hpsearch.store.front`), for a
+        multi-objective run (read on first use, then kept as evaluations finish through this store);
+        None for a single-objective one."""
+        if self._front is None and self.multi_objective:
+            front = Front(self.objectives, self.max_resource if self.multi_fidelity else None)
+            for t in self.trials(finished_only=True, order="tell_seq"):
+                front.add(t)
+            self._front = front
+        return self._front
 
     @property
     def csv_path(self) -> Path:
@@ -669,6 +710,7 @@ class RunStore:
         if self._csv_file is not None:
             self._csv_file.close()
         tmp = self.csv_path.with_suffix(".csv.tmp")
+        self._front = None  # read afresh from the database with the rows
         with open(tmp, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
             w.writerow(self.csv_header())
@@ -695,6 +737,7 @@ class RunStore:
         import pandas as pd
 
         trials = self.trials(finished_only=finished_only, order="tell_seq")
+        self._front = None  # as of these rows
         df = pd.DataFrame([self.csv_row(t) for t in trials], columns=self.csv_header())
         for n in self.param_names:  # an inactive dimension is missing (NaN / None), not ""
             df[f"p:{n}"] = pd.Series([t.params.get(n) for t in trials], index=df.index,

@@ -68,21 +68,37 @@ class Run:
             return RunHistory.from_store(store)
 
     @property
-    def best(self) -> StoredTrial | None:
-        """The best successful evaluation (a larger budget first in a multi-fidelity run), or None."""
-        return self._history().incumbent
+    def best(self) -> StoredTrial | list[StoredTrial] | None:
+        """The best successful evaluation (a larger budget first in a multi-fidelity run), or None;
+        for a multi-objective run, the Pareto front (:meth:`pareto`)."""
+        h = self._history()
+        return list(h.front) if h.multi_objective else h.incumbent
+
+    def pareto(self) -> list[StoredTrial]:
+        """The Pareto-optimal evaluations, best first (Pareto rank, then crowding distance; full-budget
+        ones only in a multi-fidelity run); for a single-objective run, ``[best]`` (or ``[]``).
+        ``results()`` flags them in its ``pareto`` column."""
+        h = self._history()
+        if h.multi_objective:
+            return list(h.front)
+        return [] if h.incumbent is None else [h.incumbent]
 
     def history(self) -> Any:
         """The best-so-far curve the plots draw, one row per finished evaluation in completion order
         (a pandas DataFrame): ``trial_id``, ``status``, ``evaluations`` (finished so far),
         ``resource`` (resource trained so far), ``seconds`` (inside evaluations so far),
         ``objective`` (this evaluation's, if it succeeded), ``best`` and ``best_id`` (the incumbent's
-        objective and trial_id)."""
+        objective and trial_id); a multi-objective run has no incumbent (``best`` is empty) and a
+        ``hypervolume`` column instead (the front's so far, against :attr:`RunHistory.reference`)."""
         import pandas as pd
 
         from .history import Point
 
-        return pd.DataFrame(list(self._history().points), columns=list(Point._fields))
+        h = self._history()
+        df = pd.DataFrame(list(h.points), columns=list(Point._fields))
+        if h.multi_objective:
+            df["hypervolume"] = list(h.hypervolumes) if h.hypervolumes else [None] * len(df)
+        return df
 
     def trials(self) -> list[StoredTrial]:
         """Every stored evaluation (running and interrupted ones too), by trial_id."""
@@ -100,6 +116,8 @@ class Run:
         h = self._history()
         t = h.incumbent
         best = "" if t is None else f", best {t.objective:.6g} (trial {t.trial_id})"
+        if h.multi_objective:
+            best = f", Pareto front of {len(h.front)}"
         return f"Run({str(self.run_dir)!r}: {h.counts['done']} done of {h.n_finished} finished{best})"
 
 

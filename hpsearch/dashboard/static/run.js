@@ -32,8 +32,13 @@
     add("done", fmt(s.done));
     add("failed", fmt(s.failed));
     add("running", fmt(s.running));
-    add("best " + meta.objective, fmt(s.best));
-    add("direction", meta.direction + (meta.optimum !== null ? `, optimum ${fmt(meta.optimum)}` : ""));
+    if (meta.multi_objective) {
+      add("Pareto front", fmt(s.front));
+      add("objectives", Object.entries(meta.objectives).map(([n, d]) => `${n} (${d})`).join(", "));
+    } else {
+      add("best " + meta.objective, fmt(s.best));
+      add("direction", meta.direction + (meta.optimum !== null ? `, optimum ${fmt(meta.optimum)}` : ""));
+    }
     if (s.spent !== null) add("resource spent", fmt(s.spent));
     add("started", when(s.started));
     add("wall time", duration(s.wall_s));
@@ -78,6 +83,66 @@
       xaxis: { title: { text: xTitle } },
       yaxis: { title: { text: plotText(ytitle) }, type: regret ? "log" : "linear" },
     }), CONFIG);
+  }
+
+  // ---- multi-objective: the front and the hypervolume ---------------------------------------------
+  /* Two objectives: every evaluation the front is taken from, dominated ones faded, the front joined by a
+     step line; three or more: parallel coordinates of the front (each axis between the front's min and max). */
+  function frontFigure(p) {
+    const div = document.getElementById("fig-front"), names = Object.keys(p.objectives);
+    const label = (n) => plotText(`${n} (${p.objectives[n]})`);
+    const where = p.multi_fidelity ? " at the full budget" : "";
+    document.getElementById("pareto-note").textContent =
+      `${p.front.length} Pareto-optimal of ${p.points.length} evaluations${where}; reference point ` +
+      (p.reference ? `(${names.map((n, i) => `${n} ${fmt(p.reference[i])}`).join(", ")}), ${p.reference_source}` : "none yet");
+    const onFront = p.points.filter((q) => q[2]), others = p.points.filter((q) => !q[2]);
+    if (names.length === 2) {
+      // by the first loss: a maximised objective's loss is its negative
+      const s0 = p.objectives[names[0]] === "maximize" ? -1 : 1, s1 = p.objectives[names[1]] === "maximize" ? -1 : 1;
+      const sorted = onFront.slice().sort((a, b) => s0 * (a[1][0] - b[1][0]) || s1 * (a[1][1] - b[1][1]));
+      const traces = [
+        { type: "scatter", mode: "markers", name: "dominated", x: others.map((q) => q[1][0]), y: others.map((q) => q[1][1]),
+          text: others.map((q) => `trial ${q[0]}`), marker: { size: 5, color: "rgba(120,120,120,0.35)" } },
+        { type: "scatter", mode: "lines+markers", name: `Pareto front (${sorted.length})`, line: { shape: "hv", width: 2, color: "#1f77b4" },
+          x: sorted.map((q) => q[1][0]), y: sorted.map((q) => q[1][1]), text: sorted.map((q) => `trial ${q[0]}`),
+          marker: { size: 8, color: "#1f77b4" } },
+      ];
+      Plotly.react(div, traces, layout({ title: { text: "Pareto front", font: { size: 14 } },
+        xaxis: { title: { text: label(names[0]) } }, yaxis: { title: { text: label(names[1]) } } }), CONFIG);
+      return;
+    }
+    const lo = names.map((_, i) => Math.min(...onFront.map((q) => q[1][i])));
+    const hi = names.map((_, i) => Math.max(...onFront.map((q) => q[1][i])));
+    const traces = onFront.map((q, k) => ({ type: "scatter", mode: "lines+markers", name: `trial ${q[0]}`,
+      x: names.map((_, i) => i), y: q[1].map((v, i) => (v - lo[i]) / (hi[i] - lo[i] || 1)),
+      line: { width: 1.2 }, marker: { size: 4 }, showlegend: k < 10 }));
+    Plotly.react(div, traces, layout({ title: { text: "Pareto front, parallel coordinates", font: { size: 14 } },
+      xaxis: { tickvals: names.map((_, i) => i), ticktext: names.map((n, i) => `${label(n)}<br>${fmt(lo[i])} .. ${fmt(hi[i])}`) },
+      yaxis: { tickvals: [0, 1], ticktext: ["front's min", "front's max"] } }), CONFIG);
+  }
+
+  function hypervolumeFigure(div, p, byResource, xTitle) {
+    const regret = p.hypervolume_optimum !== null && p.regret;
+    let ys = regret ? p.regret : p.hypervolume;
+    if (regret) { const f = floorOf(ys); ys = ys.map((v) => Math.max(v, f)); }
+    const x = byResource ? p.spent : ys.map((_, i) => i + 1);
+    Plotly.react(div, [{ type: "scatter", mode: "lines", line: { shape: "hv", width: 2.5, color: "#1f77b4" },
+      name: regret ? "hypervolume regret" : "hypervolume", x, y: ys }], layout({
+      title: { text: (regret ? "hypervolume regret" : "hypervolume") + (byResource ? " vs resource" : " vs evaluations"),
+        font: { size: 14 } },
+      xaxis: { title: { text: xTitle } },
+      yaxis: { title: { text: regret ? `regret (optimum ${fmt(p.hypervolume_optimum)})` : "hypervolume of the front" },
+        type: regret ? "log" : "linear" },
+    }), CONFIG);
+  }
+
+  async function pareto(xr) {
+    const p = await getJSON(`${api}/pareto`);
+    document.getElementById("sec-pareto").hidden = false;
+    if (!p.points || !p.points.length) return;
+    frontFigure(p);
+    hypervolumeFigure("fig-best-n", p, false, "finished evaluations");
+    hypervolumeFigure("fig-best-r", p, true, xr);
   }
 
   // ---- parameters -----------------------------------------------------------------------------
@@ -397,9 +462,13 @@
       const frame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
       await frame();
       await HPS.plotlyReady;
-      bestFigure("fig-best-n", "n", "finished evaluations");
-      await frame();
-      bestFigure("fig-best-r", "spent", xr);
+      if (meta.multi_objective) {
+        await pareto(xr);
+      } else {
+        bestFigure("fig-best-n", "n", "finished evaluations");
+        await frame();
+        bestFigure("fig-best-r", "spent", xr);
+      }
       await frame();
       rungs();
       await frame();
