@@ -34,6 +34,8 @@ __all__ = ["is_vector", "usable", "draw_weights", "chebyshev", "good_first", "RH
 
 #: ParEGO's augmentation: a small pull towards the sum, so weakly dominated points score worse.
 RHO = 0.05
+#: how :func:`chebyshev` normalises: "observed" (every loss's range) or "front" (see there).
+SCALE = "observed"
 
 
 def is_vector(loss: Any) -> bool:
@@ -78,8 +80,13 @@ def chebyshev(losses: Sequence[Any], weights: np.ndarray, rho: float = RHO) -> l
         return [None for _ in losses]
     a = pareto.points(ok)
     low, span = a.min(axis=0), np.ptp(a, axis=0)
+    if SCALE == "front":
+        span = a[pareto.pareto_mask(a)].max(axis=0) - low
     span = np.where(span > 0, span, 1.0)
-    z = (a - low) / span * weights
+    z = (a - low) / span
+    if SCALE == "front":
+        z = np.where(z > 1, 1 + np.log(np.maximum(z, 1)), z)
+    z = z * weights
     values = iter((z.max(axis=1) + rho * z.sum(axis=1)).tolist())
     return [None if v is None else next(values) for v in losses]
 
