@@ -112,9 +112,9 @@ def test_asha_pruner_keeps_front_points_and_copies_and_stops_dominated_ones():
 def test_hyperband_pruner_judges_tuples_within_a_bracket():
     pruner = make_pruner("hyperband", problem(), {"eta": 3})
     bracket0 = [t for t in range(40) if pruner.bracket_of(t) == 0][:3]
-    assert not pruner.report(bracket0[0], 1, (1.0, 1.0))
-    assert not pruner.report(bracket0[1], 1, (0.5, 2.0))
-    assert pruner.report(bracket0[2], 1, (2.0, 2.0))  # dominated by (1, 1): not in the top 1/3
+    assert not pruner.report(bracket0[0], 1, (0.0, 5.0))
+    assert not pruner.report(bracket0[1], 1, (1.0, 0.0))  # also on the front: it wins the tie
+    assert pruner.report(bracket0[2], 1, (2.0, 2.0))  # dominated by (1, 0): not in the top 1/3
 
 
 def test_median_pruner_stops_a_trial_in_the_worse_half_of_the_non_dominated_ranking():

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -98,7 +98,7 @@ def front(name: str, n: int = 20001) -> np.ndarray:
     raise KeyError(name)
 
 
-@lru_cache(maxsize=None)
+@cache
 def hypervolume_optimum(name: str) -> float:
     """The true front's hypervolume against :data:`REFERENCE` (a dense front, to ~1e-4).
 
