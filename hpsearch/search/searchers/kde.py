@@ -142,9 +142,12 @@ class KdeSearcher(Searcher):
         if numeric.any():
             scale = np.broadcast_to(bw[numeric] * self.options["bandwidth_factor"], (m, int(numeric.sum())))
             out[:, numeric] = _truncated_normal(centres[:, numeric], scale, rng)
+        # several objectives: the uniform prior is one more kernel (as Optuna's TPE): the front spans
+        # categories, and the good set of an early front may miss the one that matters
+        least = 1.0 / (len(good) + 1) if self.problem.multi_objective else 0.0
         for g in np.flatnonzero(~numeric):
             k = int(self._cats[g])
-            redraw = rng.random(m) < bw[g]
+            redraw = rng.random(m) < max(bw[g], least)
             out[redraw, g] = rng.integers(0, k, size=int(redraw.sum()))
         out[centres == self._enc.inactive] = self._enc.inactive  # restarted by expand()
         return out
