@@ -63,9 +63,6 @@ def run_ours(problem_name: str, method: str, seed: int, evals: int | None, resou
     problem = mo.make_problem(problem_name)
     method, *knobs = method.split("@")
     extra = dict(k.split("=", 1) for k in knobs)
-    if "scale" in extra:
-        from hpsearch.search.searchers import scalarise
-        scalarise.SCALE = extra.pop("scale")
     algo, searcher = {"random": ("random", None), "bayesian": ("bayesian", None),
                       "kde": ("random", "kde")}.get(method, (method.partition("+")[0], method.partition("+")[2]))
     options: dict = dict(EXTRA.get(method, {}))
@@ -223,6 +220,8 @@ def main() -> None:
     ap.add_argument("--problems", default=",".join(mo.PROBLEMS))
     ap.add_argument("--methods", default=None, help="comma-separated (default: every method of each problem)")
     ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--seed-from", type=int, default=0, help="run seeds from this one only (to split a run "
+                    "over processes; the table reads every stored seed below --seeds)")
     ap.add_argument("--budget-r", type=float, default=60.0,
                     help="zdt_mf: the resource in full evaluations (R = 27 epochs each)")
     ap.add_argument("--out", default="bench_mo_out")
@@ -236,7 +235,7 @@ def main() -> None:
     if not a.report_only:
         for p in problems:
             for m in methods_of[p]:
-                for s in range(a.seeds):
+                for s in range(a.seed_from, a.seeds):
                     one(a.out, p, m, s, a.budget_r)
     all_methods = {p: (SYN_METHODS if p in SYNTHETIC else MF_METHODS) for p in problems}
     if a.methods:

@@ -34,9 +34,10 @@ budgets mislead; configurations that start at the full budget always come
 from the model (:meth:`~.base.Searcher.draw_at_random`).
 
 Multi-objective problems (the loss is a tuple): ParEGO (Knowles 2006). Before
-each model proposal a weight vector is drawn from the seeded generator and the
-model is fitted on the augmented Chebyshev scalarisation of the losses,
-normalised by their observed ranges (:mod:`.scalarise`); everything else
+each model proposal a weight vector is taken (two objectives: a golden-ratio
+sequence from a seeded random start) and the model is fitted on the augmented
+Chebyshev scalarisation of the losses, normalised per objective by the current
+front's range (:mod:`.scalarise`); everything else
 (candidates, acquisition, failures, the constant liar) is as for one objective.
 
 Warm start from earlier runs (``hps run --warm-from``): their evaluations are
@@ -264,6 +265,7 @@ class BayesianSearcher(Searcher):
         self._hedge_prev: np.ndarray | None = None
         self._prepared: dict | None = None
         self._weights: np.ndarray | None = None  # a multi-objective problem: this proposal's ParEGO weights
+        self._weight_stream = scalarise.WeightStream(len(problem.objectives))
 
     # -- suggest / observe -------------------------------------------------------------
     def suggest(self, n: int = 1, stream: tuple[int, ...] | None = None,
@@ -288,7 +290,7 @@ class BayesianSearcher(Searcher):
         if self.draw_at_random():
             return self.problem.sample(self.rng)
         if self.problem.multi_objective:  # ParEGO: a scalarisation of its own for every proposal
-            self._weights = scalarise.draw_weights(self.rng, len(self.problem.objectives))
+            self._weights = self._weight_stream.next(self.rng)
             self._prepared = None
         if self._prepared is None or self._prepared["budget"] != budget:
             self._prepared = self._prepare(budget)
