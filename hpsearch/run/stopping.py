@@ -1,10 +1,11 @@
 """``--stop-when "metric>=value"``: conditions that end a whole search once an evaluation meets one.
 
-A condition names any stored metric (the objective's name, or another metric
-``run`` returns), one of ``>=``, ``<=``, ``>``, ``<``, and a number. The engine
-checks every finished (``done``) evaluation against each condition; the first
-one met ends the run (exit 0), with the reason stored in the run's settings so
-that ``hps resume`` says the run already met it.
+A condition names any stored metric (the objective's name, any objective of a
+multi-objective problem, or another metric ``run`` returns), one of ``>=``,
+``<=``, ``>``, ``<``, and a number. The engine checks every finished
+(``done``) evaluation against each condition; the first one met ends the run
+(exit 0), with the reason stored in the run's settings so that ``hps resume``
+says the run already met it.
 
     >>> c = parse_condition("val_accuracy>=0.98")
     >>> c.metric, c.op, c.value

@@ -12,7 +12,8 @@ Multi-objective problems (``HpProblem(objectives={...})``), the contract:
   each to be minimised (``HpProblem.to_losses`` form), or None when the
   evaluation failed or timed out.
 * :attr:`Observation.loss` is a tuple of floats in the same form.
-* ``Searcher.observe(config, budget, loss)`` receives that tuple (never None: failures are not observed).
+* ``Searcher.observe(config, budget, loss)`` receives that tuple, or None for a failed or
+  timed-out evaluation (failures are observed with loss None, as for one objective).
 * The values a pruner sees (``report``) are such tuples, built from the reported metrics.
 * Ranking (rungs, pruning, the best so far) goes through
   :func:`hpsearch.problem.pareto.order` and :func:`~hpsearch.problem.pareto.pareto_mask`,

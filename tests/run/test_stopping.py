@@ -111,3 +111,22 @@ def test_check_known_names_the_unknown_metric_and_what_was_stored():
     with pytest.raises(StopConditionError) as info:
         check_known(parse_conditions(["loss<1", "f1>=0.5"]), "loss", {"zeta": 1, "acc": 2}, 4)
     assert str(info.value) == "--stop-when f1>=0.5: unknown metric 'f1' (trial 4 stored: loss, acc, zeta)"
+
+
+def _two_objectives(config):
+    return {"acc": config["x"], "size": 100 * (1 - config["x"])}
+
+
+@pytest.mark.parametrize("condition, objective", [("size<=20", "size"), ("acc>=0.8", "acc")])
+def test_a_multi_objective_run_stops_on_a_condition_on_any_objective(tmp_path, condition, objective):
+    from hpsearch import HpProblem
+    from hpsearch.run.api import optimize
+
+    problem = HpProblem(objectives={"acc": "maximize", "size": "minimize"})
+    problem.add_dim("x", (0.0, 1.0))
+    run = optimize(_two_objectives, problem, run_dir=tmp_path / "run", seed=3, max_evals=50,
+                   stop_when=condition)
+    df = run.results()
+    values = df["objective"] if objective == "acc" else df[f"m:{objective}"]  # acc: the first objective
+    assert run.ended.startswith(f"stop condition met: {objective} ")
+    assert values.map(parse_condition(condition).holds).tolist() == [False] * (len(df) - 1) + [True]

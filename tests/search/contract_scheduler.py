@@ -18,7 +18,7 @@ from hpsearch.store import RunStore
 from hpsearch.trial import Status, execute_trial
 
 from ..conftest import run_full_and_resumed
-from .contract_searcher import MIXED, SEARCHER_OPTIONS
+from .contract_searcher import MIXED, SEARCHER_OPTIONS, mixed_multi_objective, mo_losses
 
 #: small schedules on the mixed problem's resource (steps 1..27).
 SCHEDULER_OPTIONS = {"hyperband": {"max_resource": 9}, "asha": {"max_resource": 9}}
@@ -40,7 +40,8 @@ def make(scheduler: str, searcher: str = "random", seed: int = 0, problem=None):
     return backend, lp
 
 
-def drive(backend, run, n: int = 1, limit: int = 40, fail=lambda s: False, extra_asks: int = 0) -> list:
+def drive(backend, run, n: int = 1, limit: int = 40, fail=lambda s: False, extra_asks: int = 0,
+          losses=None) -> list:
     """Ask up to ``n`` at a time, tell the oldest in-flight evaluation, repeat until DONE or ``limit``.
 
     ``extra_asks``: after a WAIT or DONE, ask that many more times (they must change nothing).
@@ -65,7 +66,8 @@ def drive(backend, run, n: int = 1, limit: int = 40, fail=lambda s: False, extra
             told = Told(trial_id=tid, suggestion=s, status=Status.FAILED, loss=None)
         else:
             score = run(dict(s.config))
-            told = Told(trial_id=tid, suggestion=s, status=Status.DONE, loss=-score, objective=score)
+            loss = -score if losses is None else losses(s.config)
+            told = Told(trial_id=tid, suggestion=s, status=Status.DONE, loss=loss, objective=score)
         backend.tell(told)
         tid += 1
     return out
@@ -172,6 +174,21 @@ class SchedulerContract:
         runs = [drive(self.backend(seed=s)[0], load_problem(MIXED).run, n=2, limit=30) for s in (5, 5, 6)]
         assert [key(s) for s in runs[0]] == [key(s) for s in runs[1]]
         assert [key(s) for s in runs[0]] != [key(s) for s in runs[2]]
+
+    def test_multi_objective_same_seed_same_sequence_and_failures_never_promoted(self):
+        lp = load_problem(MIXED)
+
+        def fail(s):
+            return s.config_id % 4 == 1
+
+        runs = [drive(self.backend(seed=s, problem=mixed_multi_objective())[0], lp.run, n=2, limit=40,
+                      fail=fail, losses=lambda c: mo_losses(lp, c)) for s in (5, 5, 6)]
+        assert [key(s) for s in runs[0]] == [key(s) for s in runs[1]]
+        assert [key(s) for s in runs[0]] != [key(s) for s in runs[2]]
+        for cid in {s.config_id for s in runs[0] if fail(s)}:
+            assert sum(s.config_id == cid for s in runs[0]) == 1, f"failed configuration {cid} was promoted"
+        if self.scheduler != "fifo":
+            assert any(s.rung for s in runs[0]), "nothing was promoted"
 
     # -- through the real engine ------------------------------------------------------------
     def test_resume_equals_uninterrupted(self, tmp_path):

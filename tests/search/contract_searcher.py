@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from hpsearch import Categorical, HpProblem, Ordinal
 from hpsearch.problem.loader import load_problem
 from hpsearch.search import searcher_class
 
@@ -19,6 +20,26 @@ MIXED = PROBLEMS / "mixed"
 SEARCHER_OPTIONS = {"bayesian": {"initial_points": 2}}
 
 
+def mixed_multi_objective() -> HpProblem:
+    """The mixed problem's space with two objectives: its score (maximised) and a size (minimised)."""
+    p = HpProblem(objectives={"score": "maximize", "size": "minimize"}, kind="synthetic")
+    p.add_dim("lr", (1e-4, 1e-1, "log-uniform"), default=1e-2)
+    p.add_dim("x", (-5.0, 5.0), default=4.0)
+    p.add_dim("units", (8, 256, "log-uniform"), default=32)
+    p.add_dim("layers", (1, 5), default=1)
+    p.add_dim("batch", [16, 32, 64, 128], default=32)
+    p.add_dim("act", ["relu", "tanh", "sigmoid"], default="sigmoid")
+    p.add_dim("opt", Categorical(["adam", "sgd"], weights=[3, 1]), default="sgd")
+    p.add_dim("steps", Ordinal(1, 27), default=3, resource=True)
+    p.add_starting_point(lr=0.05, x=-4.0, units=200, layers=5, batch=128, act="tanh", opt="adam")
+    return p
+
+
+def mo_losses(lp, config: dict) -> tuple[float, float]:
+    """Both objectives as losses (``to_losses`` form): the mixed score, and units x layers (a size)."""
+    return (-lp.run(dict(config)), config["units"] * config["layers"] / 1280)
+
+
 def make(name: str, seed: int = 0, problem=None, multi_fidelity: bool = False):
     lp = load_problem(MIXED)
     problem = problem or lp.problem
@@ -26,16 +47,21 @@ def make(name: str, seed: int = 0, problem=None, multi_fidelity: bool = False):
     return cls(problem, seed, multi_fidelity=multi_fidelity, **SEARCHER_OPTIONS.get(name, {})), lp
 
 
-def feed(searcher, lp, rounds: int, batch: int = 1, fail_every: int = 0, budgets=(None,)) -> list[dict]:
-    """Ask ``batch`` at a time and observe each at every budget; return every configuration asked."""
+def feed(searcher, lp, rounds: int, batch: int = 1, fail_every: int = 0, budgets=(None,),
+         loss=None) -> list[dict]:
+    """Ask ``batch`` at a time and observe each at every budget; return every configuration asked.
+
+    ``loss(config)``: what is observed (default: the mixed problem's score as a loss).
+    """
     out = []
+    loss = loss or (lambda c: -lp.run(dict(c)))
     for _ in range(rounds):
         got = searcher.suggest(batch)
         assert len(got) == batch
         for config in got:
             for b in budgets:
                 failed = fail_every and len(out) % fail_every == 0
-                searcher.observe(config, b, None if failed else -lp.run(dict(config)))
+                searcher.observe(config, b, None if failed else loss(config))
             out.append(config)
     return out
 
@@ -72,6 +98,22 @@ class SearcherContract:
                 for seed in (7, 7, 8)]
         assert runs[0] == runs[1]
         assert runs[0] != runs[2]
+
+    def test_multi_objective_losses_are_learned_deterministically_with_failures(self):
+        lp = load_problem(MIXED)
+        problem = mixed_multi_objective()
+
+        def run(seed, flip=False):
+            s = searcher_class(self.name)(problem, seed, **SEARCHER_OPTIONS.get(self.name, {}))
+            return feed(s, lp, rounds=16, batch=2, fail_every=5,
+                        loss=lambda c: (mo_losses(lp, c)[0], -mo_losses(lp, c)[1] if flip else mo_losses(lp, c)[1]))
+
+        first = run(7)
+        assert all(problem.check(c) == c for c in first)
+        assert run(7) == first
+        assert run(8) != first
+        if searcher_class(self.name).model_based:  # the second objective steers the model
+            assert run(7, flip=True) != first
 
     def test_failures_are_observed_without_harm(self):
         s, lp = make(self.name, seed=4)

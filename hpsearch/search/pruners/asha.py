@@ -5,6 +5,12 @@ rung, its loss is recorded there, and it continues only while it is in the top
 ``1/eta`` of the losses recorded at that rung so far (ranked among them, it
 must be one of the best ``ceil(n / eta)``). No checkpoint code is needed: a
 trial that continues simply keeps training.
+
+Several objectives (tuple losses): the same rule on the ranking of
+:func:`hpsearch.problem.pareto.order` (non-dominated rank, then crowding
+distance), the newcomer listed first so that it wins ties, as a loss equal to
+a recorded one does for one objective: it continues while at most
+``ceil(n / eta) - 1`` recorded points rank ahead of it.
 """
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ import bisect
 import math
 from dataclasses import replace
 
+from ...problem import pareto
 from ..fidelity import ETA, MAX_RESOURCE, MIN_RESOURCE
 from ..options import positive
 from .base import PREFIX, Pruner, rungs
@@ -25,16 +32,21 @@ class RungJudge:
     def __init__(self, levels: list[float], eta: int):
         self.levels = levels
         self.eta = eta
-        self.recorded: list[list[float]] = [[] for _ in levels]  # sorted losses per rung
+        self.recorded: list[list] = [[] for _ in levels]  # per rung: sorted losses (tuples: in report order)
         self.reached: dict[int, int] = {}  # trial -> rungs recorded so far
 
-    def report(self, trial_id: int, step: float, loss: float) -> bool:
+    def report(self, trial_id: int, step: float, loss: float | tuple[float, ...]) -> bool:
         k = self.reached.get(trial_id, 0)
         stop = False
         while k < len(self.levels) and step >= self.levels[k] - 1e-9:
             values = self.recorded[k]
-            bisect.insort(values, loss)
-            better = bisect.bisect_left(values, loss)  # recorded losses strictly lower
+            if isinstance(loss, (tuple, list)):
+                loss = tuple(loss)
+                better = pareto.order([loss, *values]).index(0)  # points ranked ahead of it
+                values.append(loss)
+            else:
+                bisect.insort(values, loss)
+                better = bisect.bisect_left(values, loss)  # recorded losses strictly lower
             if better >= math.ceil(len(values) / self.eta):
                 stop = True
             k += 1
@@ -63,5 +75,5 @@ class AshaPruner(Pruner):
         low, high = self.step_range()
         self._judge = RungJudge(rungs(low, high, self.options["eta"]), self.options["eta"])
 
-    def report(self, trial_id: int, step: float, loss: float) -> bool:
+    def report(self, trial_id: int, step: float, loss: float | tuple[float, ...]) -> bool:
         return self._judge.report(trial_id, step, loss)

@@ -1,9 +1,10 @@
 """What every pruner is: declared options, ``report`` (stop or go) and ``tell`` (a trial ended).
 
-A pruner sees losses (the problem's direction applied: lower is better) at
-steps, in the order the engine stored them. Its state must be a pure function
-of that sequence of reports and tells, so a resumed run (which replays them in
-stored order) makes the same decisions as an uninterrupted one.
+A pruner sees losses (the problem's direction applied: lower is better; a
+tuple of every objective's loss for a multi-objective problem) at steps, in
+the order the engine stored them. Its state must be a pure function of that
+sequence of reports and tells, so a resumed run (which replays them in stored
+order) makes the same decisions as an uninterrupted one.
 """
 from __future__ import annotations
 
@@ -43,11 +44,12 @@ class Pruner:
             raise PrunerOptionError(str(exc)) from None
         self.problem = problem
 
-    def report(self, trial_id: int, step: float, loss: float) -> bool:
-        """A running trial's loss at ``step``; True if it should stop now."""
+    def report(self, trial_id: int, step: float, loss: float | tuple[float, ...]) -> bool:
+        """A running trial's loss (a tuple for several objectives) at ``step``; True if it should stop now."""
         raise NotImplementedError
 
-    def tell(self, trial_id: int, status: str, loss: float | None, step: float | None) -> None:
+    def tell(self, trial_id: int, status: str, loss: float | tuple[float, ...] | None,
+             step: float | None) -> None:
         """A trial ended (any status); the default forgets nothing."""
 
     # -- the step range, shared by the rung-based pruners --------------------------------------

@@ -8,6 +8,7 @@ to the end). Trials are dealt to brackets in proportion to how many
 configurations Hyperband starts in each, ``n = ceil((s_max + 1) / (s + 1) *
 eta^s)`` for Hyperband's s = s_max - b, interleaved (smooth weighted
 round-robin) by trial id, so the assignment is deterministic and survives a resume.
+Several objectives: each bracket ranks as the ASHA pruner does (:mod:`.asha`).
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ class HyperbandPruner(Pruner):
         """The bracket a trial is judged in."""
         return self._deal[trial_id % len(self._deal)]
 
-    def report(self, trial_id: int, step: float, loss: float) -> bool:
+    def report(self, trial_id: int, step: float, loss: float | tuple[float, ...]) -> bool:
         return self._judges[self.bracket_of(trial_id)].report(trial_id, step, loss)
 
 

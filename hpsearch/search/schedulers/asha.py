@@ -16,6 +16,14 @@ points first; draws from the priors with ``random``; a model fitted on the
 largest budget with enough results with ``--searcher bayesian`` or ``kde``,
 i.e. model-based ASHA). So workers never wait for a rung to fill.
 
+Multi-objective problems (tuple losses): MO-ASHA (Schmucker et al., 2021). A
+rung's successful results are ranked by :func:`hpsearch.problem.pareto.order`
+(non-dominated sorting, crowding distance within a rank, then the order they
+were told in); a configuration goes up when it is among the top
+``floor(|rung k| / eta)`` of that ranking and not promoted yet, the best
+ranked first. A dominated configuration is never promoted ahead of one on the
+rung's front.
+
 Stopping rule: at most ``max_configs`` configurations are started (default
 ``eta^K``, as many as Hyperband's most exploratory bracket); once they all
 started, the search promotes what it can, says WAIT while results that could
@@ -27,6 +35,7 @@ import bisect
 import math
 from typing import Any
 
+from ...problem import pareto
 from ...problem.space import HpProblem
 from ...trial import Status
 from ..base import DONE, WAIT, Suggestion, Told
@@ -76,6 +85,9 @@ class AshaScheduler(Scheduler):
         # rung k -> its done results not promoted yet, best first (a sublist of the rung)
         self._waiting: list[list[tuple[int, float, int]]] = [[] for _ in self.budgets]
         self._in_flight = 0
+        # multi-objective: rung k -> (config_id, loss or None) in the order told, and who went up from it
+        self._told: list[list[tuple[int, Any]]] = [[] for _ in self.budgets]
+        self._promoted: list[set[int]] = [set() for _ in self.budgets]
 
     @classmethod
     def budget_options(cls, problem: HpProblem, options: dict[str, Any], budget: float) -> dict[str, Any]:
@@ -98,11 +110,25 @@ class AshaScheduler(Scheduler):
 
     def _promotable(self, k: int) -> int | None:
         """The best unpromoted configuration of rung k if it ranks in the top 1/eta, else None."""
+        if self.problem.multi_objective:
+            return self._promotable_front(k)
         waiting = self._waiting[k]
         if not waiting:
             return None
         rank = bisect.bisect_left(self._rungs[k], waiting[0])
         return waiting[0][2] if rank < len(self._rungs[k]) // self.eta else None
+
+    def _promotable_front(self, k: int) -> int | None:
+        """Multi-objective: the best-ranked unpromoted configuration among rung k's top 1/eta."""
+        told = self._told[k]
+        top = len(told) // self.eta
+        done = [(cid, loss) for cid, loss in told if loss is not None]
+        if top == 0 or not done:
+            return None
+        for i in pareto.order([loss for _, loss in done])[:top]:
+            if done[i][0] not in self._promoted[k]:
+                return done[i][0]
+        return None
 
     def _suggest(self, cid: int, k: int) -> Suggestion:
         config = {**self._configs[cid], self._resource: self.budgets[k]}
@@ -117,7 +143,10 @@ class AshaScheduler(Scheduler):
             for k in range(len(self.budgets) - 2, -1, -1):
                 cid = self._promotable(k)
                 if cid is not None:
-                    self._waiting[k].pop(0)
+                    if self.problem.multi_objective:
+                        self._promoted[k].add(cid)
+                    else:
+                        self._waiting[k].pop(0)
                     s = self._suggest(cid, k + 1)
                     break
             if s is None and self._next_config_id < self.max_configs:
@@ -135,6 +164,10 @@ class AshaScheduler(Scheduler):
         self._in_flight -= 1
         s = result.suggestion
         self.observe(result)
+        if self.problem.multi_objective:
+            ok = result.status == Status.DONE and result.loss is not None
+            self._told[s.rung].append((s.config_id, tuple(result.loss) if ok else None))
+            return
         if result.status == Status.DONE and result.loss is not None:
             entry = (0, float(result.loss), s.config_id)
         else:

@@ -8,7 +8,11 @@ to rung i keeps its ``config_id`` (hence its checkpoint directory) and gets
 
 Promotion: when every evaluation of a rung is told, its successful
 configurations are ranked by their loss at that rung's budget (ties by their
-order in the rung) and the best ``n_(i+1)`` go on. Failed and timed-out
+order in the rung) and the best ``n_(i+1)`` go on. For a multi-objective
+problem (tuple losses) the ranking is :func:`hpsearch.problem.pareto.order`:
+non-dominated sorting, crowding distance within a rank, then the order in the
+rung, as MO-ASHA (Schmucker et al., 2021), so a dominated configuration never
+goes on ahead of one on the rung's front. Failed and timed-out
 evaluations rank last and are never promoted, so a rung where many fail
 promotes fewer (possibly none, which ends the bracket early).
 
@@ -32,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from ...problem import pareto
 from ...problem.space import HpProblem
 from ...seeding import mix_seed
 from ...trial import Status
@@ -60,7 +65,7 @@ class _Open:
     rung: int = 0
     items: list[tuple[int, dict]] = field(default_factory=list)  # (config_id, config) in rung order
     handed: int = 0
-    losses: dict[int, float | None] = field(default_factory=dict)  # config_id -> loss (None: failed)
+    losses: dict[int, float | tuple | None] = field(default_factory=dict)  # config_id -> loss (None: failed)
 
 
 class HyperbandScheduler(Scheduler):
@@ -248,8 +253,8 @@ class HyperbandScheduler(Scheduler):
         if k == 0:
             self._open.remove(run)
             return
-        ok.sort(key=lambda e: (e[0], e[1]))
-        run.items = [item for _, _, item in ok[:k]]
+        best = pareto.order([loss for loss, _, _ in ok])  # ok is in rung order: ties keep it
+        run.items = [ok[i][2] for i in best[:k]]
         run.rung, run.handed, run.losses, run.size = nxt, 0, {}, k
 
     def _suggestion(self, run: _Open, cid: int, config: dict) -> Suggestion:
@@ -264,7 +269,8 @@ class HyperbandScheduler(Scheduler):
         """A bracket drawn with weights from each first-rung budget's rank agreement with R.
 
         Weight of bracket s: the Kendall tau (clipped at 0) between the losses at
-        its first rung's budget and at R, over configurations told at both; 1
+        its first rung's budget and at R (for several objectives: between non-dominated
+        ranks), over configurations told at both; 1
         for a bracket that starts at R, and for one whose budget has fewer than
         five such pairs yet. Low budgets that rank configurations as R does keep
         Hyperband's exploration; misleading ones hand their resource to the
@@ -275,13 +281,24 @@ class HyperbandScheduler(Scheduler):
         weights = []
         for b in self.brackets:
             r0 = self._typed(b.rungs[0].r)
-            pairs = [(res[r0], res[top]) for res in self._results.values() if r0 in res and top in res]
+            pairs = _comparable([(res[r0], res[top]) for res in self._results.values()
+                                 if r0 in res and top in res])
             trusted = r0 == top or len(pairs) < _MIN_PAIRS
             weights.append(1.0 if trusted else max(rank_agreement(pairs), 0.0))
         self.weights = weights
         p = np.array(weights) / sum(weights)
         rng = np.random.default_rng([mix_seed(self.seed or 0, 7), self._next])
         return self.brackets[int(rng.choice(len(self.brackets), p=p))]
+
+
+def _comparable(pairs: list[tuple[Any, Any]]) -> list[tuple[float, float]]:
+    """Pairs of losses as numbers Kendall's tau can rank: tuples (several objectives) become their
+    non-dominated rank among the pairs' members at the same budget."""
+    if not pairs or not isinstance(pairs[0][0], tuple):
+        return pairs
+    low = pareto.pareto_rank([a for a, _ in pairs])
+    high = pareto.pareto_rank([b for _, b in pairs])
+    return [(float(a), float(b)) for a, b in zip(low, high)]
 
 
 def rank_agreement(pairs: list[tuple[float, float]]) -> float:

@@ -141,8 +141,9 @@ class Searcher:
         self._queued.append(config)
         return config
 
-    def observe(self, config: dict, budget: Any, loss: float | None) -> None:
-        """Learn that ``config`` at ``budget`` scored ``loss`` (None: it failed or timed out)."""
+    def observe(self, config: dict, budget: Any, loss: float | tuple[float, ...] | None) -> None:
+        """Learn that ``config`` at ``budget`` scored ``loss`` (a tuple for several objectives; None: it
+        failed or timed out)."""
         self.pending.pop(config_key(config), None)
         self._learn(config, budget, loss)
 
@@ -194,7 +195,7 @@ class Searcher:
         """One new configuration (a full dict over the searcher's problem)."""
         raise NotImplementedError
 
-    def _learn(self, config: dict, budget: Any, loss: float | None) -> None:
+    def _learn(self, config: dict, budget: Any, loss: float | tuple[float, ...] | None) -> None:
         """Record an observation (model-based searchers)."""
 
     def _warmed(self, configs: list[dict]) -> None:

@@ -33,6 +33,13 @@ scheduler, 0 otherwise) are random draws, which keeps exploring while low
 budgets mislead; configurations that start at the full budget always come
 from the model (:meth:`~.base.Searcher.draw_at_random`).
 
+Multi-objective problems (the loss is a tuple): ParEGO (Knowles 2006). Before
+each model proposal a weight vector is taken (two objectives: a golden-ratio
+sequence from a seeded random start) and the model is fitted on the augmented
+Chebyshev scalarisation of the losses, normalised per objective by the current
+front's range (:mod:`.scalarise`); everything else
+(candidates, acquisition, failures, the constant liar) is as for one objective.
+
 Warm start from earlier runs (``hps run --warm-from``): their evaluations are
 observations like this run's own, filed under their budgets; they stand in for
 as many of the ``initial_points`` random draws (for all of them once some budget
@@ -67,6 +74,7 @@ from ...problem.space import HpProblem
 from ...seeding import mix_seed
 from ..encoding import EncodedSpace, config_key
 from ..options import Option
+from . import scalarise
 from .base import NOT_READY, RANDOM_FRACTION_OPTION, WARM_INCUMBENTS_OPTION, Searcher, Taken, model_budget
 
 __all__ = ["BayesianSearcher", "ESTIMATORS", "ACQ_FUNCS", "one_blas_thread"]
@@ -259,6 +267,8 @@ class BayesianSearcher(Searcher):
         self._gains = np.zeros(3)
         self._hedge_prev: np.ndarray | None = None
         self._prepared: dict | None = None
+        self._weights: np.ndarray | None = None  # a multi-objective problem: this proposal's ParEGO weights
+        self._weight_stream = scalarise.WeightStream(len(problem.objectives))
 
     # -- suggest / observe -------------------------------------------------------------
     def suggest(self, n: int = 1, stream: tuple[int, ...] | None = None,
@@ -282,15 +292,17 @@ class BayesianSearcher(Searcher):
             return self.problem.sample(self.rng)
         if self.draw_at_random():
             return self.problem.sample(self.rng)
+        if self.problem.multi_objective:  # ParEGO: a scalarisation of its own for every proposal
+            self._weights = self._weight_stream.next(self.rng)
+            self._prepared = None
         if self._prepared is None or self._prepared["budget"] != budget:
             self._prepared = self._prepare(budget)
         return self._suggest(self._prepared)
 
-    def _learn(self, config: dict, budget: Any, loss: float | None) -> None:
-        ok = loss is not None and math.isfinite(loss)
+    def _learn(self, config: dict, budget: Any, loss: float | tuple[float, ...] | None) -> None:
         X, y = self._obs.setdefault(budget, ([], []))
         X.append(self._enc.encode(config))
-        y.append(float(loss) if ok else None)
+        y.append(scalarise.usable(loss))
 
     def _warmed(self, configs: list[dict]) -> None:
         # earlier runs' evaluations stand in for the initial random points (all of them once the model
@@ -309,6 +321,8 @@ class BayesianSearcher(Searcher):
     def _prepare(self, budget: Any) -> dict:
         """Training data in standardised units, hyperparameters, gp_hedge's gains: once per ask."""
         Xs, ys = self._obs[budget]
+        if self._weights is not None:  # multi-objective: this proposal's augmented Chebyshev values
+            ys = scalarise.chebyshev(ys, self._weights)
         ok = [y for y in ys if y is not None]
         worst, best = max(ok), min(ok)
         y = np.array([worst if v is None else v for v in ys])
