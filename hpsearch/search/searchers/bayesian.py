@@ -20,8 +20,11 @@ Keeping a suggestion cheap as data grows (measured by
 re-optimised by maximum likelihood (warm-started from the previous ones) only
 on a schedule, after every observation up to 10 and then each time the data
 has grown by 10 %; in between, the posterior is a single Cholesky solve with
-the previous hyperparameters. All model work happens in :meth:`suggest`;
-:meth:`observe` only records.
+the previous hyperparameters. Past ``max_train`` observations (default 300)
+the GP is fitted on that many of them: the best half and a fixed random
+sample of the rest (:mod:`.training`), so a suggestion costs about the same
+at 2,000 observations as at 300, pending configurations included. All model
+work happens in :meth:`suggest`; :meth:`observe` only records.
 
 Multi-fidelity (under hyperband or asha, e.g. ``--algo bohb --searcher
 bayesian`` or ``--algo asha --searcher bayesian``): as in BOHB, the model is
@@ -46,7 +49,8 @@ Policies:
   success exists they are only remembered.
 * Parallel asks use a constant liar, "CL-mean": every pending suggestion,
   including earlier ones of the same batch, is added to the model with the
-  mean observed loss as its value. (skopt's default lie, the best loss, made
+  mean observed loss as its value (added to the bounded training set past
+  ``max_train``). (skopt's default lie, the best loss, made
   the model propose near-duplicates within a batch in our tests; the mean
   pushes batch members apart.) The lie only depends on the sequence of asks
   and tells, so a replay on resume reproduces it exactly.
