@@ -15,7 +15,8 @@ from hpsearch.run.runner import RunConfig, start_run
 from hpsearch.search import Told, make_scheduler
 from hpsearch.search.encoding import EncodedSpace as _Encoder
 
-from .contract_scheduler import drive
+from ..conftest import run_full_and_resumed
+from .contract_scheduler import drive, rows
 from .contract_searcher import MIXED
 
 
@@ -247,6 +248,7 @@ def test_every_surrogate_and_acquisition_suggests_valid_points(options):
     (["--kappa", "-2"], "--kappa must be a finite number >= 0, got -2.0"),
     (["--xi", "nan"], "--xi must be a finite number >= 0, got nan"),
     (["--eta", "3"], "--eta: does not apply to --algo bayesian"),
+    (["--max-train", "1"], "--max-train must be an integer >= 2, got 1"),
 ])
 def test_bad_options_exit_2_with_one_line(runner, in_tmp, args, message):
     res = runner.invoke(cli, ["run", "-p", "branin", "--algo", "bayesian", *args])
@@ -323,3 +325,45 @@ def test_the_kde_model_needs_two_more_results_than_free_dimensions_and_none_when
     assert kde(p, 0).results_needed() == 5
     assert kde(p.fix({"x": 0.2}), 0).results_needed() == 4
     assert kde(p.fix({"x": 0.2, "y": 3, "c": "b"}), 0).results_needed() is None  # nothing left to model
+
+
+# -- many observations -------------------------------------------------------------------
+def test_past_max_train_the_gp_is_fitted_on_a_bounded_set_that_keeps_the_best(monkeypatch):
+    from hpsearch.search.base import Observation
+    from hpsearch.search.searchers import bayesian
+    from hpsearch.search.searchers.bayesian import BayesianSearcher
+
+    lp = load_problem("branin")
+    rng = np.random.default_rng(0)
+    configs = [lp.problem.sample(rng) for _ in range(80)]
+    earlier = [Observation(config=c, budget=None, loss=lp.run(c)) for c in configs]
+    best = bayesian.EncodedSpace(lp.problem).encode(min(earlier, key=lambda o: o.loss).config)
+    seen = []
+    condition = bayesian._GP.condition
+    monkeypatch.setattr(bayesian._GP, "condition", lambda gp, X, y: (seen.append(X), condition(gp, X, y))[1])
+
+    def proposals() -> list[dict]:
+        s = BayesianSearcher(lp.problem, 3, max_train=20)
+        s.warm_start(earlier)
+        out = s.suggest(4)  # a batch: the pending ones are lies added to the 20
+        s.observe(out[0], None, lp.run(out[0]))
+        return out + s.suggest(2)
+
+    first = proposals()
+    assert seen and max(len(X) for X in seen) <= 20 + 5  # 80 observations, at most 20 (+ pending) fitted
+    assert all((X == best).all(axis=1).any() for X in seen)  # the incumbent is always among them
+    assert proposals() == first  # the same seed and observations, the same proposals
+    assert len({repr(c) for c in first}) == len(first)
+
+
+@pytest.mark.parametrize("algo", ["bayesian", "asha+bayesian"])
+def test_resume_past_max_train_equals_uninterrupted(tmp_path, algo):
+    options = {"initial_points": 2, "max_train": 6}
+    if algo != "bayesian":
+        options.update(max_resource=9, eta=3, max_configs=30)
+    common = dict(problem=str(MIXED), algo=algo.split("+")[0], searcher="bayesian", algo_options=options,
+                  seed=4, evaluator="serial")
+    full, resumed = run_full_and_resumed(tmp_path, common, k=11, n=24)
+    assert resumed.n_replayed == 11
+    assert rows(tmp_path / "part") == rows(tmp_path / "full")
+    assert len(rows(tmp_path / "full")) == 24
