@@ -29,8 +29,10 @@ from ...problem.space import HpProblem, SpaceError
 from ..base import Observation
 from ..encoding import config_key
 from ..options import Option, resolve
+from ..prior import PRIOR_OPTION, PriorUse, prior_on
 
-__all__ = ["Searcher", "RANDOM_FRACTION", "RANDOM_FRACTION_OPTION", "model_budget", "NOT_READY", "Taken"]
+__all__ = ["Searcher", "PRIOR_OPTION", "RANDOM_FRACTION", "RANDOM_FRACTION_OPTION", "model_budget",
+           "NOT_READY", "Taken"]
 
 #: the random fraction of proposals under a multi-fidelity scheduler (BOHB's 1/3).
 RANDOM_FRACTION = 1 / 3
@@ -62,6 +64,8 @@ class Searcher:
     model_based: ClassVar[bool] = False
     #: scheduler names it can serve (None: all).
     serves: ClassVar[tuple[str, ...] | None] = None
+    #: ``--prior`` when not given (its measured choice; see :mod:`hpsearch.search.prior`).
+    PRIOR_DEFAULT: ClassVar[str] = "none"
 
     def __init__(self, problem: HpProblem, seed: int | None, multi_fidelity: bool = False,
                  **options: Any):
@@ -80,6 +84,10 @@ class Searcher:
             declared = any(o.name == "random_fraction" for o in self.OPTIONS)
             frac = RANDOM_FRACTION if declared and multi_fidelity else 0.0
         self.random_fraction = frac
+        declared_prior = any(o is PRIOR_OPTION for o in self.OPTIONS)
+        #: the prior in use (None: ``--prior none``), see :mod:`hpsearch.search.prior`.
+        self.prior: PriorUse | None = PriorUse(problem) if declared_prior and prior_on(
+            self.options.get("prior"), self.PRIOR_DEFAULT) else None
         self.full_budget = False  # the current suggest()'s configurations start at the full budget
 
     def suggest(self, n: int = 1, stream: tuple[int, ...] | None = None,
@@ -131,6 +139,8 @@ class Searcher:
     def observe(self, config: dict, budget: Any, loss: float | None) -> None:
         """Learn that ``config`` at ``budget`` scored ``loss`` (None: it failed or timed out)."""
         self.pending.pop(config_key(config), None)
+        if self.prior is not None:
+            self.prior.observe(config, budget, loss)
         self._learn(config, budget, loss)
 
     def warm_start(self, observations: Iterable[Observation]) -> int:
@@ -147,6 +157,8 @@ class Searcher:
         learned = []
         for o in observations:
             config = self.problem.check(o.config)
+            if self.prior is not None:
+                self.prior.observe(config, o.budget, o.loss)
             self._learn(config, o.budget, o.loss)
             learned.append(config)
         seen = {config_key(c) for c in learned}
@@ -168,6 +180,13 @@ class Searcher:
         if self.random_fraction <= 0 or self.full_budget:
             return False
         return bool(self.rng.random() < self.random_fraction)
+
+    def random_draw(self, rng: np.random.Generator, taken: Any = ()) -> dict:
+        """A random proposal: the problem's sampler, or with the prior on, the prior's mixture of
+        prior, incumbent-local and sampler draws (:meth:`hpsearch.search.prior.Prior.random_draw`)."""
+        if self.prior is None:
+            return self.problem.sample(rng)
+        return self.prior.random_draw(rng, taken)
 
     def _begin(self) -> None:
         """Called once per :meth:`suggest` (e.g. to fit a model once per batch)."""
