@@ -27,9 +27,13 @@ Two uses, one per kind of proposal:
   well each density explains the best third of the configurations seen at
   that budget. A misleading prior loses its share once the evidence is there.
 * **Model proposals** (``bayesian``, ``kde``): piBO (Hvarfner et al., ICLR
-  2022): the acquisition is multiplied by ``prior(x) ** (beta / n)``, n the
-  observations the model was fitted on, so the prior's pull fades as data
-  accumulates (:func:`pibo_weight`); candidates include draws from the prior.
+  2022): the acquisition is multiplied by ``prior(x) ** (trust * beta / n)``,
+  n the observations the model was fitted on, so the prior's pull fades as
+  data accumulates (:func:`pibo_weight`); candidates include draws from the
+  prior. ``trust`` (:meth:`Prior.agreement`) is the posterior probability
+  that the best configurations seen come from the prior rather than from a
+  uniform density (1 before any evidence), so a misleading prior is dropped
+  as soon as the evidence is in, not only after beta / n has decayed.
 
 Everything is drawn from the generator the caller passes, so a seed and a
 sequence of observations give the same proposals (a resume replays them).
@@ -168,21 +172,35 @@ class Prior:
         prior's density against the density of draws around its best one.
         """
         rest = 1.0 - UNIFORM_SHARE
+        top = self.top(observations)
+        if top is None:
+            return UNIFORM_SHARE, rest, 0.0, None
+        incumbent = top[0]
+        # the shares in proportion to the summed densities (log-sum-exp for safety)
+        a, b = _logsumexp(self.log_density(top)), _logsumexp(self._log_local(top, incumbent))
+        share_prior = 1.0 / (1.0 + math.exp(min(b - a, 700.0)))
+        return UNIFORM_SHARE, rest * share_prior, rest * (1.0 - share_prior), incumbent
+
+    def top(self, observations: dict[Any, tuple[list, list]]) -> np.ndarray | None:
+        """The best third (at least 2, best first) of the configurations at the highest budget with
+        :data:`EVIDENCE` successes, as one-hot rows; None before any budget has them."""
         ready = [b for b, (_x, y) in observations.items() if sum(v is not None for v in y) >= EVIDENCE]
         if not ready:
-            return UNIFORM_SHARE, rest, 0.0, None
+            return None
         budget = max(ready, key=lambda b: math.inf if b is None else float(b))
         rows, losses = observations[budget]
         ok = [i for i, v in enumerate(losses) if v is not None]
         ok.sort(key=lambda i: losses[i])
-        top = np.array([rows[i] for i in ok[:max(2, len(ok) // 3)]])
-        incumbent = top[0]
-        log_prior = self.log_density(top)
-        log_local = self._log_local(top, incumbent)
-        # the shares in proportion to the summed densities (log-sum-exp for safety)
-        a, b = _logsumexp(log_prior), _logsumexp(log_local)
-        share_prior = 1.0 / (1.0 + math.exp(min(b - a, 700.0)))
-        return UNIFORM_SHARE, rest * share_prior, rest * (1.0 - share_prior), incumbent
+        return np.array([rows[i] for i in ok[:max(2, len(ok) // 3)]])
+
+    def agreement(self, observations: dict[Any, tuple[list, list]]) -> float:
+        """The posterior probability of the prior against a uniform density, given the best
+        configurations of :meth:`top` (even odds before): 1 before any evidence."""
+        top = self.top(observations)
+        if top is None:
+            return 1.0
+        log_ratio = float(self.log_density(top).sum())
+        return 1.0 / (1.0 + math.exp(min(-log_ratio, 700.0)))
 
     def _log_local(self, X: np.ndarray, centre: np.ndarray) -> np.ndarray:
         """log density (relative to uniform) of draws around ``centre`` (Gaussian, categoricals kept)."""
@@ -264,10 +282,9 @@ class PriorUse:
         return self.prior.log_density(X)
 
     def trust(self) -> float:
-        """How far the evidence backs the prior, in [0, 1]: its share of the non-uniform random draws
-        (1 before any budget has :data:`EVIDENCE` successes; see :meth:`Prior.mix`)."""
-        _u, prior, local, _inc = self.prior.mix(self.observations)
-        return prior / (prior + local) if prior + local > 0 else 0.0
+        """How far the evidence backs the prior, in [0, 1] (see :meth:`Prior.agreement`): the best
+        configurations seen are more likely under the prior than under a uniform density."""
+        return self.prior.agreement(self.observations)
 
     def log_weight(self, X: np.ndarray, n: int) -> np.ndarray:
         """piBO's log factor ``trust * (beta / n) * log prior(x)`` of each one-hot row of ``X``."""

@@ -14,6 +14,14 @@ Each algorithm of ``--algos`` runs ``--seeds`` seeds per variant with
 ``--budget-r`` R in resource units). The score is the regret of the best
 full-budget evaluation so far, as in ``bench_mf.py``.
 
+The peer: SMAC3's BO facade (``HyperparameterOptimizationFacade``, random
+forest, ``--peers smac``) on full-budget evaluations, without a prior and with
+piBO (its ``PriorAcquisitionFunction`` with ``decay_beta = n_trials / 10``,
+each dimension a normal centred on the default with sd 0.25 of the range, as
+hps's prior), its initial design the default configuration, as SMAC's piBO
+example does. Both rows pay R per evaluation, up to the same budget; runs are
+stored in ``OUT/<variant>/peers/`` and not run again.
+
 The resource ratio: the target regret is the median regret ``--prior none``
 reaches at ``--target`` of the budget (default 0.5); each setting's resource to
 reach it is where the median (over seeds) best-so-far curve first gets there;
@@ -28,6 +36,8 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
+import math
 import shutil
 import statistics
 import sys
@@ -63,6 +73,68 @@ def make_problem(out: Path, defaults: tuple[float, ...]) -> Path:
     return folder
 
 
+def run_smac_bo(folder: Path, seed: int, prior: bool, n_trials: int, root: str) -> tuple[list, list]:
+    """SMAC3's BO facade on full-budget evaluations (piBO with ``prior``): (resource, best regret) lists."""
+    import ConfigSpace as CS
+    from smac import HyperparameterOptimizationFacade as HPO
+    from smac import Scenario
+    from smac.acquisition.function import PriorAcquisitionFunction
+    from smac.runhistory.dataclasses import TrialValue
+
+    from hpsearch.problem.loader import load_problem
+
+    lp = load_problem(str(folder))
+    problem = lp.problem
+    dims = [d for d in problem.dims if not d.resource]
+    cs = CS.ConfigurationSpace(seed=seed)
+    for d in dims:
+        if prior:
+            cs.add(CS.Float(d.name, bounds=(d.low, d.high), default=d.default,
+                            distribution=CS.Normal(d.default, 0.25 * (d.high - d.low))))
+        else:
+            cs.add(CS.Float(d.name, bounds=(d.low, d.high), default=d.default))
+    scenario = Scenario(cs, deterministic=True, n_trials=n_trials, seed=seed, output_directory=root)
+    kwargs = {"initial_design": HPO.get_initial_design(scenario, n_configs=0,
+                                                       additional_configs=[cs.get_default_configuration()])}
+    if prior:
+        kwargs["acquisition_function"] = PriorAcquisitionFunction(
+            acquisition_function=HPO.get_acquisition_function(scenario), decay_beta=n_trials / 10)
+        kwargs["random_design"] = HPO.get_random_design(scenario, probability=0.2)
+    opt = HPO(scenario, lambda config, seed=0: 0.0, overwrite=True, logging_level=40, **kwargs)
+    spent, best, s_acc, b_acc = [], [], 0.0, math.inf
+    with lp.activate():
+        for _ in range(n_trials):
+            info = opt.ask()
+            config = {d.name: float(info.config[d.name]) for d in dims}
+            config[problem.resource.name] = R
+            value = float(lp.run(config)["objective"])
+            opt.tell(info, TrialValue(cost=value))
+            s_acc += R
+            b_acc = min(b_acc, value - problem.optimum)
+            spent.append(s_acc)
+            best.append(b_acc)
+    return spent, best
+
+
+def smac_curves(vdir: Path, folder: Path, seeds: int, prior: bool, n_trials: int
+                ) -> list[tuple[np.ndarray, np.ndarray]]:
+    out = []
+    for seed in range(seeds):
+        path = vdir / "peers" / f"smac-{'pibo' if prior else 'none'}-seed{seed}.json"
+        if not path.is_file():
+            import tempfile
+
+            with tempfile.TemporaryDirectory() as tmp, redirect_stdout(io.StringIO()):
+                spent, best = run_smac_bo(folder, seed, prior, n_trials, tmp)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({"spent": spent, "best": best}))
+            print(f"  {vdir.name} smac {'pibo' if prior else 'none'} seed{seed}: best {best[-1]:.4f}",
+                  file=sys.stderr, flush=True)
+        rec = json.loads(path.read_text())
+        out.append((np.asarray(rec["spent"], float), np.asarray(rec["best"], float)))
+    return out
+
+
 def curves(cmp_dir: Path, algos: list[str], seeds: int) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
     cmp = summarise(cmp_dir, algos=algos, seeds=seeds)
     return {a: [(np.asarray(c.spent, float), np.asarray(c.best, float)) for c in cs]
@@ -90,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--algos", default="hyperband,bohb,bayesian,bohb+kde")
     ap.add_argument("--variants", default="bad,centre,good")
     ap.add_argument("--target", type=float, default=0.5)
+    ap.add_argument("--peers", default="smac", help="'smac' (SMAC3's BO facade, with and without piBO) or "
+                    "'none'")
     ap.add_argument("--out", default="runs/bench-prior")
     args = ap.parse_args(argv)
     algos = args.algos.split(",")
@@ -112,7 +186,13 @@ def main(argv: list[str] | None = None) -> int:
                 run_comparison(cfg, echo=lambda m, v=variant, p=prior: print(f"  {v} {p} {m}", file=sys.stderr,
                                                                           flush=True))
             runs[prior] = curves(vdir / prior, algos, args.seeds)
-        for algo in algos:
+        rows = list(algos)
+        if args.peers == "smac":
+            n_trials = int(round(args.budget_r))
+            runs["none"]["smac-bo"] = smac_curves(vdir, folder, args.seeds, False, n_trials)
+            runs["default"]["smac-bo"] = smac_curves(vdir, folder, args.seeds, True, n_trials)
+            rows.append("smac-bo")
+        for algo in rows:
             none, default = runs["none"].get(algo, []), runs["default"].get(algo, [])
             if not none or not default:
                 continue

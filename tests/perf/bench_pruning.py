@@ -247,9 +247,34 @@ def _peer(spec, peer, budget, seed):
         return mf_peer(spec, peer, seed, budget, tmp)
 
 
+def print_table(name: str, rows: dict[str, list[dict]]) -> None:
+    """One problem's table: median resource, trials and regret (quartiles) per method."""
+    spec = PROBLEMS[name]
+    R, full = spec["R"], spec["full"]
+    budget = full * R / 3
+    seeds = max(len(rs) for rs in rows.values())
+    optimum = load_problem(spec["problem"], with_run=False).problem.optimum
+    if optimum is None:  # the best value any run found stands in for the optimum
+        optimum = min(r["best"] for rs in rows.values() for r in rs)
+    print(f"\n{name}: R={R}, unpruned random {full} evaluations ({full * R} units); pruned runs get "
+          f"{budget:g} units (1/3); median over {seeds} seeds [quartiles]")
+    print(f"{'method':28s} {'seeds':>5s} {'resource':>9s} {'trials':>7s}  {'regret':>28s}  {'best':>9s}")
+    for method, rs in rows.items():
+        regrets = [r["best"] - optimum for r in rs]
+        lo, med, hi = quartiles(regrets)
+        res = statistics.median(r["spent"] for r in rs)
+        n = statistics.median(r["trials"] for r in rs)
+        best = statistics.median(r["best"] for r in rs)
+        print(f"{method:28s} {len(rs):5d} {res:9.0f} {n:7.0f}  {med:10.4f} [{lo:.4f}, {hi:.4f}]  {best:9.4f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--first-seed", type=int, default=0, help="Seeds first-seed .. first-seed + seeds - 1 "
+                    "(to split a run over processes; --merge puts the parts together).")
+    ap.add_argument("--merge", nargs="*", default=None, help="Print the table of these --out files put "
+                    "together (running nothing).")
     ap.add_argument("--problems", default="hartmann6lc,digitsmlp")
     ap.add_argument("--methods", default=None, help="Only these rows (comma-separated, as the table names "
                     "them); default: all.")
@@ -257,6 +282,15 @@ def main() -> None:
                     "(default: each searcher's own).")
     ap.add_argument("--out", default=None, help="Also write the raw results as JSON here.")
     args = ap.parse_args()
+    if args.merge is not None:
+        merged: dict[str, dict[str, list[dict]]] = {}
+        for path in args.merge:
+            for name, rows in json.loads(Path(path).read_text()).items():
+                for method, rs in rows.items():
+                    merged.setdefault(name, {}).setdefault(method, []).extend(rs)
+        for name, rows in merged.items():
+            print_table(name, rows)
+        return
     wanted = None if args.methods is None else {m.strip() for m in args.methods.split(",")}
     have_optuna = importlib.util.find_spec("optuna") is not None
     if not have_optuna:
@@ -268,30 +302,18 @@ def main() -> None:
     raw: dict = {}
     for name in args.problems.split(","):
         spec = PROBLEMS[name]
-        R, full = spec["R"], spec["full"]
-        budget = full * R / 3
         rows: dict[str, list[dict]] = {}
         t0 = time.perf_counter()
         todo = {m: fn for m, fn in methods(spec, options, peers, have_optuna).items()
                 if wanted is None or m in wanted}
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             for method, fn in todo.items():
                 rows.setdefault(method, []).append(fn(seed))
+            if args.out:  # kept as it grows: an interrupted bench keeps its finished seeds
+                Path(args.out).write_text(json.dumps({**raw, name: rows}, indent=1))
             print(f"{name}: seed {seed} done ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
-        optimum = load_problem(spec["problem"], with_run=False).problem.optimum
-        if optimum is None:  # the best value any run found stands in for the optimum
-            optimum = min(r["best"] for rs in rows.values() for r in rs)
         raw[name] = rows
-        print(f"\n{name}: R={R}, unpruned random {full} evaluations ({full * R} units); pruned runs get "
-              f"{budget:g} units (1/3); median over {args.seeds} seeds [quartiles]")
-        print(f"{'method':28s} {'resource':>9s} {'trials':>7s}  {'regret':>28s}  {'best':>9s}")
-        for method, rs in rows.items():
-            regrets = [r["best"] - optimum for r in rs]
-            lo, med, hi = quartiles(regrets)
-            res = statistics.median(r["spent"] for r in rs)
-            n = statistics.median(r["trials"] for r in rs)
-            best = statistics.median(r["best"] for r in rs)
-            print(f"{method:28s} {res:9.0f} {n:7.0f}  {med:10.4f} [{lo:.4f}, {hi:.4f}]  {best:9.4f}")
+        print_table(name, rows)
     if args.out:
         Path(args.out).write_text(json.dumps(raw, indent=1))
 

@@ -125,6 +125,20 @@ def test_evidence_against_the_prior_moves_random_draws_to_the_incumbent():
     assert near > 0.6 * 200  # local draws and a share of uniform ones; the corner is left
 
 
+def test_evidence_for_the_prior_keeps_its_weight_in_the_acquisition():
+    p = HpProblem()
+    for i in range(3):
+        p.add_dim(f"x{i}", (0.0, 1.0), default=0.2)
+    use = PriorUse(p)
+    rng = np.random.default_rng(0)
+    for _ in range(3 * EVIDENCE):  # the best configurations sit where the prior says
+        config = {f"x{i}": float(v) for i, v in enumerate(rng.random(3))}
+        use.observe(config, None, sum(abs(v - 0.2) for v in config.values()))
+    assert use.trust() > 0.9
+    X = use.prior.draw(4, rng)
+    assert use.log_weight(X, 30) == pytest.approx(use.log_density(X) * use.trust() * BETA / 30)
+
+
 # -- the searchers with the prior on ------------------------------------------------------------
 @pytest.mark.parametrize("name", ["random", "kde", "bayesian"])
 def test_prior_draws_stay_near_the_defaults_and_none_changes_nothing(name):

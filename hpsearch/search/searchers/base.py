@@ -64,8 +64,9 @@ class Searcher:
     model_based: ClassVar[bool] = False
     #: scheduler names it can serve (None: all).
     serves: ClassVar[tuple[str, ...] | None] = None
-    #: ``--prior`` when not given (its measured choice; see :mod:`hpsearch.search.prior`).
-    PRIOR_DEFAULT: ClassVar[str] = "none"
+    #: ``--prior`` when not given, under fifo and under a multi-fidelity scheduler (the measured
+    #: choices, see :mod:`hpsearch.search.prior` and ``tests/perf/bench_prior.py``).
+    PRIOR_DEFAULT: ClassVar[tuple[str, str]] = ("none", "none")
 
     def __init__(self, problem: HpProblem, seed: int | None, multi_fidelity: bool = False,
                  **options: Any):
@@ -87,7 +88,7 @@ class Searcher:
         declared_prior = any(o is PRIOR_OPTION for o in self.OPTIONS)
         #: the prior in use (None: ``--prior none``), see :mod:`hpsearch.search.prior`.
         self.prior: PriorUse | None = PriorUse(problem) if declared_prior and prior_on(
-            self.options.get("prior"), self.PRIOR_DEFAULT) else None
+            self.options.get("prior"), self.PRIOR_DEFAULT[bool(multi_fidelity)]) else None
         self.full_budget = False  # the current suggest()'s configurations start at the full budget
 
     def suggest(self, n: int = 1, stream: tuple[int, ...] | None = None,
