@@ -142,7 +142,7 @@ def test_ctrl_c_exits_130_and_resume_finishes(tmp_path, make_problem):
      ["--eta: does not apply to --algo bayesian", "scheduler fifo takes none",
       "searcher bayesian takes --initial-points"]),
     (["--algo", "random", "--kappa", "1"],
-     ["--kappa: does not apply to --algo random", "searcher random takes none"]),
+     ["--kappa: does not apply to --algo random", "searcher random takes --prior"]),
     (["--algo", "asha", "--searcher", "kde", "--kappa", "1"],
      ["--kappa: does not apply to --algo asha+kde", "scheduler asha takes --max-resource"]),
     (["--algo", "hyperband", "--max-configs", "5"], ["--max-configs: does not apply to --algo hyperband"]),

@@ -11,11 +11,14 @@ what was trained):
   the installed hpsearch does not know is skipped with a note;
 * the peers of ``--peers``, each given the same space, the same R, r_min and
   eta, and the same budget: HpBandSter's BOHB (``hpbandster``, in-process
-  nameserver on 127.0.0.1), DEHB (``dehb``, ask/tell) and Optuna's TPESampler
+  nameserver on 127.0.0.1; unmaintained, its README recommends SMAC3 and DEHB),
+  DEHB (``dehb``, ask/tell), SMAC3's ``HyperbandFacade`` (``smac-hb``: random
+  configurations under Hyperband) and ``MultiFidelityFacade`` (``smac-mf``: its
+  random forest under Hyperband), both ask/tell, and Optuna's TPESampler
   with its HyperbandPruner (``optuna``; the trial reports the benchmark's value
   after every unit of resource). Resource is counted as what was trained: the
   peers do not warm start, so an evaluation at budget b costs b (HpBandSter,
-  DEHB) and an Optuna trial pruned after k steps cost k. A peer stops when
+  DEHB, SMAC3) and an Optuna trial pruned after k steps cost k. A peer stops when
   what it trained reaches the budget (the evaluation that crosses it counts,
   as in ``hps compare``). Each peer run is stored in
   ``OUT/<problem>/peers/<peer>-seed<k>.json`` and not run again. A peer that is
@@ -28,7 +31,7 @@ optimum (sgddigits: best validation accuracy). Each benchmark gets a markdown
 table (median [q25, q75] over seeds; the evaluations column counts Optuna's
 trials, not the steps they reported) with a line per target (bohb at or below
 min(hyperband, bayesian) at every fraction, within 2x of bayesian at 100 %, ahead of
-HpBandSter BOHB and DEHB at 50 and 100 %: met
+HpBandSter BOHB, DEHB and SMAC3 at 50 and 100 %: met
 or missed, and at which fractions; a tie counts as met), printed and written
 to ``OUT/<problem>/table.md``; everything is also in ``OUT/results.json`` and
 ``OUT/report.md``, with the wall time of the invocation. Peers run in this
@@ -81,7 +84,8 @@ from hpsearch.trial import TrialSpec, execute_trial  # noqa: E402
 
 PROBLEMS = ["hartmann6lc", "mfhartmann3", "mfhartmann6", "mfbranin", "sgddigits"]
 ALGOS = ["random", "bayesian", "hyperband", "asha", "bohb", "asha+bayesian"]
-PEERS = {"hpbandster-bohb": "hpbandster", "dehb": "dehb", "optuna-tpe-hb": "optuna"}
+PEERS = {"hpbandster-bohb": "hpbandster", "dehb": "dehb", "optuna-tpe-hb": "optuna", "smac-hb": "smac",
+         "smac-mf": "smac"}
 FRACTIONS = (0.1, 0.25, 0.5, 1.0)
 ETA = 3
 
@@ -338,8 +342,30 @@ def run_optuna(bench: Bench, seed: int, root: str) -> Record:
     return obj.record
 
 
+def run_smac(bench: Bench, seed: int, root: str, facade: str = "hb") -> Record:
+    """SMAC3's multi-fidelity facades, ask/tell: ``hb`` (HyperbandFacade: random configurations) or
+    ``mf`` (MultiFidelityFacade: its random forest with Hyperband, BOHB-like); a budget b costs b."""
+    from smac import HyperbandFacade, MultiFidelityFacade, Scenario
+    from smac.runhistory.dataclasses import TrialValue
+
+    obj = Objective(bench, f"smac-{facade}", seed, root)
+    cls = HyperbandFacade if facade == "hb" else MultiFidelityFacade
+    scenario = Scenario(configspace(bench.lp, seed), deterministic=True, min_budget=bench.r_min,
+                        max_budget=bench.r_max, n_trials=10**7, seed=seed,
+                        output_directory=os.path.join(root, "smac"))
+    opt = cls(scenario, lambda config, seed=0, budget=None: 0.0,  # ask/tell only; SMAC wants one
+              intensifier=cls.get_intensifier(scenario, eta=ETA), overwrite=True, logging_level=40)
+    while not obj.exhausted:
+        info = opt.ask()
+        budget = int(round(float(info.budget)))
+        loss = obj.evaluate(_values(bench.lp, dict(info.config)), budget)
+        opt.tell(info, TrialValue(cost=loss))
+    return obj.record
+
+
 PEER_RUNNERS: dict[str, Callable[[Bench, int, str], Record]] = {
-    "hpbandster-bohb": run_hpbandster, "dehb": run_dehb, "optuna-tpe-hb": run_optuna}
+    "hpbandster-bohb": run_hpbandster, "dehb": run_dehb, "optuna-tpe-hb": run_optuna,
+    "smac-hb": run_smac, "smac-mf": lambda b, s, r: run_smac(b, s, r, "mf")}
 
 
 # -- hps algorithms through hpsearch.compare -------------------------------------------------------
@@ -473,7 +499,7 @@ def targets(summ: dict[str, dict], bench: Bench) -> list[tuple[str, str, str]]:
     elif "bayesian" in summ:
         rows.append(("bohb within 2x of bayesian at 100 %", "not applicable",
                      "no known optimum, so no regret to compare"))
-    for peer in ("hpbandster-bohb", "dehb"):
+    for peer in ("hpbandster-bohb", "dehb", "smac-hb", "smac-mf"):
         if peer in summ:
             behind = [f for f in (0.5, 1.0) if med("bohb", f) > med(peer, f)]
             rows.append((f"bohb ahead of {peer} at 50 and 100 %",
@@ -510,7 +536,7 @@ def table(bench: Bench, summ: dict[str, dict], seeds: int, notes: list[str]) -> 
 def most_benchmarks(results: dict) -> str:
     """The cross-benchmark target: bohb ahead of each peer at 50 and 100 % on most benchmarks."""
     lines = []
-    for peer in ("hpbandster-bohb", "dehb"):
+    for peer in ("hpbandster-bohb", "dehb", "smac-hb", "smac-mf"):
         states = [t[1] for r in results.values() for t in r["targets"] if t[0].startswith(f"bohb ahead of {peer}")]
         if states:
             met = sum(s == "met" for s in states)

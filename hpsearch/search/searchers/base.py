@@ -26,12 +26,13 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ...problem.space import HpProblem, SpaceError
-from ..base import Observation
+from ..base import Observation, OptionError
 from ..encoding import config_key
 from ..options import Option, resolve
+from ..prior import PRIOR_OPTION, PriorUse, prior_on
 
-__all__ = ["Searcher", "RANDOM_FRACTION", "RANDOM_FRACTION_OPTION", "WARM_INCUMBENTS_OPTION", "best_of",
-           "model_budget", "NOT_READY", "Taken"]
+__all__ = ["Searcher", "PRIOR_OPTION", "RANDOM_FRACTION", "RANDOM_FRACTION_OPTION", "WARM_INCUMBENTS_OPTION",
+           "best_of", "model_budget", "NOT_READY", "Taken"]
 
 #: the random fraction of proposals under a multi-fidelity scheduler (BOHB's 1/3).
 RANDOM_FRACTION = 1 / 3
@@ -71,6 +72,9 @@ class Searcher:
     model_based: ClassVar[bool] = False
     #: scheduler names it can serve (None: all).
     serves: ClassVar[tuple[str, ...] | None] = None
+    #: ``--prior`` when not given, under fifo and under a multi-fidelity scheduler (the measured
+    #: choices, see :mod:`hpsearch.search.prior` and ``tests/perf/bench_prior.py``).
+    PRIOR_DEFAULT: ClassVar[tuple[str, str]] = ("none", "none")
 
     def __init__(self, problem: HpProblem, seed: int | None, multi_fidelity: bool = False,
                  **options: Any):
@@ -90,6 +94,14 @@ class Searcher:
             declared = any(o.name == "random_fraction" for o in self.OPTIONS)
             frac = RANDOM_FRACTION if declared and multi_fidelity else 0.0
         self.random_fraction = frac
+        declared_prior = any(o is PRIOR_OPTION for o in self.OPTIONS)
+        default_prior = self.PRIOR_DEFAULT[bool(multi_fidelity)]
+        use_prior = declared_prior and prior_on(self.options.get("prior"), default_prior)
+        if use_prior and problem.multi_objective:
+            raise OptionError(f"--searcher {self.name}: --prior default is for one objective (its evidence "
+                              "ranks single losses); a multi-objective problem takes --prior none")
+        #: the prior in use (None: ``--prior none``), see :mod:`hpsearch.search.prior`.
+        self.prior: PriorUse | None = PriorUse(problem) if use_prior else None
         self.full_budget = False  # the current suggest()'s configurations start at the full budget
 
     def suggest(self, n: int = 1, stream: tuple[int, ...] | None = None,
@@ -145,6 +157,8 @@ class Searcher:
         """Learn that ``config`` at ``budget`` scored ``loss`` (a tuple for several objectives; None: it
         failed or timed out)."""
         self.pending.pop(config_key(config), None)
+        if self.prior is not None:
+            self.prior.observe(config, budget, loss)
         self._learn(config, budget, loss)
 
     def warm_start(self, observations: Iterable[Observation]) -> int:
@@ -165,6 +179,8 @@ class Searcher:
         learned = []
         for o in observations:
             config = self.problem.check(o.config)
+            if self.prior is not None:
+                self.prior.observe(config, o.budget, o.loss)
             self._learn(config, o.budget, o.loss)
             learned.append((config, o.budget, o.loss))
         seen = {config_key(c) for c, _, _ in learned}
@@ -187,6 +203,13 @@ class Searcher:
         if self.random_fraction <= 0 or self.full_budget:
             return False
         return bool(self.rng.random() < self.random_fraction)
+
+    def random_draw(self, rng: np.random.Generator, taken: Any = ()) -> dict:
+        """A random proposal: the problem's sampler, or with the prior on, the prior's mixture of
+        prior, incumbent-local and sampler draws (:meth:`hpsearch.search.prior.Prior.random_draw`)."""
+        if self.prior is None:
+            return self.problem.sample(rng)
+        return self.prior.random_draw(rng, taken)
 
     def _begin(self) -> None:
         """Called once per :meth:`suggest` (e.g. to fit a model once per batch)."""

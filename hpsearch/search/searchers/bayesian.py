@@ -78,8 +78,17 @@ from ...problem.space import HpProblem
 from ...seeding import mix_seed
 from ..encoding import EncodedSpace, config_key
 from ..options import Option
+from ..prior import pibo_weight
 from . import scalarise
-from .base import NOT_READY, RANDOM_FRACTION_OPTION, WARM_INCUMBENTS_OPTION, Searcher, Taken, model_budget
+from .base import (
+    NOT_READY,
+    PRIOR_OPTION,
+    RANDOM_FRACTION_OPTION,
+    WARM_INCUMBENTS_OPTION,
+    Searcher,
+    Taken,
+    model_budget,
+)
 from .training import training_subset
 
 __all__ = ["BayesianSearcher", "ESTIMATORS", "ACQ_FUNCS", "one_blas_thread"]
@@ -263,6 +272,7 @@ class BayesianSearcher(Searcher):
                "and a fixed random sample of the rest.", least=2),
         RANDOM_FRACTION_OPTION,
         WARM_INCUMBENTS_OPTION,
+        PRIOR_OPTION,
     )
 
     def __init__(self, problem: HpProblem, seed: int | None, multi_fidelity: bool = False,
@@ -301,9 +311,9 @@ class BayesianSearcher(Searcher):
         budget = model_budget(self._obs, self._least) if self._enc.n_cols else NOT_READY
         if self._random_left > 0 or budget is NOT_READY:
             self._random_left = max(self._random_left - 1, 0)
-            return self.problem.sample(self.rng)
+            return self.random_draw(self.rng, Taken(self._asked, self.pending))
         if self.draw_at_random():
-            return self.problem.sample(self.rng)
+            return self.random_draw(self.rng, Taken(self._asked, self.pending))
         if self.problem.multi_objective:  # ParEGO: a scalarisation of its own for every proposal
             self._weights = self._weight_stream.next(self.rng)
             self._prepared = None
@@ -372,23 +382,29 @@ class BayesianSearcher(Searcher):
         cands = np.vstack([enc.random(_N_RANDOM, rng)]
                           + [enc.perturb(p["X"][order], _N_PER_BEST // len(_LOCAL_SCALES), s, rng)
                              for s in _LOCAL_SCALES])
+        if self.prior is not None:  # piBO: candidates from the prior too
+            cands = np.vstack([cands, self.prior.candidates(rng)])
         mu, sd = model.predict(cands)
         names = ["EI", "PI", "LCB"]
+        weigh = self._pibo(cands, mu, sd, p)
+
+        def acquisition(a: str, m: np.ndarray, s: np.ndarray, C: np.ndarray) -> np.ndarray:
+            return weigh(a, _acquisition(a, m, s, p["best"], xi, o["kappa"]), C)
+
         if o["acq_func"] == "gp_hedge":
-            firsts = np.array([cands[np.argmin(_acquisition(a, mu, sd, p["best"], xi, o["kappa"]))]
-                               for a in names])
+            firsts = np.array([cands[np.argmin(acquisition(a, mu, sd, cands))] for a in names])
             probs = np.exp(self._gains - self._gains.max())
             chosen = int(rng.choice(3, p=probs / probs.sum()))
             acq = names[chosen]
         else:
             firsts, chosen, acq = None, None, o["acq_func"]
-        values = _acquisition(acq, mu, sd, p["best"], xi, o["kappa"])
+        values = acquisition(acq, mu, sd, cands)
         for scale in _REFINE_SCALES:
             top = cands[np.argsort(values, kind="stable")[:_N_REFINE_TOP]]
             more = enc.perturb(top, _N_PER_REFINE, scale, rng)
             m2, s2 = model.predict(more)
             cands = np.vstack([cands, more])
-            values = np.concatenate([values, _acquisition(acq, m2, s2, p["best"], xi, o["kappa"])])
+            values = np.concatenate([values, acquisition(acq, m2, s2, more)])
         found = enc.first_new(cands, np.argsort(values, kind="stable"), Taken(self._asked, self.pending))
         if found is not None:
             config, best_x = found[0], cands[found[1]]
@@ -399,6 +415,25 @@ class BayesianSearcher(Searcher):
             firsts[chosen] = best_x
             self._hedge_prev = firsts
         return config
+
+
+    def _pibo(self, cands: np.ndarray, mu: np.ndarray, sd: np.ndarray, p: dict) -> Any:
+        """``weigh(acq, values, C)``: the acquisition values of candidates ``C`` (to minimise) times
+        piBO's ``prior(x) ** (beta / n)``, or unchanged with the prior off.
+
+        LCB values are first shifted below 0 by their largest value on the first candidates
+        (negated EI and PI are <= 0 already), as SMAC's prior-weighted acquisition does.
+        """
+        if self.prior is None:
+            return lambda _a, values, _C: values
+        n = len(p["yn"])
+        prior = self.prior
+        top = float(np.max(_acquisition("LCB", mu, sd, p["best"], 0.0, self.options["kappa"])))
+
+        def weigh(acq: str, values: np.ndarray, C: np.ndarray) -> np.ndarray:
+            w = pibo_weight(prior.log_weight(C, n))
+            return (np.minimum(values - top, 0.0) if acq == "LCB" else values) * w
+        return weigh
 
 
 _BLAS: Any = None

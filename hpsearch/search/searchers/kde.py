@@ -45,7 +45,15 @@ from ...problem.space import HpProblem
 from ..encoding import EncodedSpace, config_key
 from ..options import Option
 from . import scalarise
-from .base import NOT_READY, RANDOM_FRACTION_OPTION, WARM_INCUMBENTS_OPTION, Searcher, Taken, model_budget
+from .base import (
+    NOT_READY,
+    PRIOR_OPTION,
+    RANDOM_FRACTION_OPTION,
+    WARM_INCUMBENTS_OPTION,
+    Searcher,
+    Taken,
+    model_budget,
+)
 
 __all__ = ["KdeSearcher"]
 
@@ -65,6 +73,7 @@ class KdeSearcher(Searcher):
         Option("n_samples", int, 64, "KDE: candidates drawn from the good density per proposal.", least=1),
         RANDOM_FRACTION_OPTION,
         WARM_INCUMBENTS_OPTION,
+        PRIOR_OPTION,
     )
 
     def __init__(self, problem: HpProblem, seed: int | None, multi_fidelity: bool = False,
@@ -96,23 +105,28 @@ class KdeSearcher(Searcher):
 
     def _propose(self) -> dict:
         budget = model_budget(self._obs, self._d + 2) if self._d else NOT_READY
+        taken = Taken(self._asked, self.pending)
         if budget is NOT_READY or self.draw_at_random():
-            return self.problem.sample(self.rng)
+            return self.random_draw(self.rng, taken)
         good, bad = self._split(budget)
         if len(bad) == 0:
-            return self.problem.sample(self.rng)
+            return self.random_draw(self.rng, taken)
         o = self.options
         bw_good, bw_bad = self._bandwidths(good), self._bandwidths(bad)
         cands = self._sample(good, bw_good, o["n_samples"])
         X = self._enc.expand(cands, self.rng)
-        if self._enc.conditional:  # scored as observed: inactive entries imputed under the sampled parents
+        if self.prior is not None:  # piBO: candidates from the prior too
+            X = np.vstack([X, self.prior.candidates(self.rng, o["n_samples"])])
+            cands = self._enc.compact(X)
+        elif self._enc.conditional:  # scored as observed: inactive entries imputed under the sampled parents
             cands = self._enc.compact(X)
         score = self._log_density(cands, good, bw_good) - self._log_density(cands, bad, bw_bad)
-        found = self._enc.first_new(X, np.argsort(-score, kind="stable"), Taken(self._asked, self.pending),
-                                    tries=len(X))
+        if self.prior is not None:  # piBO: l/g times prior(x) ** (beta / n)
+            score = score + self.prior.log_weight(X, len(self._obs[budget][1]))
+        found = self._enc.first_new(X, np.argsort(-score, kind="stable"), taken, tries=len(X))
         if found is not None:
             return found[0]
-        return self.problem.sample(self.rng)  # every candidate was asked before or forbidden
+        return self.random_draw(self.rng, taken)  # every candidate was asked before or forbidden
 
     # -- the two densities -------------------------------------------------------------
     def _split(self, budget: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -1,7 +1,7 @@
 """Random search: independent draws from each dimension's prior."""
 from __future__ import annotations
 
-from .base import Searcher
+from .base import PRIOR_OPTION, Searcher
 
 __all__ = ["RandomSearcher"]
 
@@ -11,10 +11,13 @@ class RandomSearcher(Searcher):
 
     One uniform draw per dimension from the run's seeded generator (or the
     stream the scheduler names), mapped through the prior's quantiles, so a
-    seed gives the same sequence.
+    seed gives the same sequence. With ``--prior default`` a draw comes from
+    the mixture of the space's prior, draws around the incumbent and these
+    draws (:mod:`hpsearch.search.prior`).
     """
 
     name = "random"
+    OPTIONS = (PRIOR_OPTION,)
 
     def _propose(self) -> dict:
-        return self.problem.sample(self.stream_rng)
+        return self.random_draw(self.stream_rng, self.pending)
