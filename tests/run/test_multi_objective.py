@@ -146,9 +146,10 @@ def test_stop_when_takes_a_condition_on_any_objective(tmp_path, runner):
     out = runner.invoke(cli, ["run", "--problem", "zdtshift", "--max-evals", "200", "--evaluator", "serial",
                               "--seed", "3", "--stop-when", "f2<=2.5", "--run-dir", str(tmp_path / "s")])
     assert out.exit_code == 0, out.output
-    assert "stopped: f2" in out.output and "<= 2.5" in out.output
     trials = load_run(tmp_path / "s").trials()
     assert len(trials) < 200 and trials[-1].metrics["f2"] <= 2.5
+    assert (f"ended:         stop condition met: f2 {trials[-1].metrics['f2']:.6g} <= 2.5 at trial "
+            f"{trials[-1].trial_id}") in out.output.splitlines()
 
 
 def test_results_plot_and_the_summary_of_a_run(tmp_path, runner):
