@@ -83,6 +83,7 @@ class _Slot:
         self.env: dict = {}  # every process of this slot starts with it (its GPUs)
         self.last_report: dict | None = None
         self.stop_at: float | None = None  # monotonic deadline of a trial told to stop
+        self.spawned: float | None = None  # monotonic start of its process, until it is ready
 
     @property
     def name(self) -> str:
@@ -140,6 +141,7 @@ class ProcessEvaluator(Evaluator):
         self._started = True
 
     def _spawn(self, slot: _Slot) -> None:
+        slot.spawned = time.monotonic()
         slot.proc = WorkerProcess(self._source, slot.env, self._log(f"worker-{slot.index}"))
 
     def _recycle(self, slot: _Slot) -> None:
@@ -265,6 +267,8 @@ class ProcessEvaluator(Evaluator):
                 if s.proc is not None:
                     self._read(s)
             self._check_timeouts()
+            if self._results and self._pending:
+                self._dispatch()  # queued trials go to the workers just freed before the driver returns
             if not self._results and end is not None and time.monotonic() >= end:
                 self._reap()
                 return []
@@ -285,6 +289,9 @@ class ProcessEvaluator(Evaluator):
         got = proc.receive(on_report)
         if got.ready:
             self._load_failures = 0
+            if slot.spawned is not None:
+                self.starting_s += time.monotonic() - slot.spawned
+                slot.spawned = None
             if slot.spec is not None and slot.clock is None:
                 slot.clock = time.monotonic()
         for result in got.results:

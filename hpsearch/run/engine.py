@@ -111,7 +111,8 @@ class RunSummary:
     n_replayed: int = 0
     best: StoredTrial | None = None
     wall_s: float = 0.0
-    startup_s: float = 0.0  # of wall_s: starting the workers (a Dask cluster takes seconds)
+    startup_s: float = 0.0  # of wall_s: starting the workers (a Dask cluster takes seconds; workers
+    # started during the run count their start, spread over all workers: see ``utilisation``)
     busy_s: float = 0.0
     workers: int = 1
     stopped_by: str | None = None  # None, "signal", "timeout", "condition" (--stop-when met)
@@ -145,7 +146,12 @@ class RunSummary:
 
     @property
     def utilisation(self) -> float | None:
-        """Busy time / (workers x wall time while the workers were up)."""
+        """Busy time / (workers x wall time while the workers were up).
+
+        The workers' up time leaves out the wall time of starting them before the search (a Dask
+        cluster) and, for a worker started during the run (the ``process`` evaluator's, as a trial
+        first needs it, or a replacement), the time from its start until it could take a trial.
+        """
         up = self.wall_s - self.startup_s
         if up <= 0:
             return None
@@ -311,6 +317,9 @@ class Engine:
         finally:
             self._restore_signals(old_handlers)
             self.summary.wall_s += time.monotonic() - t_start
+            # workers started during the run were not up while they started (one worker's share each)
+            starting = getattr(self.evaluator, "starting_s", 0.0)
+            self.summary.startup_s += starting / max(self.summary.workers, 1)
             try:
                 self.evaluator.close()
             finally:
@@ -331,7 +340,9 @@ class Engine:
                 raise KeyboardInterrupt
             if deadline is not None and time.monotonic() >= deadline:
                 raise StopRun
-            launched = self.ask(self.evaluator.capacity - len(self._flights))
+            capacity = self.evaluator.capacity  # a Dask cluster's grows and shrinks with its workers
+            self.summary.workers = max(self.summary.workers, capacity)
+            launched = self.ask(capacity - len(self._flights))
             if launched:
                 for tid in launched:
                     self._submit(tid, self._flights[tid])
