@@ -46,8 +46,8 @@ class Evaluator:
         #: ``trial.report`` up to it while the trial runs, and its decision back down.
         self.on_report: Callable[[int, dict], bool] | None = None
         #: worker-seconds spent bringing workers up outside :meth:`start` (a worker started when a
-        #: trial first needs it, or replacing one): from its start until it can take a trial. The
-        #: engine leaves them out of the workers' up time (see ``RunSummary.utilisation``).
+        #: trial first needs it, or replacing one): from its start until it can take a trial
+        #: (``RunSummary.starting_s``).
         self.starting_s = 0.0
 
     def _report(self, trial_id: int, report: dict) -> bool:

@@ -5,7 +5,10 @@ run one trial after another (see :mod:`hpsearch.evaluators._worker`). A
 worker starts when a trial first needs it (an idle running worker is used
 first), so the first trial goes to its worker at once, without waiting for
 the others to start, and a run never starts more workers than it has trials
-at once. The
+at once. Starting a worker blocks the driver for a moment (tens of
+milliseconds on a busy machine), so with many trials at once it starts a few
+(:data:`SPAWNS_PER_TURN`), serves the workers that are up, starts a few more,
+and so on: a worker that is up never waits for all the others to be started. The
 driver hands a trial to an idle worker over that worker's pipe and sleeps in
 :func:`multiprocessing.connection.wait` on every worker's pipe and process
 handle until a result arrives, a worker dies, or the earliest trial timeout is
@@ -54,6 +57,8 @@ __all__ = ["ProcessEvaluator", "default_threads", "LOAD_TIMEOUT"]
 
 #: With a trial timeout, a worker gets at least this many seconds to import the problem folder.
 LOAD_TIMEOUT = 120.0
+#: Workers started per turn of the wait loop (between two looks at the workers' pipes).
+SPAWNS_PER_TURN = 4
 
 
 def default_threads(workers: int) -> int:
@@ -177,9 +182,11 @@ class ProcessEvaluator(Evaluator):
         if not self._started:
             self.start()
         self._pending.append(spec)
-        self._dispatch()
+        # the first trial starts its worker at once; more workers start in wait(), a few at a time
+        self._dispatch(spawns=0 if any(s.proc is not None for s in self._slots) else 1)
 
-    def _dispatch(self) -> None:
+    def _dispatch(self, spawns: int | None = None) -> None:
+        """Hand pending trials to idle workers, starting at most ``spawns`` new ones (None: any)."""
         # idle workers that are ready first, then ones still loading the problem, then slots with none
         order = sorted(self._slots, key=lambda s: (s.proc is None, s.proc is not None and not s.proc.ready))
         for slot in order:
@@ -187,6 +194,10 @@ class ProcessEvaluator(Evaluator):
                 return
             if slot.spec is not None:
                 continue
+            if slot.proc is None and spawns is not None:
+                if spawns <= 0:
+                    return  # the rest wait for workers started on the next turn of wait()
+                spawns -= 1
             spec = self._pending.popleft()
             if self._load_error is not None:
                 self._results.append(self._failure(spec, slot, self._load_error))
@@ -237,7 +248,9 @@ class ProcessEvaluator(Evaluator):
         if deadline is not None:
             end = deadline if end is None else min(end, deadline)
         while True:
-            self._dispatch()
+            # starting a worker blocks the driver for a while (tens of ms on a busy machine): start a
+            # few, then serve the workers that are up, so none of them waits for all to be started
+            self._dispatch(spawns=SPAWNS_PER_TURN)
             self._reap()
             if self._results:
                 out, self._results = self._results, []
@@ -257,18 +270,27 @@ class ProcessEvaluator(Evaluator):
                     due.append(s.stop_at)
             due += [kill_at for _, kill_at in self._dying]
             limit = max(min(due) - now, 0.0) if due else None
-            pairs = [(w, s) for s in self._slots if s.proc is not None for w in s.proc.waitables()]
-            fired = wait_any([w for w, _ in pairs], limit)
+            if self._pending and any(s.proc is None and s.spec is None for s in self._slots):
+                limit = 0.0  # workers left to start: look at the pipes, then start the next few
+            owner: dict = {}  # what wait_any hands back (a Connection, a pidfd) -> its slot
+            watch = []
+            for s in self._slots:
+                if s.proc is not None:
+                    for w in s.proc.waitables():
+                        owner[w if isinstance(w, int) else id(w)] = s
+                        watch.append(w)
+            fired = wait_any(watch, limit)
             hit: list[_Slot] = []
-            for w, s in pairs:
-                if s not in hit and any(w is f or (isinstance(w, int) and w == f) for f in fired):
+            for f in fired:
+                s = owner.get(f if isinstance(f, int) else id(f))
+                if s is not None and s not in hit:
                     hit.append(s)
             for s in hit:
                 if s.proc is not None:
                     self._read(s)
             self._check_timeouts()
             if self._results and self._pending:
-                self._dispatch()  # queued trials go to the workers just freed before the driver returns
+                self._dispatch(spawns=0)  # queued trials go to the workers just freed before returning
             if not self._results and end is not None and time.monotonic() >= end:
                 self._reap()
                 return []

@@ -111,8 +111,10 @@ class RunSummary:
     n_replayed: int = 0
     best: StoredTrial | None = None
     wall_s: float = 0.0
-    startup_s: float = 0.0  # of wall_s: starting the workers (a Dask cluster takes seconds; workers
-    # started during the run count their start, spread over all workers: see ``utilisation``)
+    startup_s: float = 0.0  # of wall_s: starting the workers (a Dask cluster takes seconds)
+    #: worker-seconds spent starting workers during the run (the process evaluator starts each as a
+    #: trial first needs it, and replaces lost ones): from a worker's start until it could take a trial
+    starting_s: float = 0.0
     busy_s: float = 0.0
     workers: int = 1
     stopped_by: str | None = None  # None, "signal", "timeout", "condition" (--stop-when met)
@@ -146,12 +148,7 @@ class RunSummary:
 
     @property
     def utilisation(self) -> float | None:
-        """Busy time / (workers x wall time while the workers were up).
-
-        The workers' up time leaves out the wall time of starting them before the search (a Dask
-        cluster) and, for a worker started during the run (the ``process`` evaluator's, as a trial
-        first needs it, or a replacement), the time from its start until it could take a trial.
-        """
+        """Busy time / (workers x wall time while the workers were up)."""
         up = self.wall_s - self.startup_s
         if up <= 0:
             return None
@@ -317,9 +314,7 @@ class Engine:
         finally:
             self._restore_signals(old_handlers)
             self.summary.wall_s += time.monotonic() - t_start
-            # workers started during the run were not up while they started (one worker's share each)
-            starting = getattr(self.evaluator, "starting_s", 0.0)
-            self.summary.startup_s += starting / max(self.summary.workers, 1)
+            self.summary.starting_s = getattr(self.evaluator, "starting_s", 0.0)
             try:
                 self.evaluator.close()
             finally:

@@ -14,10 +14,18 @@ workers (seconds for a Dask LocalCluster) and shutting them down, which the
         [--profile DIR]
 
 ``--workers`` are process workers (and Dask LocalCluster worker processes when
-``--dask-slots`` is empty); ``--dask-slots N`` starts one LocalCluster of
-``N // 32`` worker processes with 32 threads each (N <= 32: N single-threaded
-workers, as ``--evaluator dask --workers N``) and runs against its address.
-``--profile DIR`` writes a cProfile of the driver for each row into DIR.
+``--dask-slots`` is empty); ``--dask-slots N`` with N <= 32 runs ``--evaluator
+dask --workers N`` (hps starts a LocalCluster of N single-threaded workers), and
+with N > 32 starts one LocalCluster of ``N // 32`` worker processes with 32
+threads each and runs against its address. ``--profile DIR`` writes a cProfile
+of the driver for each row into DIR.
+
+Columns: "utilisation" is the engine's figure (as the run's summary prints it);
+"-w.start" also leaves out the worker-seconds spent starting workers during the
+run (``RunSummary.starting_s``: the process evaluator starts each as a trial
+first needs it); "-tail" also leaves out the worker-seconds idle after the last
+trial started (nothing left to hand out: the run waits for its last trials).
+What remains is lost in the driver: between a trial's end and the next start.
 
 Targets: process >= 95 % at 8, 32 and 64 workers; dask >= 90 % at 32 and 128 slots.
 """
@@ -73,7 +81,7 @@ def options_for(algo: str, evals: int) -> dict:
     if algo == "asha":
         return {"max_configs": evals}
     if algo in ("hyperband", "bohb"):
-        return {"iterations": max(10, evals // 40)}
+        return {"iterations": max(10, evals // 10)}
     return {}
 
 
@@ -88,6 +96,14 @@ def local_cluster(slots: int):
         yield cluster.scheduler_address
     finally:
         cluster.close()
+
+
+def tail_idle(trials, workers: int) -> float:
+    """Worker-seconds idle after the last trial started: nothing was left to hand out."""
+    last = max(t.started_at for t in trials)
+    end = max(t.finished_at for t in trials)
+    busy = sum(max(0.0, min(t.finished_at, end) - max(t.started_at, last)) for t in trials)
+    return max(workers * (end - last) - busy, 0.0)
 
 
 def once(folder: Path, algo: str, evaluator: str, evals: int, workers: int, seed: int,
@@ -108,13 +124,18 @@ def once(folder: Path, algo: str, evaluator: str, evals: int, workers: int, seed
             prof.dump_stats(str(profile / f"{algo}-{evaluator}-{workers}.prof"))
         wall = time.perf_counter() - t0
         load1 = os.getloadavg()[0]
-        out.store.close()
         with open(Path(tmp) / "run" / "results.csv", newline="") as f:
             table = list(csv.DictReader(f))
         busy = sum(float(r["duration_s"]) for r in table)
         s = out.summary
+        trials = [t for t in out.store.trials() if t.started_at and t.finished_at]
+        up = s.workers * (s.wall_s - s.startup_s)
+        started = up - s.starting_s  # less the worker-seconds of workers starting during the run
+        tail = tail_idle(trials, s.workers)
+        out.store.close()
         return {"n": len(table), "done": s.n_done, "wall": wall, "busy": busy, "workers": s.workers,
                 "engine": s.utilisation, "check": busy / (s.workers * wall), "startup": s.startup_s,
+                "no_start": s.busy_s / started, "no_tail": s.busy_s / (started - tail),
                 "load": f"{load0:.1f}-{load1:.1f}"}
 
 
@@ -122,7 +143,8 @@ def row(algo: str, ev: str, r: dict) -> str:
     target = TARGET[ev]
     verdict = f">= {target:.0%} " + ("met" if r["engine"] >= target else "MISSED")
     return (f"{algo:<10} {ev:<9} {r['workers']:>7} {r['n']:>5} {r['wall']:>8.2f} {r['busy']:>8.2f} "
-            f"{r['startup']:>9.2f} {r['engine']:>11.1%} {r['check']:>13.1%} {r['load']:>9}  {verdict}")
+            f"{r['startup']:>9.2f} {r['engine']:>11.1%} {r['no_start']:>9.1%} {r['no_tail']:>9.1%} "
+            f"{r['check']:>13.1%} {r['load']:>9}  {verdict}")
 
 
 def main() -> None:
@@ -139,11 +161,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as root:
         folder = write_problem(Path(root))
         print(f"{'algo':<10} {'evaluator':<9} {'workers':>7} {'evals':>5} {'wall s':>8} {'busy s':>8} "
-              f"{'startup s':>9} {'utilisation':>11} {'incl. startup':>13} {'load avg':>9}  target",
-              flush=True)
+              f"{'startup s':>9} {'utilisation':>11} {'-w.start':>9} {'-tail':>9} {'incl. startup':>13} "
+              f"{'load avg':>9}  target", flush=True)
         for ev in args.evaluators.split(","):
             if ev == "dask" and args.dask_slots:
                 for slots in (int(s) for s in args.dask_slots.split(",")):
+                    if slots <= 32:  # hps starts its own LocalCluster, as --evaluator dask --workers N
+                        for algo in algos:
+                            r = once(folder, algo, ev, args.evals, slots, args.seed, None, args.profile)
+                            print(row(algo, ev, r), flush=True)
+                        continue
                     with local_cluster(slots) as address:
                         for algo in algos:
                             r = once(folder, algo, ev, args.evals, slots, args.seed, address, args.profile)
