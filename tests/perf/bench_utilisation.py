@@ -26,6 +26,7 @@ run (``RunSummary.starting_s``: the process evaluator starts each as a trial
 first needs it); "-tail" also leaves out the worker-seconds idle after the last
 trial started (nothing left to hand out: the run waits for its last trials).
 What remains is lost in the driver: between a trial's end and the next start.
+"cpu ms" is the driver's CPU time per evaluation (all its threads, not the workers').
 
 Targets: process >= 95 % at 8, 32 and 64 workers; dask >= 90 % at 32 and 128 slots.
 """
@@ -114,6 +115,7 @@ def once(folder: Path, algo: str, evaluator: str, evals: int, workers: int, seed
                         dask_scheduler=address, allow_many_workers=True)
         prof = cProfile.Profile() if profile is not None else None
         load0 = os.getloadavg()[0]
+        cpu0 = time.process_time()
         t0 = time.perf_counter()
         if prof is not None:
             prof.enable()
@@ -123,6 +125,7 @@ def once(folder: Path, algo: str, evaluator: str, evals: int, workers: int, seed
             profile.mkdir(parents=True, exist_ok=True)
             prof.dump_stats(str(profile / f"{algo}-{evaluator}-{workers}.prof"))
         wall = time.perf_counter() - t0
+        cpu = time.process_time() - cpu0  # the driver's CPU (its threads; not the workers')
         load1 = os.getloadavg()[0]
         with open(Path(tmp) / "run" / "results.csv", newline="") as f:
             table = list(csv.DictReader(f))
@@ -136,7 +139,7 @@ def once(folder: Path, algo: str, evaluator: str, evals: int, workers: int, seed
         return {"n": len(table), "done": s.n_done, "wall": wall, "busy": busy, "workers": s.workers,
                 "engine": s.utilisation, "check": busy / (s.workers * wall), "startup": s.startup_s,
                 "no_start": s.busy_s / started, "no_tail": s.busy_s / (started - tail),
-                "load": f"{load0:.1f}-{load1:.1f}"}
+                "load": f"{load0:.1f}-{load1:.1f}", "cpu_ms": 1000 * cpu / max(len(table), 1)}
 
 
 def row(algo: str, ev: str, r: dict) -> str:
@@ -144,7 +147,7 @@ def row(algo: str, ev: str, r: dict) -> str:
     verdict = f">= {target:.0%} " + ("met" if r["engine"] >= target else "MISSED")
     return (f"{algo:<10} {ev:<9} {r['workers']:>7} {r['n']:>5} {r['wall']:>8.2f} {r['busy']:>8.2f} "
             f"{r['startup']:>9.2f} {r['engine']:>11.1%} {r['no_start']:>9.1%} {r['no_tail']:>9.1%} "
-            f"{r['check']:>13.1%} {r['load']:>9}  {verdict}")
+            f"{r['check']:>13.1%} {r['cpu_ms']:>7.2f} {r['load']:>9}  {verdict}")
 
 
 def main() -> None:
@@ -162,7 +165,7 @@ def main() -> None:
         folder = write_problem(Path(root))
         print(f"{'algo':<10} {'evaluator':<9} {'workers':>7} {'evals':>5} {'wall s':>8} {'busy s':>8} "
               f"{'startup s':>9} {'utilisation':>11} {'-w.start':>9} {'-tail':>9} {'incl. startup':>13} "
-              f"{'load avg':>9}  target", flush=True)
+              f"{'cpu ms':>7} {'load avg':>9}  target", flush=True)
         for ev in args.evaluators.split(","):
             if ev == "dask" and args.dask_slots:
                 for slots in (int(s) for s in args.dask_slots.split(",")):
