@@ -56,8 +56,14 @@ class Evaluator:
 
     @property
     def capacity(self) -> int:
-        """How many evaluations may be in flight."""
+        """How many evaluations may run at once."""
         return self.workers
+
+    @property
+    def queued(self) -> int:
+        """Evaluations the engine keeps submitted beyond :attr:`capacity` (0: none), so that a worker
+        that finishes one takes the next at once, without waiting for the driver to hear of it."""
+        return 0
 
     def start(self) -> None:
         """Acquire workers (called once before the first submit)."""

@@ -38,6 +38,11 @@ that goes on reporting for ``stop_grace`` seconds after it was told to stop has
 its process killed and is stored ``stopped`` with its last report. Reports an
 event did not deliver before the trial's result are taken from the result.
 
+With 16 slots or more, one trial per 16 slots waits on the Dask scheduler
+beyond the slots, so a worker that finishes a trial starts the next one
+without a round trip through the driver (the searcher sees those trials as
+pending, as it sees the running ones).
+
 With a running cluster, capacity (evaluations kept in flight) is the larger of
 ``--workers`` and the cluster's worker threads, followed while the run goes on
 (looked up at most once a second): a worker that joins during the run gets
@@ -80,6 +85,8 @@ def stop_event_name(token: str, trial_id: int) -> str:
 
 __all__ = ["DaskEvaluator"]
 
+#: Slots per trial kept queued on the Dask scheduler beyond the cluster's slots (see ``queued``).
+QUEUE_PER = 16
 INSTALL_HINT = '--evaluator dask needs Dask, which is not installed: pip install "hpsearch[dask]"'
 _ADDRESS = re.compile(r"^([a-z0-9+]+://)?[^\s:/]+(:\d+)?/?$", re.IGNORECASE)
 
@@ -149,6 +156,12 @@ class DaskEvaluator(Evaluator):
             except Exception:  # noqa: BLE001 - the scheduler is busy or gone: keep the last size
                 pass
         return self._capacity
+
+    @property
+    def queued(self) -> int:
+        """One trial queued on the Dask scheduler per 16 slots (none below 16): a worker that frees
+        takes it from the scheduler at once instead of after a round trip through the driver."""
+        return self._capacity // QUEUE_PER
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:

@@ -337,7 +337,7 @@ class Engine:
                 raise StopRun
             capacity = self.evaluator.capacity  # a Dask cluster's grows and shrinks with its workers
             self.summary.workers = max(self.summary.workers, capacity)
-            launched = self.ask(capacity - len(self._flights))
+            launched = self.ask(capacity + getattr(self.evaluator, "queued", 0) - len(self._flights))
             if launched:
                 for tid in launched:
                     self._submit(tid, self._flights[tid])
