@@ -1,6 +1,7 @@
 """Shared fixtures: the repo's paths, a CliRunner, subprocess helpers, problem-folder factory."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -246,17 +247,20 @@ def read_only(run_dir, script: str) -> list[str]:
 # -- a real Dask cluster on loopback --------------------------------------------------------------
 DASK = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
 WORKER = [sys.executable, "-m", "distributed.cli.dask_worker"]
+#: the documented commands, ``dask scheduler`` and ``dask worker`` (with its nanny), of this Python
+RECIPE_SCHEDULER = [sys.executable, "-m", "dask", "scheduler"]
+RECIPE_WORKER = [sys.executable, "-m", "dask", "worker"]
 
 
 class Cluster:
     """A Dask scheduler and workers in subprocesses, killed at the end whatever happens."""
 
-    def __init__(self, tmp):
+    def __init__(self, tmp, scheduler=DASK):
         self.tmp = tmp
         self.procs: list[subprocess.Popen] = []
         self.file = tmp / "scheduler.json"
-        self.dask_scheduler = self._spawn([*DASK, "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                                      "--scheduler-file", str(self.file)], "scheduler")
+        self.dask_scheduler = self._spawn([*scheduler, "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                                           "--scheduler-file", str(self.file)], "scheduler")
         end = time.monotonic() + 120
         while (address := self._address()) is None:  # polled until the file holds the whole JSON
             assert self.dask_scheduler.poll() is None, "dask scheduler exited"
@@ -278,10 +282,18 @@ class Cluster:
         self.procs.append(proc)
         return proc
 
-    def add_worker(self, name, *extra, env=None):
-        return self._spawn([*WORKER, self.address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
+    def add_worker(self, name, *extra, env=None, command=(*WORKER, "--no-nanny")):
+        """Start a one-thread worker (its own process group: :meth:`kill` ends it with its nanny)."""
+        return self._spawn([*command, self.address, "--nthreads", "1", "--no-dashboard",
                             "--host", "127.0.0.1", "--name", name,
                             "--local-directory", str(self.tmp / f"{name}-space"), *extra], name, env)
+
+    @staticmethod
+    def kill(proc):
+        """SIGKILL a worker's whole process group (a nanny and its worker die together)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
 
     def wait_for_workers(self, n, limit=60):
         from distributed import Client

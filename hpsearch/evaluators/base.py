@@ -45,6 +45,10 @@ class Evaluator:
         #: ``on_report(trial_id, report) -> stop?``: set by the engine; each evaluator carries every
         #: ``trial.report`` up to it while the trial runs, and its decision back down.
         self.on_report: Callable[[int, dict], bool] | None = None
+        #: worker-seconds spent bringing workers up outside :meth:`start` (a worker started when a
+        #: trial first needs it, or replacing one): from its start until it can take a trial
+        #: (``RunSummary.starting_s``).
+        self.starting_s = 0.0
 
     def _report(self, trial_id: int, report: dict) -> bool:
         """Hand one report to the engine; True if the trial should stop."""
@@ -52,8 +56,14 @@ class Evaluator:
 
     @property
     def capacity(self) -> int:
-        """How many evaluations may be in flight."""
+        """How many evaluations may run at once."""
         return self.workers
+
+    @property
+    def queued(self) -> int:
+        """Evaluations the engine keeps submitted beyond :attr:`capacity` (0: none), so that a worker
+        that finishes one takes the next at once, without waiting for the driver to hear of it."""
+        return 0
 
     def start(self) -> None:
         """Acquire workers (called once before the first submit)."""

@@ -20,9 +20,8 @@ How it works:
   problem). This keeps Dask workers healthy without
   ``client.restart_workers``, and a trial that crashes its process
   (``os._exit``, a segfault) is ``failed`` alone.
-- A lost Dask worker (machine gone, process killed) makes Dask reschedule its
-  trial elsewhere, up to ``distributed.scheduler.allowed-failures`` times
-  (default 3); after that the evaluation is ``failed`` (``KilledWorker``).
+- A lost Dask worker (machine gone, process killed) loses only the trial it
+  was running, which is retried elsewhere (see below).
 - Trials send back their result and output; the driver writes the output to
   ``RUN_DIR/logs/trial-<id>.log`` and stays the only writer of the run store.
   Checkpoint directories (``trial.checkpoint_dir``) live under the driver's run
@@ -39,8 +38,22 @@ that goes on reporting for ``stop_grace`` seconds after it was told to stop has
 its process killed and is stored ``stopped`` with its last report. Reports an
 event did not deliver before the trial's result are taken from the result.
 
+With 16 slots or more, one trial per 16 slots waits on the Dask scheduler
+beyond the slots, so a worker that finishes a trial starts the next one
+without a round trip through the driver (the searcher sees those trials as
+pending, as it sees the running ones).
+
 With a running cluster, capacity (evaluations kept in flight) is the larger of
-``--workers`` and the cluster's worker threads when the run starts.
+``--workers`` and the cluster's worker threads, followed while the run goes on
+(looked up at most once a second): a worker that joins during the run gets
+trials at once, and one that leaves lowers it again (never below ``--workers``).
+
+A Dask worker that dies (its machine, its process killed) takes only the trial
+it was running: Dask reschedules that task on another worker, where the trial
+runs again from its start (the reports it streamed before are kept, the new run's follow them).
+A trial whose workers die ``distributed.scheduler.allowed-failures`` times
+(default 3, a setting of the Dask scheduler) is stored ``failed``
+(``KilledWorker``), and the search goes on.
 
 GPUs: ``--gpus-per-trial K`` submits every trial with the Dask resource
 ``{"GPU": K}``, so it runs only on a worker started with ``--resources GPU=N``
@@ -72,6 +85,8 @@ def stop_event_name(token: str, trial_id: int) -> str:
 
 __all__ = ["DaskEvaluator"]
 
+#: Slots per trial kept queued on the Dask scheduler beyond the cluster's slots (see ``queued``).
+QUEUE_PER = 16
 INSTALL_HINT = '--evaluator dask needs Dask, which is not installed: pip install "hpsearch[dask]"'
 _ADDRESS = re.compile(r"^([a-z0-9+]+://)?[^\s:/]+(:\d+)?/?$", re.IGNORECASE)
 
@@ -119,6 +134,7 @@ class DaskEvaluator(Evaluator):
         if dask_scheduler is not None and "HPS_THREADS_PER_WORKER" in os.environ:
             self.threads = default_threads(workers)
         self._capacity = workers
+        self._looked = 0.0  # monotonic time the cluster's size was last looked up
         self._client = None
         self._cluster = None
         self._futures: dict = {}  # key -> (future, spec)
@@ -131,7 +147,21 @@ class DaskEvaluator(Evaluator):
 
     @property
     def capacity(self) -> int:
+        """Evaluations to keep in flight: ``--workers``, or the running cluster's slots if more, as
+        workers join or leave (looked up at most once a second)."""
+        if self._client is not None and self._cluster is None and time.monotonic() - self._looked >= 1.0:
+            self._looked = time.monotonic()
+            try:
+                self._capacity = max(self.workers, self._slots_on_cluster(strict=False))
+            except Exception:  # noqa: BLE001 - the scheduler is busy or gone: keep the last size
+                pass
         return self._capacity
+
+    @property
+    def queued(self) -> int:
+        """One trial queued on the Dask scheduler per 16 slots (none below 16): a worker that frees
+        takes it from the scheduler at once instead of after a round trip through the driver."""
+        return self._capacity // QUEUE_PER
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
@@ -169,6 +199,7 @@ class DaskEvaluator(Evaluator):
             raise EvaluatorError(f"--dask-scheduler {self.dask_scheduler}: cannot connect to a Dask "
                                  f"scheduler ({type(exc).__name__}: {first})") from None
         self._capacity = max(self.workers, self._slots_on_cluster())
+        self._looked = time.monotonic()
         self._client.register_plugin(upload, name=upload.name)
         self._new_queue()
         self._subscribe()
@@ -205,14 +236,17 @@ class DaskEvaluator(Evaluator):
         except Exception:  # noqa: BLE001 - best effort: a leftover Event only costs the scheduler memory
             pass
 
-    def _slots_on_cluster(self) -> int:
-        """Trials the cluster can run at once: its threads, or with GPUs per trial its GPU slots."""
+    def _slots_on_cluster(self, strict: bool = True) -> int:
+        """Trials the cluster can run at once: its threads, or with GPUs per trial its GPU slots.
+
+        ``strict``: a cluster without a worker that offers the GPUs is an error (when the run starts).
+        """
         info = self._client.scheduler_info()["workers"].values()
         if not self.gpus_per_trial:
             return sum(w.get("nthreads", 1) for w in info)
         k = self.gpus_per_trial
         slots = sum(min(w.get("nthreads", 1), int(w.get("resources", {}).get("GPU", 0) // k)) for w in info)
-        if slots == 0:
+        if slots == 0 and strict:
             self.close()
             raise EvaluatorError(f"--gpus-per-trial {k}: no worker of the cluster at {self.dask_scheduler} "
                                  f"offers {k} GPU(s); start workers with CUDA_VISIBLE_DEVICES=... dask "

@@ -5,7 +5,10 @@ run one trial after another (see :mod:`hpsearch.evaluators._worker`). A
 worker starts when a trial first needs it (an idle running worker is used
 first), so the first trial goes to its worker at once, without waiting for
 the others to start, and a run never starts more workers than it has trials
-at once. The
+at once. Workers are started by :data:`STARTERS` background threads (starting
+a process takes tens of milliseconds on a busy machine), so with many trials at
+once the driver goes on serving the workers that are up while the others start,
+and starts them several at a time. The
 driver hands a trial to an idle worker over that worker's pipe and sleeps in
 :func:`multiprocessing.connection.wait` on every worker's pipe and process
 handle until a result arrives, a worker dies, or the earliest trial timeout is
@@ -37,9 +40,11 @@ due, so it never polls.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing.connection import wait as wait_any
 from pathlib import Path
 
@@ -54,6 +59,8 @@ __all__ = ["ProcessEvaluator", "default_threads", "LOAD_TIMEOUT"]
 
 #: With a trial timeout, a worker gets at least this many seconds to import the problem folder.
 LOAD_TIMEOUT = 120.0
+#: Threads that start worker processes (while the driver serves the workers that are up).
+STARTERS = 4
 
 
 def default_threads(workers: int) -> int:
@@ -83,6 +90,8 @@ class _Slot:
         self.env: dict = {}  # every process of this slot starts with it (its GPUs)
         self.last_report: dict | None = None
         self.stop_at: float | None = None  # monotonic deadline of a trial told to stop
+        self.spawned: float | None = None  # monotonic start of its process, until it is ready
+        self.starting: Future | None = None  # its process being started by a starter thread
 
     @property
     def name(self) -> str:
@@ -129,6 +138,9 @@ class ProcessEvaluator(Evaluator):
         self._load_failures = 0
         self._load_error: str | None = None
         self._started = False
+        self._starters: ThreadPoolExecutor | None = None
+        self._wake: tuple[int, int] | None = None  # a pipe a starter thread writes to when it is done
+        self._abandoned: list[Future] = []  # starts of workers whose trial ended meanwhile
 
     # -- paths ---------------------------------------------------------------------------------
     def _log(self, stem: str) -> Path | None:
@@ -140,7 +152,42 @@ class ProcessEvaluator(Evaluator):
         self._started = True
 
     def _spawn(self, slot: _Slot) -> None:
+        slot.spawned = time.monotonic()
         slot.proc = WorkerProcess(self._source, slot.env, self._log(f"worker-{slot.index}"))
+
+    def _spawn_later(self, slot: _Slot) -> None:
+        """Start the slot's process in a starter thread; :meth:`_take_started` sends it its trial."""
+        if self._starters is None:
+            self._starters = ThreadPoolExecutor(STARTERS, thread_name_prefix="hps-worker-start")
+            self._wake = os.pipe()
+            os.set_blocking(self._wake[0], False)
+        slot.spawned = time.monotonic()
+        slot.starting = self._starters.submit(WorkerProcess, self._source, slot.env,
+                                              self._log(f"worker-{slot.index}"))
+        slot.starting.add_done_callback(self._woken)
+
+    def _woken(self, _: Future) -> None:
+        with contextlib.suppress(OSError, TypeError):
+            os.write(self._wake[1], b"!")
+
+    def _take_started(self) -> None:
+        """Give each worker whose start finished its slot and its trial (a failed start raises)."""
+        if self._wake is not None:
+            with contextlib.suppress(OSError):
+                while os.read(self._wake[0], 4096):
+                    pass
+        for fut in [f for f in self._abandoned if f.done()]:
+            self._abandoned.remove(fut)
+            if fut.exception() is None:
+                proc = fut.result()
+                proc.terminate()
+                self._dying.append((proc, time.monotonic() + self.grace))
+        for slot in self._slots:
+            if slot.starting is not None and slot.starting.done():
+                fut, slot.starting = slot.starting, None
+                slot.proc = fut.result()
+                if slot.spec is not None:
+                    self._send(slot)
 
     def _recycle(self, slot: _Slot) -> None:
         """Replace an idle worker that ran its problem's MAX_TRIALS_PER_WORKER trials."""
@@ -151,6 +198,15 @@ class ProcessEvaluator(Evaluator):
 
     def close(self) -> None:
         procs = []
+        for slot in self._slots:  # workers still starting: wait for them, then stop them too
+            if slot.starting is not None:
+                with contextlib.suppress(Exception):
+                    slot.proc = slot.proc or slot.starting.result()
+                slot.starting = None
+        for fut in self._abandoned:
+            with contextlib.suppress(Exception):
+                self._dying.append((fut.result(), 0.0))
+        self._abandoned.clear()
         for slot in self._slots:
             if slot.proc is not None:
                 if slot.spec is None:
@@ -169,6 +225,13 @@ class ProcessEvaluator(Evaluator):
             except Exception:  # noqa: BLE001 - TimeoutExpired: kill below
                 pass
             p.kill(0.2)
+        if self._starters is not None:  # after the workers: a process gets SIGTERM when its starter exits
+            self._starters.shutdown(wait=True)
+            self._starters = None
+            for fd in self._wake:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            self._wake = None
 
     # -- submitting ----------------------------------------------------------------------------
     def submit(self, spec: TrialSpec) -> None:
@@ -178,8 +241,10 @@ class ProcessEvaluator(Evaluator):
         self._dispatch()
 
     def _dispatch(self) -> None:
-        # idle workers that are ready first, then ones still loading the problem, then slots with none
-        order = sorted(self._slots, key=lambda s: (s.proc is None, s.proc is not None and not s.proc.ready))
+        """Hand pending trials to idle workers, starting workers for free slots that have none."""
+        # idle workers that are ready first, then ones still loading or starting, then slots with none
+        order = sorted(self._slots, key=lambda s: (s.proc is None and s.starting is None,
+                                                   s.proc is None or not s.proc.ready))
         for slot in order:
             if not self._pending:
                 return
@@ -189,14 +254,21 @@ class ProcessEvaluator(Evaluator):
             if self._load_error is not None:
                 self._results.append(self._failure(spec, slot, self._load_error))
                 continue
-            if slot.proc is None:
-                self._spawn(slot)
             slot.spec, slot.last_report, slot.stop_at = spec, None, None
             slot.wall, slot.sent = time.time(), time.monotonic()
-            slot.clock = time.monotonic() if slot.proc.ready else None
-            log = self._log(f"trial-{spec.trial_id}")
-            if not slot.proc.send((spec, None if log is None else str(log), slot.name)):
-                slot.clock = slot.clock or time.monotonic()  # dead already: found by wait()
+            slot.clock = None
+            if slot.proc is None and slot.starting is None:
+                self._spawn_later(slot)
+            if slot.proc is not None:
+                self._send(slot)
+
+    def _send(self, slot: _Slot) -> None:
+        """Send the slot's trial to its process."""
+        spec = slot.spec
+        slot.clock = time.monotonic() if slot.proc.ready else None
+        log = self._log(f"trial-{spec.trial_id}")
+        if not slot.proc.send((spec, None if log is None else str(log), slot.name)):
+            slot.clock = slot.clock or time.monotonic()  # dead already: found by wait()
 
     def in_flight(self) -> list[int]:
         return [s.spec.trial_id for s in self._slots if s.spec is not None] + \
@@ -214,6 +286,9 @@ class ProcessEvaluator(Evaluator):
         """Stop a slot's process without waiting (SIGTERM now, SIGKILL after the grace)."""
         proc = slot.proc
         slot.proc, slot.spec, slot.clock = None, None, None
+        if slot.starting is not None:  # stopped once started
+            self._abandoned.append(slot.starting)
+            slot.starting = None
         if proc is not None:
             proc.terminate()
             self._dying.append((proc, time.monotonic() + self.grace))
@@ -235,6 +310,7 @@ class ProcessEvaluator(Evaluator):
         if deadline is not None:
             end = deadline if end is None else min(end, deadline)
         while True:
+            self._take_started()
             self._dispatch()
             self._reap()
             if self._results:
@@ -255,16 +331,26 @@ class ProcessEvaluator(Evaluator):
                     due.append(s.stop_at)
             due += [kill_at for _, kill_at in self._dying]
             limit = max(min(due) - now, 0.0) if due else None
-            pairs = [(w, s) for s in self._slots if s.proc is not None for w in s.proc.waitables()]
-            fired = wait_any([w for w, _ in pairs], limit)
+            owner: dict = {}  # what wait_any hands back (a Connection, a pidfd) -> its slot
+            watch = [] if self._wake is None else [self._wake[0]]
+            for s in self._slots:
+                if s.proc is not None:
+                    for w in s.proc.waitables():
+                        owner[w if isinstance(w, int) else id(w)] = s
+                        watch.append(w)
+            fired = wait_any(watch, limit)
             hit: list[_Slot] = []
-            for w, s in pairs:
-                if s not in hit and any(w is f or (isinstance(w, int) and w == f) for f in fired):
+            for f in fired:
+                s = owner.get(f if isinstance(f, int) else id(f))
+                if s is not None and s not in hit:
                     hit.append(s)
             for s in hit:
                 if s.proc is not None:
                     self._read(s)
             self._check_timeouts()
+            self._take_started()
+            if self._results and self._pending:
+                self._dispatch()  # queued trials go to the workers just freed before returning
             if not self._results and end is not None and time.monotonic() >= end:
                 self._reap()
                 return []
@@ -285,6 +371,9 @@ class ProcessEvaluator(Evaluator):
         got = proc.receive(on_report)
         if got.ready:
             self._load_failures = 0
+            if slot.spawned is not None:
+                self.starting_s += time.monotonic() - slot.spawned
+                slot.spawned = None
             if slot.spec is not None and slot.clock is None:
                 slot.clock = time.monotonic()
         for result in got.results:

@@ -113,6 +113,9 @@ class RunSummary:
     best: StoredTrial | None = None
     wall_s: float = 0.0
     startup_s: float = 0.0  # of wall_s: starting the workers (a Dask cluster takes seconds)
+    #: worker-seconds spent starting workers during the run (the process evaluator starts each as a
+    #: trial first needs it, and replaces lost ones): from a worker's start until it could take a trial
+    starting_s: float = 0.0
     busy_s: float = 0.0
     workers: int = 1
     stopped_by: str | None = None  # None, "signal", "timeout", "condition" (--stop-when met)
@@ -316,6 +319,7 @@ class Engine:
         finally:
             self._restore_signals(old_handlers)
             self.summary.wall_s += time.monotonic() - t_start
+            self.summary.starting_s = getattr(self.evaluator, "starting_s", 0.0)
             try:
                 self.evaluator.close()
             finally:
@@ -336,7 +340,9 @@ class Engine:
                 raise KeyboardInterrupt
             if deadline is not None and time.monotonic() >= deadline:
                 raise StopRun
-            launched = self.ask(self.evaluator.capacity - len(self._flights))
+            capacity = self.evaluator.capacity  # a Dask cluster's grows and shrinks with its workers
+            self.summary.workers = max(self.summary.workers, capacity)
+            launched = self.ask(capacity + getattr(self.evaluator, "queued", 0) - len(self._flights))
             if launched:
                 for tid in launched:
                     self._submit(tid, self._flights[tid])
