@@ -54,8 +54,11 @@ __all__ = [
     "DIRECTIONS",
     "to_loss",
     "rank_key",
+    "COST_METRIC",
 ]
 
+#: the metric ``run`` returns its own duration in (seconds) unless the problem names another ``cost``.
+COST_METRIC = "runtime_s"
 #: how many draws :meth:`HpProblem.sample` makes before it calls a space effectively empty.
 MAX_FORBIDDEN_TRIES = 1000
 
@@ -121,10 +124,17 @@ class HpProblem:
             reports can show regret.
         kind: what sort of benchmark this is (``classification``,
             ``regression``, ``synthetic``, ...), for ``hps list`` and the docs.
+        cost: how many seconds an evaluation takes, which the ``simulated``
+            evaluator charges as virtual time: the name of a metric of ``run``'s
+            result, or a runtime model ``cost(config, trial) -> seconds`` (``trial``
+            has ``budget``, ``previous_budget``, ``seed`` and ``config_id``; a stopped
+            trial's ``budget`` is the step it reached). None: the metric
+            ``runtime_s`` (:data:`COST_METRIC`) when ``run`` returns it, else the
+            seconds ``run`` took.
     """
 
     def __init__(self, objective: str = "objective", direction: str = "maximize",
-                 optimum: float | None = None, kind: str | None = None):
+                 optimum: float | None = None, kind: str | None = None, cost: str | None = None):
         self.source = _caller_file()
         if direction not in DIRECTIONS:
             raise SpaceError(f"{self._where()}direction must be 'maximize' or 'minimize', got {direction!r}")
@@ -134,6 +144,11 @@ class HpProblem:
         self.direction = direction
         self.optimum = None if optimum is None else float(optimum)
         self.kind = kind
+        if cost is not None and not callable(cost) and (not isinstance(cost, str) or not cost
+                                                        or cost == objective):
+            raise SpaceError(f"{self._where()}cost must be the name of a metric other than the objective "
+                             f"or a function cost(config, trial), got {cost!r}")
+        self.cost = cost
         self.dims: list[Dimension] = []
         self._by_name: dict[str, Dimension] = {}
         self._starting_points: list[dict] = []
@@ -589,6 +604,8 @@ class HpProblem:
         }
         if self.forbidden:
             out["forbidden"] = [f.to_dict() for f in self.forbidden]
+        if isinstance(getattr(self, "cost", None), str):
+            out["cost"] = self.cost
         return out
 
     def __repr__(self) -> str:

@@ -278,6 +278,7 @@ class Engine:
         old_handlers = self._install_signals()
         try:
             pending = self.replay()
+            self.evaluator.restore(self.store.trials() if self._n_asked else [])
             t_up = time.monotonic()
             self.evaluator.start()
             self.summary.startup_s += time.monotonic() - t_up
