@@ -345,7 +345,9 @@ def _report(outcome) -> None:
         if s.ended:
             click.echo(f"ended:         {s.ended}")
         timing = f"wall time:     {s.wall_s:.2f} s"
-        if s.workers == 1 and s.overhead_per_eval_s is not None:
+        if s.virtual_s is not None:  # the simulated evaluator: time is virtual, its workers never idle
+            timing += f"; virtual time {s.virtual_s:.6g} s on {s.workers} simulated workers"
+        elif s.workers == 1 and s.overhead_per_eval_s is not None:
             timing += f", engine overhead {s.overhead_per_eval_s * 1e3:.3f} ms per evaluation"
         elif s.utilisation is not None:
             timing += f", worker utilisation {s.utilisation:.0%} of {s.workers} workers"

@@ -120,6 +120,7 @@ class RunSummary:
     signal: int | None = None
     first_error: str | None = None
     resource_spent: float = 0.0
+    virtual_s: float | None = None  # the simulated evaluator's clock at the last result (None elsewhere)
 
     @property
     def n_finished(self) -> int:
@@ -534,6 +535,8 @@ class Engine:
             s.n_replayed += 1
         else:
             s.busy_s += t.duration_s or 0.0
+        if t.virtual_end is not None:
+            s.virtual_s = max(s.virtual_s or 0.0, float(t.virtual_end))
         self._tally.add(t)
         s.take(self._tally)
 
