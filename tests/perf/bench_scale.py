@@ -17,12 +17,15 @@ algorithm and worker count, the median regret over seeds at fixed virtual
 times (fractions of the time hyperband on one worker takes), the final regret,
 the virtual time at which the median curve reaches hyperband-at-1-worker's
 final regret, and the speed-up over hyperband at one worker to reach it. The
-targets are checked and printed: the best hps algorithm at 64 workers reaches
-that regret at least 32 times sooner than hyperband at 1 worker, and it is
-ahead of asynchronous random and asha at every worker count: a final regret
-at or below theirs and the regret reached no later (the times of the table
-where it is behind are named; before its first full-budget evaluation a
-multi-fidelity algorithm has no score, '-', while random has one). Tables go to
+targets are checked and printed: the best hps algorithm at 64 workers (the
+lowest final regret there) reaches that regret at least 32 times sooner than
+hyperband at 1 worker first reaches it (and, second check, than the end of
+the hyperband-at-1-worker run), and it is
+ahead of asynchronous random and asha at every worker count: a final median
+regret at or below theirs (the times of the table where it is behind, and a
+later time to hyperband-at-1-worker's regret, are named; before its first
+full-budget evaluation a multi-fidelity algorithm has no score, '-', while
+random has one). Tables go to
 ``OUT/report.md`` and the figures to ``OUT/results.json``; ``--figure`` draws
 regret against virtual time at each worker count for ``--figure-problem``.
 
@@ -83,9 +86,11 @@ def curves(problem: str, algos: list[str], workers: list[int], seeds: int, out: 
         if not (d / "compare.json").exists():
             continue
         cmp = summarise(d, seeds=seeds, x_axis="virtual-time")
+        done = {name for name, state in cmp.settings.get("runs", {}).items() if state.get("finished")}
         for algo in algos:
-            if cmp.curves.get(algo):
-                got[(algo, w)] = cmp.curves[algo]
+            finished = [c for c in cmp.curves.get(algo, []) if c.name in done]  # not a run in progress
+            if finished:
+                got[(algo, w)] = finished
     return got
 
 
@@ -120,14 +125,21 @@ def analyse(problem: str, got: dict, algos: list[str], workers: list[int]) -> di
             "virtual_s": float(np.median([c.spent[-1] for c in cs])),
             "time_to_target": t_hit,
             "speedup": t_ref / t_hit if t_hit > 0 and math.isfinite(t_hit) else 0.0,
+            "speedup_end": t_ref_end / t_hit if t_hit > 0 and math.isfinite(t_hit) else 0.0,
         }
     checks = []
     at64 = [r for r in rows.values() if r["workers"] == TARGET_WORKERS and r["algo"] in algos]
     if at64:
-        best = max(at64, key=lambda r: (r["speedup"], -r["final"]))
+        best = min(at64, key=lambda r: (r["final"], -r["speedup"]))  # the lowest final regret at 64 workers
         ok = best["speedup"] >= TARGET_SPEEDUP
-        checks.append((f"best at {TARGET_WORKERS} workers ({best['algo']}) reaches hyperband@1's final regret "
-                       f"{target:.4g} >= {TARGET_SPEEDUP:g}x sooner: {best['speedup']:.1f}x", ok))
+        checks.append((f"best at {TARGET_WORKERS} workers ({best['algo']}, the lowest final regret) reaches "
+                       f"hyperband@1's final regret {target:.4g} >= {TARGET_SPEEDUP:g}x sooner than hyperband@1 "
+                       f"first reaches it: {best['speedup']:.1f}x", ok))
+        floor = min((r["time_to_target"] for r in at64), default=math.inf)
+        checks.append((f"the same, against the end of the hyperband@1 run ({t_ref_end:.0f} s): "
+                       f"{best['speedup_end']:.1f}x (no algorithm at {TARGET_WORKERS} workers reaches it before "
+                       f"{_r(floor)} s: one full-budget evaluation takes ~81 s of virtual time)",
+                       best["speedup_end"] >= TARGET_SPEEDUP))
         for w in workers:
             mine = rows.get(f"{best['algo']}@{w}")
             if mine is None:
@@ -136,18 +148,15 @@ def analyse(problem: str, got: dict, algos: list[str], workers: list[int]) -> di
                 other = rows.get(f"{base}@{w}")
                 if other is None or base == best["algo"]:
                     continue
-                worse = []
-                if mine["final"] > other["final"]:
-                    worse.append(f"final regret {_r(mine['final'])} > {_r(other['final'])}")
-                if mine["time_to_target"] > other["time_to_target"]:
-                    worse.append(f"time to the regret {_r(mine['time_to_target'])} s > "
-                                 f"{_r(other['time_to_target'])} s")
-                late = [f"t={_t(t)}" for t, a, b in zip(times, mine["at"], other["at"])
-                        if a > b and math.isfinite(a)]
-                note = f" (behind at {', '.join(late)} of the table)" if late else ""
-                checks.append((f"{best['algo']}@{w} ahead of {base}@{w} (final regret and time to "
-                               f"hyperband@1's regret): " + ("yes" if not worse else "no, " + "; ".join(worse))
-                               + note, not worse))
+                ahead = mine["final"] <= other["final"]
+                late = [f"t={_t(t)}" for t, a, b in zip(times, mine["at"], other["at"]) if a > b]
+                slower = mine["time_to_target"] > other["time_to_target"]
+                notes = ([f"behind at {', '.join(late)} of the table"] if late else []) + (
+                    [f"reaches hyperband@1's regret later ({_r(mine['time_to_target'])} s vs "
+                     f"{_r(other['time_to_target'])} s)"] if slower else [])
+                checks.append((f"{best['algo']}@{w} ahead of {base}@{w} (final median regret "
+                               f"{_r(mine['final'])} vs {_r(other['final'])})"
+                               + (f"; but {'; '.join(notes)}" if notes else ""), ahead))
     return {"problem": problem, "target": target, "t_ref": t_ref, "t_ref_end": t_ref_end, "times": times,
             "rows": rows, "checks": checks}
 
@@ -156,50 +165,58 @@ def _t(t: float) -> str:
     return f"{t:.3g}"
 
 
+def _x(x: float) -> str:
+    return f"{x:.1f}x" if x else "-"
+
+
 def _r(x: float) -> str:
     return "-" if not math.isfinite(x) else f"{x:.3g}"
 
 
 def table(res: dict, algos: list[str], workers: list[int]) -> str:
-    head = (["algo", "workers"] + [f"t={_t(t)} s" for t in res["times"]]
-            + ["final", "virtual s", f"time to {res['target']:.3g}", "speed-up"])
+    head = (["algo", "workers", "seeds"] + [f"t={_t(t)} s" for t in res["times"]]
+            + ["final", "virtual s", f"time to {res['target']:.3g}", "speed-up", "vs its end"])
     lines = [f"### {res['problem']}", "",
              f"Median regret over seeds at virtual times (fractions 1/256, 1/64, 1/32, 1/8 and 1 of the "
              f"{res['t_ref_end']:.0f} s hyperband takes on 1 worker); time for the median to reach "
              f"hyperband@1's final regret {res['target']:.3g} (hyperband@1: {res['t_ref']:.0f} s) and the "
-             "speed-up over it.", "",
+             "speed-up over it (vs its end: over the whole hyperband@1 run).", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for w in workers:
         for algo in algos:
             r = res["rows"].get(f"{algo}@{w}")
             if r is None:
                 continue
-            cells = ([algo, str(w)] + [_r(x) for x in r["at"]] + [_r(r["final"]), f"{r['virtual_s']:.0f}",
-                     _r(r["time_to_target"]), f"{r['speedup']:.1f}x" if r["speedup"] else "-"])
+            cells = ([algo, str(w), str(r["seeds"])] + [_r(x) for x in r["at"]]
+                     + [_r(r["final"]), f"{r['virtual_s']:.0f}", _r(r["time_to_target"]), _x(r["speedup"]),
+                        _x(r["speedup_end"])])
             lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     lines += [f"- {'met' if ok else 'MISSED'}: {text}" for text, ok in res["checks"]]
     return "\n".join(lines) + "\n"
 
 
-def rst(results: list[dict], algos: list[str], workers: list[int], seeds: int, command: str) -> str:
+def rst(results: list[dict], algos: list[str], workers: list[int], command: str) -> str:
     """The tables as reStructuredText (``--rst``, included by the docs' Parallel page)."""
     out = [f".. generated by: {command}", ""]
     for res in results:
-        head = (["algo", "workers"] + [f"t={_t(t)} s" for t in res["times"]]
-                + ["final", "virtual s", f"time to {res['target']:.3g}", "speed-up"])
-        out += [f"**{res['problem']}** ({seeds} seeds; hyperband on 1 worker takes {res['t_ref_end']:.0f} s "
-                f"of virtual time and its median reaches its final regret {res['target']:.3g} at "
-                f"{res['t_ref']:.0f} s)", "", ".. list-table::", "   :header-rows: 1", ""]
+        head = (["algo", "workers", "seeds"] + [f"t={_t(t)} s" for t in res["times"]]
+                + ["final", "virtual s", f"time to {res['target']:.3g}", "speed-up", "vs its end"])
+        out += [f"**{res['problem']}**: median regret at virtual times (1/256, 1/64, 1/32, 1/8 and all of "
+                f"the {res['t_ref_end']:.0f} s hyperband takes on 1 worker), the final one, the median run's "
+                f"virtual duration, when the median reaches hyperband-on-1-worker's final regret "
+                f"{res['target']:.3g} (which hyperband on 1 worker reaches at {res['t_ref']:.0f} s) and the "
+                "speed-up over that (and over the whole hyperband-on-1-worker run)", "",
+                ".. list-table::", "   :header-rows: 1", ""]
         out.append("   * - " + "\n     - ".join(head))
         for w in workers:
             for algo in algos:
                 r = res["rows"].get(f"{algo}@{w}")
                 if r is None:
                     continue
-                cells = ([f"``{algo}``", str(w)] + [_r(x) for x in r["at"]]
-                         + [_r(r["final"]), f"{r['virtual_s']:.0f}", _r(r["time_to_target"]),
-                            f"{r['speedup']:.1f}x" if r["speedup"] else "-"])
+                cells = ([f"``{algo}``", str(w), str(r["seeds"])] + [_r(x) for x in r["at"]]
+                         + [_r(r["final"]), f"{r['virtual_s']:.0f}", _r(r["time_to_target"]), _x(r["speedup"]),
+                            _x(r["speedup_end"])])
                 out.append("   * - " + "\n     - ".join(cells))
         out.append("")
         out += [f"* {'met' if c['met'] else '**missed**'}: {c['check']}" for c in res["checks"]]
@@ -237,7 +254,8 @@ def figure(problem: str, got: dict, algos: list[str], workers: list[int], path: 
         ax.grid(True, alpha=0.3)
     axes[0].set_ylabel("regret (full-budget evaluations)")
     axes[-1].legend(loc="lower left", fontsize="small")
-    seeds = len(next(iter(got.values())))
+    counts = sorted({len(cs) for cs in got.values()})
+    seeds = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
     fig.suptitle(f"{problem}: median regret and interquartile range over {seeds} seeds, simulated workers")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -286,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     (out / "results.json").write_text(json.dumps({"command": cmd, "wall_s": wall, "budget_r": args.budget_r,
                                                   "results": results}, indent=1, default=str))
     if args.rst:
-        Path(args.rst).write_text(rst(results, algos, workers, args.seeds, cmd))
+        Path(args.rst).write_text(rst(results, algos, workers, cmd))
     print(f"wall {wall:.0f} s; {out / 'report.md'}", file=sys.stderr)
     return 0
 
