@@ -124,7 +124,6 @@ class Point(NamedTuple):
     objective: float | None  # this evaluation's objective when it succeeded (``done``), else None
     best: float | None  # the incumbent's objective, None before the first success
     best_id: int | None  # the incumbent's trial_id
-    virtual_end: float | None = None  # when it ended on the simulated evaluator's virtual clock, else None
 
 
 @dataclass(frozen=True)
@@ -178,7 +177,7 @@ class RunHistory:
             points.append(Point(t.trial_id, status.value, len(finished), tally.resource_spent, tally.seconds,
                                 t.objective if status is _DONE else None,
                                 None if best is None else best.objective,
-                                None if best is None else best.trial_id, getattr(t, "virtual_end", None)))
+                                None if best is None else best.trial_id))
         counts = {s: 0 for s in STATUSES}
         counts.update(tally.counts)
         for t in unfinished:
@@ -203,14 +202,14 @@ class RunHistory:
     @property
     def has_virtual_time(self) -> bool:
         """Every finished evaluation has a virtual end (the run used the simulated evaluator)."""
-        return bool(self.points) and all(p.virtual_end is not None for p in self.points)
+        return bool(self.finished) and all(getattr(t, "virtual_end", None) is not None for t in self.finished)
 
     def virtual_times(self) -> list[float]:
         """The x of each point on a virtual-time axis: when the evaluation ended on the simulated
         evaluator's clock (results arrive in that order); raises ValueError without virtual times."""
         if not self.has_virtual_time:
             raise ValueError("this run has no virtual times (they come from --evaluator simulated)")
-        return [float(p.virtual_end) for p in self.points]
+        return [float(t.virtual_end) for t in self.finished]
 
     def spent(self) -> list[float]:
         """The x of each point on a resource axis: resource spent, or seconds without a budget."""
