@@ -25,6 +25,7 @@ from .search import ALIASES, PRESETS, SEARCHER_ALIASES, SEARCHERS, all_options
 from .search.pruners import PRUNERS
 from .search.pruners import all_options as pruner_options
 from .store import RunHistory, RunStore
+from .store.history import X_AXES
 from .trial import Status
 
 __all__ = ["cli", "main"]
@@ -89,6 +90,13 @@ _allow_many_workers = click.option(
     "--allow-many-workers", is_flag=True, default=None,
     help="Start --workers worker processes even when this machine cannot hold that many "
          "(more than 32 per core, or more than its free memory at ~20 MiB per idle worker).")
+
+
+#: ``--x-axis`` (plot, compare): what the best-so-far curves are drawn against.
+_x_axis = click.option(
+    "--x-axis", "x_axis", type=click.Choice(X_AXES), default="budget", show_default=True,
+    help="Draw the best so far against the budget spent, or against virtual time (runs of --evaluator "
+         "simulated: when each evaluation ended on the simulated workers' clock).")
 
 
 def _limit_options(fn: Callable) -> Callable:
@@ -345,7 +353,9 @@ def _report(outcome) -> None:
         if s.ended:
             click.echo(f"ended:         {s.ended}")
         timing = f"wall time:     {s.wall_s:.2f} s"
-        if s.workers == 1 and s.overhead_per_eval_s is not None:
+        if s.virtual_s is not None:  # the simulated evaluator: time is virtual, its workers never idle
+            timing += f"; virtual time {s.virtual_s:.6g} s on {s.workers} simulated workers"
+        elif s.workers == 1 and s.overhead_per_eval_s is not None:
             timing += f", engine overhead {s.overhead_per_eval_s * 1e3:.3f} ms per evaluation"
         elif s.utilisation is not None:
             timing += f", worker utilisation {s.utilisation:.0%} of {s.workers} workers"
@@ -401,11 +411,12 @@ def _report(outcome) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
 @_allow_many_workers
+@_x_axis
 @_algo_options
 @_pruner_options
 @usage_errors
 def compare(problem, algos, seeds, budget, out, resume_dir, workers, evaluator, dask_scheduler, old_scheduler,
-            fmt, pruner, **algo_options) -> None:
+            fmt, pruner, x_axis, **algo_options) -> None:
     """Compare algorithms on one problem over seeds, on equal budgets: table and compare.png.
 
     The budget ends every run: a scheduler's own stopping rule (Hyperband's
@@ -442,7 +453,7 @@ def compare(problem, algos, seeds, budget, out, resume_dir, workers, evaluator, 
     except KeyboardInterrupt:  # between two runs
         click.echo("interrupted; rerun the same command to continue", err=True)
         sys.exit(interrupted_exit_code(signal.SIGINT))
-    cmp = summarise(done, algos=cfg.algos or None, seeds=cfg.seeds)
+    cmp = summarise(done, algos=cfg.algos or None, seeds=cfg.seeds, x_axis=x_axis)
     png = plot_comparison(cmp)
     click.echo(format_table(cmp, fmt))
     if fmt == "table":
@@ -542,8 +553,9 @@ def new(name: str, directory: str) -> None:
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Where to write the PNGs (default RUN_DIR/plots; e.g. for a run on read-only storage).")
+@_x_axis
 @usage_errors
-def plot(run_dir: str, out: str | None) -> None:
+def plot(run_dir: str, out: str | None, x_axis: str) -> None:
     """Draw a run's plots as PNG files in RUN_DIR/plots/ (headless).
 
     Best-so-far (regret on a log scale when the problem declares its optimum)
@@ -554,7 +566,7 @@ def plot(run_dir: str, out: str | None) -> None:
     from .reporting.plots import NothingToPlot, plot_run
 
     try:
-        files = plot_run(run_dir, out)
+        files = plot_run(run_dir, out, x_axis=x_axis)
     except NothingToPlot as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(EXIT_ALL_FAILED)

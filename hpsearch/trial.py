@@ -103,6 +103,9 @@ class TrialResult:
     reports: list = field(default_factory=list)
     step: Any = None  # the last reported step (a stopped trial's resource reached), None without reports
     devices: list = field(default_factory=list)  # GPU ids the trial's process could see
+    #: virtual seconds (the simulated evaluator's clock) when the trial started and ended; None elsewhere
+    virtual_start: float | None = None
+    virtual_end: float | None = None
 
 
 #: Where a process's GPUs are named, first found wins: CUDA, then ROCm (HIP, then the ROCr runtime).

@@ -13,6 +13,7 @@ EVALUATORS: dict[str, str] = {
     "serial": "serial:SerialEvaluator",
     "process": "process:ProcessEvaluator",
     "dask": "dask:DaskEvaluator",
+    "simulated": "simulated:SimulatedEvaluator",
 }
 #: what ``--evaluator`` means when not given.
 DEFAULT_EVALUATOR = "process"

@@ -7,8 +7,9 @@ shared contract tests in ``tests/evaluators/contract.py``.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from ..errors import UsageError
 from ..trial import TrialResult, TrialSpec
@@ -67,6 +68,11 @@ class Evaluator:
 
     def start(self) -> None:
         """Acquire workers (called once before the first submit)."""
+
+    def restore(self, trials: Sequence[Any]) -> None:
+        """Called once before :meth:`start` with the run's stored trials (a resumed run's history,
+        :class:`~hpsearch.store.StoredTrial` objects; empty for a new run); only an evaluator with
+        state of its own (the simulated evaluator's virtual clock) uses it."""
 
     def submit(self, spec: TrialSpec) -> None:
         """Queue one evaluation; returns at once."""

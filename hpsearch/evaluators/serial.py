@@ -120,6 +120,11 @@ class SerialEvaluator(Evaluator):
         self._queue: deque[TrialSpec] = deque()
         self._alarm_reason: type[BaseException] | None = None
 
+    @property
+    def loaded(self) -> LoadedProblem | None:
+        """The problem whose ``run`` this evaluator calls (None until :meth:`start` imports it)."""
+        return self._loaded
+
     def start(self) -> None:
         if self._loaded is None or self._loaded.run is None:
             self._loaded = load_problem(self.folder)
@@ -143,7 +148,13 @@ class SerialEvaluator(Evaluator):
     def wait(self, timeout=None, deadline=None) -> list[TrialResult]:
         if not self._queue:
             return []
-        spec = self._queue[0]
+        result = self.execute(self._queue[0], deadline, worker="serial")
+        self._queue.popleft()
+        return [result]
+
+    def execute(self, spec: TrialSpec, deadline: float | None = None, worker: str = "serial") -> TrialResult:
+        """Run one spec in this process now, under its trial timeout and the run's ``deadline``
+        (a ``time.monotonic()`` value; :class:`~hpsearch.trial.StopRun` is raised inside the trial then)."""
         lp = self._loaded
         limit, reason = None, None
         if spec.timeout:
@@ -159,12 +170,10 @@ class SerialEvaluator(Evaluator):
             signal.setitimer(signal.ITIMER_REAL, limit)
         try:
             with lp.activate(), _forks_die_with_the_trial():
-                result = execute_trial(lp.run, lp.accepts_trial, spec, worker="serial",
-                                       reporter=lambda rep: self._report(spec.trial_id, rep))
+                return execute_trial(lp.run, lp.accepts_trial, spec, worker=worker,
+                                     reporter=lambda rep: self._report(spec.trial_id, rep))
         finally:
             if use_alarm:
                 self._alarm_reason = None
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 signal.signal(signal.SIGALRM, previous)
-        self._queue.popleft()
-        return [result]

@@ -57,8 +57,11 @@ __all__ = [
     "to_losses",
     "MissingObjective",
     "rank_key",
+    "COST_METRIC",
 ]
 
+#: the metric ``run`` returns its own duration in (seconds) unless the problem names another ``cost``.
+COST_METRIC = "runtime_s"
 #: how many draws :meth:`HpProblem.sample` makes before it calls a space effectively empty.
 MAX_FORBIDDEN_TRIES = 1000
 
@@ -148,6 +151,13 @@ class HpProblem:
         hypervolume_optimum: the hypervolume of the true front against
             ``reference_point``, when it is known, so that reports can show
             regret (optimum - hypervolume).
+        cost: how many seconds an evaluation takes, which the ``simulated``
+            evaluator charges as virtual time: the name of a metric of ``run``'s
+            result, or a runtime model ``cost(config, trial) -> seconds`` (``trial``
+            has ``budget``, ``previous_budget``, ``seed`` and ``config_id``; a stopped
+            trial's ``budget`` is the step it reached). None: the metric
+            ``runtime_s`` (:data:`COST_METRIC`) when ``run`` returns it, else the
+            seconds ``run`` took.
 
     For a multi-objective problem :attr:`objective` and :attr:`direction` are
     the first objective's (the one a results table's objective column holds).
@@ -157,7 +167,7 @@ class HpProblem:
                  optimum: float | None = None, kind: str | None = None,
                  objectives: Mapping[str, str] | None = None,
                  reference_point: Mapping[str, float] | None = None,
-                 hypervolume_optimum: float | None = None):
+                 hypervolume_optimum: float | None = None, cost: str | None = None):
         self.source = _caller_file()
         self.reference_point: dict[str, float] | None = None
         self.hypervolume_optimum: float | None = None
@@ -188,6 +198,11 @@ class HpProblem:
         self.direction = direction
         self.optimum = None if optimum is None else float(optimum)
         self.kind = kind
+        if cost is not None and not callable(cost) and (not isinstance(cost, str) or not cost
+                                                        or cost in self._objectives):
+            raise SpaceError(f"{self._where()}cost must be the name of a metric other than the objective "
+                             f"or a function cost(config, trial), got {cost!r}")
+        self.cost = cost
         self.dims: list[Dimension] = []
         self._by_name: dict[str, Dimension] = {}
         self._starting_points: list[dict] = []
@@ -714,6 +729,8 @@ class HpProblem:
             out["objectives"] = self.objectives
             out["reference_point"] = self.reference_point
             out["hypervolume_optimum"] = self.hypervolume_optimum
+        if isinstance(getattr(self, "cost", None), str):
+            out["cost"] = self.cost
         return out
 
     def __repr__(self) -> str:

@@ -15,6 +15,11 @@ the nadir of every full-budget evaluation of every run in the comparison
 The table gives the median over seeds and the interquartile range [q25, q75];
 :func:`bands` gives the same statistics on a grid of budget spent, for
 ``compare.png`` and the dashboard's compare page alike.
+
+With ``x_axis="virtual-time"`` (``hps compare --x-axis virtual-time``, for a
+comparison run with ``--evaluator simulated``) the x of each evaluation is the
+virtual time at which it ended instead of the budget spent, and the fractions
+are of the comparison's horizon: the longest run's virtual duration.
 """
 from __future__ import annotations
 
@@ -29,7 +34,7 @@ import numpy as np
 from ..problem import pareto
 from ..problem.objective import to_losses
 from ..store import RunHistory, RunStore, is_run_dir
-from ..store.comparisons import load_settings, run_name
+from ..store.comparisons import CompareError, load_settings, run_name
 from ..store.front import trial_losses
 from ..trial import Status
 from .tables import format_rows, format_value
@@ -47,10 +52,11 @@ class RunCurve:
     name: str
     algo: str
     seed: int
-    spent: np.ndarray  # cumulative cost after each evaluation (completion order)
+    spent: np.ndarray  # cumulative cost (or virtual end time) after each evaluation (completion order)
     best: np.ndarray  # best value (loss-like: lower is better) so far, inf before any
     evaluations: int
     wall_s: float | None
+    total: float | None = None  # what the run spent in the budget's unit (None: the last of ``spent``)
 
 
 @dataclass
@@ -63,11 +69,16 @@ class AlgoRow:
     evaluations: float
     spent: float
     wall_s: float | None
+    virtual_s: float | None = None  # the median run's virtual duration (x_axis "virtual-time")
 
 
 @dataclass
 class Comparison:
-    """A comparison read back from its directory."""
+    """A comparison read back from its directory.
+
+    ``x_axis`` is ``budget`` or ``virtual-time``; ``horizon`` is what the fractions are of: the
+    budget, or the longest run's virtual duration.
+    """
 
     out: Path
     settings: dict
@@ -76,6 +87,8 @@ class Comparison:
     #: a multi-objective comparison's reference point (loss form), and what it is
     reference: tuple | None = None
     reference_source: str | None = None
+    x_axis: str = "budget"
+    horizon: float | None = None
 
     @property
     def multi_objective(self) -> bool:
@@ -160,22 +173,32 @@ def _mo_curves(settings: dict, runs: list[tuple[str, str, int, Path]]
     return curves, reference, source
 
 
-def _curve(settings: dict, name: str, algo: str, seed: int, run_dir: Path) -> RunCurve:
+def _curve(settings: dict, name: str, algo: str, seed: int, run_dir: Path,
+           x_axis: str = "budget") -> RunCurve:
     """A run's curve from its history: the order of the evaluations and what each is charged
-    (evaluations, or the resource it trained); "best" only over full-budget evaluations."""
+    (evaluations, or the resource it trained, or with ``x_axis="virtual-time"`` when it ended in
+    virtual time); "best" only over full-budget evaluations."""
     with RunStore.open(run_dir, readonly=True) as store:
         history = RunHistory.from_store(store)
     resource = settings["unit"] == "resource"
     r_max = settings.get("max_resource")
+    if x_axis == "virtual-time":
+        if history.points and not history.has_virtual_time:
+            raise CompareError(f"--x-axis virtual-time: {run_dir} has no virtual times (run the "
+                               "comparison with --evaluator simulated)")
+        xs = history.virtual_times() if history.points else []
+    else:
+        xs = [p.resource if resource else float(p.evaluations) for p in history.points]
     spent, best, cur = [], [], math.inf
-    for t, p in zip(history.finished, history.points):
+    for t, x in zip(history.finished, xs):
         full = not resource or float(t.budget) == float(r_max)
         if t.status == Status.DONE and full and t.objective is not None:
             cur = min(cur, _score(settings, t.objective))
-        spent.append(p.resource if resource else float(p.evaluations))
+        spent.append(x)
         best.append(cur)
     wall = settings.get("runs", {}).get(name, {}).get("wall_s")
-    return RunCurve(name, algo, seed, np.array(spent), np.array(best), history.n_finished, wall)
+    total = history.resource_spent if resource else float(history.n_finished)
+    return RunCurve(name, algo, seed, np.array(spent), np.array(best), history.n_finished, wall, total)
 
 
 def best_within(c: RunCurve, limit: float | None) -> float:
@@ -195,24 +218,32 @@ def _quartiles(values: list[float]) -> tuple[float, float, float]:
     return float(q[0]), float(q[1]), float(q[2])
 
 
-def summarise(out: str | os.PathLike, algos: list[str] | None = None, seeds: int | None = None
-              ) -> Comparison:
-    """Read a comparison directory: per-run curves and the per-algorithm table."""
+def summarise(out: str | os.PathLike, algos: list[str] | None = None, seeds: int | None = None,
+              x_axis: str = "budget") -> Comparison:
+    """Read a comparison directory: per-run curves and the per-algorithm table (``x_axis``: ``budget``
+    or ``virtual-time``, see the module doc)."""
     out = Path(out)
     settings = load_settings(out)
-    budget = float(settings["budget"])
     curves: dict[str, list[RunCurve]] = {}
     runs = [(run_name(algo, seed), algo, seed, out / run_name(algo, seed))
             for algo in algos or settings["algos"] for seed in range(seeds or settings["seeds"])
             if is_run_dir(out / run_name(algo, seed))]
     reference, source = None, None
+    virtual = x_axis == "virtual-time"
     if _multi(settings):
+        if virtual:
+            raise CompareError("--x-axis virtual-time: a multi-objective comparison is read against "
+                               "evaluations or resource only")
         found, reference, source = _mo_curves(settings, runs)
         for c in found:
             curves.setdefault(c.algo, []).append(c)
     else:
         for name, algo, seed, run_dir in runs:
-            curves.setdefault(algo, []).append(_curve(settings, name, algo, seed, run_dir))
+            curves.setdefault(algo, []).append(_curve(settings, name, algo, seed, run_dir, x_axis))
+    if virtual:
+        budget = max([float(c.spent[-1]) for cs in curves.values() for c in cs if len(c.spent)], default=0.0)
+    else:
+        budget = float(settings["budget"])
     rows = []
     for algo, cs in curves.items():
         at = {}
@@ -221,10 +252,12 @@ def summarise(out: str | os.PathLike, algos: list[str] | None = None, seeds: int
             vals = sorted((_display(settings, lo), _display(settings, hi)))
             at[f] = (_display(settings, med), vals[0], vals[1])
         walls = [c.wall_s for c in cs if c.wall_s is not None]
-        rows.append(AlgoRow(algo, len(cs), at, float(np.median([c.evaluations for c in cs])),
-                            float(np.median([c.spent[-1] if len(c.spent) else 0.0 for c in cs])),
-                            float(np.median(walls)) if walls else None))
-    return Comparison(out, settings, curves, rows, reference, source)
+        ends = float(np.median([c.spent[-1] if len(c.spent) else 0.0 for c in cs]))
+        spent = float(np.median([c.total for c in cs])) if virtual else ends
+        rows.append(AlgoRow(algo, len(cs), at, float(np.median([c.evaluations for c in cs])), spent,
+                            float(np.median(walls)) if walls else None, ends if virtual else None))
+    return Comparison(out, settings, curves, rows, reference=reference, reference_source=source,
+                      x_axis=x_axis, horizon=budget)
 
 
 @dataclass
@@ -240,8 +273,9 @@ class Band:
 
 
 def budget_grid(cmp: Comparison, points: int) -> np.ndarray:
-    """``points`` budget values from 0 to the budget, or to the most any run spent if more."""
-    top = max([float(cmp.settings["budget"])] + [float(c.spent[-1]) for cs in cmp.curves.values()
+    """``points`` budget values from 0 to the budget (the horizon), or to the most any run spent if more."""
+    horizon = cmp.horizon if cmp.horizon is not None else float(cmp.settings["budget"])
+    top = max([horizon] + [float(c.spent[-1]) for cs in cmp.curves.values()
                                                  for c in cs if len(c.spent)])
     return np.linspace(0.0, top, points)
 
@@ -271,9 +305,11 @@ def format_table(cmp: Comparison, fmt: str = "table") -> str:
     """The per-algorithm table as text, CSV or JSON (via :func:`hpsearch.reporting.tables.format_rows`)."""
     m = cmp.metric
     unit = "evals" if cmp.settings["unit"] == "evaluations" else "resource"
+    virtual = cmp.x_axis == "virtual-time"
     if fmt == "table":
         head = ["algo", "runs"] + [f"{m}@{int(f * 100)}% median [q25, q75]" for f in FRACTIONS] \
-            + ["evaluations"] + (["resource spent"] if unit == "resource" else []) + ["wall s"]
+            + ["evaluations"] + (["resource spent"] if unit == "resource" else []) \
+            + (["virtual s"] if virtual else []) + ["wall s"]
         rows = []
         for r in cmp.rows:
             cells: list[Any] = [r.algo, r.runs]
@@ -282,7 +318,7 @@ def format_table(cmp: Comparison, fmt: str = "table") -> str:
                 cells.append("-" if _num(med) is None else
                              f"{format_value(med)} [{_fmt(lo)}, {_fmt(hi)}]")
             cells += [r.evaluations] + ([r.spent] if unit == "resource" else []) \
-                + [None if r.wall_s is None else round(r.wall_s, 2)]
+                + ([r.virtual_s] if virtual else []) + [None if r.wall_s is None else round(r.wall_s, 2)]
             rows.append(cells)
         text = format_rows(head, rows, "table")
         s = cmp.settings
@@ -294,6 +330,9 @@ def format_table(cmp: Comparison, fmt: str = "table") -> str:
         ref = cmp.reference_text()
         if ref:
             note += f"\nhypervolume of each run's Pareto front against the {ref}"
+        if virtual:
+            note += (f"\npercentages of virtual time: of {format_value(cmp.horizon)} s, the longest run on "
+                     f"{s.get('workers', 1)} simulated workers")
         return text + "\n" + note
     return format_rows(*table_rows(cmp), fmt)
 
@@ -309,13 +348,19 @@ def table_rows(cmp: Comparison) -> tuple[list[str], list[list[Any]]]:
     ref = cmp.reference_text()
     if ref:
         head.append("reference_point")
+    virtual = cmp.x_axis == "virtual-time"
+    if virtual:
+        head += ["virtual_s_median", "horizon_virtual_s"]
     rows = []
     for r in cmp.rows:
         cells = [r.algo, r.runs]
         for f in FRACTIONS:
             cells += [_num(v) for v in r.at[f]]
         cells += [r.evaluations, r.spent, r.wall_s, cmp.settings["budget"], cmp.settings["unit"]]
-        rows.append(cells + ([ref] if ref else []))
+        cells += [ref] if ref else []
+        if virtual:
+            cells += [r.virtual_s, cmp.horizon]
+        rows.append(cells)
     return head, rows
 
 
@@ -324,8 +369,9 @@ def _fmt(x: float) -> str:
 
 
 def plot_comparison(cmp: Comparison, path: str | os.PathLike | None = None) -> Path:
-    """Best-so-far (regret, log scale, when the optimum is known) vs budget spent: the median over
-    seeds as a line, the interquartile range as a band, one colour per algorithm."""
+    """Best-so-far (regret, log scale, when the optimum is known) vs budget spent (or virtual time, as
+    ``cmp.x_axis`` says): the median over seeds as a line, the interquartile range as a band, one
+    colour per algorithm."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -343,11 +389,14 @@ def plot_comparison(cmp: Comparison, path: str | os.PathLike | None = None) -> P
         colour = colours(i % 10)
         ax.plot(b.grid, median, color=colour, label=f"{b.algo} ({len(b.runs)} seeds)")
         ax.fill_between(b.grid, lo, hi, color=colour, alpha=0.2, linewidth=0)
-    ax.axvline(float(s["budget"]), color="grey", linestyle=":", linewidth=1)
+    if cmp.x_axis == "virtual-time":
+        ax.set_xlabel(f"virtual time (s) on {s.get('workers', 1)} simulated workers")
+    else:
+        ax.axvline(float(s["budget"]), color="grey", linestyle=":", linewidth=1)
+        ax.set_xlabel("evaluations" if s["unit"] == "evaluations"
+                      else f"resource spent (a full evaluation is {s['max_resource']})")
     if regret:
         ax.set_yscale("log")
-    ax.set_xlabel("evaluations" if s["unit"] == "evaluations"
-                  else f"resource spent (a full evaluation is {s['max_resource']})")
     if cmp.multi_objective:
         ax.set_ylabel(f"{'hypervolume regret' if regret else 'hypervolume'} (full-budget evaluations)")
         ax.set_title(f"{s['problem_name']}: median and interquartile range over seeds\n"

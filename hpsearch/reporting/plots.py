@@ -20,6 +20,9 @@ Files written into ``RUN_DIR/plots/``:
   ``hypervolume_vs_evaluations.png`` / ``hypervolume_vs_resource.png`` (regret on a
   log scale when the problem declares ``hypervolume_optimum``); see
   :mod:`hpsearch.reporting.pareto_plots`. Their other plots show the first objective.
+* ``best_vs_virtual_time.png`` (with ``x_axis="virtual-time"``, ``hps plot
+  --x-axis virtual-time``; runs of the ``simulated`` evaluator): the same
+  against the virtual time at which each evaluation ended.
 * ``param_<name>.png``: the objective against each parameter (continuous and
   integer ranges as scatter, on a log axis for log-uniform and log-normal priors; ordered value
   lists and categorical choices as strip + box plots). Multi-fidelity runs
@@ -79,13 +82,16 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
-def plot_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = None) -> list[Path]:
+def plot_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = None,
+             x_axis: str = "budget") -> list[Path]:
     """Draw every plot of a run into ``out`` (default ``RUN_DIR/plots/``); return the files written.
 
     The run is only read, so a run on read-only storage plots into another ``out``.
+    ``x_axis="virtual-time"`` also draws the best so far against virtual time.
 
     Raises:
-        StoreError: ``run_dir`` is not a run directory, or ``out`` cannot be written (usage errors).
+        StoreError: ``run_dir`` is not a run directory, or ``out`` cannot be written, or it has no
+            virtual times for ``x_axis="virtual-time"`` (usage errors).
         NothingToPlot: no evaluation has succeeded yet (nothing is written).
     """
     run_dir = Path(run_dir)
@@ -111,6 +117,9 @@ def plot_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = None) -
     if not done:
         state = ", ".join(f"{n} {s}" for s, n in sorted(history.present_counts().items())) or "no evaluation"
         raise NothingToPlot(f"{run_dir}: no successful evaluation to plot yet ({state})")
+    if x_axis == "virtual-time" and not history.has_virtual_time:
+        raise StoreError(f"--x-axis virtual-time: {run_dir} has no virtual times (only runs of "
+                         "--evaluator simulated have them)")
 
     out = run_dir / PLOTS_DIR if out is None else Path(out)
     try:
@@ -130,6 +139,10 @@ def plot_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = None) -
             _save(_best_so_far(history, info, by_resource=False), out / "best_vs_evaluations.png"),
             _save(_best_so_far(history, info, by_resource=True), out / "best_vs_resource.png"),
         ]
+    if x_axis == "virtual-time":
+        files.append(_save(_best_so_far(history, info, by_resource=False, by_virtual_time=True,
+                                        workers=settings.get("workers")),
+                           out / "best_vs_virtual_time.png"))
     for name in names:
         with_param = [t for t in done if name in t.params]  # a conditional dimension may be inactive
         if with_param:
@@ -243,8 +256,9 @@ def best_so_far(finished: Sequence[StoredTrial], direction: str, multi_fidelity:
     return RunHistory.from_trials(finished, direction, multi_fidelity).best_so_far(by_resource)
 
 
-def _best_so_far(history: RunHistory, info: _RunInfo, by_resource: bool) -> Figure:
-    xs, best_ys, dot_x, dot_y = history.best_so_far(by_resource)
+def _best_so_far(history: RunHistory, info: _RunInfo, by_resource: bool, by_virtual_time: bool = False,
+                 workers: Any = None) -> Figure:
+    xs, best_ys, dot_x, dot_y = history.best_so_far(by_resource, by_virtual_time)
     fig = _figure()
     ax = fig.add_subplot()
     if info.optimum is not None:
@@ -261,7 +275,10 @@ def _best_so_far(history: RunHistory, info: _RunInfo, by_resource: bool) -> Figu
         label = "best so far"
     ax.scatter(dot_x, dot_y, s=10, alpha=0.35, color="tab:gray", label="evaluations")
     ax.step(xs, best_ys, where="post", color="tab:blue", lw=2, label=label)
-    if by_resource:
+    if by_virtual_time:
+        on = f" on {workers} simulated workers" if workers else ""
+        ax.set_xlabel(f"virtual time (s){on}")
+    elif by_resource:
         ax.set_xlabel("resource spent (budget units)" if history.has_budget
                       else "time spent in evaluations (s)")
     else:

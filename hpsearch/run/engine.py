@@ -126,6 +126,7 @@ class RunSummary:
     resource_spent: float = 0.0
     #: a multi-objective run's Pareto front (it has no single best); None for one objective
     front: list | None = None
+    virtual_s: float | None = None  # the simulated evaluator's clock at the last result (None elsewhere)
 
     @property
     def n_finished(self) -> int:
@@ -286,6 +287,7 @@ class Engine:
         old_handlers = self._install_signals()
         try:
             pending = self.replay()
+            self.evaluator.restore(self.store.trials() if self._n_asked else [])
             t_up = time.monotonic()
             self.evaluator.start()
             self.summary.startup_s += time.monotonic() - t_up
@@ -562,6 +564,8 @@ class Engine:
             s.n_replayed += 1
         else:
             s.busy_s += t.duration_s or 0.0
+        if t.virtual_end is not None:
+            s.virtual_s = max(s.virtual_s or 0.0, float(t.virtual_end))
         self._tally.add(t)
         s.take(self._tally)
 

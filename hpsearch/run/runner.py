@@ -238,13 +238,14 @@ def plan_workers(cfg: RunConfig, scheduler: Scheduler) -> Placement:
     placement = Placement.plan(cfg.evaluator, cfg.workers, cfg.gpus, cfg.gpus_per_trial)
     if cfg.evaluator == "serial":  # one trial at a time in the driver, whatever --workers says
         return placement
+    simulated = cfg.evaluator == "simulated"  # virtual workers: no machine bound
     at_once = scheduler.max_in_flight()
     if cfg.max_evals is not None and (at_once is None or cfg.max_evals <= at_once):
         placement = placement.at_most(cfg.max_evals, f"--max-evals {cfg.max_evals}")
     elif at_once is not None:
         placement = placement.at_most(at_once, f"{label(cfg.algo, cfg.searcher)} has at most {at_once} "
                                                "evaluations in flight")
-    if not cfg.dask_scheduler or cfg.evaluator == "process":  # dask without a scheduler: a local cluster
+    if not simulated and (not cfg.dask_scheduler or cfg.evaluator == "process"):  # dask without one: local
         check_workers(placement.workers, cfg.workers, cfg.allow_many_workers)
     return placement
 
@@ -283,7 +284,8 @@ def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path,
     else:
         placement = plan_workers(cfg, scheduler)
         # the serial evaluator runs the problem imported here; a problem made in Python goes to workers too
-        options = {"loaded": loaded} if cfg.evaluator == "serial" or loaded.folder is None else {}
+        in_driver = cfg.evaluator in ("serial", "simulated")
+        options = {"loaded": loaded} if in_driver or loaded.folder is None else {}
         if cfg.dask_scheduler:
             options["dask_scheduler"] = cfg.dask_scheduler
         evaluator = make_evaluator(cfg.evaluator, loaded.folder, workers=placement.workers,

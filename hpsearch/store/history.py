@@ -54,7 +54,12 @@ from ..trial import FINISHED, Status
 from .front import Front, counts_for_front, trial_losses
 from .runstore import RunStore
 
-__all__ = ["RunHistory", "Tally", "Point", "STATUSES"]
+__all__ = ["RunHistory", "Tally", "Point", "STATUSES", "X_AXES"]
+
+#: What the x axis of a best-so-far curve may be (``hps plot --x-axis``, ``hps compare --x-axis``): the
+#: budget spent (evaluations, resource), or when each evaluation ended in virtual time (the simulated
+#: evaluator's clock, :meth:`RunHistory.virtual_times`).
+X_AXES = ("budget", "virtual-time")
 
 #: Every status an evaluation can have, in the order counts are listed.
 STATUSES = tuple(s.value for s in (Status.DONE, Status.FAILED, Status.TIMEOUT, Status.STOPPED,
@@ -263,18 +268,33 @@ class RunHistory:
         """Every finished evaluation has a budget (else resource axes are seconds in evaluations)."""
         return bool(self.finished) and all(t.budget is not None for t in self.finished)
 
+    @property
+    def has_virtual_time(self) -> bool:
+        """Every finished evaluation has a virtual end (the run used the simulated evaluator)."""
+        return bool(self.finished) and all(getattr(t, "virtual_end", None) is not None for t in self.finished)
+
+    def virtual_times(self) -> list[float]:
+        """The x of each point on a virtual-time axis: when the evaluation ended on the simulated
+        evaluator's clock (results arrive in that order); raises ValueError without virtual times."""
+        if not self.has_virtual_time:
+            raise ValueError("this run has no virtual times (they come from --evaluator simulated)")
+        return [float(t.virtual_end) for t in self.finished]
+
     def spent(self) -> list[float]:
         """The x of each point on a resource axis: resource spent, or seconds without a budget."""
         if self.has_budget:
             return [p.resource for p in self.points]
         return [p.seconds for p in self.points]
 
-    def best_so_far(self, by_resource: bool = False
+    def best_so_far(self, by_resource: bool = False, by_virtual_time: bool = False
                     ) -> tuple[list[float], list[float], list[float], list[float]]:
         """``(x, best, dot_x, dot_y)``: the incumbent's objective at each x from the first success on,
         and each successful evaluation's objective at its x; x is the evaluation count, or with
-        ``by_resource`` what :meth:`spent` gives."""
-        xs = self.spent() if by_resource else [float(p.evaluations) for p in self.points]
+        ``by_resource`` what :meth:`spent` gives, or with ``by_virtual_time`` :meth:`virtual_times`."""
+        if by_virtual_time:
+            xs = self.virtual_times()
+        else:
+            xs = self.spent() if by_resource else [float(p.evaluations) for p in self.points]
         x_best, best, dot_x, dot_y = [], [], [], []
         for x, p in zip(xs, self.points):
             if p.objective is not None:

@@ -13,7 +13,11 @@ one counter), which is what an exact resume replays.
 ``trials.devices`` holds the GPU ids an evaluation ran on (comma-separated,
 NULL on CPU); it is not a results.csv column (that layout is fixed) and
 ``hps results`` shows it when any evaluation has devices. Stores made before
-it existed get the column when first opened for writing.
+it existed get the column when first opened for writing. The table
+``virtual_times`` holds the simulated evaluator's virtual start and end of each
+finished trial (read as :attr:`StoredTrial.virtual_start` and ``virtual_end``,
+None for other evaluators); a store made before it gets it when first opened
+for writing, and reads None for them when opened read-only.
 """
 from __future__ import annotations
 
@@ -45,6 +49,10 @@ SCHEMA_VERSION = 1
 CSV_FIXED_HEAD = ["trial_id", "config_id", "bracket", "rung", "budget"]
 CSV_FIXED_TAIL = ["status", "error", "started_at", "finished_at", "duration_s", "worker"]
 
+#: The simulated evaluator's virtual times, one row per finished trial that has them (a table of its own,
+#: so the trials table of a store made before it keeps its columns).
+_VIRTUAL_TABLE = ("CREATE TABLE IF NOT EXISTS virtual_times "
+                  "(trial_id INTEGER PRIMARY KEY, virtual_start REAL, virtual_end REAL);")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS trials (
@@ -73,7 +81,7 @@ CREATE TABLE IF NOT EXISTS trials (
 CREATE TABLE IF NOT EXISTS reports (
     trial_id INTEGER NOT NULL, step REAL, metrics TEXT NOT NULL, seq INTEGER
 );
-"""
+""" + _VIRTUAL_TABLE
 #: Columns added after the first release of the format (nullable; added on open for writing).
 _ADDED_COLUMNS = (("trials", "step_reached", "NUMERIC"), ("trials", "devices", "TEXT"),
                   ("reports", "seq", "INTEGER"))
@@ -144,6 +152,9 @@ class StoredTrial:
     info: dict = field(default_factory=dict)
     step_reached: Any = None  # the last reported step (where a ``stopped`` trial ended)
     devices: list[str] | None = None  # the GPU ids it ran on; None or empty on CPU
+    #: when it started and ended on the simulated evaluator's virtual clock (seconds); None elsewhere
+    virtual_start: float | None = None
+    virtual_end: float | None = None
 
     @property
     def resource_used(self) -> float:
@@ -163,6 +174,7 @@ class StoredTrial:
 
 
 _COLUMNS = ", ".join(f.name for f in fields(StoredTrial))
+_FROM = "trials LEFT JOIN virtual_times USING (trial_id)"
 
 
 def _lock(run_dir: Path, shown: Path) -> RunDirLock:
@@ -225,6 +237,7 @@ class RunStore:
         self._front: Front | None = None  # a multi-objective run's Pareto front, built on first use
         self._running: dict[int, StoredTrial] = {}  # submitted this session, not yet finished
         self._select = _COLUMNS  # the trials columns to read (NULL for ones an old read-only store lacks)
+        self._from = _FROM  # the trials with their virtual times (the trials alone: an old read-only store)
         self._pid = os.getpid()  # the one process that writes through this connection
         self._migrate()
 
@@ -304,6 +317,14 @@ class RunStore:
                 try:
                     self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
                 except sqlite3.OperationalError:  # a read-only store: read NULL instead
+                    self._select = self._select.replace(f", {column}", f", NULL AS {column}")
+        tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "virtual_times" not in tables:
+            try:
+                self.conn.execute(_VIRTUAL_TABLE)
+            except sqlite3.OperationalError:  # a read-only store
+                self._from = "trials"
+                for column in ("virtual_start", "virtual_end"):
                     self._select = self._select.replace(f", {column}", f", NULL AS {column}")
 
     # -- errors at the boundary ------------------------------------------------------
@@ -560,6 +581,9 @@ class RunStore:
                  Status(result.status).value, result.error, result.started_at, result.finished_at,
                  result.duration_s, result.worker, tell_seq, ",".join(result.devices) or None,
                  _num(result.step), result.trial_id))
+            if result.virtual_start is not None:
+                c.execute("INSERT OR REPLACE INTO virtual_times VALUES (?,?,?)",
+                          (result.trial_id, result.virtual_start, result.virtual_end))
             new_metrics = [m for m in result.metrics if m not in self.metric_names]
             if new_metrics:
                 self.metric_names.extend(new_metrics)
@@ -571,6 +595,7 @@ class RunStore:
         t.started_at, t.finished_at, t.duration_s = r.started_at, r.finished_at, r.duration_s
         t.worker, t.tell_seq, t.devices = r.worker, tell_seq, list(r.devices)
         t.step_reached = _num(r.step)
+        t.virtual_start, t.virtual_end = r.virtual_start, r.virtual_end
         with self._writing():
             dropped = self._front.add(t) if self._front is not None else []
             # a new column, a deleted results.csv, or earlier rows that left the Pareto front
@@ -624,7 +649,7 @@ class RunStore:
     # -- reading -------------------------------------------------------------------
     def get_trial(self, trial_id: int) -> StoredTrial:
         with self._reading():
-            cur = self.conn.execute(f"SELECT {self._select} FROM trials WHERE trial_id=?", (trial_id,))
+            cur = self.conn.execute(f"SELECT {self._select} FROM {self._from} WHERE trial_id=?", (trial_id,))
             return self._decode(cur, cur.fetchone())
 
     def trials(self, finished_only: bool = False, order: str = "trial_id") -> list[StoredTrial]:
@@ -632,7 +657,7 @@ class RunStore:
         where = f" WHERE status IN ({', '.join('?' * len(FINISHED))})" if finished_only else ""
         order_by = {"trial_id": "trial_id", "tell_seq": "tell_seq IS NULL, tell_seq, trial_id"}[order]
         with self._reading():
-            cur = self.conn.execute(f"SELECT {self._select} FROM trials{where} ORDER BY {order_by}",
+            cur = self.conn.execute(f"SELECT {self._select} FROM {self._from}{where} ORDER BY {order_by}",
                                     [s.value for s in FINISHED] if finished_only else [])
             return [self._decode(cur, r) for r in cur]
 
