@@ -18,7 +18,8 @@ Example:
     ...     try:
     ...         RunDirLock(d).acquire()
     ...     except DirectoryInUse as exc:
-    ...         "in use by another hps process" in str(exc)
+    ...         str(exc).endswith("already open in this process (a Study, run or store not closed yet); "
+    ...                               "close it first")
     True
 """
 from __future__ import annotations

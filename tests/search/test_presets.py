@@ -15,12 +15,15 @@ def test_every_option_is_listed_once_with_every_component_that_takes_it():
         ("iterations", ["scheduler hyperband"]),
         ("brackets", ["scheduler hyperband"]),
         ("max_configs", ["scheduler asha"]),
+        ("prior", ["searcher random", "searcher bayesian", "searcher kde"]),
         ("initial_points", ["searcher bayesian"]),
         ("base_estimator", ["searcher bayesian"]),
         ("acq_func", ["searcher bayesian"]),
         ("kappa", ["searcher bayesian"]),
         ("xi", ["searcher bayesian"]),
+        ("max_train", ["searcher bayesian"]),
         ("random_fraction", ["searcher bayesian", "searcher kde"]),
+        ("warm_incumbents", ["searcher bayesian", "searcher kde"]),
         ("top_fraction", ["searcher kde"]),
         ("bandwidth_factor", ["searcher kde"]),
         ("min_bandwidth", ["searcher kde"]),
@@ -35,7 +38,7 @@ def test_an_option_neither_component_takes_names_both_components_options():
     assert str(info.value) == (
         "--n-initial-points: does not apply to --algo asha+kde (scheduler asha takes --max-resource, "
         "--min-resource, --eta, --max-configs; searcher kde takes --top-fraction, --bandwidth-factor, "
-        "--min-bandwidth, --n-samples, --random-fraction)")
+        "--min-bandwidth, --n-samples, --random-fraction, --warm-incumbents, --prior)")
     with pytest.raises(OptionError, match=r"^--eta: does not apply to --algo random \(scheduler fifo takes none; "
-                       r"searcher random takes none\)$"):
+                       r"searcher random takes --prior\)$"):
         route_options("random", None, {"eta": 3})
