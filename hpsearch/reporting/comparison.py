@@ -35,7 +35,7 @@ from ..problem import pareto
 from ..problem.objective import to_losses
 from ..store import RunHistory, RunStore, is_run_dir
 from ..store.comparisons import CompareError, load_settings, run_name
-from ..store.front import trial_losses
+from ..store.front import counts_for_front, trial_losses
 from ..trial import Status
 from .tables import format_rows, format_value
 
@@ -137,14 +137,10 @@ def _full_losses(settings: dict, run_dir: Path) -> tuple[RunHistory, list]:
     ``done`` full-budget one (None otherwise), in completion order."""
     with RunStore.open(run_dir, readonly=True) as store:
         history = RunHistory.from_store(store)
-    resource = settings["unit"] == "resource"
-    r_max = settings.get("max_resource")
+    full_budget = settings.get("max_resource") if settings["unit"] == "resource" else None
     objectives = settings["objectives"]
-    out = []
-    for t in history.finished:
-        full = not resource or float(t.budget) == float(r_max)
-        out.append(trial_losses(objectives, t) if t.status == Status.DONE and full else None)
-    return history, out
+    return history, [trial_losses(objectives, t) if counts_for_front(t, full_budget) else None
+                     for t in history.finished]
 
 
 def _mo_curves(settings: dict, runs: list[tuple[str, str, int, Path]]
