@@ -35,7 +35,6 @@ from ..problem import pareto
 from ..problem.objective import to_losses
 from ..store import RunHistory, RunStore, is_run_dir
 from ..store.comparisons import CompareError, load_settings, run_name
-from ..store.front import counts_for_front, trial_losses
 from ..trial import Status
 from .tables import format_rows, format_value
 
@@ -132,35 +131,28 @@ def _display(settings: dict, score: float) -> float:
     return score
 
 
-def _full_losses(settings: dict, run_dir: Path) -> tuple[RunHistory, list]:
-    """A multi-objective run's history, and each finished evaluation's losses when it is a
-    ``done`` full-budget one (None otherwise), in completion order."""
-    with RunStore.open(run_dir, readonly=True) as store:
-        history = RunHistory.from_store(store)
-    full_budget = settings.get("max_resource") if settings["unit"] == "resource" else None
-    objectives = settings["objectives"]
-    return history, [trial_losses(objectives, t) if counts_for_front(t, full_budget) else None
-                     for t in history.finished]
-
-
 def _mo_curves(settings: dict, runs: list[tuple[str, str, int, Path]]
                ) -> tuple[list[RunCurve], tuple | None, str | None]:
     """Every run's hypervolume curve (as a score: -hypervolume, or the regret) against one reference
     point: the declared one, else the nadir of every full-budget evaluation of every run."""
-    read = [(name, algo, seed, *_full_losses(settings, d)) for name, algo, seed, d in runs]
+    read = []
+    for name, algo, seed, run_dir in runs:
+        with RunStore.open(run_dir, readonly=True) as store:
+            read.append((name, algo, seed, RunHistory.from_store(store)))
     if settings.get("reference_point") is not None:
         reference = to_losses(settings["objectives"], settings["reference_point"])
         source = "declared"
-    else:
-        every = [lo for *_, losses in read for lo in losses if lo is not None]
+    else:  # the history's losses: the evaluations its front may hold (store/front.py's rule)
+        every = [lo for *_, history in read for lo in history.losses.values()]
         reference = pareto.reference_point(every) if every else None
         source = "nadir of every run in the comparison" if every else None
     resource = settings["unit"] == "resource"
     optimum = settings.get("hypervolume_optimum")
     curves = []
-    for name, algo, seed, history, losses in read:
-        hv = pareto.hypervolume_curve(losses, reference) if reference is not None else [0.0] * len(losses)
-        seen = np.cumsum([lo is not None for lo in losses]) > 0
+    for name, algo, seed, history in read:
+        counted = [p.trial_id in history.losses for p in history.points]
+        hv = history.hypervolume_curve(reference)[1] if reference is not None else [0.0] * len(counted)
+        seen = np.cumsum(counted) > 0
         score = [(optimum - v if optimum is not None else -v) if ok else math.inf for v, ok in zip(hv, seen)]
         spent = [p.resource if resource else float(p.evaluations) for p in history.points]
         wall = settings.get("runs", {}).get(name, {}).get("wall_s")
