@@ -597,11 +597,13 @@ class _Budget(click.ParamType):
                    "budget with enough evaluations).")
 @click.option("--pairs", is_flag=True, help="Also the share of each pair (their interaction), as a:b.")
 @click.option("--confidence", is_flag=True, help="Add the spread of each share over the forest's trees.")
+@click.option("--objective", default=None,
+              help="Multi-objective runs: the objective to analyse, or all (the default: a block each).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
 @usage_errors
 def importance(run_dir: str, top: int, budget: float | str | None, pairs: bool, confidence: bool,
-               fmt: str) -> None:
+               objective: str | None, fmt: str) -> None:
     """Which hyperparameters mattered: the share of the variance each explains (fANOVA).
 
     Functional ANOVA over a random forest fitted to the run's successful
@@ -614,7 +616,8 @@ def importance(run_dir: str, top: int, budget: float | str | None, pairs: bool, 
         history = RunHistory.from_store(store)
         space, fix = store.space, store.settings.get("fix")
     try:
-        results = importance_by_budget(history, space, budget=budget, where=run_dir, pairs=pairs, fix=fix)
+        results = importance_by_budget(history, space, budget=budget, where=run_dir, pairs=pairs, fix=fix,
+                                       objective=objective or ("all" if history.multi_objective else None))
     except ImportanceUnavailable as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(EXIT_ALL_FAILED)
@@ -625,8 +628,9 @@ def importance(run_dir: str, top: int, budget: float | str | None, pairs: bool, 
         for r in results:
             at = f" at budget {r.budget:g}" if r.budget is not None else ""
             paired = f", the pairs {sum(r.pairs.values()):.0%}" if pairs else ""
+            of = f" of {r.objective}" if r.objective is not None else ""
             click.echo(f"{r.n_evaluations} successful evaluations{at}: the hyperparameters alone explain "
-                       f"{sum(r.shares.values()):.0%} of the variance{paired} "
+                       f"{sum(r.shares.values()):.0%} of the variance{of}{paired} "
                        f"(fANOVA over {r.n_trees} trees, {r.seconds:.2f} s)")
 
 

@@ -56,20 +56,21 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from ..errors import UsageError
 from ..problem.dimensions import same_value
-from ..problem.objective import to_loss
+from ..problem.objective import to_loss, values_of
 from ..store import RunHistory, RunStore
 from ..trial import Status
 from .fanova import INACTIVE, Axis, Domain, TreeAnova
 
 __all__ = ["importance", "importance_by_budget", "importance_of_store", "importance_of", "Importance",
            "Marginal", "NotEnoughEvaluations", "ImportanceUnavailable", "min_evaluations", "importance_rows",
+           "objectives_asked",
            "N_TREES", "MAX_SAMPLES"]
 
 #: Trees in the forest (Optuna's fANOVA uses 64, the fanova package 16).
@@ -339,6 +340,7 @@ class Importance:
         n_trees: the trees whose variance was positive (a constant tree explains nothing; with
             none, every share is 0 and there is no marginal).
         seconds: the time taken (fit and decomposition).
+        objective: the objective analysed, for a multi-objective run (None otherwise).
     """
 
     budget: float | None
@@ -351,6 +353,7 @@ class Importance:
     n_trees: int
     seconds: float
     _model: Any = field(default=None, repr=False)
+    objective: str | None = None
 
     @property
     def pair_ranking(self) -> tuple[tuple[str, str], ...]:
@@ -474,15 +477,38 @@ def importance_of(space: Mapping, configs: Sequence[Mapping], losses: Sequence[f
 
 
 # -- from a run -------------------------------------------------------------------------------
-def _by_budget(history: RunHistory) -> dict[float | None, list]:
-    """Successful evaluations with a finite objective, by budget (one group without budgets)."""
+def _by_budget(history: RunHistory, objective: str) -> dict[float | None, list[tuple[Any, float]]]:
+    """(evaluation, value of ``objective``) of the successful evaluations with a finite value, by budget
+    (one group without budgets). The first objective is the objective column; the others are metrics."""
+    first = next(iter(history.objectives), None)
     groups: dict[float | None, list] = {}
     for t in history.finished:
-        if t.status != Status.DONE or t.objective is None or not math.isfinite(t.objective):
+        if t.status != Status.DONE:
+            continue
+        value = t.objective if objective == first else \
+            values_of(first, t.objective, t.metrics or {}).get(objective)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             continue
         key = float(t.budget) if history.multi_fidelity and t.budget is not None else None
-        groups.setdefault(key, []).append(t)
+        groups.setdefault(key, []).append((t, float(value)))
     return groups
+
+
+def objectives_asked(history: RunHistory, objective: str | None, where: str = "the run") -> list[str]:
+    """The objectives to analyse: ``None`` the run's first, ``"all"`` each of them, or the one named.
+
+    Raises:
+        UsageError: a name the run does not have (the message lists its objectives).
+    """
+    names = list(history.objectives) or ["objective"]
+    if objective is None:
+        return names[:1]
+    if objective == "all":
+        return names
+    if objective not in names:
+        raise UsageError(f"{where}: --objective: expected one of {', '.join(names)} or all, "
+                         f"got {objective!r}")
+    return [objective]
 
 
 def _params(t: Any) -> Mapping:
@@ -491,8 +517,8 @@ def _params(t: Any) -> Mapping:
 
 def importance_by_budget(history: RunHistory, space: Mapping, *, budget: float | str | None = None,
                          where: str = "the run", fix: Mapping[str, Any] | None = None,
-                         **options: Any) -> list[Importance]:
-    """The importance at each budget level asked, from a run's history.
+                         objective: str | None = None, **options: Any) -> list[Importance]:
+    """The importance at each budget level asked (and of each objective asked), from a run's history.
 
     Args:
         history: the run's history (its finished evaluations).
@@ -501,14 +527,40 @@ def importance_by_budget(history: RunHistory, space: Mapping, *, budget: float |
             all its evaluations), ``"all"`` for every budget with enough, or one budget.
         where: how messages name the run.
         fix: the run's ``--fix`` (its settings' ``fix``): those dimensions are left out.
+        objective: a multi-objective run's objective to analyse, ``"all"`` for a block per
+            objective (in the declared order, each with its budgets; one with too few successful
+            evaluations is left out unless every one has too few), None for the first.
         **options: passed to :func:`importance_of` (``pairs``, ``n_trees``, ``seed``, ``n_jobs``).
 
     Raises:
         NotEnoughEvaluations: no budget asked has enough successful evaluations.
-        UsageError: a budget the run never evaluated at.
+        UsageError: a budget the run never evaluated at, an objective the run does not have.
     """
-    groups = _by_budget(history)
-    sign = -1.0 if history.direction == "maximize" else 1.0
+    names = objectives_asked(history, objective, where)
+    out: list[Importance] = []
+    short: NotEnoughEvaluations | None = None
+    for name in names:
+        direction = history.objectives.get(name, history.direction)
+        try:
+            results = _importance_at(history, space, name, direction, budget, where, fix, **options)
+        except NotEnoughEvaluations as exc:
+            if len(names) == 1:
+                raise
+            short = short or exc  # with every objective asked, one that has too few is left out
+            continue
+        out += [replace(r, objective=name) if history.multi_objective else r for r in results]
+    if not out and short is not None:
+        raise short
+    return out
+
+
+def _importance_at(history: RunHistory, space: Mapping, objective: str, direction: str,
+                   budget: float | str | None, where: str, fix: Mapping[str, Any] | None,
+                   **options: Any) -> list[Importance]:
+    groups = _by_budget(history, objective)
+    sign = -1.0 if direction == "maximize" else 1.0
+    if history.multi_objective:
+        where = f"{where}: {objective}"
     n_dims = len(_free_dims(space, history.multi_fidelity, fix))
     need = min_evaluations(n_dims)
     budgets = sorted((b for b in groups if b is not None), reverse=True)
@@ -543,23 +595,27 @@ def importance_by_budget(history: RunHistory, space: Mapping, *, budget: float |
     for b in chosen:
         trials = groups[b]
         try:
-            out.append(importance_of(space, [_params(t) for t in trials],
-                                     [to_loss(history.direction, t.objective) for t in trials], sign=sign,
+            out.append(importance_of(space, [_params(t) for t, _ in trials],
+                                     [to_loss(direction, v) for _, v in trials], sign=sign,
                                      budget=b, multi_fidelity=history.multi_fidelity, fix=fix, **options))
         except ImportanceUnavailable as exc:
             raise type(exc)(f"{where}: {exc}") from None
     return out
 
 
-def importance_of_store(store: RunStore, *, budget: float | None = None, **options: Any) -> Importance:
-    """The importance at one budget (default: the largest with enough evaluations) of an open store."""
+def importance_of_store(store: RunStore, *, budget: float | None = None, objective: str | None = None,
+                        **options: Any) -> Importance:
+    """The importance at one budget (default: the largest with enough evaluations) of an open store,
+    of one objective (default: the first)."""
     history = RunHistory.from_store(store)
+    if objective == "all":
+        raise UsageError("objective: one objective's name, not 'all' (use importance_by_budget for all)")
     return importance_by_budget(history, store.space, budget=budget, where=str(store.shown),
-                                fix=store.settings.get("fix"), **options)[0]
+                                fix=store.settings.get("fix"), objective=objective, **options)[0]
 
 
 def importance(run_dir: str | os.PathLike, *, budget: float | None = None, pairs: bool = False,
-               n_trees: int = N_TREES, seed: int = 0) -> Importance:
+               n_trees: int = N_TREES, seed: int = 0, objective: str | None = None) -> Importance:
     """Which hyperparameters of a run mattered: the share of variance each explains.
 
     Args:
@@ -569,6 +625,7 @@ def importance(run_dir: str | os.PathLike, *, budget: float | None = None, pairs
         pairs: also the interaction share of each pair (:attr:`Importance.pairs`).
         n_trees: trees in the forest.
         seed: the forest's seed (the same seed gives the same shares).
+        objective: a multi-objective run's objective to analyse (default: the first declared).
 
     Returns:
         An :class:`Importance`: ``ranking``, ``shares``, ``spread`` (over trees) and
@@ -579,20 +636,22 @@ def importance(run_dir: str | os.PathLike, *, budget: float | None = None, pairs
         StoreError: ``run_dir`` is not a run directory.
     """
     with RunStore.open(run_dir, readonly=True) as store:
-        return importance_of_store(store, budget=budget, pairs=pairs, n_trees=n_trees, seed=seed)
+        return importance_of_store(store, budget=budget, pairs=pairs, n_trees=n_trees, seed=seed,
+                                   objective=objective)
 
 
 def importance_rows(results: Sequence[Importance], *, top: int = 0, confidence: bool = False,
                     pairs: bool = False) -> tuple[list[str], list[list[Any]]]:
     """A table of importances: a row per hyperparameter (then per pair), most important first.
 
-    Columns: ``budget`` (when any result has one), ``rank``, ``parameter`` (a pair as ``a:b``),
-    ``share``, ``spread`` (with ``confidence``), ``evaluations``. ``top`` keeps the first N of the
-    hyperparameters and of the pairs (0: all).
+    Columns: ``objective`` (a multi-objective run's), ``budget`` (when any result has one), ``rank``,
+    ``parameter`` (a pair as ``a:b``), ``share``, ``spread`` (with ``confidence``), ``evaluations``.
+    ``top`` keeps the first N of the hyperparameters and of the pairs (0: all).
     """
+    with_objective = any(r.objective is not None for r in results)
     with_budget = any(r.budget is not None for r in results)
-    head = (["budget"] if with_budget else []) + ["rank", "parameter", "share"] \
-        + (["spread"] if confidence else []) + ["evaluations"]
+    head = (["objective"] if with_objective else []) + (["budget"] if with_budget else []) \
+        + ["rank", "parameter", "share"] + (["spread"] if confidence else []) + ["evaluations"]
     rows = []
     for r in results:
         mains = r.ranking[:top] if top else r.ranking
@@ -602,6 +661,7 @@ def importance_rows(results: Sequence[Importance], *, top: int = 0, confidence: 
             items += [(k, f"{a}:{b}", r.pairs[(a, b)], r.pair_spread[(a, b)])
                       for k, (a, b) in enumerate(ranked, 1)]
         for rank, name, share, sd in items:
-            rows.append(([r.budget] if with_budget else []) + [rank, name, round(share, 4)]
-                        + ([round(sd, 4)] if confidence else []) + [r.n_evaluations])
+            rows.append(([r.objective] if with_objective else []) + ([r.budget] if with_budget else [])
+                        + [rank, name, round(share, 4)] + ([round(sd, 4)] if confidence else [])
+                        + [r.n_evaluations])
     return head, rows

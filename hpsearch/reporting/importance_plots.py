@@ -133,9 +133,12 @@ def _edges(x: np.ndarray, log: bool) -> np.ndarray:
 
 def draw_importance(results: Sequence[Importance], out: Path, figure: Callable[[], Figure],
                     save: Callable[[Figure, Path], Path], title: str, objective: str,
-                    direction: str) -> list[Path]:
-    """Write ``importance.png`` and the marginals of the top hyperparameters and pair into ``out``."""
-    files = [save(importance_figure(results, figure, title), out / "importance.png")]
+                    direction: str, suffix: str = "") -> list[Path]:
+    """Write ``importance<suffix>.png`` and the marginals of the top hyperparameters and pair into ``out``.
+
+    ``suffix`` (``_<objective>`` for each objective of a multi-objective run) ends every file's stem.
+    """
+    files = [save(importance_figure(results, figure, title), out / f"importance{suffix}.png")]
     main = results[0] if results[0].budget is None else max(results, key=lambda r: r.budget)
     if not main.n_trees:  # a constant objective: nothing to draw against
         return files
@@ -143,9 +146,9 @@ def draw_importance(results: Sequence[Importance], out: Path, figure: Callable[[
     for name in main.ranking[:TOP_MARGINALS]:
         m = main.marginal(name)
         files.append(save(marginal_figure(m, figure, title + at, objective, direction),
-                          out / f"marginal_{name}.png"))
+                          out / f"marginal{suffix}_{name}.png"))
     if main.pairs:
         a, b = main.pair_ranking[0]
         files.append(save(marginal_figure(main.marginal(a, b), figure, title + at, objective, direction),
-                          out / f"marginal_{a}-{b}.png"))
+                          out / f"marginal{suffix}_{a}-{b}.png"))
     return files

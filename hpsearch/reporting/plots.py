@@ -156,15 +156,27 @@ def plot_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = None,
 
 
 def _importance(history: RunHistory, space: dict, fix: dict | None, out: Path, info: _RunInfo) -> list[Path]:
-    """``importance.png`` and the marginals, when the run has enough successful evaluations."""
+    """``importance.png`` and the marginals, when the run has enough successful evaluations; for a
+    multi-objective run, ``importance_<objective>.png`` and its marginals for each objective."""
     from .importance import ImportanceUnavailable, importance_by_budget
     from .importance_plots import PAIRS_AMONG, draw_importance
 
-    try:
-        results = importance_by_budget(history, space, budget="all", pairs=PAIRS_AMONG, fix=fix)
-    except ImportanceUnavailable:
-        return []
-    return draw_importance(results, out, _figure, _save, info.title, info.objective, info.direction)
+    if not history.multi_objective:
+        try:
+            results = importance_by_budget(history, space, budget="all", pairs=PAIRS_AMONG, fix=fix)
+        except ImportanceUnavailable:
+            return []
+        return draw_importance(results, out, _figure, _save, info.title, info.objective, info.direction)
+    files: list[Path] = []
+    for name, direction in history.objectives.items():
+        try:
+            results = importance_by_budget(history, space, budget="all", pairs=PAIRS_AMONG, fix=fix,
+                                           objective=name)
+        except ImportanceUnavailable:
+            continue
+        files += draw_importance(results, out, _figure, _save, f"{info.title}: {name}", name, direction,
+                                 suffix=f"_{name}")
+    return files
 
 
 @dataclass

@@ -215,3 +215,82 @@ def test_cli_formats_pairs_and_spread(tmp_path, runner):
     # The same seed gives the same shares.
     a = runner.invoke(cli, ["importance", str(run), "--format", "json"]).output
     assert a == runner.invoke(cli, ["importance", str(run), "--format", "json"]).output
+
+
+def write_mo_run(run_dir, n=300, seed=11):
+    """acc (maximised) depends on x1 only, size (minimised) on x2 only; x3 on neither. Every 10th
+    evaluation returned no size (a missing metric counts for acc only)."""
+    names = ["x1", "x2", "x3"]
+    X, configs = uniform_configs(names, n, seed=seed)
+    space = {"objectives": {"acc": "maximize", "size": "minimize"}, "dims": [cont(m) for m in names]}
+    store = RunStore.create(run_dir, {"problem_name": "t", "algo": "random", "space": space}, names)
+    store.add_trials(list(range(n)), [
+        Sub(config=c, config_id=i, budget=None, previous_budget=None, bracket=None, rung=None, info={})
+        for i, c in enumerate(configs)], ask_seq=0, ask_n=n)
+    for i, x in enumerate(X):
+        metrics = {} if i % 10 == 0 else {"size": float(3 * x[1])}
+        store.finish_trial(TrialResult(i, "done", objective=float(x[0]), metrics=metrics, duration_s=0.0),
+                           tell_seq=i + 1)
+    store.close()
+    return run_dir
+
+
+def test_a_multi_objective_run_is_analysed_one_objective_at_a_time(tmp_path, runner):
+    run = write_mo_run(tmp_path / "mo")
+    assert importance(run).ranking[0] == "x1"  # the first objective by default
+    size = importance(run, objective="size")
+    assert size.ranking[0] == "x2" and size.objective == "size" and size.n_evaluations == 270
+    assert size.shares["x2"] > 0.9
+
+    out = runner.invoke(cli, ["importance", str(run), "--format", "json"])  # every objective
+    assert out.exit_code == 0, out.output
+    rows = json.loads(out.output)
+    assert [r["objective"] for r in rows] == ["acc"] * 3 + ["size"] * 3  # declared order, a block each
+    assert [(r["objective"], r["parameter"]) for r in rows if r["rank"] == 1] == [("acc", "x1"), ("size", "x2")]
+    assert {r["objective"]: r["evaluations"] for r in rows} == {"acc": 300, "size": 270}
+
+    out = runner.invoke(cli, ["importance", str(run), "--objective", "size", "--top", "1"])
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    assert lines[0].split() == ["objective", "rank", "parameter", "share", "evaluations"]
+    assert lines[2].split()[:3] == ["size", "1", "x2"]
+    assert "of the variance of size" in lines[-1]
+
+    out = runner.invoke(cli, ["importance", str(run), "--objective", "latency"])
+    assert out.exit_code == 2
+    assert out.output.strip() == (f"Error: {run}: --objective: expected one of acc, size or all, "
+                                  "got 'latency'")
+
+
+def test_plot_draws_the_importance_of_each_objective(tmp_path):
+    from hpsearch.reporting.plots import plot_run
+
+    run = write_mo_run(tmp_path / "mo", n=60)
+    names = {p.name for p in plot_run(run)}
+    assert {"importance_acc.png", "importance_size.png", "marginal_acc_x1.png",
+            "marginal_size_x2.png"} <= names
+    assert "importance.png" not in names
+
+
+def test_an_objective_with_too_few_values_is_left_out_of_all_and_named_alone(tmp_path, runner):
+    run = write_mo_run(tmp_path / "mo", n=40)  # 36 evaluations with a size: enough (10) for each
+    names = ["x1", "x2", "x3"]
+    X, configs = uniform_configs(names, 12, seed=3)
+    space = {"objectives": {"acc": "maximize", "size": "minimize"}, "dims": [cont(m) for m in names]}
+    store = RunStore.create(tmp_path / "few", {"problem_name": "t", "algo": "random", "space": space}, names)
+    store.add_trials(list(range(12)), [
+        Sub(config=c, config_id=i, budget=None, previous_budget=None, bracket=None, rung=None, info={})
+        for i, c in enumerate(configs)], ask_seq=0, ask_n=12)
+    for i, x in enumerate(X):  # size returned by 4 evaluations only
+        store.finish_trial(TrialResult(i, "done", objective=float(x[0]),
+                                       metrics={"size": 1.0 + i} if i < 4 else {}, duration_s=0.0),
+                           tell_seq=i + 1)
+    store.close()
+    out = runner.invoke(cli, ["importance", str(tmp_path / "few"), "--format", "json"])
+    assert out.exit_code == 0, out.output
+    assert {r["objective"] for r in json.loads(out.output)} == {"acc"}
+    out = runner.invoke(cli, ["importance", str(tmp_path / "few"), "--objective", "size"])
+    assert out.exit_code == 1
+    assert out.output.strip() == (f"Error: {tmp_path / 'few'}: size: importance needs at least 10 "
+                                  "successful evaluations (2 per dimension, at least 10), got 4")
+    assert runner.invoke(cli, ["importance", str(run)]).exit_code == 0
