@@ -8,14 +8,17 @@ moved by ``0.15 (1 - z)`` in every coordinate (a low budget points the wrong
 way) and both objectives get a Gaussian noise of standard deviation ``0.2 (1 -
 z)``, drawn from a generator seeded by the trial's seed and the budget (so a run
 is reproducible). The values depend only on the budget, so warm start is exact.
+The space is zdtshift's own (copied with :meth:`~hpsearch.HpProblem.add_dims_from`)
+plus the resource.
 """
-from hpsearch import HpProblem
+from pathlib import Path
+
+from hpsearch import HpProblem, load_problem
+
+ZDTSHIFT = Path(__file__).resolve().parent.parent / "zdtshift"
 
 Problem = HpProblem(objectives={"f1": "minimize", "f2": "minimize"},
                     reference_point={"f1": 1.1, "f2": 1.1}, hypervolume_optimum=0.1 + 2 / 3 + 0.11,
                     kind="synthetic")
-Problem.add_dim("x1", (0.0, 1.0), default=0.5)
-for i in range(2, 6):
-    Problem.add_dim(f"x{i}", (0.0, 1.0), default=0.5)
-Problem.add_dim("variant", ["a", "b", "c", "d"], default="a")
+Problem.add_dims_from(load_problem(ZDTSHIFT, with_run=False).problem)
 Problem.add_dim("epochs", (1, 81), default=9, resource=True)

@@ -18,6 +18,7 @@ that declared the problem and the dimension, and states the rule that broke.
 """
 from __future__ import annotations
 
+import copy
 import math
 import os
 import sys
@@ -314,6 +315,37 @@ class HpProblem:
         return dim
 
     add_hyperparameter = add_dim  # DeepHyper's name
+
+    def add_dims_from(self, other: HpProblem) -> None:
+        """Declare here every dimension of ``other`` (its range, prior, default, resource and
+        condition), then ``other``'s forbidden combinations and starting points.
+
+        A folder that asks something else of another folder's model (another objective, a second
+        one) keeps the search space in one place: its ``problem.py`` loads the other folder and
+        copies its space. ``other`` is not changed; dimensions added here afterwards may extend it.
+
+            >>> base = HpProblem(objective="val_accuracy")
+            >>> _ = base.add_dim("units", (16, 1024, "log-uniform"), default=256)
+            >>> _ = base.add_dim("epochs", (1, 9), default=3, resource=True)
+            >>> mo = HpProblem(objectives={"val_accuracy": "maximize", "n_params": "minimize"})
+            >>> mo.add_dims_from(base)
+            >>> mo.names, mo.resource.name, mo.defaults["units"]
+            (['units', 'epochs'], 'epochs', 256)
+
+        Raises:
+            SpaceError: a dimension of ``other`` is declared here already (nothing is added).
+        """
+        twice = next((d.name for d in other.dims if d.name in self._by_name), None)
+        if twice is not None:
+            raise SpaceError(f"{self._where(twice)}declared twice (names must be unique): "
+                             "add_dims_from copies it from the other problem")
+        for d in other.dims:
+            dim = copy.deepcopy(d)
+            self.add_dim(d.name, dim, default=d.default, resource=d.resource)
+        for raw in other._forbidden_raw:
+            self.add_forbidden(**raw)
+        for point in other._starting_points:
+            self.add_starting_point(**point)
 
     def add_starting_point(self, **values: Any) -> None:
         """Add a configuration to evaluate first; missing active dimensions take their default.
