@@ -124,11 +124,28 @@ def load_mixed():
 
 
 # -- stored runs --------------------------------------------------------------------------------------
-SMALL = {"max_resource": 9, "initial_points": 2}
+#: ten dimensions (d + 2 = 12) and R = 9: one Hyperband pass gives at most 9 results at one budget.
+WIDE_PROBLEM = """
+from hpsearch import HpProblem, Ordinal
+Problem = HpProblem(objective="loss", direction="minimize")
+for i in range(10):
+    Problem.add_dim(f"x{i}", (0.0, 1.0), default=0.5)
+Problem.add_dim("steps", Ordinal(1, 9), default=9, resource=True)
+"""
+WIDE_RUN = """
+def run(config):
+    return sum((config[f"x{i}"] - 0.3) ** 2 for i in range(10)) * (1 + 1 / config["steps"])
+"""
 
 
-def _common(**options) -> dict:
-    return dict(problem=str(MIXED), algo="bohb", algo_options={**SMALL, **options}, seed=5, evaluator="serial")
+@pytest.fixture
+def wide(make_problem):
+    return make_problem("wide", problem=WIDE_PROBLEM, model_run=WIDE_RUN)
+
+
+def _common(folder, **options) -> dict:
+    return dict(problem=str(folder), algo="bohb", algo_options={"initial_points": 2, **options}, seed=5,
+                evaluator="serial")
 
 
 @pytest.fixture
@@ -139,10 +156,10 @@ def bohb_pools(monkeypatch):
     monkeypatch.setitem(PRESETS, "bohb", dataclasses.replace(preset, options=options))
 
 
-def test_a_new_run_stores_a_fidelities_other_than_bohbs_rule(tmp_path, bohb_pools):
-    out = start_run(RunConfig(**_common(), max_evals=3, run_dir=str(tmp_path / "bohb")))
+def test_a_new_run_stores_a_fidelities_other_than_bohbs_rule(tmp_path, bohb_pools, wide):
+    out = start_run(RunConfig(**_common(wide), max_evals=3, run_dir=str(tmp_path / "bohb")))
     out.store.close()
-    out = start_run(RunConfig(**{**_common(), "algo": "asha", "searcher": "bayesian"}, max_evals=3,
+    out = start_run(RunConfig(**{**_common(wide), "algo": "asha", "searcher": "bayesian"}, max_evals=3,
                               run_dir=str(tmp_path / "asha")))
     out.store.close()
     with RunStore.open(tmp_path / "bohb", readonly=True) as store:
@@ -151,29 +168,31 @@ def test_a_new_run_stores_a_fidelities_other_than_bohbs_rule(tmp_path, bohb_pool
         assert "fidelities" not in store.settings["algo_options"]  # BOHB's rule, as runs had before
 
 
-def test_a_run_stored_before_the_option_resumes_as_it_ran(tmp_path, bohb_pools):
+def test_a_run_stored_before_the_option_resumes_as_it_ran(tmp_path, bohb_pools, wide):
     """A run whose settings do not name --fidelities (made before it existed) resumes with BOHB's rule,
     though the preset's default is now 'all': the resumed run equals an uninterrupted one with 'largest'."""
-    n, k = 20, 9
-    full = start_run(RunConfig(**_common(fidelities="largest"), max_evals=n, run_dir=str(tmp_path / "full")))
+    n, k = 22, 9
+    full = start_run(RunConfig(**_common(wide, fidelities="largest"), max_evals=n,
+                               run_dir=str(tmp_path / "full")))
     full.store.close()
-    part = start_run(RunConfig(**_common(fidelities="largest"), max_evals=k, run_dir=str(tmp_path / "part")))
+    part = start_run(RunConfig(**_common(wide, fidelities="largest"), max_evals=k,
+                               run_dir=str(tmp_path / "part")))
     with part.store as store:  # as an older release stored it
-        store.update_settings(algo_options=dict(SMALL))
+        store.update_settings(algo_options={"initial_points": 2})
     resumed = resume_run(tmp_path / "part", max_evals=n)
     resumed.store.close()
     assert resumed.summary.n_replayed == k
     assert rows(tmp_path / "part") == rows(tmp_path / "full")
     with RunStore.open(tmp_path / "part", readonly=True) as store:
         assert "fidelities" not in store.settings["algo_options"]  # a resume writes nothing it did not change
-    pooled = start_run(RunConfig(**_common(), max_evals=n, run_dir=str(tmp_path / "pooled")))
+    pooled = start_run(RunConfig(**_common(wide), max_evals=n, run_dir=str(tmp_path / "pooled")))
     pooled.store.close()
     assert rows(tmp_path / "pooled") != rows(tmp_path / "full")  # so the resume did not take the default
 
 
-def test_every_fidelity_run_resumes_exactly(tmp_path):
+def test_every_fidelity_run_resumes_exactly(tmp_path, wide):
     n, k = 22, 9
-    common = _common(fidelities="all")
+    common = _common(wide, fidelities="all")
     full = start_run(RunConfig(**common, max_evals=n, run_dir=str(tmp_path / "full")))
     full.store.close()
     part = start_run(RunConfig(**common, max_evals=k, run_dir=str(tmp_path / "part")))
@@ -181,3 +200,12 @@ def test_every_fidelity_run_resumes_exactly(tmp_path):
     resumed = resume_run(tmp_path / "part", max_evals=n)
     resumed.store.close()
     assert rows(tmp_path / "part") == rows(tmp_path / "full")
+
+
+def test_the_note_that_the_model_never_chooses_is_only_given_under_bohbs_rule(wide):
+    from hpsearch.problem.loader import load_problem
+
+    problem = load_problem(str(wide)).problem
+    largest = make_scheduler("bohb", problem, 0, {"fidelities": "largest"})
+    assert "the model never chooses" in largest.schedule_note()
+    assert make_scheduler("bohb", problem, 0, {"fidelities": "all"}).schedule_note() is None

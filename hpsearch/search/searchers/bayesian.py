@@ -34,7 +34,14 @@ them: a categorical choice is one, however many one-hot columns it takes),
 and ``random_fraction`` of the proposals (default 1/3 under a multi-fidelity
 scheduler, 0 otherwise) are random draws, which keeps exploring while low
 budgets mislead; configurations that start at the full budget always come
-from the model (:meth:`~.base.Searcher.draw_at_random`).
+from the model (:meth:`~.base.Searcher.draw_at_random`). With ``--fidelities
+all`` (:mod:`.fidelities`), while no budget has ``d + 2`` successes, the model
+is fitted on every budget's observations instead of waiting: their losses as
+normal scores of their ranks within their budget, each point given an extra
+noise variance ``1 / w - 1`` for its budget's weight ``w`` (its rank agreement
+with the largest budget; a budget of weight 0 is left out, and the tree
+surrogates, which take no per-point noise, only see that), from as soon as all
+budgets together hold ``d + 2`` successes.
 
 Multi-objective problems (the loss is a tuple): ParEGO (Knowles 2006). Before
 each model proposal a weight vector is taken (two objectives: a golden-ratio
@@ -320,14 +327,16 @@ class BayesianSearcher(Searcher):
         return self._least if self.multi_fidelity and self._enc.n_cols and not self.pooled else None
 
     def _fitted_on(self) -> Any:
-        """The budget the model is fitted on, :data:`~.fidelities.POOLED` (``--fidelities all``: every
-        budget, once they hold ``d + 2`` successes together) or :data:`NOT_READY`."""
+        """The budget the model is fitted on: the largest with ``d + 2`` successes, else
+        :data:`~.fidelities.POOLED` (``--fidelities all``: every budget, once they hold ``d + 2``
+        successes together), else :data:`NOT_READY`."""
         if not self._enc.n_cols:
             return NOT_READY
-        if self.pooled:
+        budget = model_budget(self._obs, self._least)
+        if budget is NOT_READY and self.pooled:
             n = sum(v is not None for _, ys in self._obs.values() for v in ys)
             return POOLED if n >= self._least else NOT_READY
-        return model_budget(self._obs, self._least)
+        return budget
 
     def _propose(self) -> dict:
         budget = self._fitted_on()

@@ -3,7 +3,12 @@
 The observations of one budget (under a multi-fidelity scheduler: the
 largest budget with at least ``d + 2`` of them, d = free dimensions) are
 split by loss into the best ``top_fraction`` ("good", at least d + 1 points)
-and the rest ("bad"). One product-kernel density is fitted to each, in the
+and the rest ("bad"). With ``--fidelities all`` (:mod:`.fidelities`), while
+no budget has ``d + 2`` observations, every configuration counts instead, at
+the largest budget it was observed at, ranked by its quantile within that
+budget, each weighing its budget's rank agreement with the largest budget in
+the densities (from as soon as d + 2 successful configurations are known,
+whatever their budgets). One product-kernel density is fitted to each, in the
 compact form of the shared encoding (:mod:`hpsearch.search.encoding`):
 Gaussian kernels on the unit interval for continuous and ordinal dimensions,
 Aitchison-Aitken kernels for categorical ones, bandwidths by the normal
@@ -110,14 +115,16 @@ class KdeSearcher(Searcher):
         self._asked.update(config_key(c) for c in configs)
 
     def _fitted_on(self) -> Any:
-        """The budget the densities are fitted on, :data:`~.fidelities.POOLED` (``--fidelities all``:
-        every budget, once they hold ``d + 2`` successful configurations together) or :data:`NOT_READY`."""
+        """The budget the densities are fitted on: the largest with ``d + 2`` successes, else
+        :data:`~.fidelities.POOLED` (``--fidelities all``: every budget, once they hold ``d + 2``
+        successful configurations together), else :data:`NOT_READY`."""
         if not self._d:
             return NOT_READY
-        if self.pooled:  # distinct configurations: the densities count each once
+        budget = model_budget(self._obs, self._d + 2)
+        if budget is NOT_READY and self.pooled:  # distinct configurations: the densities count each once
             ok = {k for b, (_, ys) in self._obs.items() for k, v in zip(self._keys[b], ys) if v is not None}
             return POOLED if len(ok) >= self._d + 2 else NOT_READY
-        return model_budget(self._obs, self._d + 2)
+        return budget
 
     def _propose(self) -> dict:
         budget = self._fitted_on()
