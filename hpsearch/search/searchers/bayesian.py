@@ -242,6 +242,14 @@ class _Trees:
         return mu, np.maximum(sd, 1e-12)
 
 
+def _condition(model: Any, X: np.ndarray, y: np.ndarray, noise: np.ndarray | None) -> None:
+    """``model.condition``, given per-point noise only when there is some (``--fidelities all``)."""
+    if noise is None:
+        model.condition(X, y)
+    else:
+        model.condition(X, y, noise)
+
+
 def _lbfgs(obj_func: Any, theta: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, float]:
     """sklearn's default optimiser with an iteration cap (warm starts converge well before it)."""
     from scipy.optimize import minimize
@@ -397,7 +405,7 @@ class BayesianSearcher(Searcher):
         model.fit_hyper(Xt, yt, seed=mix_seed(self.seed or 0, len(yn)), n=len(yn), noise=nt)
         conditioned = False
         if self.options["acq_func"] == "gp_hedge" and self._hedge_prev is not None:
-            model.condition(Xt, yt, nt)
+            _condition(model, Xt, yt, nt)
             self._gains -= model.predict(self._hedge_prev)[0]
             conditioned = True
         return {"budget": budget, "model": model, "X": X, "yn": yn, "Xt": Xt, "yt": yt, "nt": nt,
@@ -429,7 +437,7 @@ class BayesianSearcher(Searcher):
             yn = np.concatenate([yn, np.full(len(pending), p["lie"])])
             noise = None if noise is None else np.concatenate([noise, np.zeros(len(pending))])
         if pending or not p["conditioned"]:
-            model.condition(X, yn, noise)
+            _condition(model, X, yn, noise)
         xi = o["xi"] / p["std"]
         order = np.argsort(p["yn"], kind="stable")[:_N_BEST]
         cands = np.vstack([enc.random(_N_RANDOM, rng)]
