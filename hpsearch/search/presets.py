@@ -44,9 +44,9 @@ PRESETS: dict[str, Preset] = {
     "hyperband": Preset("hyperband", "random", "Hyperband (Li et al., JMLR 2018), exact to the paper"),
     "asha": Preset("asha", "random", "asynchronous successive halving (Li et al., MLSys 2020)"),
     "bohb": Preset("hyperband", "bayesian", "Hyperband guided by a model fitted on the largest budget with "
-                   "enough results, as BOHB (Falkner et al., ICML 2018); after the first pass, the model's "
-                   "choices at the full budget",
-                   options=(("brackets", "then-full"),)),
+                   "enough results, as BOHB (Falkner et al., ICML 2018), and on every budget before one has "
+                   "them; after the first pass, the model's choices at the full budget",
+                   options=(("brackets", "then-full"), ("fidelities", "all"))),
 }
 ALIASES: dict[str, str] = {"skopt": "bayesian"}
 
@@ -151,6 +151,8 @@ def options_to_store(algo: str, searcher: str | None, options: dict[str, Any]) -
     """A new run's options as it stores them: ``options`` plus the value it will use of each option
     whose default may change what a resume does (:attr:`Option.absent`, e.g. a preset's ``--fidelities``).
 
+        >>> options_to_store("bohb", None, {})  # the preset's --fidelities all
+        {'fidelities': 'all'}
         >>> options_to_store("asha", "bayesian", {"eta": 3})  # the value older runs had: nothing to add
         {'eta': 3}
     """

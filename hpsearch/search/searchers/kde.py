@@ -172,10 +172,9 @@ class KdeSearcher(Searcher):
     def _split_pooled(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``--fidelities all``: every configuration, at the largest budget it was observed at, ranked by
         its quantile within that budget (``(rank - 1/2) / n``, failures last; on ties the larger budget
-        first), the best ``top_fraction``
-        of them (at least d + 1) good and the rest bad, as :meth:`_split` splits one budget's; each
-        point weighs its budget's rank agreement with the largest budget
-        (:func:`~.fidelities.budget_weights`; weight 0 leaves a budget out)."""
+        first); the best ``top_fraction`` of them (at least d + 1) are good and the rest bad, as
+        :meth:`_split` splits one budget's. Each point weighs its budget's rank agreement with the
+        largest budget (:func:`~.fidelities.budget_weights`; weight 0 leaves a budget out)."""
         weights = budget_weights({b: ys for b, (_, ys) in self._obs.items()}, self._keys)
         largest = {}  # a configuration counts once, at the largest budget it was observed at
         for b in sorted(self._obs, key=lambda b: math.inf if b is None else float(b)):
