@@ -35,6 +35,7 @@ from ..problem.objective import objectives_of
 from ..problem.space import HpProblem
 from ..search import OptionError, Scheduler, algo_scheduler_class, label, make_scheduler, resolve, split_algo
 from ..search.fidelity import resource_dimension
+from ..search.presets import options_to_resume, options_to_store
 from ..search.pruners import make_pruner
 from ..store import RunHistory, RunStore, StoreError
 from ..trial import STOP_GRACE, Status
@@ -351,6 +352,8 @@ def prepare_run(cfg: RunConfig, announce: Callable[[str], None] | None = None,
         cfg.seed = secrets.randbelow(2**31)
     if cfg.max_evals is None and cfg.timeout is None and cfg.max_resource_spent is None:
         cfg.max_evals = algo_scheduler_class(cfg.algo, cfg.searcher).default_max_evals()
+    # the values of options whose defaults may change are stored, so the run resumes as it ran
+    cfg.algo_options = options_to_store(cfg.algo, cfg.searcher, cfg.algo_options)
     name = label(cfg.algo, cfg.searcher)
     shown = Path(cfg.run_dir) if cfg.run_dir else default_run_dir(loaded.name, name)
     run_dir = shown.absolute()  # once: a run() that calls os.chdir must not move logs or checkpoints
@@ -500,6 +503,8 @@ def _resume_config(store: RunStore, overrides: dict) -> tuple[RunConfig, dict, d
     except TypeError as exc:
         raise StoreError(f"{store.db_path}: damaged run store settings ({exc})") from None
     _check_numbers(cfg)
+    # a run stored before an option could change its behaviour resumes with that behaviour
+    cfg.algo_options = options_to_resume(cfg.algo, cfg.searcher, dict(cfg.algo_options or {}))
     return cfg, settings, changes
 
 

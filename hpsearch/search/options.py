@@ -23,7 +23,8 @@ from typing import Any
 
 from .base import OptionError
 
-__all__ = ["Option", "check_int", "check_number", "check_choice", "positive", "resolve"]
+__all__ = ["Option", "check_int", "check_number", "check_choice", "positive", "resolve", "recorded",
+           "replayed"]
 
 
 def check_int(flag: str, value: Any, least: int | None = None) -> int:
@@ -76,6 +77,10 @@ class Option:
         least, most: bounds of a number.
         validate: an extra check, ``(flag, value) -> value``, raising OptionError.
         prefix: put before the name in the flag (``"pruner-"``: ``--pruner-grace-period``).
+        absent: for an option whose default (or a preset's default for it) changes what a run does:
+            the value a stored run that does not record the option resumes with (the behaviour it
+            was made with); a new run records its value when it differs (:func:`recorded`,
+            :func:`replayed`). None: nothing is recorded.
     """
 
     name: str
@@ -87,6 +92,7 @@ class Option:
     most: float | None = None
     validate: Callable[[str, Any], Any] | None = None
     prefix: str = ""
+    absent: Any = None
 
     @property
     def flag(self) -> str:
@@ -128,4 +134,35 @@ def resolve(options: Iterable[Option], given: dict[str, Any], component: str,
     for name, opt in declared.items():
         value = given.get(name)
         out[name] = opt.default if value is None else opt.check(value, component)
+    return out
+
+
+def recorded(options: Iterable[Option], effective: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """``given`` (a run's options as it stores them) plus the ``effective`` value of each option that
+    declares :attr:`Option.absent` where that value differs from it, so a resume does what the run did
+    even after the option's default changes.
+
+    >>> opt = Option("mode", str, "new", "A mode.", choices=("old", "new"), absent="old")
+    >>> recorded([opt], {"mode": "new"}, {}), recorded([opt], {"mode": "old"}, {})
+    ({'mode': 'new'}, {})
+    """
+    out = dict(given)
+    for opt in options:
+        if opt.absent is not None and out.get(opt.name) is None and effective.get(opt.name) != opt.absent:
+            out[opt.name] = effective.get(opt.name)
+    return out
+
+
+def replayed(options: Iterable[Option], stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored run's options as it resumes: each option that declares :attr:`Option.absent` and that
+    the run does not record gets that value (the run was made before the option, or with that value).
+
+    >>> opt = Option("mode", str, "new", "A mode.", choices=("old", "new"), absent="old")
+    >>> replayed([opt], {}), replayed([opt], {"mode": "new"})
+    ({'mode': 'old'}, {'mode': 'new'})
+    """
+    out = dict(stored)
+    for opt in options:
+        if opt.absent is not None and out.get(opt.name) is None:
+            out[opt.name] = opt.absent
     return out

@@ -19,11 +19,12 @@ from typing import Any
 
 from ..problem.space import HpProblem
 from .base import OptionError
-from .options import Option
+from .options import Option, recorded, replayed
 
 __all__ = ["Preset", "PRESETS", "ALIASES", "SEARCHERS", "SEARCHER_ALIASES", "SCHEDULERS", "resolve",
            "split_algo", "searcher_class", "scheduler_class", "algo_scheduler_class", "route_options",
-           "make_scheduler", "all_options", "label", "backend_class", "make_backend"]
+           "make_scheduler", "all_options", "label", "backend_class", "make_backend", "options_to_store",
+           "options_to_resume"]
 
 
 @dataclass(frozen=True)
@@ -43,9 +44,9 @@ PRESETS: dict[str, Preset] = {
     "hyperband": Preset("hyperband", "random", "Hyperband (Li et al., JMLR 2018), exact to the paper"),
     "asha": Preset("asha", "random", "asynchronous successive halving (Li et al., MLSys 2020)"),
     "bohb": Preset("hyperband", "bayesian", "Hyperband guided by a model fitted on the largest budget with "
-                   "enough results, as BOHB (Falkner et al., ICML 2018); after the first pass, the model's "
-                   "choices at the full budget",
-                   options=(("brackets", "then-full"),)),
+                   "enough results, as BOHB (Falkner et al., ICML 2018), and on every budget before one has "
+                   "them; after the first pass, the model's choices at the full budget",
+                   options=(("brackets", "then-full"), ("fidelities", "all"))),
 }
 ALIASES: dict[str, str] = {"skopt": "bayesian"}
 
@@ -139,6 +140,35 @@ def route_options(algo: str, searcher: str | None, options: dict[str, Any]
                 f"searcher {search_name} takes {_flags(srch.OPTIONS)})")
     given = {**dict(PRESETS[name].options), **{k: v for k, v in options.items() if v is not None}}
     return ({k: v for k, v in given.items() if k in mine}, {k: v for k, v in given.items() if k in theirs})
+
+
+def _declared(algo: str, searcher: str | None) -> tuple[Option, ...]:
+    _, sched_name, search_name = resolve(algo, searcher)
+    return (*scheduler_class(sched_name).OPTIONS, *searcher_class(search_name).OPTIONS)
+
+
+def options_to_store(algo: str, searcher: str | None, options: dict[str, Any]) -> dict[str, Any]:
+    """A new run's options as it stores them: ``options`` plus the value it will use of each option
+    whose default may change what a resume does (:attr:`Option.absent`, e.g. a preset's ``--fidelities``).
+
+        >>> options_to_store("bohb", None, {})  # the preset's --fidelities all
+        {'fidelities': 'all'}
+        >>> options_to_store("asha", "bayesian", {"eta": 3})  # the value older runs had: nothing to add
+        {'eta': 3}
+    """
+    sched_opts, search_opts = route_options(algo, searcher, options)
+    effective = {o.name: o.default for o in _declared(algo, searcher)} | sched_opts | search_opts
+    return recorded(_declared(algo, searcher), effective, options)
+
+
+def options_to_resume(algo: str, searcher: str | None, stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored run's options as it resumes: an option it does not record gets the value runs had
+    before that option could change (:attr:`Option.absent`), so the run replays as it ran.
+
+        >>> options_to_resume("bohb", None, {})["fidelities"]
+        'largest'
+    """
+    return replayed(_declared(algo, searcher), stored)
 
 
 def make_scheduler(algo: str, problem: HpProblem, seed: int | None, options: dict[str, Any],

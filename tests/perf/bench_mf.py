@@ -4,11 +4,14 @@ For each multi-fidelity benchmark (``--problems``), ``--seeds`` seeds and a
 budget of ``--budget-r`` full evaluations (100 R by default, in resource units:
 what was trained):
 
-* the hps algorithms of ``--algos`` (``A+S`` means ``--algo A --searcher S``)
-  through :mod:`hpsearch.compare` with the serial evaluator, into
-  ``OUT/<problem>/hps`` (a normal comparison directory: rerunning the script
-  continues it, and adding an algorithm runs only the new one). An algorithm
-  the installed hpsearch does not know is skipped with a note;
+* the hps algorithms of ``--algos`` (``A+S`` means ``--algo A --searcher S``;
+  ``A@name=value`` adds the option ``--name value``, e.g.
+  ``bohb@fidelities=largest``, for ablations) through :mod:`hpsearch.compare`
+  with the serial evaluator, into ``OUT/<problem>/hps`` (a normal comparison
+  directory: rerunning the script continues it, and adding an algorithm runs
+  only the new one; an algorithm with options gets a comparison directory of
+  its own, ``OUT/<problem>/hps@name=value``). An algorithm the installed
+  hpsearch does not know is skipped with a note;
 * the peers of ``--peers``, each given the same space, the same R, r_min and
   eta, and the same budget: HpBandSter's BOHB (``hpbandster``, in-process
   nameserver on 127.0.0.1; unmaintained, its README recommends SMAC3 and DEHB),
@@ -369,13 +372,21 @@ PEER_RUNNERS: dict[str, Callable[[Bench, int, str], Record]] = {
 
 
 # -- hps algorithms through hpsearch.compare -------------------------------------------------------
+def with_options(spec: str) -> tuple[str, dict[str, str]]:
+    """``"bohb@fidelities=all"`` -> ``("bohb", {"fidelities": "all"})``; options as the CLI would give them."""
+    algo, *rest = spec.split("@")
+    return algo, dict(kv.split("=", 1) for kv in rest)
+
+
 def known_algos(bench: Bench, algos: list[str], notes: list[str]) -> list[str]:
     """The algorithms the installed hpsearch accepts on this problem; the others get a note."""
     ok = []
     for a in algos:
+        algo, options = with_options(a)
         try:
-            comparison_settings(CompareConfig(problem=str(bench.lp.folder), algos=[a], seeds=1,
-                                              budget=bench.budget, evaluator="serial"))
+            comparison_settings(CompareConfig(problem=str(bench.lp.folder), algos=[algo], seeds=1,
+                                              budget=bench.budget, evaluator="serial",
+                                              algo_options=options))
         except Exception as exc:  # noqa: BLE001 - any refusal means: skip it, say why
             notes.append(f"{a}: skipped, the installed hpsearch does not run it ({exc})")
             continue
@@ -385,24 +396,31 @@ def known_algos(bench: Bench, algos: list[str], notes: list[str]) -> list[str]:
 
 def run_hps(bench: Bench, algos: list[str], seeds: int, out: Path, report_only: bool = False
             ) -> dict[str, list[Record]]:
-    """Run (or continue) the comparison; the finished runs as records (``report_only``: run nothing)."""
-    cmp_dir = out / "hps"
-    if not algos or (report_only and not (cmp_dir / "compare.json").is_file()):
-        return {}
-    if not report_only:
-        cfg = CompareConfig(problem=str(bench.lp.folder), algos=algos, seeds=seeds, budget=bench.budget,
-                            out=str(cmp_dir), evaluator="serial")
-        run_comparison(cfg, echo=lambda m: print(f"  hps {m}", flush=True))
-    cmp = summarise(cmp_dir, algos=algos, seeds=seeds)
-    finished = {k for k, v in cmp.settings.get("runs", {}).items() if v.get("finished")}
+    """Run (or continue) the comparisons; the finished runs as records (``report_only``: run nothing).
+
+    The algorithms without options share ``OUT/hps``; each one with options (``A@name=value``) has a
+    comparison of its own, labelled with its spec."""
     records: dict[str, list[Record]] = {}
-    for algo, curves in cmp.curves.items():
-        for c in curves:
-            if c.name not in finished:
-                continue
-            records.setdefault(algo, []).append(Record(
-                algo, c.seed, [float(v) for v in c.spent], [float(v) for v in c.best], c.evaluations,
-                float(c.wall_s or 0.0)))
+    plain = [a for a in algos if "@" not in a]
+    groups = ([("hps", plain, {}, None)] if plain else []) \
+        + [(f"hps@{a.split('@', 1)[1]}", [with_options(a)[0]], with_options(a)[1], a) for a in algos if "@" in a]
+    for folder, names, options, spec in groups:
+        cmp_dir = out / folder
+        if report_only and not (cmp_dir / "compare.json").is_file():
+            continue
+        if not report_only:
+            cfg = CompareConfig(problem=str(bench.lp.folder), algos=names, seeds=seeds, budget=bench.budget,
+                                out=str(cmp_dir), evaluator="serial", algo_options=dict(options))
+            run_comparison(cfg, echo=lambda m, s=spec: print(f"  hps {s or ''} {m}", flush=True))
+        cmp = summarise(cmp_dir, algos=names, seeds=seeds)
+        finished = {k for k, v in cmp.settings.get("runs", {}).items() if v.get("finished")}
+        for algo, curves in cmp.curves.items():
+            for c in curves:
+                if c.name not in finished:
+                    continue
+                records.setdefault(spec or algo, []).append(Record(
+                    spec or algo, c.seed, [float(v) for v in c.spent], [float(v) for v in c.best],
+                    c.evaluations, float(c.wall_s or 0.0)))
     return records
 
 

@@ -33,10 +33,10 @@ def options(scheduler: str, searcher: str) -> dict:
     return {**SCHEDULER_OPTIONS.get(scheduler, {}), **SEARCHER_OPTIONS.get(searcher, {})}
 
 
-def make(scheduler: str, searcher: str = "random", seed: int = 0, problem=None):
+def make(scheduler: str, searcher: str = "random", seed: int = 0, problem=None, extra=None):
     lp = load_problem(MIXED)
-    backend = make_scheduler(preset_of(scheduler), problem or lp.problem, seed, options(scheduler, searcher),
-                           searcher=searcher)
+    backend = make_scheduler(preset_of(scheduler), problem or lp.problem, seed,
+                             {**options(scheduler, searcher), **(extra or {})}, searcher=searcher)
     return backend, lp
 
 
@@ -120,9 +120,10 @@ class SchedulerContract:
 
     scheduler: str = ""
     searcher: str = "random"
+    extra: dict = {}  # more options for the pair (e.g. --fidelities all)
 
     def backend(self, seed=0, problem=None):
-        return make(self.scheduler, self.searcher, seed, problem)
+        return make(self.scheduler, self.searcher, seed, problem, self.extra)
 
     def test_starting_points_first(self):
         b, lp = self.backend(seed=1)
@@ -194,7 +195,8 @@ class SchedulerContract:
     def test_resume_equals_uninterrupted(self, tmp_path):
         n, k = 20, 9
         common = dict(problem=str(MIXED), algo=preset_of(self.scheduler), searcher=self.searcher,
-                      algo_options=options(self.scheduler, self.searcher), seed=11, evaluator="serial")
+                      algo_options={**options(self.scheduler, self.searcher), **self.extra}, seed=11,
+                      evaluator="serial")
         full, resumed = run_full_and_resumed(tmp_path, common, k, n)
         assert resumed.n_replayed == k
         assert rows(tmp_path / "part") == rows(tmp_path / "full")
@@ -211,7 +213,8 @@ class SchedulerContract:
 
         def engine(store, evaluator):
             backend = make_scheduler(preset_of(self.scheduler), lp.problem, 3,
-                                   options(self.scheduler, self.searcher), searcher=self.searcher)
+                                     {**options(self.scheduler, self.searcher), **self.extra},
+                                     searcher=self.searcher)
             return Engine(lp.problem, backend, evaluator, store, Limits(max_evals=24), seed=3)
 
         settings = {"multi_fidelity": self.scheduler != "fifo"}

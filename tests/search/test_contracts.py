@@ -31,3 +31,20 @@ class TestSchedulerSearcherPairs(SchedulerContract):
     @pytest.fixture(autouse=True)
     def _pair(self, pair):
         self.scheduler, self.searcher = pair
+
+
+@pytest.fixture(params=[(sc, se) for sc in ("asha", "hyperband") for se in ("bayesian", "kde")],
+                ids=lambda p: f"{p[0]}+{p[1]}")
+def pooled_pair(request):
+    return request.param
+
+
+class TestPooledModelPairs(SchedulerContract):
+    """The model searchers learning from every budget (``--fidelities all``) under each multi-fidelity
+    scheduler."""
+
+    extra = {"fidelities": "all"}
+
+    @pytest.fixture(autouse=True)
+    def _pair(self, pooled_pair):
+        self.scheduler, self.searcher = pooled_pair

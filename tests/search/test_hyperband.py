@@ -383,13 +383,14 @@ Problem.add_dim("epochs", (1, 9), default=1, resource=True)
 
 def test_bohb_says_when_one_pass_never_gives_its_model_enough_results(tmp_path, make_problem, runner):
     folder = make_problem("wide", problem=WIDE, model_run="def run(config):\n    return config['x0']\n")
-    res = runner.invoke(cli, ["run", "--problem", str(folder), "--algo", "bohb", "--seed", "0", "--evaluator",
-                              "serial", "--run-dir", str(tmp_path / "one")])
+    res = runner.invoke(cli, ["run", "--problem", str(folder), "--algo", "bohb", "--fidelities", "largest", "--seed",
+                              "0", "--evaluator", "serial", "--run-dir", str(tmp_path / "one")])
     assert res.exit_code == 0, res.output
     assert ("note: the bayesian searcher's model needs 11 results at one budget and one Hyperband pass gives "
             "at most 9 (at budget 1), so the model never chooses: configurations are random draws, as under "
             "--algo hyperband; --iterations 2 or more lets the model choose") in res.output
-    for args in (["--algo", "bohb", "--iterations", "2"], ["--algo", "hyperband"]):
+    for args in (["--algo", "bohb", "--fidelities", "largest", "--iterations", "2"], ["--algo", "hyperband"],
+                 ["--algo", "bohb"]):  # bohb's default --fidelities all: every budget's results count
         res = runner.invoke(cli, ["run", "--problem", str(folder), *args, "--seed", "0", "--evaluator", "serial",
                                   "--run-dir", str(tmp_path / args[-1])])
         assert res.exit_code == 0 and "note:" not in res.output, res.output

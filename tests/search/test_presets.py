@@ -24,6 +24,7 @@ def test_every_option_is_listed_once_with_every_component_that_takes_it():
         ("max_train", ["searcher bayesian"]),
         ("random_fraction", ["searcher bayesian", "searcher kde"]),
         ("warm_incumbents", ["searcher bayesian", "searcher kde"]),
+        ("fidelities", ["searcher bayesian", "searcher kde"]),
         ("top_fraction", ["searcher kde"]),
         ("bandwidth_factor", ["searcher kde"]),
         ("min_bandwidth", ["searcher kde"]),
@@ -38,7 +39,7 @@ def test_an_option_neither_component_takes_names_both_components_options():
     assert str(info.value) == (
         "--n-initial-points: does not apply to --algo asha+kde (scheduler asha takes --max-resource, "
         "--min-resource, --eta, --max-configs; searcher kde takes --top-fraction, --bandwidth-factor, "
-        "--min-bandwidth, --n-samples, --random-fraction, --warm-incumbents, --prior)")
+        "--min-bandwidth, --n-samples, --random-fraction, --warm-incumbents, --prior, --fidelities)")
     with pytest.raises(OptionError, match=r"^--eta: does not apply to --algo random \(scheduler fifo takes none; "
                        r"searcher random takes --prior\)$"):
         route_options("random", None, {"eta": 3})

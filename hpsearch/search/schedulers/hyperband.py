@@ -45,13 +45,12 @@ from ..brackets import Bracket, plan, total_evaluations
 from ..fidelity import RESOURCE_OPTIONS, resource_options
 from ..options import Option
 from ..searchers.base import Searcher
+from ..searchers.fidelities import MIN_PAIRS, comparable, rank_agreement
 from .base import Scheduler
 
 __all__ = ["HyperbandScheduler", "BRACKET_MODES", "rank_agreement"]
 
 BRACKET_MODES = ("fixed", "adaptive", "then-full")
-#: pairs of results (low budget, full budget) needed before a budget's rank agreement is trusted.
-_MIN_PAIRS = 5
 
 
 @dataclass
@@ -281,33 +280,11 @@ class HyperbandScheduler(Scheduler):
         weights = []
         for b in self.brackets:
             r0 = self._typed(b.rungs[0].r)
-            pairs = _comparable([(res[r0], res[top]) for res in self._results.values()
+            pairs = comparable([(res[r0], res[top]) for res in self._results.values()
                                  if r0 in res and top in res])
-            trusted = r0 == top or len(pairs) < _MIN_PAIRS
+            trusted = r0 == top or len(pairs) < MIN_PAIRS
             weights.append(1.0 if trusted else max(rank_agreement(pairs), 0.0))
         self.weights = weights
         p = np.array(weights) / sum(weights)
         rng = np.random.default_rng([mix_seed(self.seed or 0, 7), self._next])
         return self.brackets[int(rng.choice(len(self.brackets), p=p))]
-
-
-def _comparable(pairs: list[tuple[Any, Any]]) -> list[tuple[float, float]]:
-    """Pairs of losses as numbers Kendall's tau can rank: tuples (several objectives) become their
-    non-dominated rank among the pairs' members at the same budget."""
-    if not pairs or not isinstance(pairs[0][0], tuple):
-        return pairs
-    low = pareto.pareto_rank([a for a, _ in pairs])
-    high = pareto.pareto_rank([b for _, b in pairs])
-    return [(float(a), float(b)) for a, b in zip(low, high)]
-
-
-def rank_agreement(pairs: list[tuple[float, float]]) -> float:
-    """Kendall's tau-b between the two members of ``pairs`` (1: same ranking, -1: reversed).
-
-    >>> rank_agreement([(1, 10), (2, 20), (3, 30)]), rank_agreement([(1, 3), (2, 2), (3, 1)])
-    (1.0, -1.0)
-    """
-    from scipy.stats import kendalltau
-
-    tau = kendalltau([a for a, _ in pairs], [b for _, b in pairs]).statistic
-    return 0.0 if tau is None or not math.isfinite(tau) else float(tau)

@@ -30,9 +30,10 @@ from ..base import Observation, OptionError
 from ..encoding import config_key
 from ..options import Option, resolve
 from ..prior import PRIOR_OPTION, PriorUse, prior_on
+from .fidelities import FIDELITIES_OPTION
 
-__all__ = ["Searcher", "PRIOR_OPTION", "RANDOM_FRACTION", "RANDOM_FRACTION_OPTION", "WARM_INCUMBENTS_OPTION",
-           "best_of", "model_budget", "NOT_READY", "Taken"]
+__all__ = ["Searcher", "PRIOR_OPTION", "FIDELITIES_OPTION", "RANDOM_FRACTION", "RANDOM_FRACTION_OPTION",
+           "WARM_INCUMBENTS_OPTION", "best_of", "model_budget", "NOT_READY", "Taken"]
 
 #: the random fraction of proposals under a multi-fidelity scheduler (BOHB's 1/3).
 RANDOM_FRACTION = 1 / 3
@@ -103,6 +104,9 @@ class Searcher:
         #: the prior in use (None: ``--prior none``), see :mod:`hpsearch.search.prior`.
         self.prior: PriorUse | None = PriorUse(problem) if use_prior else None
         self.full_budget = False  # the current suggest()'s configurations start at the full budget
+        #: ``--fidelities all`` under a multi-fidelity scheduler: the model learns from every budget
+        #: (see :mod:`.fidelities`).
+        self.pooled = bool(multi_fidelity and self.options.get("fidelities") == "all")
 
     def suggest(self, n: int = 1, stream: tuple[int, ...] | None = None,
                 full_budget: bool = False) -> list[dict]:
@@ -191,7 +195,8 @@ class Searcher:
 
     # -- for subclasses ----------------------------------------------------------------
     def results_needed(self) -> int | None:
-        """Successful results at one budget before the model proposes (None: no model)."""
+        """Successful results at one budget before the model proposes (None: no model, or one that
+        learns from every budget, ``--fidelities all``)."""
         return None
 
     def draw_at_random(self) -> bool:

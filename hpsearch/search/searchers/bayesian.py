@@ -34,7 +34,14 @@ them: a categorical choice is one, however many one-hot columns it takes),
 and ``random_fraction`` of the proposals (default 1/3 under a multi-fidelity
 scheduler, 0 otherwise) are random draws, which keeps exploring while low
 budgets mislead; configurations that start at the full budget always come
-from the model (:meth:`~.base.Searcher.draw_at_random`).
+from the model (:meth:`~.base.Searcher.draw_at_random`). With ``--fidelities
+all`` (:mod:`.fidelities`), while no budget has ``d + 2`` successes, the model
+is fitted on every budget's observations instead of waiting: their losses as
+normal scores of their ranks within their budget, each point given an extra
+noise variance ``1 / w - 1`` for its budget's weight ``w`` (its rank agreement
+with the largest budget; a budget of weight 0 is left out, and the tree
+surrogates, which take no per-point noise, only see that), from as soon as all
+budgets together hold ``d + 2`` successes.
 
 Multi-objective problems (the loss is a tuple): ParEGO (Knowles 2006). Before
 each model proposal a weight vector is taken (two objectives: a golden-ratio
@@ -81,6 +88,7 @@ from ..options import Option
 from ..prior import pibo_weight
 from . import scalarise
 from .base import (
+    FIDELITIES_OPTION,
     NOT_READY,
     PRIOR_OPTION,
     RANDOM_FRACTION_OPTION,
@@ -89,6 +97,7 @@ from .base import (
     Taken,
     model_budget,
 )
+from .fidelities import POOLED, budget_scores, budget_weights
 from .training import training_subset
 
 __all__ = ["BayesianSearcher", "ESTIMATORS", "ACQ_FUNCS", "one_blas_thread"]
@@ -123,11 +132,13 @@ class _GP:
         self._next_fit = 0
         self._n_restarted = 0
 
-    def fit_hyper(self, X: np.ndarray, y: np.ndarray, seed: int, n: int | None = None) -> None:
+    def fit_hyper(self, X: np.ndarray, y: np.ndarray, seed: int, n: int | None = None,
+                  noise: np.ndarray | None = None) -> None:
         """Re-optimise the kernel hyperparameters on ``X, y`` when the schedule says so.
 
         ``n`` counts the observations the schedule follows (default ``len(y)``;
-        more when ``X, y`` is a subset of them). Each fit starts from the
+        more when ``X, y`` is a subset of them); ``noise``: each point's variance
+        beyond the kernel's white noise (None: none). Each fit starts from the
         previous hyperparameters; random restarts are added on the first fit
         and whenever the data has doubled since the last fit that had them.
         """
@@ -140,7 +151,8 @@ class _GP:
         restarts = 0
         if n >= 2 * self._n_restarted:
             restarts, self._n_restarted = 2, max(n, 1)
-        gpr = GaussianProcessRegressor(kernel=self.kernel, normalize_y=False, optimizer=_lbfgs,
+        alpha = 1e-10 if noise is None else noise + 1e-10
+        gpr = GaussianProcessRegressor(kernel=self.kernel, alpha=alpha, normalize_y=False, optimizer=_lbfgs,
                                        n_restarts_optimizer=restarts,
                                        random_state=np.random.RandomState(seed))
         with warnings.catch_warnings():
@@ -153,8 +165,9 @@ class _GP:
                 pass  # keep the previous hyperparameters
         self._next_fit = n + 1 if n < 10 else n + max(1, n // 10)
 
-    def condition(self, X: np.ndarray, y: np.ndarray) -> None:
-        """The posterior given data, with the current hyperparameters."""
+    def condition(self, X: np.ndarray, y: np.ndarray, noise: np.ndarray | None = None) -> None:
+        """The posterior given data (``noise``: each point's extra variance), with the current
+        hyperparameters."""
         from scipy.linalg import cho_solve, cholesky, solve_triangular
 
         signal, white = self.kernel.k1, self.kernel.k2
@@ -163,9 +176,10 @@ class _GP:
         self._Xs = X / self._scale
         K = self._matern(self._Xs)
         jitter = float(white.noise_level) + 1e-10
+        extra = np.diag(noise) if noise is not None else 0.0
         while True:
             try:
-                L = cholesky(K + jitter * np.eye(len(X)), lower=True, check_finite=False)
+                L = cholesky(K + extra + jitter * np.eye(len(X)), lower=True, check_finite=False)
                 break
             except np.linalg.LinAlgError:
                 jitter *= 100
@@ -204,10 +218,12 @@ class _Trees:
         self.name = name
         self._seed = 0
 
-    def fit_hyper(self, X: np.ndarray, y: np.ndarray, seed: int, n: int | None = None) -> None:
+    def fit_hyper(self, X: np.ndarray, y: np.ndarray, seed: int, n: int | None = None,
+                  noise: np.ndarray | None = None) -> None:
         self._seed = seed
 
-    def condition(self, X: np.ndarray, y: np.ndarray) -> None:
+    def condition(self, X: np.ndarray, y: np.ndarray, noise: np.ndarray | None = None) -> None:
+        # trees take no per-point noise: a budget's weight only drops it at 0 (see fidelities)
         from skopt.utils import cook_estimator
 
         self._est = cook_estimator(self.name, random_state=self._seed % (2**31))
@@ -224,6 +240,14 @@ class _Trees:
             return q[:, 1], np.maximum((q[:, 2] - q[:, 0]) / 2.0, 1e-12)
         mu, sd = self._est.predict(Xc, return_std=True)
         return mu, np.maximum(sd, 1e-12)
+
+
+def _condition(model: Any, X: np.ndarray, y: np.ndarray, noise: np.ndarray | None) -> None:
+    """``model.condition``, given per-point noise only when there is some (``--fidelities all``)."""
+    if noise is None:
+        model.condition(X, y)
+    else:
+        model.condition(X, y, noise)
 
 
 def _lbfgs(obj_func: Any, theta: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, float]:
@@ -273,6 +297,7 @@ class BayesianSearcher(Searcher):
         RANDOM_FRACTION_OPTION,
         WARM_INCUMBENTS_OPTION,
         PRIOR_OPTION,
+        FIDELITIES_OPTION,
     )
 
     def __init__(self, problem: HpProblem, seed: int | None, multi_fidelity: bool = False,
@@ -285,6 +310,7 @@ class BayesianSearcher(Searcher):
         self._estimator = o["base_estimator"]
         self._models: dict[Any, Any] = {}  # budget -> surrogate (its hyperparameters persist)
         self._obs: dict[Any, tuple[list[np.ndarray], list[float | None]]] = {}
+        self._keys: dict[Any, list[str]] = {}  # budget -> the observed configurations' keys, in order
         self._asked: set[str] = set()
         self._gains = np.zeros(3)
         self._hedge_prev: np.ndarray | None = None
@@ -305,10 +331,23 @@ class BayesianSearcher(Searcher):
         self._prepared = None
 
     def results_needed(self) -> int | None:
-        return self._least if self.multi_fidelity and self._enc.n_cols else None
+        # --fidelities all: results at every budget count, so no budget needs d + 2 of its own
+        return self._least if self.multi_fidelity and self._enc.n_cols and not self.pooled else None
+
+    def _fitted_on(self) -> Any:
+        """The budget the model is fitted on: the largest with ``d + 2`` successes, else
+        :data:`~.fidelities.POOLED` (``--fidelities all``: every budget, once they hold ``d + 2``
+        successes together), else :data:`NOT_READY`."""
+        if not self._enc.n_cols:
+            return NOT_READY
+        budget = model_budget(self._obs, self._least)
+        if budget is NOT_READY and self.pooled:
+            n = sum(v is not None for _, ys in self._obs.values() for v in ys)
+            return POOLED if n >= self._least else NOT_READY
+        return budget
 
     def _propose(self) -> dict:
-        budget = model_budget(self._obs, self._least) if self._enc.n_cols else NOT_READY
+        budget = self._fitted_on()
         if self._random_left > 0 or budget is NOT_READY:
             self._random_left = max(self._random_left - 1, 0)
             return self.random_draw(self.rng, Taken(self._asked, self.pending))
@@ -325,11 +364,12 @@ class BayesianSearcher(Searcher):
         X, y = self._obs.setdefault(budget, ([], []))
         X.append(self._enc.encode(config))
         y.append(scalarise.usable(loss))
+        self._keys.setdefault(budget, []).append(config_key(config))
 
     def _warmed(self, configs: list[dict]) -> None:
         # earlier runs' evaluations stand in for the initial random points (all of them once the model
         # has enough to fit at some budget), and are not proposed again
-        ready = self._enc.n_cols and model_budget(self._obs, self._least) is not NOT_READY
+        ready = self._fitted_on() is not NOT_READY
         self._random_left = 0 if ready else max(self._random_left - len(configs), 0)
         self._asked.update(config_key(c) for c in configs)
 
@@ -342,41 +382,62 @@ class BayesianSearcher(Searcher):
 
     def _prepare(self, budget: Any) -> dict:
         """Training data in standardised units, hyperparameters, gp_hedge's gains: once per ask."""
-        Xs, ys = self._obs[budget]
-        if self._weights is not None:  # multi-objective: this proposal's augmented Chebyshev values
-            ys = scalarise.chebyshev(ys, self._weights)
-        ok = [y for y in ys if y is not None]
-        worst, best = max(ok), min(ok)
-        y = np.array([worst if v is None else v for v in ys])
-        mean, std = float(y.mean()), float(y.std())
-        std = std if std > 0 else 1.0
-        yn = (y - mean) / std
-        X = np.array(Xs)
-        Xt, yt = X, yn  # what the model is fitted on
+        if budget is POOLED:
+            X, yn, noise = self._pooled_data()
+            best, std = float(yn.min()), 1.0
+        else:
+            Xs, ys = self._obs[budget]
+            if self._weights is not None:  # multi-objective: this proposal's augmented Chebyshev values
+                ys = scalarise.chebyshev(ys, self._weights)
+            ok = [y for y in ys if y is not None]
+            worst, lowest = max(ok), min(ok)
+            y = np.array([worst if v is None else v for v in ys])
+            mean, std = float(y.mean()), float(y.std())
+            std = std if std > 0 else 1.0
+            yn = (y - mean) / std
+            X, noise, best = np.array(Xs), None, (lowest - mean) / std
+        Xt, yt, nt = X, yn, noise  # what the model is fitted on
         if self._estimator == "GP":
             idx = training_subset(yn, self.options["max_train"], mix_seed(self.seed or 0, -1))
             if idx is not None:
-                Xt, yt = X[idx], yn[idx]
+                Xt, yt, nt = X[idx], yn[idx], None if noise is None else noise[idx]
         model = self._model(budget)
-        model.fit_hyper(Xt, yt, seed=mix_seed(self.seed or 0, len(yn)), n=len(yn))
+        model.fit_hyper(Xt, yt, seed=mix_seed(self.seed or 0, len(yn)), n=len(yn), noise=nt)
         conditioned = False
         if self.options["acq_func"] == "gp_hedge" and self._hedge_prev is not None:
-            model.condition(Xt, yt)
+            _condition(model, Xt, yt, nt)
             self._gains -= model.predict(self._hedge_prev)[0]
             conditioned = True
-        return {"budget": budget, "model": model, "X": X, "yn": yn, "Xt": Xt, "yt": yt,
-                "best": (best - mean) / std, "std": std, "lie": float(np.mean(yn)),
-                "conditioned": conditioned}
+        return {"budget": budget, "model": model, "X": X, "yn": yn, "Xt": Xt, "yt": yt, "nt": nt,
+                "best": best, "std": std, "lie": float(np.mean(yn)), "conditioned": conditioned}
+
+    def _pooled_data(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``--fidelities all``: every budget's points, their losses as normal scores of the ranks
+        within their budget, and each point's extra noise variance ``1 / w - 1`` for its budget's
+        weight ``w`` (:mod:`.fidelities`; a budget of weight 0 is left out)."""
+        weights = budget_weights({b: ys for b, (_, ys) in self._obs.items()}, self._keys)
+        rows, scores, noise = [], [], []
+        for b, (Xs, ys) in self._obs.items():
+            w = weights[b]
+            if w <= 0 or all(v is None for v in ys):
+                continue
+            if self._weights is not None:  # multi-objective: this proposal's augmented Chebyshev values
+                ys = scalarise.chebyshev(ys, self._weights)
+            rows.extend(Xs)
+            scores.append(budget_scores(ys))
+            noise.append(np.full(len(ys), 1.0 / w - 1.0))
+        return np.array(rows), np.concatenate(scores), np.concatenate(noise)
 
     def _suggest(self, p: dict) -> dict:
         enc, rng, o, model = self._enc, self.rng, self.options, p["model"]
         pending = [enc.encode(c) for c in self.pending.values()]
-        X, yn = p["Xt"], p["yt"]
+        X, yn, noise = p["Xt"], p["yt"], p["nt"]
         if pending:  # constant liar, CL-mean
             X = np.vstack([X, np.array(pending)])
             yn = np.concatenate([yn, np.full(len(pending), p["lie"])])
+            noise = None if noise is None else np.concatenate([noise, np.zeros(len(pending))])
         if pending or not p["conditioned"]:
-            model.condition(X, yn)
+            _condition(model, X, yn, noise)
         xi = o["xi"] / p["std"]
         order = np.argsort(p["yn"], kind="stable")[:_N_BEST]
         cands = np.vstack([enc.random(_N_RANDOM, rng)]
