@@ -113,9 +113,11 @@ def test_bohb_runs_the_earlier_best_at_the_full_budget_first_and_the_same_bracke
     s0 = [t for t in warm if t.bracket == 0]
     assert [t.trial_id for t in s0] == list(range(len(s0))) and all(t.budget == 9 for t in s0)
     assert params(s0)[:3] == best
-    # then the other brackets of the pass in the paper's order; every bracket and rung runs as in a cold run
+    # then the other brackets of the pass from the least to the most aggressive (s = 1, 2): the model's
+    # choices reach the full budget as early as the pass allows; every bracket and rung runs as in a cold run
     shape = [(t.bracket, t.rung, t.budget, t.previous_budget) for t in cold]
-    moved = [x for x in shape if x[0] == 0] + [x for x in shape if x[0] != 0]
+    assert [x[0] for x in shape] == sorted((x[0] for x in shape), reverse=True)  # cold: s = 2, 1, 0
+    moved = sorted(shape, key=lambda x: x[0])  # stable: each bracket's rungs in their order
     assert [(t.bracket, t.rung, t.budget, t.previous_budget) for t in warm] == moved
     assert warm_summary.n_done == cold_summary.n_done == len(cold)
     assert warm_summary.resource_spent == cold_summary.resource_spent

@@ -146,20 +146,24 @@ class HyperbandScheduler(Scheduler):
 
     def warm_start(self, observations: Sequence[Observation]) -> int:
         """Give the searcher earlier runs' evaluations; when it learned some at the full budget R, the
-        first pass runs its full-budget bracket (s = 0) first, then the others in the paper's order.
+        first pass runs its brackets from the least to the most aggressive: the full-budget bracket
+        (s = 0) first, then s = 1, 2, ...
 
         So the earlier runs' incumbents (evaluated again first, see
         :meth:`Searcher.warm_start <hpsearch.search.searchers.base.Searcher.warm_start>`)
         and the model's choices at R give full-budget results from the first
-        evaluation on, instead of after the most aggressive brackets; every
-        bracket of the pass still runs once, so the pass's evaluations and
-        resource are those of a cold run.
+        evaluation on, and each later bracket's top rung comes as early as the
+        pass allows, instead of after the most aggressive brackets (a
+        warm-started model has seen every budget already, so the low-budget
+        screening of s_max is the least urgent); every bracket of the pass
+        still runs once, so the pass's evaluations and resource are those of a
+        cold run.
         """
         learned = super().warm_start(observations)
         if learned and self.full_bracket_first(self.usable(observations)):
             first = [q for q in self._queue if q[0] == 0]
-            full = [q for q in first if len(q[1].rungs) == 1]
-            self._queue = full + [q for q in first if q not in full] + self._queue[len(first):]
+            # least aggressive first: the full-budget bracket, then each with one more rung
+            self._queue = sorted(first, key=lambda q: len(q[1].rungs)) + self._queue[len(first):]
         return learned
 
     def full_bracket_first(self, usable: Sequence[Observation]) -> bool:
