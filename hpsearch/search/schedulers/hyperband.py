@@ -166,6 +166,25 @@ class HyperbandScheduler(Scheduler):
             self._queue = sorted(first, key=lambda q: len(q[1].rungs)) + self._queue[len(first):]
         return learned
 
+    def warm_incumbents(self, usable: Sequence[Observation]) -> tuple[int, int]:
+        """``(--warm-incumbents, 0)`` when it is given. Else 3, and when the full-budget bracket runs
+        first and holds more (n > 3), up to n - 3 more of the earlier best, each only if by its turn
+        the objective has shown noise (a configuration evaluated twice at one budget gave two values,
+        see :meth:`Searcher.warm_start <hpsearch.search.searchers.base.Searcher.warm_start>`).
+
+        On a noisy objective the earlier best configurations are a plateau that one evaluation each
+        does not rank, and a second evaluation of each is a better use of the bracket's slots at R
+        than the choice of a model fitted on a handful of results at R; on a deterministic one an
+        evaluation again only repeats a value, and the model chooses the rest of the bracket.
+        """
+        k = self.searcher.warm_incumbents()
+        if self.searcher.options.get("warm_incumbents") is not None or not self.full_bracket_first(usable):
+            return k, 0
+        return k, max(self._full_bracket().rungs[0].n - k, 0)
+
+    def _full_bracket(self) -> Bracket:
+        return next(b for b in self.brackets if len(b.rungs) == 1)
+
     def full_bracket_first(self, usable: Sequence[Observation]) -> bool:
         """Whether a warm start with these observations (as :meth:`usable` gives them) moves the
         full-budget bracket to the front of the first pass: some are at the full budget R."""
