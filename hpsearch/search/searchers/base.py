@@ -53,8 +53,8 @@ WARM_INCUMBENTS_OPTION = Option(
     "warm_incumbents", int, None,
     "Model searchers warm-started from earlier runs (--warm-from): how many of their best configurations "
     "(at the largest budget they were evaluated at) are evaluated again first, before the model's own "
-    "choices (default 3; under hyperband when it runs its full-budget bracket first, as many as that "
-    "bracket holds); 0: none.",
+    "choices (default 3, and under hyperband, when it runs its full-budget bracket first, the rest of that "
+    "bracket while the objective shows noise: a configuration evaluated twice gave two values); 0: none.",
     least=0)
 
 
