@@ -97,10 +97,12 @@ class WarmStart:
         if not searcher.model_based:
             return None
         usable = scheduler.usable(self.observations(scheduler.problem))
-        k = len(best_of([(o.config, o.budget, o.loss) for o in usable],
-                        int(searcher.options.get("warm_incumbents") or 0)))
-        line = (f"first asks: the {k} best earlier configuration{'s' if k != 1 else ''} (evaluated again), "
-                f"then the {searcher.name} model's choices" if k else
+        first, more = scheduler.warm_incumbents(usable)
+        ranked = best_of([(o.config, o.budget, o.loss) for o in usable], first + more)
+        k, more = min(first, len(ranked)), max(len(ranked) - first, 0)
+        noisy = f", up to {k + more} if the objective shows noise" if more else ""
+        line = (f"first asks: the {k} best earlier configuration{'s' if k != 1 else ''}{noisy} (evaluated "
+                f"again), then the {searcher.name} model's choices" if k else
                 f"first asks: the {searcher.name} model's choices")
         full_first = getattr(scheduler, "full_bracket_first", None)
         if usable and full_first is not None and full_first(usable):

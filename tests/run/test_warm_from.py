@@ -113,9 +113,11 @@ def test_bohb_runs_the_earlier_best_at_the_full_budget_first_and_the_same_bracke
     s0 = [t for t in warm if t.bracket == 0]
     assert [t.trial_id for t in s0] == list(range(len(s0))) and all(t.budget == 9 for t in s0)
     assert params(s0)[:3] == best
-    # then the other brackets of the pass in the paper's order; every bracket and rung runs as in a cold run
+    # then the other brackets of the pass from the least to the most aggressive (s = 1, 2): the model's
+    # choices reach the full budget as early as the pass allows; every bracket and rung runs as in a cold run
     shape = [(t.bracket, t.rung, t.budget, t.previous_budget) for t in cold]
-    moved = [x for x in shape if x[0] == 0] + [x for x in shape if x[0] != 0]
+    assert [x[0] for x in shape] == sorted((x[0] for x in shape), reverse=True)  # cold: s = 2, 1, 0
+    moved = sorted(shape, key=lambda x: x[0])  # stable: each bracket's rungs in their order
     assert [(t.bracket, t.rung, t.budget, t.previous_budget) for t in warm] == moved
     assert warm_summary.n_done == cold_summary.n_done == len(cold)
     assert warm_summary.resource_spent == cold_summary.resource_spent
@@ -135,6 +137,95 @@ def test_bohb_keeps_the_papers_bracket_order_without_earlier_results_at_its_full
         at_9 = sorted((t for t in store.trials() if t.budget == 9), key=lambda t: (t.objective, t.trial_id))
     strip = [{k: v for k, v in p.items() if k != "epochs"} for p in params(warm)[:3]]
     assert strip == [{k: v for k, v in t.params.items() if k != "epochs"} for t in at_9[:3]]
+
+
+@pytest.fixture(scope="module")
+def earlier_at(tmp_path_factory):
+    """earlier_at(R): one Hyperband pass on mfhartmann6 up to R epochs (random searcher), made once per R.
+
+    mfhartmann6's noise shrinks with the budget and is 0 at 81 epochs: at R = 27 an evaluation again of a
+    configuration gives another value, at R = 81 the same one."""
+    made: dict[int, Path] = {}
+
+    def make(top: int) -> Path:
+        if top not in made:
+            made[top] = tmp_path_factory.mktemp("earlier") / f"hyperband{top}"
+            run(made[top], problem="mfhartmann6", algo="hyperband", seed=0, algo_options={"max_resource": top})
+        return made[top]
+
+    return make
+
+
+def best_at(run_dir: Path, budget: int, k: int) -> list[dict]:
+    """The ``k`` best configurations of a run at ``budget`` (its resource left out)."""
+    with RunStore.open(run_dir, readonly=True) as store:
+        ranked = sorted((t for t in store.trials() if t.budget == budget), key=lambda t: (t.objective, t.trial_id))
+    return [strip(t.params) for t in ranked[:k]]
+
+
+def strip(p: dict) -> dict:
+    return {k: v for k, v in p.items() if k != "epochs"}
+
+
+def test_bohb_fills_its_full_budget_bracket_with_the_earlier_best_when_the_objective_is_noisy(tmp_path,
+                                                                                              earlier_at):
+    # R = 27: the full-budget bracket holds 4; the first evaluation again of an earlier incumbent gives
+    # another value (noise), so the 4th slot goes to the 4th best earlier configuration, not the model
+    said: list[str] = []
+    warm, _ = run(tmp_path / "warm", said, problem="mfhartmann6", algo="bohb", seed=3, max_evals=4,
+                  algo_options={"max_resource": 27}, warm_from=[str(earlier_at(27))])
+    assert said[1] == ("first asks: the 3 best earlier configurations, up to 4 if the objective shows noise "
+                       "(evaluated again), then the bayesian model's choices; hyperband runs its full-budget "
+                       "bracket first")
+    assert [t.budget for t in warm] == [27] * 4
+    assert [strip(p) for p in params(warm)] == best_at(earlier_at(27), 27, 4)
+    with RunStore.open(earlier_at(27), readonly=True) as store:
+        before = {tuple(strip(t.params).values()): t.objective for t in store.trials() if t.budget == 27}
+    assert any(t.objective != before[tuple(strip(t.params).values())] for t in warm[:3])
+
+
+def test_bohb_leaves_the_rest_of_the_bracket_to_the_model_when_the_objective_is_deterministic(tmp_path,
+                                                                                              earlier_at):
+    # R = 81: mfhartmann6 is exact at its full budget; the 3 incumbents give their earlier values again, so
+    # the bracket's other 2 slots are the model's choices (configurations no earlier run evaluated)
+    said: list[str] = []
+    warm, _ = run(tmp_path / "warm", said, problem="mfhartmann6", algo="bohb", seed=3, max_evals=5,
+                  algo_options={"max_resource": 81}, warm_from=[str(earlier_at(81))])
+    assert "the 3 best earlier configurations, up to 5 if the objective shows noise" in said[1]
+    assert [t.budget for t in warm] == [81] * 5
+    top = best_at(earlier_at(81), 81, 5)
+    assert [strip(p) for p in params(warm)[:3]] == top[:3]
+    with RunStore.open(earlier_at(81), readonly=True) as store:
+        seen = [strip(t.params) for t in store.trials()]
+    assert all(strip(p) not in seen for p in params(warm)[3:])
+
+
+def test_warm_incumbents_given_is_exactly_that_many_whatever_the_noise(tmp_path, earlier_at):
+    warm, _ = run(tmp_path / "warm", problem="mfhartmann6", algo="bohb", seed=3, max_evals=4,
+                  algo_options={"max_resource": 27, "warm_incumbents": 2}, warm_from=[str(earlier_at(27))])
+    with RunStore.open(earlier_at(27), readonly=True) as store:
+        seen = [strip(t.params) for t in store.trials()]
+    assert [strip(p) for p in params(warm)[:2]] == best_at(earlier_at(27), 27, 2)
+    assert all(strip(p) not in seen for p in params(warm)[2:])
+
+
+@pytest.mark.parametrize("cut", [3, 8])
+def test_a_noisy_warm_bohb_run_cut_in_the_middle_resumes_as_an_uninterrupted_one(tmp_path, earlier_at, cut):
+    # cut before the noise decides the 4th slot of the full-budget bracket (3), and in the middle of the
+    # next bracket's first rung (8)
+    common = dict(problem="mfhartmann6", algo="bohb", seed=5, warm_from=[str(earlier_at(27))],
+                  algo_options={"max_resource": 27})
+    full, _ = run(tmp_path / "full", **common, max_evals=16)
+    part, _ = run(tmp_path / "part", **common, max_evals=cut)
+    assert len(part) == cut
+    resumed = resume_run(tmp_path / "part", max_evals=16)
+    try:
+        again = resumed.store.trials()
+    finally:
+        resumed.store.close()
+    assert [(t.params, t.budget, t.bracket, t.objective) for t in again] == \
+        [(t.params, t.budget, t.bracket, t.objective) for t in full]
+    assert [t.bracket for t in full] == [0] * 4 + [1] * 8 + [2] * 4  # s = 0, then 1 (6 + 2), then 2
 
 
 def test_a_multi_fidelity_run_leaves_out_budgets_it_does_not_run(tmp_path, earlier_mf):

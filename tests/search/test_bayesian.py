@@ -314,6 +314,37 @@ def test_a_warm_start_the_model_can_fit_on_replaces_every_initial_random_draw():
     assert first[3] != p.check(p.sample(rng))
 
 
+def test_a_warm_start_evaluates_more_earlier_best_only_while_the_objective_shows_noise():
+    from hpsearch.search.base import Observation
+    from hpsearch.search.searchers.bayesian import BayesianSearcher
+
+    p = HpProblem(objective="loss", direction="minimize")
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    xs = (0.1, 0.2, 0.3, 0.4)
+    earlier = [Observation({"x": x}, 9, x) for x in xs]
+    ranked = [{"x": x} for x in xs]
+
+    def searcher(observations):
+        s = BayesianSearcher(p, 0, multi_fidelity=True)
+        s.warm_start(observations, incumbents=1, more_if_noisy=2)
+        return s
+
+    # the earlier runs themselves evaluated one configuration twice with two values: noisy from the start
+    s = searcher([*earlier, Observation({"x": 0.3}, 9, 0.35)])
+    assert s.noisy and s.suggest(3) == ranked[:3]
+    # a deterministic objective: the incumbent evaluated again gives its earlier value, the model goes on
+    s = searcher(earlier)
+    assert s.suggest(1) == ranked[:1] and not s.noisy
+    s.observe(ranked[0], 9, 0.1)
+    nxt = s.suggest(1)
+    assert nxt[0] not in ranked and s.more_incumbents == []
+    # another value for it: noisy, so the next best are evaluated again too
+    s = searcher(earlier)
+    s.suggest(1)
+    s.observe(ranked[0], 9, 0.12)
+    assert s.noisy and s.suggest(2) == ranked[1:3]
+
+
 def test_the_kde_model_needs_two_more_results_than_free_dimensions_and_none_when_all_are_fixed():
     from hpsearch.search.presets import searcher_class
 

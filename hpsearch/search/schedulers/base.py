@@ -127,7 +127,16 @@ class Scheduler:
         ignores them). Deterministic: the same observations, then the same asks
         and tells, give the same suggestions.
         """
-        return self.searcher.warm_start(self.usable(observations))
+        usable = self.usable(observations)
+        return self.searcher.warm_start(usable, *self.warm_incumbents(usable))
+
+    def warm_incumbents(self, usable: Sequence[Observation]) -> tuple[int, int]:
+        """How many of the earlier best configurations the searcher evaluates again first, and how many
+        more after them if the objective shows noise, given the observations :meth:`usable` keeps:
+        ``(--warm-incumbents, 0)`` when it is given, else ``(3, 0)`` (a scheduler may have a rule of
+        its own, see :meth:`HyperbandScheduler.warm_incumbents
+        <hpsearch.search.schedulers.hyperband.HyperbandScheduler.warm_incumbents>`)."""
+        return self.searcher.warm_incumbents(), 0
 
     # -- class-level properties read by the CLI, the runner and compare -------------------
     @classmethod

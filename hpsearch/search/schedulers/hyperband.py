@@ -145,21 +145,44 @@ class HyperbandScheduler(Scheduler):
 
     def warm_start(self, observations: Sequence[Observation]) -> int:
         """Give the searcher earlier runs' evaluations; when it learned some at the full budget R, the
-        first pass runs its full-budget bracket (s = 0) first, then the others in the paper's order.
+        first pass runs its brackets from the least to the most aggressive: the full-budget bracket
+        (s = 0) first, then s = 1, 2, ...
 
         So the earlier runs' incumbents (evaluated again first, see
         :meth:`Searcher.warm_start <hpsearch.search.searchers.base.Searcher.warm_start>`)
         and the model's choices at R give full-budget results from the first
-        evaluation on, instead of after the most aggressive brackets; every
-        bracket of the pass still runs once, so the pass's evaluations and
-        resource are those of a cold run.
+        evaluation on, and each later bracket's top rung comes as early as the
+        pass allows, instead of after the most aggressive brackets (a
+        warm-started model has seen every budget already, so the low-budget
+        screening of s_max is the least urgent); every bracket of the pass
+        still runs once, so the pass's evaluations and resource are those of a
+        cold run.
         """
         learned = super().warm_start(observations)
         if learned and self.full_bracket_first(self.usable(observations)):
             first = [q for q in self._queue if q[0] == 0]
-            full = [q for q in first if len(q[1].rungs) == 1]
-            self._queue = full + [q for q in first if q not in full] + self._queue[len(first):]
+            # least aggressive first: the full-budget bracket, then each with one more rung
+            self._queue = sorted(first, key=lambda q: len(q[1].rungs)) + self._queue[len(first):]
         return learned
+
+    def warm_incumbents(self, usable: Sequence[Observation]) -> tuple[int, int]:
+        """``(--warm-incumbents, 0)`` when it is given. Else 3, and when the full-budget bracket runs
+        first and holds more (n > 3), up to n - 3 more of the earlier best, each only if by its turn
+        the objective has shown noise (a configuration evaluated twice at one budget gave two values,
+        see :meth:`Searcher.warm_start <hpsearch.search.searchers.base.Searcher.warm_start>`).
+
+        On a noisy objective the earlier best configurations are a plateau that one evaluation each
+        does not rank, and a second evaluation of each is a better use of the bracket's slots at R
+        than the choice of a model fitted on a handful of results at R; on a deterministic one an
+        evaluation again only repeats a value, and the model chooses the rest of the bracket.
+        """
+        k = self.searcher.warm_incumbents()
+        if self.searcher.options.get("warm_incumbents") is not None or not self.full_bracket_first(usable):
+            return k, 0
+        return k, max(self._full_bracket().rungs[0].n - k, 0)
+
+    def _full_bracket(self) -> Bracket:
+        return next(b for b in self.brackets if len(b.rungs) == 1)
 
     def full_bracket_first(self, usable: Sequence[Observation]) -> bool:
         """Whether a warm start with these observations (as :meth:`usable` gives them) moves the

@@ -33,6 +33,7 @@ from ..prior import PRIOR_OPTION, PriorUse, prior_on
 from .fidelities import FIDELITIES_OPTION
 
 __all__ = ["Searcher", "PRIOR_OPTION", "FIDELITIES_OPTION", "RANDOM_FRACTION", "RANDOM_FRACTION_OPTION",
+           "WARM_INCUMBENTS",
            "WARM_INCUMBENTS_OPTION", "best_of", "model_budget", "NOT_READY", "Taken"]
 
 #: the random fraction of proposals under a multi-fidelity scheduler (BOHB's 1/3).
@@ -45,12 +46,17 @@ RANDOM_FRACTION_OPTION = Option(
     "0 under fifo); configurations that start at the full budget always come from the model.",
     least=0.0, most=1.0)
 
+#: how many of the earlier runs' best configurations a warm-started model searcher evaluates again
+#: when ``warm_incumbents`` is not given and the scheduler has no rule of its own.
+WARM_INCUMBENTS = 3
+
 #: shared by every model searcher.
 WARM_INCUMBENTS_OPTION = Option(
-    "warm_incumbents", int, 3,
+    "warm_incumbents", int, None,
     "Model searchers warm-started from earlier runs (--warm-from): how many of their best configurations "
     "(at the largest budget they were evaluated at) are evaluated again first, before the model's own "
-    "choices; 0: none.",
+    "choices (default 3, and under hyperband, when it runs its full-budget bracket first, the rest of that "
+    "bracket while the objective shows noise: a configuration evaluated twice gave two values); 0: none.",
     least=0)
 
 
@@ -90,6 +96,9 @@ class Searcher:
         self._starts = list(problem.starting_points)
         self._queued: list[dict] = []  # enqueued configurations: before the starting points
         self.incumbents: list[dict] = []  # earlier runs' best, to evaluate again (set by warm_start)
+        self.more_incumbents: list[dict] = []  # the next best, evaluated again only on a noisy objective
+        self.noisy = False  # a configuration evaluated twice at one budget gave two values
+        self._values: dict[tuple, Any] = {}  # (config key, budget) -> its first value (after a warm start)
         frac = self.options.get("random_fraction")  # None: not given, or not an option of this searcher
         if frac is None:
             declared = any(o.name == "random_fraction" for o in self.OPTIONS)
@@ -130,7 +139,10 @@ class Searcher:
                 config = self._queued.pop(0)
             elif self.incumbents:
                 config = self.incumbents.pop(0)
+            elif self.more_incumbents and self.noisy:
+                config = self.more_incumbents.pop(0)
             else:
+                self.more_incumbents = []  # no noise seen by now: the model's choices from here on
                 config = self._starts.pop(0) if self._starts else self._propose()
             config = self.problem.check(config)
             self.pending[config_key(config)] = config
@@ -161,11 +173,14 @@ class Searcher:
         """Learn that ``config`` at ``budget`` scored ``loss`` (a tuple for several objectives; None: it
         failed or timed out)."""
         self.pending.pop(config_key(config), None)
+        if self.more_incumbents:
+            self._compare(config, budget, loss)
         if self.prior is not None:
             self.prior.observe(config, budget, loss)
         self._learn(config, budget, loss)
 
-    def warm_start(self, observations: Iterable[Observation]) -> int:
+    def warm_start(self, observations: Iterable[Observation], incumbents: int | None = None,
+                   more_if_noisy: int = 0) -> int:
         """Learn from evaluations of earlier runs before the first :meth:`suggest`; return how many.
 
         A searcher without a model (``random``) ignores them and returns 0, so its
@@ -177,6 +192,14 @@ class Searcher:
         evaluated again in this run, before the model's own choices. Nothing
         random is drawn, so the same observations give the same suggestions (a
         resume replays them).
+
+        ``incumbents``: how many when ``warm_incumbents`` is not given (the
+        scheduler's rule, see :meth:`Scheduler.warm_incumbents
+        <hpsearch.search.schedulers.base.Scheduler.warm_incumbents>`; None: :data:`WARM_INCUMBENTS`).
+        ``more_if_noisy``: how many of the next best follow them (:attr:`more_incumbents`),
+        each only if by its turn the objective has shown noise (:attr:`noisy`: a configuration
+        evaluated twice at one budget, in the earlier runs or again in this one, gave two values);
+        at the first turn without noise they are dropped and the model chooses.
         """
         if not self.model_based:
             return 0
@@ -189,9 +212,31 @@ class Searcher:
             learned.append((config, o.budget, o.loss))
         seen = {config_key(c) for c, _, _ in learned}
         self._starts = [p for p in self._starts if config_key(p) not in seen]
-        self.incumbents = best_of(learned, int(self.options.get("warm_incumbents") or 0))
+        ranked = best_of(learned, self.warm_incumbents(incumbents) + max(more_if_noisy, 0))
+        k = self.warm_incumbents(incumbents)
+        self.incumbents, self.more_incumbents = ranked[:k], ranked[k:]
+        if self.more_incumbents:
+            for c, b, loss in learned:
+                self._compare(c, b, loss)
         self._warmed([c for c, _, _ in learned])
         return len(learned)
+
+    def warm_incumbents(self, default: int | None = None) -> int:
+        """How many earlier best configurations a warm start evaluates again: ``warm_incumbents`` when
+        given, else ``default`` (None: :data:`WARM_INCUMBENTS`); 0 for a searcher without a model."""
+        if not self.model_based:
+            return 0
+        given = self.options.get("warm_incumbents")
+        return int(given if given is not None else WARM_INCUMBENTS if default is None else default)
+
+    def _compare(self, config: dict, budget: Any, loss: Any) -> None:
+        """Remember the first value of ``config`` at ``budget``; a second, different one: noisy."""
+        if loss is None:
+            return
+        key = (config_key(config), None if budget is None else float(budget))
+        first = self._values.setdefault(key, loss)
+        if not _same_loss(first, loss):
+            self.noisy = True
 
     # -- for subclasses ----------------------------------------------------------------
     def results_needed(self) -> int | None:
@@ -250,6 +295,16 @@ def best_of(observed: list[tuple[dict, Any, float | None]], k: int) -> list[dict
             keys.add(config_key(c))
             out.append(c)
     return out
+
+
+def _same_loss(a: float | tuple, b: float | tuple) -> bool:
+    """Two losses equal up to rounding (tuples: every member).
+
+    >>> _same_loss(0.5, 0.5 + 1e-15), _same_loss((0.5, 1.0), (0.5, 1.1))
+    (True, False)
+    """
+    a_, b_ = (a, b) if isinstance(a, tuple) else ((a,), (b,))
+    return len(a_) == len(b_) and all(math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12) for x, y in zip(a_, b_))
 
 
 #: what :func:`model_budget` returns when no budget has enough observations.
