@@ -48,6 +48,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, Pipe
 from pathlib import Path
 
+from ._zygote import Forked, ForkServer
+
 __all__ = ["WorkerProcess", "thread_env", "death_reason", "THREAD_VARS", "LOG_CAP", "cap_log"]
 
 #: The most bytes kept of one trial's log (``HPS_LOG_CAP`` overrides): the first half and the
@@ -131,20 +133,31 @@ class WorkerProcess:
         folder: the problem folder the worker loads, or the bytes of a problem made in Python
             (:func:`hpsearch.problem.inline.ship`).
         env: the worker's environment (see :func:`thread_env`).
-        log_path: where the worker's own output goes (between trials); None inherits.
+        log_path: where the worker's own output goes (between trials); None discards it.
+        forks: a fork server to fork the worker from (see :mod:`hpsearch.evaluators._zygote`); None, or
+            an environment it cannot serve, starts a fresh interpreter.
     """
 
-    def __init__(self, folder: Path | str | bytes, env: dict, log_path: Path | None = None):
+    def __init__(self, folder: Path | str | bytes, env: dict, log_path: Path | None = None,
+                 forks: ForkServer | None = None):
         self.conn, child = Pipe(duplex=True)
         out = subprocess.DEVNULL
         if log_path is not None:
             Path(log_path).parent.mkdir(parents=True, exist_ok=True)
             out = open(log_path, "ab")
         try:
-            self.popen = subprocess.Popen(
-                [sys.executable, "-m", "hpsearch.evaluators._worker", str(child.fileno())],
-                pass_fds=(child.fileno(),), env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                close_fds=True, start_new_session=True)
+            self.popen: subprocess.Popen | Forked | None = None
+            if forks is not None and forks.serves(env):
+                if out is subprocess.DEVNULL:
+                    with open(os.devnull, "wb") as null:
+                        self.popen = forks.fork(env, (child.fileno(), null.fileno()))
+                else:
+                    self.popen = forks.fork(env, (child.fileno(), out.fileno()))
+            if self.popen is None:
+                self.popen = subprocess.Popen(
+                    [sys.executable, "-m", "hpsearch.evaluators._worker", str(child.fileno())],
+                    pass_fds=(child.fileno(),), env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                    close_fds=True, start_new_session=True)
         finally:
             child.close()
             if out is not subprocess.DEVNULL:

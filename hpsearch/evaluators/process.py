@@ -52,6 +52,7 @@ from ..problem.inline import ship
 from ..problem.loader import LoadedProblem
 from ..trial import Status, TrialResult, TrialSpec, stopped_result, visible_devices
 from ._worker import WorkerProcess, death_reason, thread_env
+from ._zygote import ForkServer, fork_server
 from .base import Evaluator, EvaluatorError
 from .devices import device_env
 
@@ -141,6 +142,7 @@ class ProcessEvaluator(Evaluator):
         self._starters: ThreadPoolExecutor | None = None
         self._wake: tuple[int, int] | None = None  # a pipe a starter thread writes to when it is done
         self._abandoned: list[Future] = []  # starts of workers whose trial ended meanwhile
+        self._forks: ForkServer | None = None  # forks the workers, where the platform can
 
     # -- paths ---------------------------------------------------------------------------------
     def _log(self, stem: str) -> Path | None:
@@ -148,12 +150,14 @@ class ProcessEvaluator(Evaluator):
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
-        """Nothing to wait for: each worker starts when a trial first needs it (see :meth:`_dispatch`)."""
+        """Start the fork server; each worker starts when a trial first needs it (see :meth:`_dispatch`)."""
         self._started = True
+        if self._forks is None:  # started by this thread, so it dies with the driver (not with a starter)
+            self._forks = fork_server(self._env, self._log("fork-server"))
 
     def _spawn(self, slot: _Slot) -> None:
         slot.spawned = time.monotonic()
-        slot.proc = WorkerProcess(self._source, slot.env, self._log(f"worker-{slot.index}"))
+        slot.proc = WorkerProcess(self._source, slot.env, self._log(f"worker-{slot.index}"), self._forks)
 
     def _spawn_later(self, slot: _Slot) -> None:
         """Start the slot's process in a starter thread; :meth:`_take_started` sends it its trial."""
@@ -163,7 +167,7 @@ class ProcessEvaluator(Evaluator):
             os.set_blocking(self._wake[0], False)
         slot.spawned = time.monotonic()
         slot.starting = self._starters.submit(WorkerProcess, self._source, slot.env,
-                                              self._log(f"worker-{slot.index}"))
+                                              self._log(f"worker-{slot.index}"), self._forks)
         slot.starting.add_done_callback(self._woken)
 
     def _woken(self, _: Future) -> None:
@@ -232,6 +236,9 @@ class ProcessEvaluator(Evaluator):
                 with contextlib.suppress(OSError):
                     os.close(fd)
             self._wake = None
+        if self._forks is not None:
+            self._forks.close()
+            self._forks = None
 
     # -- submitting ----------------------------------------------------------------------------
     def submit(self, spec: TrialSpec) -> None:
