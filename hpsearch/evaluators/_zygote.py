@@ -17,9 +17,12 @@ milliseconds, and behaves as a worker started with ``subprocess.Popen``:
   as ``CUDA_VISIBLE_DEVICES``); an environment that differs in anything else is
   started with ``Popen`` instead, since it may change what was imported already;
 - stdin is ``/dev/null``, stdout and stderr the worker's log;
-- it dies with its parent, the fork server, which dies with the driver, so a killed
-  driver leaves no worker behind; numpy's global random state is reseeded (a fork
-  copies it, a fresh interpreter would not have).
+- it dies with its parent, the fork server, which exits when the driver's end of
+  their socket closes (the driver ended or died; no parent-death signal, which
+  Linux ties to the thread that started the server), so a killed driver leaves no
+  worker behind;
+- numpy's global random state is reseeded (a fork copies it, a fresh interpreter
+  would not have).
 
 The fork server reaps its children and reports each exit status, so the driver's
 handle (:class:`Forked`) answers ``poll``/``wait``/``returncode`` like a ``Popen``.
@@ -215,16 +218,6 @@ def _exists(pid: int) -> bool:
 
 
 # -- inside the fork server --------------------------------------------------------------------
-def _die_with_parent() -> None:
-    """SIGTERM (the default: exit) when the driver dies (Linux); exit now if it is gone already."""
-    parent = os.getppid()
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent or parent == 1:
-        os._exit(1)
-
 
 def _serve(sock: socket.socket) -> None:
     import importlib
@@ -324,7 +317,6 @@ def _child(env: dict, fds: list[int], done_w: int, close: tuple[int, ...]) -> No
 def main(argv: list[str]) -> None:
     """Entry point: ``python -m hpsearch.evaluators._zygote FD`` (FD: its end of the socket pair)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _die_with_parent()
     sock = socket.socket(fileno=int(argv[0]))
     os.set_inheritable(sock.fileno(), False)
     _serve(sock)
