@@ -1,13 +1,14 @@
 """A reusable trial worker: a fresh Python process that loads a problem folder once and runs trials.
 
 The parent (the ``process`` evaluator in the driver, or the ``dask`` evaluator's
-task on a Dask worker) starts it with :class:`WorkerProcess`, which runs
-``python -m hpsearch.evaluators._worker FD``: a new interpreter (as
-multiprocessing's ``spawn`` would), so it is safe with TensorFlow and works
-inside daemonic Dask worker processes, and its thread environment
-(``OMP_NUM_THREADS``, ``TF_NUM_INTRAOP_THREADS``, ...) is set before anything is
-imported. Parent and worker talk over one multiprocessing
-:class:`~multiprocessing.connection.Connection`:
+task on a Dask worker) starts it with :class:`WorkerProcess`, which forks it from
+a fork server (:mod:`hpsearch.evaluators._zygote`: a fresh interpreter that
+imported only numpy and these modules, with the workers' thread environment) or
+runs ``python -m hpsearch.evaluators._worker FD``: either way a process that has
+not imported the problem or TensorFlow (safe with TensorFlow, works inside
+daemonic Dask worker processes), whose thread environment (``OMP_NUM_THREADS``,
+``TF_NUM_INTRAOP_THREADS``, ...) was set before numpy was imported. Parent and
+worker talk over one multiprocessing :class:`~multiprocessing.connection.Connection`:
 
     parent -> worker   ("init", source)            once, first: a folder, or a problem made in Python
                                                    (bytes, see :mod:`hpsearch.problem.inline`)
@@ -246,8 +247,14 @@ class WorkerProcess:
 
     def _signal_group(self, sig: int) -> None:
         """Signal the worker's process group: the worker and whatever its trials started."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
+        try:
             os.killpg(self.pid, sig)
+        except ProcessLookupError:  # a forked worker not yet leading its group: it started nothing yet
+            if self.popen.poll() is None:  # not reaped, so the pid is still this worker's
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(self.pid, sig)
+        except PermissionError:
+            pass
 
     def terminate(self) -> None:
         """Ask the worker and its trial's processes to stop now (SIGTERM to the group); see :meth:`kill`."""

@@ -10,8 +10,9 @@ hpsearch modules, never the problem folder and never a deep-learning framework
 anything imported one). Each worker is then a ``fork()`` of it, which takes a few
 milliseconds, and behaves as a worker started with ``subprocess.Popen``:
 
-- it leads its own session (a new process group) before the driver learns its pid,
-  so signalling the group reaches every process its trials start;
+- it leads its own session (a new process group), so signalling the group reaches
+  every process its trials start (until its first instruction has made it a leader,
+  the driver signals the worker alone);
 - its environment is the one the driver asks for (the fork server's, in which numpy
   was imported with the thread variables, plus the worker's own GPU variables such
   as ``CUDA_VISIBLE_DEVICES``); an environment that differs in anything else is
@@ -29,8 +30,9 @@ handle (:class:`Forked`) answers ``poll``/``wait``/``returncode`` like a ``Popen
 Driver and fork server talk over a ``SOCK_SEQPACKET`` socket pair (one pickled message
 per packet; the worker's pipe and log descriptors travel with the request):
 
-    driver -> server   env   (+ descriptors: the worker's pipe end, its log)
-    server -> driver   ("forked", pid) | ("exit", pid, code)   (exits as they happen)
+    driver -> server   (token, env)   (+ descriptors: the worker's pipe end, its log)
+    server -> driver   ("ready", -1, pid)   once, when it has imported what it preloads
+    server -> driver   ("forked", token, pid) | ("exit", token, code)   (exits as they happen)
 
 Only where ``os.fork`` and descriptor passing exist (Linux): elsewhere, or when
 ``HPS_WORKER_START=popen``, :func:`fork_server` returns None and workers start as
@@ -39,6 +41,7 @@ fresh interpreters.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import pickle
 import select
@@ -77,15 +80,16 @@ def fork_server(env: dict, log_path: Path | None = None) -> ForkServer | None:
 class Forked:
     """The driver's handle on a forked worker, answering like a :class:`subprocess.Popen`."""
 
-    def __init__(self, server: ForkServer, pid: int):
+    def __init__(self, server: ForkServer, token: int, pid: int):
         self.server = server
+        self.token = token  # the server names each fork, so a reused pid is never mistaken for it
         self.pid = pid
         self.returncode: int | None = None
         self.args = ["fork-server", str(pid)]
 
     def poll(self) -> int | None:
         if self.returncode is None:
-            self.returncode = self.server.exit_code(self.pid)
+            self.returncode = self.server.exit_code(self.token, self.pid)
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
@@ -94,12 +98,15 @@ class Forked:
             left = None if end is None else end - time.monotonic()
             if left is not None and left <= 0:
                 raise subprocess.TimeoutExpired(self.args, timeout)
-            self.server.wait_news(0.05 if left is None else min(left, 0.05))
+            self.server.wait_exit(self.token, 0.05 if left is None else min(left, 0.05))
         return self.returncode
 
 
 class ForkServer:
-    """The driver's side of one fork server (thread-safe: starter threads fork through it).
+    """The driver's side of one fork server (thread-safe: starter threads fork through it at once).
+
+    A reader thread takes the server's messages as they come, so several forks are asked for
+    before the first answer arrives.
 
     Args:
         env: the environment the server starts with (the workers' thread variables included).
@@ -123,10 +130,15 @@ class ForkServer:
             theirs.close()
             if out is not subprocess.DEVNULL:
                 out.close()
-        self._lock = threading.Lock()
-        self._exits: dict[int, int] = {}
-        self._mine: set[int] = set()  # pids forked and not reported gone yet
-        self.broken = False  # the server is gone: no more forks, exits found by pidfd
+        self._cond = threading.Condition()
+        self._send = threading.Lock()
+        self._tokens = itertools.count()
+        self._forked: dict[int, int] = {}  # token -> pid, until its fork() takes it
+        self._exits: dict[int, int] = {}  # token -> exit code
+        self.broken = False  # the server is gone: no more forks
+        self.ready = False  # it has imported what it preloads
+        self._reader = threading.Thread(target=self._read, name="hps-fork-server", daemon=True)
+        self._reader.start()
 
     def serves(self, env: dict) -> bool:
         """True when a worker with ``env`` can be forked (it differs from the server's only in GPUs)."""
@@ -137,63 +149,66 @@ class ForkServer:
 
     def fork(self, env: dict, fds: tuple[int, int]) -> Forked | None:
         """Fork a worker with ``env``, its pipe end and log descriptors ``fds``; None if the server failed."""
-        with self._lock:
-            if self.broken:
-                return None
-            try:
-                socket.send_fds(self.sock, [pickle.dumps(env)], list(fds))
-                while True:
-                    msg = self._recv(None)
-                    if msg is None:
-                        return None
-                    if msg[0] == "forked":
-                        self._mine.add(msg[1])
-                        return Forked(self, msg[1])
-            except OSError:
-                self.broken = True
-                return None
-
-    def _recv(self, timeout: float | None) -> tuple | None:
-        """One message (exits are filed away and returned too); None on timeout or a gone server."""
-        if timeout is not None and not select.select([self.sock], [], [], timeout)[0]:
+        if self.broken:
             return None
+        token = next(self._tokens)
         try:
-            data = self.sock.recv(_PACKET)
+            with self._send:
+                socket.send_fds(self.sock, [pickle.dumps((token, env))], list(fds))
         except OSError:
-            data = b""
-        if not data:
-            self.broken = True
             return None
-        msg = pickle.loads(data)
-        if msg[0] == "exit":
-            self._exits[msg[1]] = msg[2]
-            self._mine.discard(msg[1])
-        return msg
+        with self._cond:
+            self._cond.wait_for(lambda: token in self._forked or self.broken)
+            pid = self._forked.pop(token, None)
+        return None if pid is None else Forked(self, token, pid)
 
-    def wait_news(self, timeout: float) -> None:
-        """Take what the server reported within ``timeout`` seconds."""
-        with self._lock:
-            if not self.broken:
-                self._recv(timeout)
-                while not self.broken and self._recv(0) is not None:
-                    pass
-                return
-        time.sleep(timeout)
+    def _read(self) -> None:
+        while True:
+            try:
+                data = self.sock.recv(_PACKET)
+            except OSError:
+                data = b""
+            with self._cond:
+                if not data:
+                    self.broken = True
+                    self._cond.notify_all()
+                    return
+                kind, token, value = pickle.loads(data)
+                if kind == "ready":
+                    self.ready = True
+                else:
+                    (self._forked if kind == "forked" else self._exits)[token] = value
+                self._cond.notify_all()
 
-    def exit_code(self, pid: int) -> int | None:
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait until the server has imported its modules; False if it failed or took longer."""
+        with self._cond:
+            self._cond.wait_for(lambda: self.ready or self.broken, timeout)
+            return self.ready and not self.broken
+
+    def exit_code(self, token: int, pid: int) -> int | None:
         """The exit code of a forked worker that has ended (reaped by the server), else None."""
-        with self._lock:
-            while not self.broken and self._recv(0) is not None:
-                pass
-            if pid in self._exits:
-                return self._exits[pid]
+        with self._cond:
+            if token in self._exits:
+                return self._exits[token]
             if self.broken and not _exists(pid):
                 # the server died, so the worker did too: it SIGKILLs its own process group
                 return -signal.SIGKILL
             return None
 
+    def wait_exit(self, token: int, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for the server to report the end of fork ``token``."""
+        with self._cond:
+            if not self.broken:
+                self._cond.wait_for(lambda: token in self._exits or self.broken, timeout)
+                return
+        time.sleep(timeout)
+
     def close(self, wait: float = 2.0) -> None:
         """Stop the server (its workers must be stopped already; any left die with it)."""
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)  # the server reads EOF and exits; so does our reader
+        self._reader.join(wait)
         with contextlib.suppress(OSError):
             self.sock.close()
         self.broken = True
@@ -234,12 +249,14 @@ def _serve(sock: socket.socket) -> None:
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
+    sock.send(pickle.dumps(("ready", -1, os.getpid())))
+    children: dict[int, int] = {}  # pid -> the driver's token for it
     while True:
         ready = select.select([sock, wake_r], [], [])[0]
         if wake_r in ready:
             with contextlib.suppress(OSError):
                 os.read(wake_r, 4096)
-            _reap(sock)
+            _reap(sock, children)
         if sock in ready:
             try:
                 data, fds, _, _ = socket.recv_fds(sock, _PACKET, 2)
@@ -247,22 +264,18 @@ def _serve(sock: socket.socket) -> None:
                 return
             if not data:
                 return  # the driver closed its end (or died)
-            env = pickle.loads(data)
-            done_r, done_w = os.pipe()
+            token, env = pickle.loads(data)
             pid = os.fork()
             if pid == 0:
-                os.close(done_r)
-                _child(env, fds, done_w, (sock.fileno(), wake_r, wake_w))
-            os.close(done_w)
-            os.read(done_r, 1)  # the child leads its session now (or died): its group can be signalled
-            os.close(done_r)
+                _child(env, fds, (sock.fileno(), wake_r, wake_w))
+            children[pid] = token
             for fd in fds:
                 os.close(fd)
-            sock.send(pickle.dumps(("forked", pid)))
-            _reap(sock)
+            sock.send(pickle.dumps(("forked", token, pid)))
+            _reap(sock, children)
 
 
-def _reap(sock: socket.socket) -> None:
+def _reap(sock: socket.socket, children: dict[int, int]) -> None:
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -271,19 +284,22 @@ def _reap(sock: socket.socket) -> None:
         if pid == 0:
             return
         with contextlib.suppress(OSError):
-            sock.send(pickle.dumps(("exit", pid, os.waitstatus_to_exitcode(status))))
+            sock.send(pickle.dumps(("exit", children.pop(pid, -1), os.waitstatus_to_exitcode(status))))
 
 
-def _child(env: dict, fds: list[int], done_w: int, close: tuple[int, ...]) -> None:
-    """In the forked worker: become what ``python -m hpsearch.evaluators._worker FD`` is; never returns."""
+def _child(env: dict, fds: list[int], close: tuple[int, ...]) -> None:
+    """In the forked worker: become what ``python -m hpsearch.evaluators._worker FD`` is; never returns.
+
+    Until its ``setsid`` the worker has no process group of its own; the driver then signals the
+    worker alone (it has started nothing yet).
+    """
     code = 1
     try:
+        os.setsid()
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         for fd in close:
             os.close(fd)
-        os.setsid()
-        os.close(done_w)
         conn_fd, out_fd = fds
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)

@@ -5,8 +5,12 @@ run one trial after another (see :mod:`hpsearch.evaluators._worker`). A
 worker starts when a trial first needs it (an idle running worker is used
 first), so the first trial goes to its worker at once, without waiting for
 the others to start, and a run never starts more workers than it has trials
-at once. Workers are started by :data:`STARTERS` background threads (starting
-a process takes tens of milliseconds on a busy machine), so with many trials at
+at once. Each worker is forked from the run's fork server (one process that
+imported numpy and hpsearch's worker modules once, never the problem folder;
+see :mod:`hpsearch.evaluators._zygote`), which takes milliseconds where a fresh
+interpreter takes a few hundred; without ``fork`` (or with
+``HPS_WORKER_START=popen``) each worker is a fresh interpreter. Workers are
+started by :data:`STARTERS` background threads, so with many trials at
 once the driver goes on serving the workers that are up while the others start,
 and starts them several at a time. The
 driver hands a trial to an idle worker over that worker's pipe and sleeps in
@@ -62,6 +66,8 @@ __all__ = ["ProcessEvaluator", "default_threads", "LOAD_TIMEOUT"]
 LOAD_TIMEOUT = 120.0
 #: Threads that start worker processes (while the driver serves the workers that are up).
 STARTERS = 4
+#: Workers per trial the engine keeps queued in the evaluator beyond one per worker.
+QUEUE_PER = 16
 
 
 def default_threads(workers: int) -> int:
@@ -144,16 +150,26 @@ class ProcessEvaluator(Evaluator):
         self._abandoned: list[Future] = []  # starts of workers whose trial ended meanwhile
         self._forks: ForkServer | None = None  # forks the workers, where the platform can
 
+    @property
+    def queued(self) -> int:
+        """One trial kept waiting in the driver per :data:`QUEUE_PER` workers (none below that): a worker
+        whose result is read gets it at once, before the engine stores the result and asks for more."""
+        return self.workers // QUEUE_PER
+
     # -- paths ---------------------------------------------------------------------------------
     def _log(self, stem: str) -> Path | None:
         return None if self.run_dir is None else Path(self.run_dir) / "logs" / f"{stem}.log"
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
-        """Start the fork server; each worker starts when a trial first needs it (see :meth:`_dispatch`)."""
+        """Start the fork server and wait until it has imported the workers' modules (the run's start-up,
+        as a Dask cluster's start is); each worker starts when a trial first needs it (:meth:`_dispatch`)."""
         self._started = True
-        if self._forks is None:  # started by this thread, so it dies with the driver (not with a starter)
+        if self._forks is None:
             self._forks = fork_server(self._env, self._log("fork-server"))
+            if self._forks is not None and not self._forks.wait_ready(LOAD_TIMEOUT):
+                self._forks.close()  # it could not start or refused: workers start as interpreters
+                self._forks = None
 
     def _spawn(self, slot: _Slot) -> None:
         slot.spawned = time.monotonic()
