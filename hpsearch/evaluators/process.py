@@ -45,11 +45,12 @@ due, so it never polls.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
+import select
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from multiprocessing.connection import wait as wait_any
 from pathlib import Path
 
 from ..problem.inline import ship
@@ -82,6 +83,26 @@ def default_threads(workers: int) -> int:
             raise EvaluatorError(f"HPS_THREADS_PER_WORKER must be an integer >= 1, got {env!r}")
         return n
     return max(1, (os.cpu_count() or 1) // max(1, workers))
+
+
+def _ready(watch: list, timeout: float | None) -> list:
+    """Those of ``watch`` (descriptors, or objects with ``fileno()``) readable within ``timeout`` seconds.
+
+    :func:`multiprocessing.connection.wait` with one ``poll`` object: registering a hundred
+    descriptors in a new selector each turn cost more driver time than a trial's result.
+    """
+    if not hasattr(select, "poll"):
+        from multiprocessing.connection import wait
+
+        return wait(watch, timeout)
+    poller = select.poll()
+    by_fd = {}
+    for w in watch:
+        fd = w if isinstance(w, int) else w.fileno()
+        by_fd[fd] = w
+        poller.register(fd, select.POLLIN)
+    ms = None if timeout is None else math.ceil(max(timeout, 0.0) * 1000)
+    return [by_fd[fd] for fd, _ in poller.poll(ms)]
 
 
 class _Slot:
@@ -354,14 +375,14 @@ class ProcessEvaluator(Evaluator):
                     due.append(s.stop_at)
             due += [kill_at for _, kill_at in self._dying]
             limit = max(min(due) - now, 0.0) if due else None
-            owner: dict = {}  # what wait_any hands back (a Connection, a pidfd) -> its slot
+            owner: dict = {}  # what _ready hands back (a Connection, a pidfd) -> its slot
             watch = [] if self._wake is None else [self._wake[0]]
             for s in self._slots:
                 if s.proc is not None:
                     for w in s.proc.waitables():
                         owner[w if isinstance(w, int) else id(w)] = s
                         watch.append(w)
-            fired = wait_any(watch, limit)
+            fired = _ready(watch, limit)
             hit: list[_Slot] = []
             for f in fired:
                 s = owner.get(f if isinstance(f, int) else id(f))
