@@ -244,6 +244,9 @@ def _serve(sock: socket.socket) -> None:
         print(f"hps fork server: {', '.join(unsafe)} imported before any fork; not serving "
               "(workers start as fresh interpreters)", file=sys.stderr, flush=True)
         return
+    import gc
+
+    gc.freeze()  # what is loaded stays shared: a worker's collections never write to these pages
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
     os.set_blocking(wake_w, False)
