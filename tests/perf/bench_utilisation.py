@@ -97,7 +97,8 @@ def local_cluster(slots: int, processes: bool = True):
     from distributed import LocalCluster
 
     cluster = LocalCluster(n_workers=max(1, slots // 32), threads_per_worker=min(32, slots),
-                           processes=processes, dashboard_address=None, silence_logs=logging.ERROR)
+                           processes=processes, protocol="tcp://",  # hps takes a tcp address, not inproc
+                           dashboard_address=None, silence_logs=logging.ERROR)
     try:
         yield cluster.scheduler_address
     finally:
