@@ -188,7 +188,14 @@ _forks: list[ForkServer] = []  # this Dask worker's fork server (one environment
 
 
 def _fork_server(env: dict) -> ForkServer | None:
-    """This Dask worker process's fork server for ``env`` (started on first use; see ``_zygote``)."""
+    """This Dask worker process's fork server for ``env`` (started on first use; see ``_zygote``), or
+    None for a single-threaded Dask worker, whose one trial process would cost a fork server as much."""
+    try:
+        slots = int(get_worker().state.nthreads)
+    except (AttributeError, TypeError, ValueError):
+        slots = 1
+    if slots < 2:
+        return None
     if _forks and _forks[0].serves(env):
         return _forks[0]
     for old in _forks:
