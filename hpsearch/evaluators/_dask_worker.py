@@ -33,6 +33,7 @@ from distributed import WorkerPlugin, get_worker
 from ..problem.inline import INLINE_FILE
 from ..trial import Status, TrialResult, TrialSpec, stopped_result, visible_devices
 from ._worker import WorkerProcess, death_reason, read_capped, thread_env
+from ._zygote import ForkServer, fork_server
 
 __all__ = ["ProblemUpload", "run_trial", "pack_folder", "pack_inline", "unpack_folder", "LOG_LIMIT"]
 
@@ -169,8 +170,13 @@ class ProblemUpload(WorkerPlugin):
         with _lock:
             idle = _idle.pop(str(problem_dir(self.digest, self.folder_name)), [])
             _started[str(problem_dir(self.digest, self.folder_name))] = 0
+            forks = list(_forks) if not any(_started.values()) else []
+            if forks:
+                _forks.clear()
         for proc in idle:
             proc.stop(1.0)
+        for server in forks:  # no trial process left on this Dask worker
+            server.close()
 
 
 # Trial processes of this Dask worker process, per problem folder: idle ones wait in _idle;
@@ -178,13 +184,35 @@ class ProblemUpload(WorkerPlugin):
 _lock = threading.Lock()
 _idle: dict[str, list[WorkerProcess]] = {}
 _started: dict[str, int] = {}
+_forks: list[ForkServer] = []  # this Dask worker's fork server (one environment at a time)
+
+
+def _fork_server(env: dict) -> ForkServer | None:
+    """This Dask worker process's fork server for ``env`` (started on first use; see ``_zygote``), or
+    None for a single-threaded Dask worker, whose one trial process would cost a fork server as much."""
+    try:
+        slots = int(get_worker().state.nthreads)
+    except (AttributeError, TypeError, ValueError):
+        slots = 1
+    if slots < 2:
+        return None
+    if _forks and _forks[0].serves(env):
+        return _forks[0]
+    for old in _forks:
+        old.close()
+    _forks.clear()
+    forks = fork_server(env)
+    if forks is not None:
+        _forks.append(forks)
+    return forks
 
 
 def _spawn(folder: Path, threads: int | None) -> WorkerProcess:
     if threads is None and os.environ.get("OMP_NUM_THREADS", "").isdigit():
         threads = int(os.environ["OMP_NUM_THREADS"])  # what the Dask nanny chose
     _started[str(folder)] = _started.get(str(folder), 0) + 1
-    return WorkerProcess(folder, thread_env(threads))
+    env = thread_env(threads)
+    return WorkerProcess(folder, env, forks=_fork_server(env))
 
 
 def _take(folder: Path, threads: int | None) -> WorkerProcess:

@@ -1,13 +1,14 @@
 """A reusable trial worker: a fresh Python process that loads a problem folder once and runs trials.
 
 The parent (the ``process`` evaluator in the driver, or the ``dask`` evaluator's
-task on a Dask worker) starts it with :class:`WorkerProcess`, which runs
-``python -m hpsearch.evaluators._worker FD``: a new interpreter (as
-multiprocessing's ``spawn`` would), so it is safe with TensorFlow and works
-inside daemonic Dask worker processes, and its thread environment
-(``OMP_NUM_THREADS``, ``TF_NUM_INTRAOP_THREADS``, ...) is set before anything is
-imported. Parent and worker talk over one multiprocessing
-:class:`~multiprocessing.connection.Connection`:
+task on a Dask worker) starts it with :class:`WorkerProcess`, which forks it from
+a fork server (:mod:`hpsearch.evaluators._zygote`: a fresh interpreter that
+imported only numpy and these modules, with the workers' thread environment) or
+runs ``python -m hpsearch.evaluators._worker FD``: either way a process that has
+not imported the problem or TensorFlow (safe with TensorFlow, works inside
+daemonic Dask worker processes), whose thread environment (``OMP_NUM_THREADS``,
+``TF_NUM_INTRAOP_THREADS``, ...) was set before numpy was imported. Parent and
+worker talk over one multiprocessing :class:`~multiprocessing.connection.Connection`:
 
     parent -> worker   ("init", source)            once, first: a folder, or a problem made in Python
                                                    (bytes, see :mod:`hpsearch.problem.inline`)
@@ -47,6 +48,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, Pipe
 from pathlib import Path
+
+from ._zygote import Forked, ForkServer
 
 __all__ = ["WorkerProcess", "thread_env", "death_reason", "THREAD_VARS", "LOG_CAP", "cap_log"]
 
@@ -131,20 +134,31 @@ class WorkerProcess:
         folder: the problem folder the worker loads, or the bytes of a problem made in Python
             (:func:`hpsearch.problem.inline.ship`).
         env: the worker's environment (see :func:`thread_env`).
-        log_path: where the worker's own output goes (between trials); None inherits.
+        log_path: where the worker's own output goes (between trials); None discards it.
+        forks: a fork server to fork the worker from (see :mod:`hpsearch.evaluators._zygote`); None, or
+            an environment it cannot serve, starts a fresh interpreter.
     """
 
-    def __init__(self, folder: Path | str | bytes, env: dict, log_path: Path | None = None):
+    def __init__(self, folder: Path | str | bytes, env: dict, log_path: Path | None = None,
+                 forks: ForkServer | None = None):
         self.conn, child = Pipe(duplex=True)
         out = subprocess.DEVNULL
         if log_path is not None:
             Path(log_path).parent.mkdir(parents=True, exist_ok=True)
             out = open(log_path, "ab")
         try:
-            self.popen = subprocess.Popen(
-                [sys.executable, "-m", "hpsearch.evaluators._worker", str(child.fileno())],
-                pass_fds=(child.fileno(),), env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                close_fds=True, start_new_session=True)
+            self.popen: subprocess.Popen | Forked | None = None
+            if forks is not None and forks.serves(env):
+                if out is subprocess.DEVNULL:
+                    with open(os.devnull, "wb") as null:
+                        self.popen = forks.fork(env, (child.fileno(), null.fileno()))
+                else:
+                    self.popen = forks.fork(env, (child.fileno(), out.fileno()))
+            if self.popen is None:
+                self.popen = subprocess.Popen(
+                    [sys.executable, "-m", "hpsearch.evaluators._worker", str(child.fileno())],
+                    pass_fds=(child.fileno(),), env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                    close_fds=True, start_new_session=True)
         finally:
             child.close()
             if out is not subprocess.DEVNULL:
@@ -233,8 +247,14 @@ class WorkerProcess:
 
     def _signal_group(self, sig: int) -> None:
         """Signal the worker's process group: the worker and whatever its trials started."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
+        try:
             os.killpg(self.pid, sig)
+        except ProcessLookupError:  # a forked worker not yet leading its group: it started nothing yet
+            if self.popen.poll() is None:  # not reaped, so the pid is still this worker's
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(self.pid, sig)
+        except PermissionError:
+            pass
 
     def terminate(self) -> None:
         """Ask the worker and its trial's processes to stop now (SIGTERM to the group); see :meth:`kill`."""

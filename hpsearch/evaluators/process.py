@@ -5,8 +5,12 @@ run one trial after another (see :mod:`hpsearch.evaluators._worker`). A
 worker starts when a trial first needs it (an idle running worker is used
 first), so the first trial goes to its worker at once, without waiting for
 the others to start, and a run never starts more workers than it has trials
-at once. Workers are started by :data:`STARTERS` background threads (starting
-a process takes tens of milliseconds on a busy machine), so with many trials at
+at once. Each worker is forked from the run's fork server (one process that
+imported numpy and hpsearch's worker modules once, never the problem folder;
+see :mod:`hpsearch.evaluators._zygote`), which takes milliseconds where a fresh
+interpreter takes a few hundred; without ``fork`` (or with
+``HPS_WORKER_START=popen``) each worker is a fresh interpreter. Workers are
+started by :data:`STARTERS` background threads, so with many trials at
 once the driver goes on serving the workers that are up while the others start,
 and starts them several at a time. The
 driver hands a trial to an idle worker over that worker's pipe and sleeps in
@@ -41,17 +45,19 @@ due, so it never polls.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
+import select
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from multiprocessing.connection import wait as wait_any
 from pathlib import Path
 
 from ..problem.inline import ship
 from ..problem.loader import LoadedProblem
 from ..trial import Status, TrialResult, TrialSpec, stopped_result, visible_devices
 from ._worker import WorkerProcess, death_reason, thread_env
+from ._zygote import ForkServer, fork_server
 from .base import Evaluator, EvaluatorError
 from .devices import device_env
 
@@ -61,6 +67,8 @@ __all__ = ["ProcessEvaluator", "default_threads", "LOAD_TIMEOUT"]
 LOAD_TIMEOUT = 120.0
 #: Threads that start worker processes (while the driver serves the workers that are up).
 STARTERS = 4
+#: Workers per trial the engine keeps queued in the evaluator beyond one per worker.
+QUEUE_PER = 16
 
 
 def default_threads(workers: int) -> int:
@@ -75,6 +83,26 @@ def default_threads(workers: int) -> int:
             raise EvaluatorError(f"HPS_THREADS_PER_WORKER must be an integer >= 1, got {env!r}")
         return n
     return max(1, (os.cpu_count() or 1) // max(1, workers))
+
+
+def _ready(watch: list, timeout: float | None) -> list:
+    """Those of ``watch`` (descriptors, or objects with ``fileno()``) readable within ``timeout`` seconds.
+
+    :func:`multiprocessing.connection.wait` with one ``poll`` object: registering a hundred
+    descriptors in a new selector each turn cost more driver time than a trial's result.
+    """
+    if not hasattr(select, "poll"):
+        from multiprocessing.connection import wait
+
+        return wait(watch, timeout)
+    poller = select.poll()
+    by_fd = {}
+    for w in watch:
+        fd = w if isinstance(w, int) else w.fileno()
+        by_fd[fd] = w
+        poller.register(fd, select.POLLIN)
+    ms = None if timeout is None else math.ceil(max(timeout, 0.0) * 1000)
+    return [by_fd[fd] for fd, _ in poller.poll(ms)]
 
 
 class _Slot:
@@ -141,6 +169,13 @@ class ProcessEvaluator(Evaluator):
         self._starters: ThreadPoolExecutor | None = None
         self._wake: tuple[int, int] | None = None  # a pipe a starter thread writes to when it is done
         self._abandoned: list[Future] = []  # starts of workers whose trial ended meanwhile
+        self._forks: ForkServer | None = None  # forks the workers, where the platform can
+
+    @property
+    def queued(self) -> int:
+        """One trial kept waiting in the driver per :data:`QUEUE_PER` workers (none below that): a worker
+        whose result is read gets it at once, before the engine stores the result and asks for more."""
+        return self.workers // QUEUE_PER
 
     # -- paths ---------------------------------------------------------------------------------
     def _log(self, stem: str) -> Path | None:
@@ -148,12 +183,18 @@ class ProcessEvaluator(Evaluator):
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
-        """Nothing to wait for: each worker starts when a trial first needs it (see :meth:`_dispatch`)."""
+        """Start the fork server and wait until it has imported the workers' modules (the run's start-up,
+        as a Dask cluster's start is); each worker starts when a trial first needs it (:meth:`_dispatch`)."""
         self._started = True
+        if self._forks is None:
+            self._forks = fork_server(self._env, self._log("fork-server"))
+            if self._forks is not None and not self._forks.wait_ready(LOAD_TIMEOUT):
+                self._forks.close()  # it could not start or refused: workers start as interpreters
+                self._forks = None
 
     def _spawn(self, slot: _Slot) -> None:
         slot.spawned = time.monotonic()
-        slot.proc = WorkerProcess(self._source, slot.env, self._log(f"worker-{slot.index}"))
+        slot.proc = WorkerProcess(self._source, slot.env, self._log(f"worker-{slot.index}"), self._forks)
 
     def _spawn_later(self, slot: _Slot) -> None:
         """Start the slot's process in a starter thread; :meth:`_take_started` sends it its trial."""
@@ -163,7 +204,7 @@ class ProcessEvaluator(Evaluator):
             os.set_blocking(self._wake[0], False)
         slot.spawned = time.monotonic()
         slot.starting = self._starters.submit(WorkerProcess, self._source, slot.env,
-                                              self._log(f"worker-{slot.index}"))
+                                              self._log(f"worker-{slot.index}"), self._forks)
         slot.starting.add_done_callback(self._woken)
 
     def _woken(self, _: Future) -> None:
@@ -232,6 +273,9 @@ class ProcessEvaluator(Evaluator):
                 with contextlib.suppress(OSError):
                     os.close(fd)
             self._wake = None
+        if self._forks is not None:
+            self._forks.close()
+            self._forks = None
 
     # -- submitting ----------------------------------------------------------------------------
     def submit(self, spec: TrialSpec) -> None:
@@ -331,14 +375,14 @@ class ProcessEvaluator(Evaluator):
                     due.append(s.stop_at)
             due += [kill_at for _, kill_at in self._dying]
             limit = max(min(due) - now, 0.0) if due else None
-            owner: dict = {}  # what wait_any hands back (a Connection, a pidfd) -> its slot
+            owner: dict = {}  # what _ready hands back (a Connection, a pidfd) -> its slot
             watch = [] if self._wake is None else [self._wake[0]]
             for s in self._slots:
                 if s.proc is not None:
                     for w in s.proc.waitables():
                         owner[w if isinstance(w, int) else id(w)] = s
                         watch.append(w)
-            fired = wait_any(watch, limit)
+            fired = _ready(watch, limit)
             hit: list[_Slot] = []
             for f in fired:
                 s = owner.get(f if isinstance(f, int) else id(f))

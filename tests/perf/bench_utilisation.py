@@ -11,14 +11,18 @@ workers (seconds for a Dask LocalCluster) and shutting them down, which the
 
     python tests/perf/bench_utilisation.py [--algos random,asha,hyperband,bohb]
         [--evaluators process,dask] [--evals 1500] [--workers 8,32,64] [--dask-slots 32,128]
-        [--profile DIR]
+        [--dask-cluster processes,threads] [--profile DIR]
 
 ``--workers`` are process workers (and Dask LocalCluster worker processes when
 ``--dask-slots`` is empty); ``--dask-slots N`` with N <= 32 runs ``--evaluator
 dask --workers N`` (hps starts a LocalCluster of N single-threaded workers), and
 with N > 32 starts one LocalCluster of ``N // 32`` worker processes with 32
-threads each and runs against its address. ``--profile DIR`` writes a cProfile
-of the driver for each row into DIR.
+threads each and runs against its address. ``--dask-cluster threads`` runs every
+slot count against one LocalCluster of threads in the driver's process instead
+(``N // 32`` workers of 32 threads; each thread still runs its trials in its own
+worker process). ``--profile DIR`` writes a cProfile of the driver for each row
+into DIR. Process workers are forked from the run's fork server;
+``HPS_WORKER_START=popen`` in the environment starts them as fresh interpreters.
 
 Columns: "utilisation" is the engine's figure (as the run's summary prints it);
 "-w.start" also leaves out the worker-seconds spent starting workers during the
@@ -87,11 +91,13 @@ def options_for(algo: str, evals: int) -> dict:
 
 
 @contextlib.contextmanager
-def local_cluster(slots: int):
-    """A LocalCluster of 32-thread worker processes holding ``slots`` trials at once; yields its address."""
+def local_cluster(slots: int, processes: bool = True):
+    """A LocalCluster of 32-thread workers (processes, or threads of this one) holding ``slots`` trials
+    at once; yields its address."""
     from distributed import LocalCluster
 
-    cluster = LocalCluster(n_workers=max(1, slots // 32), threads_per_worker=min(32, slots), processes=True,
+    cluster = LocalCluster(n_workers=max(1, slots // 32), threads_per_worker=min(32, slots),
+                           processes=processes, protocol="tcp://",  # hps takes a tcp address, not inproc
                            dashboard_address=None, silence_logs=logging.ERROR)
     try:
         yield cluster.scheduler_address
@@ -142,10 +148,11 @@ def once(folder: Path, algo: str, evaluator: str, evals: int, workers: int, seed
                 "load": f"{load0:.1f}-{load1:.1f}", "cpu_ms": 1000 * cpu / max(len(table), 1)}
 
 
-def row(algo: str, ev: str, r: dict) -> str:
+def row(algo: str, ev: str, r: dict, kind: str = "") -> str:
     target = TARGET[ev]
     verdict = f">= {target:.0%} " + ("met" if r["engine"] >= target else "MISSED")
-    return (f"{algo:<10} {ev:<9} {r['workers']:>7} {r['n']:>5} {r['wall']:>8.2f} {r['busy']:>8.2f} "
+    label = f"{ev}/{kind}" if kind else ev
+    return (f"{algo:<10} {label:<15} {r['workers']:>7} {r['n']:>5} {r['wall']:>8.2f} {r['busy']:>8.2f} "
             f"{r['startup']:>9.2f} {r['engine']:>11.1%} {r['no_start']:>9.1%} {r['no_tail']:>9.1%} "
             f"{r['check']:>13.1%} {r['cpu_ms']:>7.2f} {r['load']:>9}  {verdict}")
 
@@ -157,27 +164,31 @@ def main() -> None:
     ap.add_argument("--evals", type=int, default=1500)
     ap.add_argument("--workers", default="8,32,64", help="process workers, comma-separated")
     ap.add_argument("--dask-slots", default="32,128", help="Dask worker slots (one LocalCluster each)")
+    ap.add_argument("--dask-cluster", default="processes",
+                    help="processes (hps's own LocalCluster up to 32 slots), threads, or both: processes,threads")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--profile", type=Path, default=None)
     args = ap.parse_args()
     algos = [a for a in args.algos.split(",") if ALIASES.get(a, a) in PRESETS or "+" in a]
     with tempfile.TemporaryDirectory() as root:
         folder = write_problem(Path(root))
-        print(f"{'algo':<10} {'evaluator':<9} {'workers':>7} {'evals':>5} {'wall s':>8} {'busy s':>8} "
+        print(f"{'algo':<10} {'evaluator':<15} {'workers':>7} {'evals':>5} {'wall s':>8} {'busy s':>8} "
               f"{'startup s':>9} {'utilisation':>11} {'-w.start':>9} {'-tail':>9} {'incl. startup':>13} "
               f"{'cpu ms':>7} {'load avg':>9}  target", flush=True)
         for ev in args.evaluators.split(","):
             if ev == "dask" and args.dask_slots:
-                for slots in (int(s) for s in args.dask_slots.split(",")):
-                    if slots <= 32:  # hps starts its own LocalCluster, as --evaluator dask --workers N
-                        for algo in algos:
-                            r = once(folder, algo, ev, args.evals, slots, args.seed, None, args.profile)
-                            print(row(algo, ev, r), flush=True)
-                        continue
-                    with local_cluster(slots) as address:
-                        for algo in algos:
-                            r = once(folder, algo, ev, args.evals, slots, args.seed, address, args.profile)
-                            print(row(algo, ev, r), flush=True)
+                for kind in args.dask_cluster.split(","):
+                    for slots in (int(s) for s in args.dask_slots.split(",")):
+                        if slots <= 32 and kind == "processes":  # hps starts its own, as --workers N
+                            for algo in algos:
+                                r = once(folder, algo, ev, args.evals, slots, args.seed, None, args.profile)
+                                print(row(algo, ev, r, kind), flush=True)
+                            continue
+                        with local_cluster(slots, processes=kind == "processes") as address:
+                            for algo in algos:
+                                r = once(folder, algo, ev, args.evals, slots, args.seed, address,
+                                         args.profile)
+                                print(row(algo, ev, r, kind), flush=True)
                 continue
             for workers in (int(w) for w in args.workers.split(",")):
                 for algo in algos:
