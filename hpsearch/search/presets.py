@@ -55,8 +55,10 @@ class Preset:
 #: ``--schedule`` choices: ``auto`` decides from the workers, ``sync`` and ``async`` are what it decides.
 SCHEDULES = ("auto", "sync", "async")
 #: from this many workers on, ``--schedule auto`` is ``async``. Measured with ``tests/perf/bench_scale.py``
-#: (mfhartmann6, 64 R, 5 seeds, median final regret sync / async): 1 worker 0.0032 / 0.13, 16 workers
-#: 0.15 / 0.16 (sync ahead all along), 32 workers 0.33 / 0.21, 64 workers 0.41 / 0.14.
+#: (mfhartmann6, 64 R; median final regret sync / async, and virtual seconds to hyperband-on-1-worker's
+#: final regret): 1 worker 0.034 / 0.13 (10 seeds); 8 workers 0.22 / 0.12 but 131 / 204 s (10 seeds);
+#: 16 workers 0.15 / 0.16, 100 / 99 s; 32 workers 0.33 / 0.21, 81 / 83 s; 64 workers 0.41 / 0.14, 77 / 77 s
+#: (5 seeds). Below 32 sync is ahead early and the end is mixed; from 32 on async ends lower, as soon.
 ASYNC_FROM = 32
 SCHEDULE = Option("schedule", str, "auto",
                   "bohb: 'sync' runs Hyperband's brackets, which wait at rung boundaries (BOHB as "
