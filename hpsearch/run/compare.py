@@ -56,6 +56,7 @@ from ..search import (
 )
 from ..search.fidelity import resource_value
 from ..search.options import check_int
+from ..search.presets import choose_schedule
 from ..search.pruners import make_pruner
 from ..store import is_run_dir
 from ..store.comparisons import SETTINGS_FILE, CompareError, load_settings, run_name, save_settings
@@ -129,7 +130,6 @@ def _plan(cfg: CompareConfig) -> tuple[dict, list[tuple[str, RunConfig]]]:
         name = resolve(algo, searcher)[0]  # unknown names: OptionError
         combos.setdefault(label(name, searcher), (name, searcher))
     algos = list(combos)
-    classes = {a: algo_scheduler_class(*combos[a]) for a in algos}
     seeds = check_int("--seeds", cfg.seeds, 1)
     if cfg.workers is not None and cfg.workers < 1:
         raise CompareError(f"--workers must be >= 1, got {cfg.workers}")
@@ -137,6 +137,9 @@ def _plan(cfg: CompareConfig) -> tuple[dict, list[tuple[str, RunConfig]]]:
     pruning = {k: v for k, v in cfg.pruner_options.items() if v is not None}
     routed: dict[str, dict] = {a: {k: v for k, v in options.items() if _takes(combos[a], k, v)}
                                for a in algos}
+    workers = 1 if cfg.evaluator == "serial" else cfg.workers or 1
+    routed = {a: choose_schedule(*combos[a], routed[a], workers) for a in algos}  # each run stores its choice
+    classes = {a: algo_scheduler_class(*combos[a], routed[a]) for a in algos}
     for key in options:
         if not any(key in r for r in routed.values()):
             raise CompareError(f"--{key.replace('_', '-')}: does not apply to any of "

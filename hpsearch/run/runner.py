@@ -35,7 +35,7 @@ from ..problem.objective import objectives_of
 from ..problem.space import HpProblem
 from ..search import OptionError, Scheduler, algo_scheduler_class, label, make_scheduler, resolve, split_algo
 from ..search.fidelity import resource_dimension
-from ..search.presets import options_to_resume, options_to_store
+from ..search.presets import PRESETS, choose_schedule, options_to_resume, options_to_store
 from ..search.pruners import make_pruner
 from ..store import RunHistory, RunStore, StoreError
 from ..trial import STOP_GRACE, Status
@@ -259,7 +259,7 @@ def _build(cfg: RunConfig, loaded: LoadedProblem, run_dir: Path,
     of the one ``cfg`` names.
     """
     problem = loaded.problem.fix(cfg.fix) if cfg.fix else loaded.problem
-    cls = algo_scheduler_class(cfg.algo, cfg.searcher)
+    cls = algo_scheduler_class(cfg.algo, cfg.searcher, cfg.algo_options)
     if cls.multi_fidelity:
         try:
             resource_dimension(problem, cfg.algo, loaded.name)
@@ -324,6 +324,14 @@ class PreparedRun:
         return RunOutcome(self.shown, summary, self.store, self.loaded, self.parts.placement.note)
 
 
+def _schedule_workers(cfg: RunConfig, own_evaluator: Evaluator | None) -> int:
+    """The workers a new run's schedule is chosen for: ``--workers`` (or auto, or one per GPU slot);
+    1 for the serial evaluator and an ask/tell study, which evaluate one at a time."""
+    if own_evaluator is not None or cfg.evaluator == "serial" or PRESETS[cfg.algo].asynchronous is None:
+        return 1
+    return Placement.plan(cfg.evaluator, cfg.workers, cfg.gpus, cfg.gpus_per_trial).workers
+
+
 def prepare_run(cfg: RunConfig, announce: Callable[[str], None] | None = None,
                 loaded: LoadedProblem | None = None, own_evaluator: Evaluator | None = None,
                 settings: dict | None = None) -> PreparedRun:
@@ -346,12 +354,14 @@ def prepare_run(cfg: RunConfig, announce: Callable[[str], None] | None = None,
         raise RunError(f"--searcher {cfg.searcher}: --algo {cfg.algo} names another searcher")
     cfg.searcher = searcher or cfg.searcher
     cfg.algo, _, _ = resolve(algo, cfg.searcher)  # an unknown name is a usage error before any work
+    cfg.algo_options = choose_schedule(cfg.algo, cfg.searcher, dict(cfg.algo_options or {}),
+                                       _schedule_workers(cfg, own_evaluator))  # stored: a resume replays it
     if loaded is None:
         loaded = load_problem(cfg.problem)
     if cfg.seed is None:
         cfg.seed = secrets.randbelow(2**31)
     if cfg.max_evals is None and cfg.timeout is None and cfg.max_resource_spent is None:
-        cfg.max_evals = algo_scheduler_class(cfg.algo, cfg.searcher).default_max_evals()
+        cfg.max_evals = algo_scheduler_class(cfg.algo, cfg.searcher, cfg.algo_options).default_max_evals()
     # the values of options whose defaults may change are stored, so the run resumes as it ran
     cfg.algo_options = options_to_store(cfg.algo, cfg.searcher, cfg.algo_options)
     name = label(cfg.algo, cfg.searcher)

@@ -10,6 +10,19 @@
 Options given on the command line are routed to the component that declares
 them; one that neither takes is refused with one line naming the option and
 both components.
+
+A preset may run another scheduler when many workers are in flight: ``bohb``
+runs synchronous Hyperband up to :data:`ASYNC_FROM` workers and ASHA's
+asynchronous promotions, with the same model, from there on (``--schedule``,
+declared once here as :data:`SCHEDULE`). A run stores the schedule it chose,
+so a resume replays it whatever ``--workers`` it is given:
+
+    >>> choose_schedule("bohb", None, {}, workers=64)
+    {'schedule': 'async'}
+    >>> resolve("bohb", None, {"schedule": "async"})
+    ('bohb', 'asha', 'bayesian')
+    >>> choose_schedule("asha", None, {"eta": 3}, workers=64)
+    {'eta': 3}
 """
 from __future__ import annotations
 
@@ -21,7 +34,8 @@ from ..problem.space import HpProblem
 from .base import OptionError
 from .options import Option, recorded, replayed
 
-__all__ = ["Preset", "PRESETS", "ALIASES", "SEARCHERS", "SEARCHER_ALIASES", "SCHEDULERS", "resolve",
+__all__ = ["Preset", "PRESETS", "SCHEDULE", "SCHEDULES", "ASYNC_FROM", "PRESET_OPTIONS", "choose_schedule",
+           "ALIASES", "SEARCHERS", "SEARCHER_ALIASES", "SCHEDULERS", "resolve",
            "split_algo", "searcher_class", "scheduler_class", "algo_scheduler_class", "route_options",
            "make_scheduler", "all_options", "label", "backend_class", "make_backend", "options_to_store",
            "options_to_resume"]
@@ -35,6 +49,25 @@ class Preset:
     searcher: str
     summary: str
     options: tuple[tuple[str, Any], ...] = ()  # the preset's own defaults for its components' options
+    #: the scheduler of ``--schedule async`` (None: the preset has one schedule, ``scheduler``)
+    asynchronous: str | None = None
+
+
+#: ``--schedule`` choices: ``auto`` decides from the workers, ``sync`` and ``async`` are what it decides.
+SCHEDULES = ("auto", "sync", "async")
+#: from this many workers on, ``--schedule auto`` is ``async``. Measured with ``tests/perf/bench_scale.py``
+#: (mfhartmann6, 64 R; median final regret sync / async, and virtual seconds to hyperband-on-1-worker's
+#: final regret): 1 worker 0.034 / 0.13 (10 seeds); 8 workers 0.22 / 0.12 but 131 / 204 s (10 seeds);
+#: 16 workers 0.15 / 0.16, 100 / 99 s; 32 workers 0.33 / 0.21, 81 / 83 s; 64 workers 0.41 / 0.14, 77 / 77 s
+#: (5 seeds). Below 32 sync is ahead early and the end is mixed; from 32 on async ends lower, as soon.
+ASYNC_FROM = 32
+SCHEDULE = Option("schedule", str, "auto",
+                  "bohb: 'sync' runs Hyperband's brackets, which wait at rung boundaries (BOHB as "
+                  "published); 'async' promotes as ASHA does, with the same model learning from every budget "
+                  f"(asynchronous BOHB); 'auto' is async from {ASYNC_FROM} workers on, sync below (the run "
+                  "stores its choice, so a resume replays it).", choices=SCHEDULES)
+#: options of a preset itself (not of its components): they choose the components.
+PRESET_OPTIONS: tuple[Option, ...] = (SCHEDULE,)
 
 
 #: --algo name -> preset.
@@ -45,8 +78,10 @@ PRESETS: dict[str, Preset] = {
     "asha": Preset("asha", "random", "asynchronous successive halving (Li et al., MLSys 2020)"),
     "bohb": Preset("hyperband", "bayesian", "Hyperband guided by a model fitted on the largest budget with "
                    "enough results, as BOHB (Falkner et al., ICML 2018), and on every budget before one has "
-                   "them; after the first pass, the model's choices at the full budget",
-                   options=(("brackets", "then-full"), ("fidelities", "all"))),
+                   "them; after the first pass, the model's choices at the full budget. From "
+                   f"{ASYNC_FROM} workers on (--schedule), ASHA's asynchronous promotions with the same "
+                   "model, as asynchronous BOHB",
+                   options=(("brackets", "then-full"), ("fidelities", "all")), asynchronous="asha"),
 }
 ALIASES: dict[str, str] = {"skopt": "bayesian"}
 
@@ -84,22 +119,62 @@ def label(algo: str, searcher: str | None) -> str:
         else f"{name}+{SEARCHER_ALIASES.get(searcher, searcher)}"
 
 
-def resolve(algo: str, searcher: str | None = None) -> tuple[str, str, str]:
-    """``(preset name, scheduler name, searcher name)``; unknown names are a one-line usage error."""
+def _preset(algo: str) -> tuple[str, Preset]:
     name = ALIASES.get(algo, algo)
     if name not in PRESETS:
         raise OptionError(f"--algo: unknown algorithm {algo!r} "
                           f"(choose from {', '.join(sorted(PRESETS))})")
-    preset = PRESETS[name]
+    return name, PRESETS[name]
+
+
+def _schedule(name: str, preset: Preset, options: dict[str, Any] | None) -> str:
+    """The scheduler ``options`` choose for the preset (``--schedule auto`` or none given: sync)."""
+    value = (options or {}).get("schedule")
+    if value is None:
+        return preset.scheduler
+    if preset.asynchronous is None:
+        raise OptionError(f"--schedule: does not apply to --algo {name} (it has one schedule, "
+                          f"scheduler {preset.scheduler})")
+    return preset.asynchronous if SCHEDULE.check(value) == "async" else preset.scheduler
+
+
+def choose_schedule(algo: str, searcher: str | None, options: dict[str, Any], workers: int) -> dict[str, Any]:
+    """``options`` with ``--schedule auto`` (or none given) decided for ``workers`` workers, for a preset
+    that has a choice (others: ``options`` unchanged). What a new run stores, so a resume replays it.
+
+    >>> choose_schedule("bohb", None, {"schedule": "auto"}, workers=8)
+    {'schedule': 'sync'}
+    >>> choose_schedule("bohb", None, {"schedule": "sync"}, workers=256)
+    {'schedule': 'sync'}
+    """
+    name, preset = _preset(algo)
+    value = options.get("schedule")
+    if preset.asynchronous is None:
+        _schedule(name, preset, options)  # a --schedule given to a preset without one: refused
+        return dict(options)
+    value = "auto" if value is None else SCHEDULE.check(value)
+    if value == "auto":
+        value = "async" if workers >= ASYNC_FROM else "sync"
+    return {**options, "schedule": value}
+
+
+def resolve(algo: str, searcher: str | None = None, options: dict[str, Any] | None = None
+            ) -> tuple[str, str, str]:
+    """``(preset name, scheduler name, searcher name)``; unknown names are a one-line usage error.
+
+    ``options``: the run's options, whose ``schedule`` picks the scheduler of a preset that has a choice.
+    """
+    name, preset = _preset(algo)
+    scheduler = _schedule(name, preset, options)
     chosen = preset.searcher if searcher is None else SEARCHER_ALIASES.get(searcher, searcher)
     if chosen not in SEARCHERS:
         raise OptionError(f"--searcher: unknown searcher {searcher!r} "
                           f"(choose from {', '.join(sorted(SEARCHERS))})")
     serves = _load(SEARCHERS[chosen]).serves
-    if serves is not None and preset.scheduler not in serves:
+    if serves is not None and scheduler not in serves:
         raise OptionError(f"--searcher {chosen}: cannot serve --algo {name} (scheduler "
-                          f"{preset.scheduler}); it serves {', '.join(serves)}")
-    return name, preset.scheduler, chosen
+                          f"{scheduler}); it serves {', '.join(serves)}")
+    return name, scheduler, chosen
 
 
 def searcher_class(name: str) -> Any:
@@ -112,9 +187,10 @@ def scheduler_class(name: str) -> Any:
     return _load(SCHEDULERS[name])
 
 
-def algo_scheduler_class(algo: str, searcher: str | None = None) -> Any:
-    """The scheduler class an ``--algo`` preset runs (what the engine talks to)."""
-    return scheduler_class(resolve(algo, searcher)[1])
+def algo_scheduler_class(algo: str, searcher: str | None = None,
+                         options: dict[str, Any] | None = None) -> Any:
+    """The scheduler class an ``--algo`` preset runs (what the engine talks to) with ``options``."""
+    return scheduler_class(resolve(algo, searcher, options)[1])
 
 
 def _flags(options: tuple[Option, ...]) -> str:
@@ -125,15 +201,18 @@ def route_options(algo: str, searcher: str | None, options: dict[str, Any]
                   ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split ``options`` (None values: not given) into the scheduler's and the searcher's.
 
+    The preset's own options (``schedule``) choose the scheduler and go to neither.
+
     Raises:
         OptionError: an option neither component takes, named with both components.
     """
-    name, sched_name, search_name = resolve(algo, searcher)
+    name, sched_name, search_name = resolve(algo, searcher, options)
     sched, srch = scheduler_class(sched_name), searcher_class(search_name)
     mine = {o.name for o in sched.OPTIONS}
     theirs = {o.name for o in srch.OPTIONS}
+    own = {o.name for o in PRESET_OPTIONS}
     for key, value in options.items():
-        if value is not None and key not in mine and key not in theirs:
+        if value is not None and key not in mine and key not in theirs and key not in own:
             raise OptionError(
                 f"--{key.replace('_', '-')}: does not apply to --algo {label(algo, searcher)} "
                 f"(scheduler {sched_name} takes {_flags(sched.OPTIONS)}; "
@@ -142,8 +221,8 @@ def route_options(algo: str, searcher: str | None, options: dict[str, Any]
     return ({k: v for k, v in given.items() if k in mine}, {k: v for k, v in given.items() if k in theirs})
 
 
-def _declared(algo: str, searcher: str | None) -> tuple[Option, ...]:
-    _, sched_name, search_name = resolve(algo, searcher)
+def _declared(algo: str, searcher: str | None, options: dict[str, Any] | None = None) -> tuple[Option, ...]:
+    _, sched_name, search_name = resolve(algo, searcher, options)
     return (*scheduler_class(sched_name).OPTIONS, *searcher_class(search_name).OPTIONS)
 
 
@@ -157,8 +236,9 @@ def options_to_store(algo: str, searcher: str | None, options: dict[str, Any]) -
         {'eta': 3}
     """
     sched_opts, search_opts = route_options(algo, searcher, options)
-    effective = {o.name: o.default for o in _declared(algo, searcher)} | sched_opts | search_opts
-    return recorded(_declared(algo, searcher), effective, options)
+    declared = _declared(algo, searcher, options)
+    effective = {o.name: o.default for o in declared} | sched_opts | search_opts
+    return recorded(declared, effective, options)
 
 
 def options_to_resume(algo: str, searcher: str | None, stored: dict[str, Any]) -> dict[str, Any]:
@@ -168,16 +248,17 @@ def options_to_resume(algo: str, searcher: str | None, stored: dict[str, Any]) -
         >>> options_to_resume("bohb", None, {})["fidelities"]
         'largest'
     """
-    return replayed(_declared(algo, searcher), stored)
+    return replayed(_declared(algo, searcher, stored), stored)
 
 
 def make_scheduler(algo: str, problem: HpProblem, seed: int | None, options: dict[str, Any],
                    searcher: str | None = None) -> Any:
     """The scheduler of ``--algo`` (with ``--searcher``), owning its searcher, ready to ask.
 
-    Options set to None are left at the components' defaults.
+    Options set to None are left at the components' defaults; ``schedule`` left at ``auto`` is
+    ``sync`` here (the workers are not known: :func:`choose_schedule` decides that for a run).
     """
-    _, sched_name, search_name = resolve(algo, searcher)
+    _, sched_name, search_name = resolve(algo, searcher, options)
     sched_opts, search_opts = route_options(algo, searcher, options)
     sched = scheduler_class(sched_name)
     search_problem = sched.searcher_problem(problem, sched_opts)
@@ -192,12 +273,14 @@ make_backend = make_scheduler
 
 
 def all_options() -> list[tuple[Option, list[str]]]:
-    """Every option of every registered component, once, with the components that take it."""
+    """Every option of every registered component, once, with the components that take it (the
+    presets' own options first, taken by the presets that have a choice)."""
     seen: dict[str, tuple[Option, list[str]]] = {}
-    parts = [(f"scheduler {n}", scheduler_class(n)) for n in SCHEDULERS] \
-        + [(f"searcher {n}", searcher_class(n)) for n in SEARCHERS]
-    for who, cls in parts:
-        for opt in cls.OPTIONS:
+    presets = [(f"preset {n}", PRESET_OPTIONS) for n, p in PRESETS.items() if p.asynchronous is not None]
+    parts = presets + [(f"scheduler {n}", scheduler_class(n).OPTIONS) for n in SCHEDULERS] \
+        + [(f"searcher {n}", searcher_class(n).OPTIONS) for n in SEARCHERS]
+    for who, options in parts:
+        for opt in options:
             if opt.name in seen:
                 seen[opt.name][1].append(who)
             else:

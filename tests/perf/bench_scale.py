@@ -107,7 +107,7 @@ def time_to(cs: list, target: float) -> float:
     return math.inf
 
 
-def analyse(problem: str, got: dict, algos: list[str], workers: list[int]) -> dict:
+def analyse(problem: str, got: dict, algos: list[str], workers: list[int], budget_r: float = 64.0) -> dict:
     ref = got.get(REFERENCE)
     if ref is None:
         return {}
@@ -158,7 +158,30 @@ def analyse(problem: str, got: dict, algos: list[str], workers: list[int]) -> di
                                f"{_r(mine['final'])} vs {_r(other['final'])})"
                                + (f"; but {'; '.join(notes)}" if notes else ""), ahead))
     return {"problem": problem, "target": target, "t_ref": t_ref, "t_ref_end": t_ref_end, "times": times,
-            "rows": rows, "checks": checks}
+            "rows": rows, "checks": checks, "notes": bounds(got, t_ref, workers, budget_r)}
+
+
+def bounds(got: dict, t_ref: float, workers: list[int], budget_r: float) -> list[str]:
+    """What the budget allows, in numbers: the earliest full-budget result at the target's worker count
+    (no speed-up over hyperband@1's first reach can exceed ``t_ref`` over it), and the worker counts at
+    which the budget is less than one round of full-budget evaluations (one per worker)."""
+    notes = []
+    firsts = [float(np.asarray(c.spent)[np.isfinite(c.best)][0]) for (_, w), cs in got.items()
+              if w == TARGET_WORKERS for c in cs if np.isfinite(c.best).any()]
+    if firsts:
+        first = min(firsts)
+        notes.append(f"at {TARGET_WORKERS} workers no full-budget evaluation of any run ends before {first:.1f} s "
+                     f"of virtual time (R epochs at ~1 s each, less the jitter), so no algorithm can reach "
+                     f"hyperband@1's final regret more than {t_ref:.0f} / {first:.1f} = {t_ref / first:.1f}x "
+                     "sooner than hyperband@1 first reaches it")
+    for w in workers:
+        if budget_r < w:
+            notes.append(f"at {w} workers the budget ({budget_r:g} R) is {budget_r / w:.2f} of one round of "
+                         f"full-budget evaluations ({w} R, one per worker): it runs out after "
+                         f"~{budget_r / w * 81:.0f} s of virtual time with every worker busy, before any "
+                         "configuration started at a low rung can be promoted to R (81 epochs), so only "
+                         "evaluations started at R (random, Hyperband's last bracket) score")
+    return notes
 
 
 def _t(t: float) -> str:
@@ -193,6 +216,7 @@ def table(res: dict, algos: list[str], workers: list[int]) -> str:
             lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     lines += [f"- {'met' if ok else 'MISSED'}: {text}" for text, ok in res["checks"]]
+    lines += [f"- note: {text}" for text in res.get("notes", [])]
     return "\n".join(lines) + "\n"
 
 
@@ -220,6 +244,7 @@ def rst(results: list[dict], algos: list[str], workers: list[int], command: str)
                 out.append("   * - " + "\n     - ".join(cells))
         out.append("")
         out += [f"* {'met' if c['met'] else '**missed**'}: {c['check']}" for c in res["checks"]]
+        out += [f"* note: {text}" for text in res.get("notes", [])]
         out.append("")
     return "\n".join(out) + "\n"
 
@@ -286,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.report_only:
             run_all(problem, algos, workers, args.seeds, args.budget_r, out)
         got = curves(problem, algos, workers, args.seeds, out)
-        res = analyse(problem, got, algos, workers)
+        res = analyse(problem, got, algos, workers, args.budget_r)
         if not res:
             print(f"{problem}: no hyperband run on 1 worker in {out}, skipped", file=sys.stderr)
             continue

@@ -29,14 +29,17 @@ def preset_of(scheduler: str) -> str:
     return next(name for name, p in PRESETS.items() if p.scheduler == scheduler)
 
 
-def options(scheduler: str, searcher: str) -> dict:
-    return {**SCHEDULER_OPTIONS.get(scheduler, {}), **SEARCHER_OPTIONS.get(searcher, {})}
+def options(scheduler: str, searcher: str, extra: dict | None = None) -> dict:
+    return {**SCHEDULER_OPTIONS.get(scheduler, {}), **SEARCHER_OPTIONS.get(searcher, {}), **(extra or {})}
 
 
-def make(scheduler: str, searcher: str = "random", seed: int = 0, problem=None, extra=None):
+def make(scheduler: str, searcher: str = "random", seed: int = 0, problem=None, algo: str | None = None,
+         extra: dict | None = None):
+    """The scheduler of ``algo`` (default: a preset that runs ``scheduler``) with ``extra`` options."""
     lp = load_problem(MIXED)
-    backend = make_scheduler(preset_of(scheduler), problem or lp.problem, seed,
-                             {**options(scheduler, searcher), **(extra or {})}, searcher=searcher)
+    backend = make_scheduler(algo or preset_of(scheduler), problem or lp.problem, seed,
+                             options(scheduler, searcher, extra), searcher=searcher)
+    assert backend.name == scheduler
     return backend, lp
 
 
@@ -116,14 +119,22 @@ class ParallelFake(Evaluator):
 
 
 class SchedulerContract:
-    """Set ``scheduler`` (and ``searcher``, default random)."""
+    """Set ``scheduler`` (and ``searcher``, default random; ``algo`` and its ``extra`` options to run a
+    preset that chooses its scheduler from them, e.g. bohb with ``{"schedule": "async"}``)."""
 
     scheduler: str = ""
     searcher: str = "random"
-    extra: dict = {}  # more options for the pair (e.g. --fidelities all)
+    algo: str | None = None
+    extra: dict | None = None
 
     def backend(self, seed=0, problem=None):
-        return make(self.scheduler, self.searcher, seed, problem, self.extra)
+        return make(self.scheduler, self.searcher, seed, problem, self.algo, self.extra)
+
+    def preset(self) -> str:
+        return self.algo or preset_of(self.scheduler)
+
+    def options(self) -> dict:
+        return options(self.scheduler, self.searcher, self.extra)
 
     def test_starting_points_first(self):
         b, lp = self.backend(seed=1)
@@ -194,9 +205,8 @@ class SchedulerContract:
     # -- through the real engine ------------------------------------------------------------
     def test_resume_equals_uninterrupted(self, tmp_path):
         n, k = 20, 9
-        common = dict(problem=str(MIXED), algo=preset_of(self.scheduler), searcher=self.searcher,
-                      algo_options={**options(self.scheduler, self.searcher), **self.extra}, seed=11,
-                      evaluator="serial")
+        common = dict(problem=str(MIXED), algo=self.preset(), searcher=self.searcher,
+                      algo_options=self.options(), seed=11, evaluator="serial")
         full, resumed = run_full_and_resumed(tmp_path, common, k, n)
         assert resumed.n_replayed == k
         assert rows(tmp_path / "part") == rows(tmp_path / "full")
@@ -212,9 +222,7 @@ class SchedulerContract:
         lp = load_problem(MIXED)
 
         def engine(store, evaluator):
-            backend = make_scheduler(preset_of(self.scheduler), lp.problem, 3,
-                                     {**options(self.scheduler, self.searcher), **self.extra},
-                                     searcher=self.searcher)
+            backend = make_scheduler(self.preset(), lp.problem, 3, self.options(), searcher=self.searcher)
             return Engine(lp.problem, backend, evaluator, store, Limits(max_evals=24), seed=3)
 
         settings = {"multi_fidelity": self.scheduler != "fifo"}

@@ -9,6 +9,7 @@ from hpsearch.search.presets import all_options, route_options
 def test_every_option_is_listed_once_with_every_component_that_takes_it():
     listed = [(opt.name, who) for opt, who in all_options()]
     assert listed == [
+        ("schedule", ["preset bohb"]),
         ("max_resource", ["scheduler hyperband", "scheduler asha"]),
         ("min_resource", ["scheduler hyperband", "scheduler asha"]),
         ("eta", ["scheduler hyperband", "scheduler asha"]),
