@@ -212,3 +212,104 @@ def test_a_proposal_follows_the_good_region():
     props = s.suggest(10)
     assert sum(p["c"] == "b" for p in props) >= 8
     assert np.median([abs(p["x"] - 0.2) for p in props]) < 0.15
+
+
+def test_with_d_plus_two_results_the_model_proposes():
+    import copy
+
+    s = xc(random_fraction=0.0)
+    s._starts = []
+    for i, loss in enumerate([0.4, 0.1, 0.3, 0.2]):
+        s.observe({"x": 0.2 * i + 0.1, "c": "abc"[i % 3]}, None, loss)
+    rng = copy.deepcopy(s.rng)
+    assert s.suggest(1)[0] != s.problem.sample(rng)  # 4 = d + 2 results: not a random draw
+
+
+def test_with_every_dimension_pinned_there_is_nothing_to_model():
+    p = HpProblem(objective="y", direction="minimize")
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    s = KdeSearcher(p.fix({"x": 0.25}), 0)
+    assert s.results_needed() is None
+    for _ in range(3):
+        s.observe({"x": 0.25}, None, 0.5)
+    assert s.suggest() == [{"x": 0.25}]
+
+
+def test_the_model_proposes_neither_pending_nor_asked_configurations():
+    p = HpProblem(objective="y", direction="minimize")
+    p.add_dim("k", [1, 2, 3, 4, 5, 6, 7, 8], default=8)
+    s = KdeSearcher(p, 0, random_fraction=0.0)
+    s._starts = []
+    for k in range(1, 9):
+        s.observe({"k": k}, None, float(k))  # observed, never asked: the model may propose them
+    first, second = s.suggest(2)
+    assert first == {"k": 1}  # the best region
+    assert second != first  # the first is pending
+    s.observe(first, None, 1.0)
+    s.observe(second, None, float(second["k"]))
+    third = s.suggest(1)[0]
+    assert third not in (first, second)  # no longer pending, but asked
+    for _ in range(5):
+        s.suggest(1)  # every value asked: random draws, never an error
+
+
+def test_a_full_budget_start_comes_from_the_model_and_a_plain_suggest_is_one_configuration():
+    import copy
+
+    p = HpProblem(objective="y", direction="minimize")
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    s = KdeSearcher(p, 0, multi_fidelity=True, random_fraction=1.0)
+    s._starts = []
+    for i in range(4):
+        s.observe({"x": i / 4}, 9, float(i))
+    rng = copy.deepcopy(s.rng)
+    rng.random()  # the draw deciding random or not
+    assert s.suggest(1)[0] == p.sample(rng)  # a random draw (fraction 1)
+    rng = copy.deepcopy(s.rng)
+    out = s.suggest(1, full_budget=True)
+    assert out != [p.sample(rng)] and s.full_budget is True
+    assert len(s.suggest()) == 1 and s.full_budget is False
+
+
+def test_a_warm_start_gives_the_model_its_observations():
+    from hpsearch.search.base import Observation
+
+    p = HpProblem(objective="y", direction="minimize")
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    s = KdeSearcher(p, 0, random_fraction=0.0, warm_incumbents=0)
+    s._starts = []
+    assert s.warm_start([Observation({"x": x}, None, abs(x - 0.2)) for x in np.linspace(0, 1, 11)]) == 11
+    props = [c["x"] for c in s.suggest(4)]  # the model at once, near the earlier runs' best
+    assert np.median(np.abs(np.array(props) - 0.2)) < 0.15, props
+
+
+def test_the_ratio_prefers_the_good_points_far_from_the_bad_ones():
+    p = HpProblem(objective="y", direction="minimize")
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    s = KdeSearcher(p, 0, random_fraction=0.0, top_fraction=0.5, n_samples=200)
+    s._starts = []
+    for x in (0.05, 0.3, 0.7, 0.95):
+        s.observe({"x": x}, None, 0.0)
+    for x in (0.62, 0.66, 0.7, 0.74, 0.78):
+        s.observe({"x": x}, None, 1.0)
+    # l(x) / g(x) is largest at good points far from the bad cluster, not at the good point inside it
+    props = [c["x"] for c in s.suggest(4)]
+    assert all(abs(x - 0.7) > 0.2 for x in props), props
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_prior_pulls_model_proposals_towards_the_defaults(seed):
+    p = HpProblem(objective="y", direction="minimize")
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    p.add_dim("z", (0.0, 1.0), default=0.5)
+
+    def distances(prior):
+        s = KdeSearcher(p, seed, random_fraction=0.0, prior=prior)
+        s._starts = []
+        rng = np.random.default_rng(seed)
+        for _ in range(8):  # evidence that agrees with the prior
+            x, z = float(rng.random()), float(rng.random())
+            s.observe({"x": x, "z": z}, None, math.hypot(x - 0.5, z - 0.5))
+        return [math.hypot(c["x"] - 0.5, c["z"] - 0.5) for c in s.suggest(6)]
+
+    assert np.mean(distances("default")) < np.mean(distances("none"))
