@@ -366,3 +366,95 @@ def test_impute_inactive_reads_list_and_integer_parents_from_their_columns():
     impute_inactive(enc, X)
     assert X[:, 2].tolist() == [0.3, INACTIVE, 0.3, INACTIVE]
     assert X[:, 3].tolist() == [INACTIVE, 0.3, 0.3, INACTIVE]
+
+
+# -- more cases: bounds away from zero, parents anywhere, several parents ------------------------------
+def test_a_linear_range_away_from_zero_decodes_between_its_bounds():
+    p = HpProblem(objective="y", direction="minimize")
+    p.add_dim("t", (2.0, 4.0), default=3.0)
+    enc = EncodedSpace(p)
+    assert enc.decode(np.array([0.25])) == {"t": pytest.approx(2.5)}
+    assert enc.encode({"t": 3.5}) == pytest.approx([0.75])
+
+
+def test_snap_puts_a_log_integer_away_from_one_on_its_log_position():
+    p = HpProblem(objective="y", direction="minimize")
+    p.add_dim("units", (2, 200, "log-uniform"), default=20)
+    enc = EncodedSpace(p)
+    X = enc.snap(np.array([[0.505], [1.0]]))  # 2 x 100 ** 0.505 = 20.46 -> 20
+    assert X[:, 0] == pytest.approx([0.5, 1.0])  # 20 = sqrt(2 x 200) sits in the middle
+
+
+def test_a_categorical_parent_after_other_columns_decides_its_childs_activity():
+    p = HpProblem(objective="y", direction="minimize")
+    p.add_dim("a", (0.0, 1.0), default=0.5)
+    p.add_dim("b", (0.0, 1.0), default=0.5)
+    p.add_dim("e", (0.0, 1.0), default=0.5)
+    p.add_dim("opt", ["sgd", "adam"], default="sgd")
+    p.add_dim("m", (0.0, 1.0), default=0.5, when={"opt": "adam"})
+    enc = EncodedSpace(p)
+    X = enc.snap(np.array([[0.1, 0.2, 0.3, 0.0, 1.0, 0.4], [0.1, 0.2, 0.3, 1.0, 0.0, 0.4]]))
+    assert X[:, 5].tolist() == [0.4, INACTIVE]
+
+
+def test_a_dimension_with_two_parents_needs_both():
+    p = HpProblem(objective="y", direction="minimize")
+    p.add_dim("opt", ["sgd", "adam"], default="sgd")
+    p.add_dim("sched", ["cos", "step"], default="cos")
+    p.add_dim("warm", (0.0, 1.0), default=0.5, when={"opt": "adam", "sched": "cos"})
+    enc = EncodedSpace(p)
+    rows = np.array([[0.0, 1.0, 1.0, 0.0, 0.5], [0.0, 1.0, 0.0, 1.0, 0.5],
+                     [1.0, 0.0, 1.0, 0.0, 0.5], [1.0, 0.0, 0.0, 1.0, 0.5]])
+    assert enc.snap(rows)[:, 4].tolist() == [0.5, INACTIVE, INACTIVE, INACTIVE]
+
+
+def test_impute_inactive_reads_a_list_parent_outside_the_cube_at_its_nearest_end():
+    p = HpProblem(objective="y", direction="minimize")
+    p.add_dim("batch", [16, 32, 64], default=16)
+    p.add_dim("small", (0.0, 1.0), default=0.5, when={"batch": 16})
+    enc = EncodedSpace(p)
+    X = impute_inactive(enc, np.array([[-0.6, 0.3], [1.6, 0.3]]))
+    assert X[:, 1].tolist() == [0.3, INACTIVE]
+
+
+def test_random_draws_spread_every_column_whatever_the_categoricals_position():
+    p = HpProblem(objective="y", direction="minimize")
+    p.add_dim("c", ["a", "b", "c"], default="a")
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    p.add_dim("k", (1, 9), default=5)
+    enc = EncodedSpace(p)
+    X = enc.random(200, np.random.default_rng(0))
+    assert X[:, 3].std() > 0.2 and len(set(X[:, 4].tolist())) == 9
+    assert set(X[:, 0:3].argmax(axis=1).tolist()) == {0, 1, 2}
+    tree_rows = EncodedSpace(tree()).random(200, np.random.default_rng(0))
+    assert len(set(tree_rows[:, 2].tolist()) - {INACTIVE}) == 3  # momentum takes each of its values
+    assert len(set(tree_rows[:, 3].tolist()) - {INACTIVE}) == 5  # beta too
+
+
+def test_random_draws_follow_categorical_weights_that_are_not_degenerate():
+    from hpsearch import Categorical
+
+    p = HpProblem(objective="y", direction="minimize")
+    p.add_dim("c", Categorical(["a", "b", "c"], weights=[0.25, 0.75, 0.0]), default="b")
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    X = EncodedSpace(p).random(2000, np.random.default_rng(0))
+    share = np.bincount(X[:, 0:3].argmax(axis=1), minlength=3) / 2000
+    assert share == pytest.approx([0.25, 0.75, 0.0], abs=0.03)
+
+
+def test_perturbations_of_one_centre_differ_from_each_other():
+    p = HpProblem(objective="y", direction="minimize")
+    p.add_dim("a", (0.0, 1.0), default=0.5)
+    p.add_dim("b", (0.0, 1.0), default=0.5)
+    X = EncodedSpace(p).perturb(np.array([[0.5, 0.5]]), 200, 0.05, np.random.default_rng(0))
+    assert X.std(axis=0) == pytest.approx([0.05, 0.05], rel=0.2)
+    assert np.corrcoef(X[:, 0], X[:, 1])[0, 1] == pytest.approx(0.0, abs=0.2)  # each column its own noise
+
+
+def test_compact_rows_given_as_integers_expand_as_floats_do():
+    enc = EncodedSpace(tree())
+    Z = np.array([[0, -1, 2, -1]] * 300)  # adam, beta's position 2 of [0, 1] scale is clipped; inactive ints
+    rows = enc.expand(Z, np.random.default_rng(0))
+    floats = enc.expand(Z.astype(float), np.random.default_rng(0))
+    assert rows == pytest.approx(floats)
+    assert {enc.decode(x)["momentum"] for x in rows} == {0.0, 0.5, 0.9}  # restarted uniformly
