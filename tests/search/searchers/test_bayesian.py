@@ -172,3 +172,66 @@ def test_tree_surrogates_predict_a_positive_spread(estimator):
     assert mu.shape == sd.shape == (20,)
     assert (sd >= 1e-12).all() and np.isfinite(mu).all()
     assert np.corrcoef(trees.predict(X)[0], y)[0, 1] > 0.5
+
+
+# -- the tree surrogates are scikit-optimize's --------------------------------------------------------
+def test_gbrt_predicts_its_median_and_half_its_central_68_percent_band():
+    from skopt.utils import cook_estimator
+
+    X, y = data(30)
+    trees = bayesian._Trees("GBRT")
+    trees.fit_hyper(X, y, seed=2**31 + 5)  # seeds are taken modulo 2**31
+    trees.condition(X, y)
+    Xc = np.random.default_rng(2).random((20, 2))
+    ref = cook_estimator("GBRT", random_state=5).fit(X, y)
+    q = ref.predict(Xc, return_quantiles=True)  # 0.16, 0.5, 0.84
+    mu, sd = trees.predict(Xc)
+    assert mu == pytest.approx(q[:, 1])
+    assert sd == pytest.approx(np.maximum((q[:, 2] - q[:, 0]) / 2, 1e-12))
+
+
+@pytest.mark.parametrize("estimator", ["RF", "ET"])
+def test_forests_predict_their_mean_and_spread(estimator):
+    from skopt.utils import cook_estimator
+
+    X, y = data(30)
+    trees = bayesian._Trees(estimator)
+    trees.fit_hyper(X, y, seed=2**31 + 5)
+    trees.condition(X, y)
+    Xc = np.random.default_rng(2).random((20, 2))
+    ref = cook_estimator(estimator, random_state=5).fit(X, y)
+    mu_ref, sd_ref = ref.predict(Xc, return_std=True)
+    mu, sd = trees.predict(Xc)
+    assert mu == pytest.approx(mu_ref) and sd == pytest.approx(np.maximum(sd_ref, 1e-12))
+    assert sd.min() < 0.9  # the floor is tiny, not a unit spread
+
+
+# -- warm starts and the initial random draws -------------------------------------------------------
+def test_earlier_evaluations_too_few_for_the_model_stand_in_for_as_many_initial_draws():
+    import copy
+
+    from hpsearch.search.base import Observation
+
+    s = BayesianSearcher(problem(), 0, initial_points=3, warm_incumbents=0)
+    s._starts = []
+    assert s.warm_start([Observation({"x": 0.3, "z": 0.3}, None, 0.5)]) == 1  # one: the model needs two
+    kinds = []
+    for i in range(3):
+        rng = copy.deepcopy(s.rng)
+        (c,) = s.suggest(1)
+        kinds.append("random" if c == problem().sample(rng) else "model")
+        s.observe(c, None, 0.1 * i)
+    assert kinds == ["random", "random", "model"]  # 3 - 1 initial draws left, then the model
+
+
+def test_a_warm_start_that_leaves_no_initial_draw_lets_the_model_start_once_it_can_fit():
+    import copy
+
+    from hpsearch.search.base import Observation
+
+    s = BayesianSearcher(problem(), 0, initial_points=1, warm_incumbents=0)
+    s._starts = []
+    s.warm_start([Observation({"x": 0.3, "z": 0.3}, None, 0.5)])
+    s.observe({"x": 0.7, "z": 0.6}, None, 0.25)  # a second result: the model can fit
+    rng = copy.deepcopy(s.rng)
+    assert s.suggest(1)[0] != problem().sample(rng)  # no initial draw left over
