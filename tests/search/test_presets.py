@@ -139,3 +139,12 @@ def test_make_scheduler_builds_the_scheduler_owning_its_searcher_with_the_option
     fifo = make_scheduler("random", p, 3, {})
     assert fifo.searcher.multi_fidelity is False and fifo.searcher.problem.fixed == {}
     assert fifo.searcher.name == "random" and fifo.searcher.seed == 3
+
+
+def test_naming_a_combination_checks_its_searcher():
+    from hpsearch.search.presets import algo_scheduler_class, label
+
+    with pytest.raises(OptionError, match=r"^--searcher: unknown searcher 'nope'"):
+        algo_scheduler_class("asha", "nope")
+    with pytest.raises(OptionError, match=r"^--searcher: unknown searcher 'nope'"):
+        label("asha", "nope")

@@ -161,3 +161,37 @@ def test_fifo_runs_each_configuration_once_at_its_own_resource_value():
     plain = FifoScheduler(problem(), 0, Recording(problem(), 0))
     assert [s.budget for s in plain.ask(2)] == [None, None]
     assert plain.max_evaluations() is None
+
+
+def test_a_scheduler_refuses_an_option_it_does_not_take_naming_itself():
+    from hpsearch.search import OptionError
+
+    with pytest.raises(OptionError, match=r"^--eta: does not apply to scheduler fifo \(its options: none\)$"):
+        FifoScheduler(problem(), 0, Recording(problem(), 0), eta=3)
+
+
+def test_a_multi_fidelity_schedulers_searcher_problem_names_the_scheduler_when_there_is_no_resource():
+    from hpsearch.search import OptionError
+    from hpsearch.search.schedulers.asha import AshaScheduler
+
+    with pytest.raises(OptionError, match=r"^--algo asha: the problem declares no resource dimension"):
+        AshaScheduler.searcher_problem(problem(), {})
+
+
+def test_new_configurations_come_from_the_named_stream_and_know_their_budget():
+    from hpsearch.search.searchers.random import RandomSearcher
+
+    p = HpProblem(objective="y", direction="minimize")
+    p.add_dim("u", (0.0, 1.0), default=0.5)
+    sched = Plain(p, 3, RandomSearcher(p, 3))
+    sched.new_configs(1)  # the default
+    got = [c for _cid, c in sched.new_configs(2, stream=(1, 2))]
+    alone = RandomSearcher(p, 3)
+    alone.suggest(1)
+    assert got == alone.suggest(2, stream=(1, 2))
+    mf = Recording(problem(), 0, multi_fidelity=True)
+    sched = Plain(problem(), 0, mf)
+    sched.new_configs(1, full_budget=True)
+    assert mf.full_budget is True
+    sched.new_configs(1)
+    assert mf.full_budget is False
