@@ -8,6 +8,7 @@ import pytest
 from hpsearch import HpProblem, SpaceError
 from hpsearch.search import OptionError
 from hpsearch.search.base import Observation
+from hpsearch.search.encoding import config_key
 from hpsearch.search.searchers.base import (
     NOT_READY,
     RANDOM_FRACTION,
@@ -157,8 +158,10 @@ def test_a_random_draw_without_the_prior_is_the_spaces_sampler():
 def test_the_prior_is_refused_for_several_objectives():
     p = HpProblem(objectives={"a": "minimize", "b": "minimize"})
     p.add_dim("x", (0.0, 1.0), default=0.5)
-    with pytest.raises(OptionError, match=r"^--searcher random: --prior default is for one objective"):
+    with pytest.raises(OptionError) as info:
         RandomSearcher(p, 0, prior="default")
+    assert str(info.value) == ("--searcher random: --prior default is for one objective (its evidence ranks "
+                               "single losses); a multi-objective problem takes --prior none")
     assert RandomSearcher(p, 0, prior="none").prior is None
     assert RandomSearcher(problem(), 0, prior="default").prior is not None
     assert RandomSearcher(problem(), 0).prior is None
@@ -218,3 +221,65 @@ def test_taken_is_in_any_of_its_sets():
     t = Taken({"a"}, {"b": 1})
     assert "a" in t and "b" in t and "c" not in t
     assert "a" not in Taken()
+
+
+def test_a_searcher_refuses_an_option_it_does_not_take_naming_itself():
+    with pytest.raises(OptionError, match=r"^--eta: does not apply to --searcher random \(its options: --prior\)$"):
+        RandomSearcher(problem(), 0, eta=3)
+
+
+def test_a_plain_suggest_is_one_configuration():
+    assert Counting(problem(), 0).suggest() == [{"x": 4, "act": "relu"}]
+
+
+def test_each_named_stream_is_its_own_whatever_other_streams_drew():
+    p = HpProblem(objective="y", direction="minimize")
+    p.add_dim("u", (0.0, 1.0), default=0.5)
+    a, b = RandomSearcher(p, 5), RandomSearcher(p, 5)
+    a.suggest(1), b.suggest(1)
+    b.suggest(2, stream=(1, 2))
+    assert a.suggest(1, stream=(1, 3)) == b.suggest(1, stream=(1, 3))
+    unseeded = RandomSearcher(p, None)
+    unseeded.suggest(1)
+    assert unseeded.suggest(1, stream=(2,)) == [p.sample(np.random.default_rng([0, 2]))]  # seeded as 0
+
+
+def test_no_random_fraction_spends_no_random_draw():
+    import copy
+
+    s = Counting(problem(), 0, random_fraction=0.0)
+    rng = copy.deepcopy(s.rng)
+    assert s.draw_at_random() is False
+    assert s.rng.random() == rng.random()
+
+
+def test_warm_start_files_each_evaluation_under_its_budget():
+    s = Counting(problem(), 0)
+    s.warm_start([Observation({"x": 1, "act": "relu"}, 3, 0.5), Observation({"x": 2, "act": "relu"}, 9, 0.25)])
+    assert [(c["x"], b, loss) for c, b, loss in s.learned] == [(1, 3, 0.5), (2, 9, 0.25)]
+
+
+class WithPrior(Counting):
+    from hpsearch.search.searchers.base import PRIOR_OPTION
+
+    OPTIONS = (RANDOM_FRACTION_OPTION, WARM_INCUMBENTS_OPTION, PRIOR_OPTION)
+
+
+def test_the_prior_sees_every_observation_and_earlier_evaluation_under_its_budget():
+    s = WithPrior(problem(), 0, prior="default")
+    s.warm_start([Observation({"x": 1, "act": "relu"}, 3, 0.5)])
+    s.observe({"x": 9, "act": "tanh"}, 9, None)
+    s.observe({"x": 0, "act": "relu"}, 9, 0.125)
+    seen = {b: ([list(r) for r in rows], losses) for b, (rows, losses) in s.prior.observations.items()}
+    enc = s.prior.enc
+    assert seen == {3: ([list(enc.encode({"x": 1, "act": "relu"}))], [0.5]),
+                    9: ([list(enc.encode({"x": 9, "act": "tanh"})), list(enc.encode({"x": 0, "act": "relu"}))],
+                        [None, 0.125])}
+
+
+def test_with_the_prior_on_random_draws_come_from_its_mixture_and_avoid_taken_configurations():
+    s = WithPrior(problem(), 0, prior="default")
+    draws = [s.random_draw(np.random.default_rng(i), {config_key({"x": 4, "act": "relu"})}) for i in range(40)]
+    assert all(problem().check(d) == d for d in draws)
+    near = sum(abs(d["x"] - 4) <= 2 for d in draws) / len(draws)
+    assert near > 0.6  # the defaults' neighbourhood (the uniform share alone gives 5 / 10)
