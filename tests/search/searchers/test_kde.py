@@ -313,3 +313,95 @@ def test_the_prior_pulls_model_proposals_towards_the_defaults(seed):
         return [math.hypot(c["x"] - 0.5, c["z"] - 0.5) for c in s.suggest(6)]
 
     assert np.mean(distances("default")) < np.mean(distances("none"))
+
+
+# -- more: BOHB's sizes, ties, far candidates, budgets, conditional spaces and the prior's draws ----------
+def test_the_bad_set_holds_max_d_plus_one_or_the_floor_of_the_rest_as_in_bohb():
+    def split(top_fraction, losses):
+        s = xc(top_fraction=top_fraction)
+        for i, loss in enumerate(losses):
+            s.observe({"x": i / 100, "c": "a"}, None, loss)
+        return [[round(v * 100) for v in part[:, 0]] for part in s._split(None)]
+
+    # 9 results, half good: floor(4.5) = 4 good and 4 bad; the worst (a failure) is in neither
+    assert split(0.5, [0.1 * i for i in range(8)] + [None]) == [[0, 1, 2, 3], [4, 5, 6, 7]]
+    # 7 results, top 0.7: floor(4.9) = 4 good; floor(2.1) = 2 < d + 1 = 3 bad: the 3 left
+    assert split(0.7, [0.1 * i for i in range(7)]) == [[0, 1, 2, 3], [4, 5, 6]]
+
+
+def test_equal_losses_keep_the_order_they_were_observed_in():
+    s = xc(top_fraction=0.15)
+    for i in range(60):
+        s.observe({"x": i / 100, "c": "a"}, None, 1.0)
+    good, bad = s._split(None)
+    assert [round(v * 100) for v in good[:, 0]] == list(range(9))  # 0.15 x 60: the first nine observed
+    assert [round(v * 100) for v in bad[:, 0]] == list(range(9, 60))
+
+
+def test_a_candidate_far_from_every_observation_keeps_a_finite_density():
+    s = xc()
+    data = np.array([[0.0, 0.0], [0.01, 0.0]])
+    out = s._log_density(np.array([[1.0, 0.0], [0.0, 0.0]]), data, np.array([0.01, 0.1]))
+    assert np.isfinite(out).all() and out[0] < -4000 < out[1]
+
+
+def test_kde_explores_at_random_only_under_a_multi_fidelity_scheduler_by_default():
+    assert xc().random_fraction == 0.0
+    p = HpProblem(objective="y", direction="minimize")
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    assert KdeSearcher(p, 0, multi_fidelity=True).random_fraction == pytest.approx(1 / 3)
+
+
+def test_each_budget_keeps_its_own_observations():
+    p = HpProblem(objective="y", direction="minimize")
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    s = KdeSearcher(p, 0, multi_fidelity=True, random_fraction=0.0)
+    s._starts = []
+    rng = np.random.default_rng(0)
+    for budget, centre, scale in [(1, 0.1, 0.01), (3, 0.9, 1.0)]:  # budget 1's losses are all smaller
+        for _ in range(12):
+            x = float(rng.random())
+            s.observe({"x": x}, budget, scale * abs(x - centre))
+    props = [c["x"] for c in s.suggest(8, full_budget=True)]
+    assert all(abs(x - 0.9) < 0.3 for x in props), props  # budget 3's good region only
+
+
+def test_conditional_spaces_give_consistent_model_proposals():
+    p = HpProblem(objective="y", direction="minimize")
+    p.add_dim("opt", ["sgd", "adam"], default="sgd")
+    p.add_dim("m", (0.0, 1.0), default=0.5, when={"opt": "sgd"})
+    p.add_dim("b", (0.0, 1.0), default=0.5, when={"opt": "adam"})
+    s = KdeSearcher(p, 0, random_fraction=0.0)
+    rng = np.random.default_rng(0)
+    for _ in range(12):
+        c = p.sample(rng)
+        s.observe(c, None, c.get("m", 1.0))
+    for c in s.suggest(6):
+        assert p.check(c) == c
+
+
+def test_with_the_prior_random_draws_and_the_last_resort_draws_avoid_nothing_they_must_not():
+    p = HpProblem(objective="y", direction="minimize")
+    p.add_dim("k", [1, 2, 3], default=2)
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    s = KdeSearcher(p, 0, prior="default", random_fraction=0.0)
+    first = s.suggest(10)  # fewer than d + 2 results: the prior's mixture
+    assert all(p.check(c) == c for c in first)
+    tiny = HpProblem(objective="y", direction="minimize")
+    tiny.add_dim("k", [1, 2, 3], default=2)
+    t = KdeSearcher(tiny, 0, prior="default", random_fraction=0.0)
+    for c in t.suggest(3):
+        t.observe(c, None, float(c["k"]))
+    assert all(c["k"] in (1, 2, 3) for c in t.suggest(8))  # every value asked: last-resort draws
+
+
+def test_the_model_looks_at_every_candidate_for_one_not_asked():
+    p = HpProblem(objective="y", direction="minimize")
+    p.add_dim("k", [1, 2, 3, 4, 5, 6, 7, 8], default=1)
+    s = KdeSearcher(p, 0, random_fraction=0.0, bandwidth_factor=20.0, n_samples=64)
+    s._starts = []
+    for k in range(1, 8):
+        s.enqueue({"k": k})
+    for c in s.suggest(7):
+        s.observe(c, None, float(c["k"]))
+    assert s.suggest(1) == [{"k": 8}]  # the one value left, whatever its rank among the candidates
