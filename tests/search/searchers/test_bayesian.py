@@ -2,6 +2,8 @@
 posterior (scikit-learn's, computed faster), the refit schedule of its hyperparameters, failures told as
 the worst loss, and proposals that do not depend on the objective's units."""
 
+import math
+
 import numpy as np
 import pytest
 from scipy.stats import norm
@@ -235,3 +237,43 @@ def test_a_warm_start_that_leaves_no_initial_draw_lets_the_model_start_once_it_c
     s.observe({"x": 0.7, "z": 0.6}, None, 0.25)  # a second result: the model can fit
     rng = copy.deepcopy(s.rng)
     assert s.suggest(1)[0] != problem().sample(rng)  # no initial draw left over
+
+
+# -- which acquisition, the prior, several objectives ---------------------------------------------------
+def nearest_observation(c) -> float:
+    return min(math.hypot(c["x"] - o["x"], c["z"] - o["z"]) for o, _ in OBSERVED)
+
+
+def test_lcb_explores_more_the_larger_kappa():
+    greedy = proposals([v for _, v in OBSERVED], acq_func="LCB", kappa=0.0)
+    bold = proposals([v for _, v in OBSERVED], acq_func="LCB", kappa=100.0)
+    assert np.mean([nearest_observation(c) for c in bold]) > np.mean([nearest_observation(c) for c in greedy])
+
+
+@pytest.mark.parametrize("acq_func", ["EI", "PI", "LCB", "gp_hedge"])
+def test_the_prior_pulls_model_proposals_towards_the_defaults(acq_func):
+    def distances(prior):
+        s = BayesianSearcher(problem(), 2, initial_points=0, prior=prior, acq_func=acq_func)
+        s._starts = []
+        rng = np.random.default_rng(2)
+        for _ in range(6):  # evidence that agrees with the prior
+            x, z = float(rng.random()), float(rng.random())
+            s.observe({"x": x, "z": z}, None, math.hypot(x - 0.5, z - 0.5))
+        return [math.hypot(c["x"] - 0.5, c["z"] - 0.5) for c in s.suggest(4)]
+
+    assert np.mean(distances("default")) < np.mean(distances("none"))
+
+
+def test_several_objectives_give_valid_deterministic_model_proposals():
+    p = HpProblem(objectives={"a": "minimize", "b": "minimize"})
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+
+    def run():
+        s = BayesianSearcher(p, 0, initial_points=0)
+        for x in (0.1, 0.3, 0.6, 0.9):
+            s.observe({"x": x}, None, (x, 1 - x))
+        s.observe({"x": 0.5}, None, None)
+        return s.suggest(3)
+
+    first = run()
+    assert first == run() and all(p.check(c) == c for c in first)
