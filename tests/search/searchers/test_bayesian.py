@@ -277,3 +277,47 @@ def test_several_objectives_give_valid_deterministic_model_proposals():
 
     first = run()
     assert first == run() and all(p.check(c) == c for c in first)
+
+
+# -- budgets, asked configurations, warm starts, defaults ------------------------------------------------
+def test_under_multi_fidelity_the_model_fits_the_largest_budget_with_enough_results():
+    p = HpProblem(objective="y", direction="minimize")
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    s = BayesianSearcher(p, 0, multi_fidelity=True, initial_points=0, random_fraction=0.0, acq_func="LCB",
+                         kappa=0.0)
+    s._starts = []
+    rng = np.random.default_rng(0)
+    for budget, centre, scale in [(1, 0.1, 0.01), (3, 0.9, 1.0)]:  # budget 1's losses are all smaller
+        for _ in range(8):
+            x = float(rng.random())
+            s.observe({"x": x}, budget, scale * (x - centre) ** 2)
+    (c,) = s.suggest(1, full_budget=True)
+    assert abs(c["x"] - 0.9) < 0.15, c  # the model of budget 3, where the mean is lowest
+
+
+def test_a_warm_start_the_model_can_fit_on_leaves_no_initial_draw():
+    import copy
+
+    from hpsearch.search.base import Observation
+
+    s = BayesianSearcher(problem(), 0, initial_points=10, warm_incumbents=0)
+    s._starts = []
+    s.warm_start([Observation(config, None, loss) for config, loss in OBSERVED])
+    rng = copy.deepcopy(s.rng)
+    assert s.suggest(1)[0] != problem().sample(rng)  # the model at once
+
+
+def test_a_plain_suggest_is_one_model_proposal_and_full_budget_starts_come_from_the_model():
+    import copy
+
+    p = HpProblem(objective="y", direction="minimize")
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    s = BayesianSearcher(p, 0, multi_fidelity=True, initial_points=0, random_fraction=1.0)
+    s._starts = []
+    for i in range(4):
+        s.observe({"x": i / 4}, 9, float(i))
+    rng = copy.deepcopy(s.rng)
+    rng.random()  # the draw deciding random or not
+    assert s.suggest() == [p.sample(rng)]  # one configuration, drawn at random (fraction 1)
+    rng = copy.deepcopy(s.rng)
+    assert s.suggest(1, full_budget=True) != [p.sample(rng)] and s.full_budget is True
