@@ -59,8 +59,10 @@ MODULES: dict[str, list[str]] = {
                                        "tests/search/test_contracts.py"],
     "search/searchers/base.py": ["tests/search"],
     "search/searchers/random.py": ["tests/search/test_random.py", "tests/search/test_contracts.py"],
-    "search/searchers/kde.py": ["tests/search/test_contracts.py", "tests/search/test_bayesian.py"],
-    "search/searchers/bayesian.py": ["tests/search/test_bayesian.py", "tests/search/test_contracts.py"],
+    "search/searchers/kde.py": ["tests/search/searchers/test_kde.py", "tests/search/test_encoding.py",
+                                "tests/search/test_contracts.py", "tests/search/test_bayesian.py"],
+    "search/searchers/bayesian.py": ["tests/search/searchers/test_bayesian.py", "tests/search/test_bayesian.py",
+                                     "tests/search/test_contracts.py"],
     "store/lock.py": ["tests/store/test_lock.py", "tests/store/test_run_dir_safety.py"],
     "store/comparisons.py": ["tests/store/test_comparisons.py", "tests/run/test_compare.py"],
     "store/history.py": ["tests/store/test_history.py", "tests/store/test_history_rules.py",
@@ -252,6 +254,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--recheck", action="store_true",
                     help="in each module's existing work folder, take the checkout's tests and run its "
                     "survivors again (the after of a before/after table; killed mutants stay killed)")
+    ap.add_argument("--keep-selection", action="store_true",
+                    help="with --recheck: keep each work folder's test selection (a narrow one given with "
+                    "--tests) instead of adding the tests MODULES names for its modules")
     ap.add_argument("--json", type=Path, help="also write the rows as JSON here")
     ap.add_argument("--repo", type=Path, default=REPO,
                     help="the checkout to mutate and test (e.g. an earlier commit's, for a before/after table)")
@@ -272,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         rows = [outcome(m, find_work(m, args.work)) for m in modules]
     elif args.recheck:
-        rows = recheck(modules, args.work, args.repo.resolve(), time.monotonic() + args.budget)
+        rows = recheck(modules, args.work, args.repo.resolve(), time.monotonic() + args.budget,
+                       grow=not args.keep_selection)
     else:
         if args.together or args.tests:
             groups = [modules]
@@ -341,9 +347,9 @@ def add_to_selection(work: Path, added: list[str]) -> None:
     (work / "setup.cfg").write_text(head + "[mutmut]" + "\n".join(lines))
 
 
-def recheck(modules: list[str], root: Path, repo: Path, end: float) -> list[dict]:
+def recheck(modules: list[str], root: Path, repo: Path, end: float, grow: bool = True) -> list[dict]:
     """Run the survivors (and the mutants no test reached) of ``modules`` again with ``repo``'s tests, one
-    ``mutmut run NAMES`` per work folder."""
+    ``mutmut run NAMES`` per work folder (``grow``: add the tests :data:`MODULES` names to its selection)."""
     by_work: dict[Path, list[str]] = {}
     for m in modules:
         work = find_work(m, root)
@@ -356,7 +362,7 @@ def recheck(modules: list[str], root: Path, repo: Path, end: float) -> list[dict
             print(f"{work.name}: {'nothing to recheck' if not names else 'budget spent, not run'}", flush=True)
             continue
         sync_tests(work, repo)
-        added = refresh_selection(work)
+        added = refresh_selection(work) if grow else []
         if added:
             print(f"{work.name}: tests added to the selection: {' '.join(added)}", flush=True)
         print(f"{work.name}: {len(names)} mutants again: {run(work, share, names)}", flush=True)
