@@ -119,6 +119,15 @@ def interrupted_at_trial_3(config, trial):
 
 
 def test_ctrl_c_stores_the_run_returns_it_and_optimize_continues_it(tmp_path, monkeypatch):
+    # a shell running the suite in the background starts it with SIGINT ignored: set Python's own handler
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _ctrl_c_cases(tmp_path, monkeypatch)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _ctrl_c_cases(tmp_path, monkeypatch):
     run = hpsearch.optimize(interrupted_at_trial_3, objectives.space(), max_evals=8, seed=3,
                             run_dir=tmp_path / "cut")
     assert run.ended == "interrupted (SIGINT)"
