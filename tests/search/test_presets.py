@@ -120,9 +120,12 @@ def test_options_go_to_the_component_that_declares_them_and_none_means_not_given
 
 
 def test_a_presets_own_defaults_apply_unless_the_option_is_given():
-    assert route_options("bohb", None, {}) == ({"brackets": "then-full"}, {})
-    assert route_options("bohb", None, {"brackets": None}) == ({"brackets": "then-full"}, {})
-    assert route_options("bohb", None, {"brackets": "all"}) == ({"brackets": "all"}, {})
+    pooled = {"fidelities": "all"}
+    assert route_options("bohb", None, {}) == ({"brackets": "then-full"}, pooled)
+    assert route_options("bohb", None, {"brackets": None}) == ({"brackets": "then-full"}, pooled)
+    assert route_options("bohb", None, {"brackets": "all"}) == ({"brackets": "all"}, pooled)
+    assert route_options("bohb", None, {"fidelities": "largest"}) == ({"brackets": "then-full"},
+                                                                      {"fidelities": "largest"})
     assert route_options("hyperband", None, {}) == ({}, {})
 
 
