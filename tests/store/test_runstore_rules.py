@@ -1,0 +1,166 @@
+"""The run store's rules one at a time: what it stores is what it reads back after a reopen (settings,
+the completed and ended marks, scheduler info, reports), numbers from numpy stored as plain numbers,
+a failed or half-made creation leaves nothing that blocks the directory, and results.csv's empty cells."""
+import csv
+import sqlite3
+import threading
+
+import numpy as np
+import pytest
+
+from hpsearch.search.base import Suggestion
+from hpsearch.store import RunStore, StoreError, StoreFull
+from hpsearch.trial import TrialResult
+
+
+def done(tid, objective=1.0, **kw):
+    return TrialResult(trial_id=tid, status="done", objective=objective, started_at=1.7e9,
+                       finished_at=1.7e9 + 1, duration_s=1.0, worker="w0", **kw)
+
+
+def csv_rows(run_dir) -> list[dict]:
+    with open(run_dir / "results.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_marks_and_settings_survive_a_reopen(tmp_path):
+    s = RunStore.create(tmp_path / "run", {"max_evals": 5}, ["x"])
+    assert (s.completed, s.ended) == (False, None)
+    s.update_settings(max_evals=9)
+    s.mark_completed()
+    s.mark_completed()  # twice is once
+    s.mark_ended("max-evals reached (9)")
+    assert (s.settings["max_evals"], s.completed, s.ended) == (9, True, "max-evals reached (9)")
+    s.close()
+    with RunStore.open(tmp_path / "run", readonly=True) as r:
+        assert (r.settings, r.completed, r.ended) == ({"max_evals": 9}, True, "max-evals reached (9)")
+
+
+def test_finish_trial_returns_the_row_as_stored(tmp_path):
+    s = RunStore.create(tmp_path / "run", {}, ["x"])
+    s.add_trials([0, 1], [Suggestion({"x": 1.0}, 4, budget=9, previous_budget=3, bracket=2, rung=1,
+                                     info={"promoted_from": 7}),
+                          Suggestion({"x": 2.0}, 5)], 6, 2)
+    told = s.finish_trial(done(0, objective=0.5, metrics={"loss": 0.2}), 8)
+    assert told == s.get_trial(0)
+    assert (told.config_id, told.ask_seq, told.ask_n, told.bracket, told.rung, told.budget,
+            told.previous_budget, told.info, told.tell_seq) == (4, 6, 2, 2, 1, 9, 3, {"promoted_from": 7}, 8)
+    s.close()
+    with RunStore.open(tmp_path / "run", readonly=True) as r:
+        assert r.get_trial(0) == told
+        assert r.get_trial(1).info == {}  # no info stored: an empty dict read back
+    assert [(row["bracket"], row["rung"], row["budget"]) for row in csv_rows(tmp_path / "run")] == [("2", "1", "9")]
+
+
+def test_numbers_from_numpy_are_stored_as_plain_numbers(tmp_path):
+    s = RunStore.create(tmp_path / "run", {}, ["x"])
+    s.add_trials([0, 1], [Suggestion({"x": 1.0}, 0, budget=np.int64(9), previous_budget=np.int64(3)),
+                          Suggestion({"x": 2.0}, 1, budget=np.float64(2.5), previous_budget=np.int64(0))], 0, 2)
+    s.finish_trial(TrialResult(trial_id=0, status="stopped", objective=0.5, step=np.int64(5)), 1)
+    s.close()
+    with RunStore.open(tmp_path / "run", readonly=True) as r:
+        a, b = r.trials()
+    assert (a.budget, a.previous_budget, a.step_reached, a.resource_used) == (9, 3, 5, 2.0)
+    assert type(a.budget) is int and type(a.step_reached) is int and b.budget == 2.5
+
+
+def test_reports_are_read_back_per_trial_latest_and_all(tmp_path):
+    s = RunStore.create(tmp_path / "run", {}, ["x"])
+    s.add_trials([0, 1], [Suggestion({"x": 1.0}, 0), Suggestion({"x": 2.0}, 1)], 0, 2)
+    s.add_report(0, 1, {"step": 1, "loss": 0.9})
+    s.add_report(1, 2, {"step": 1, "loss": 0.8})
+    s.add_report(0, 3, {"step": 2, "loss": 0.7})
+    s.close()
+    with RunStore.open(tmp_path / "run") as s:
+        assert s.reports(0) == [{"step": 1, "loss": 0.9}, {"step": 2, "loss": 0.7}]
+        assert s.last_reports() == {0: {"step": 2, "loss": 0.7}, 1: {"step": 1, "loss": 0.8}}
+        assert s.all_reports() == [(0, 1, {"step": 1, "loss": 0.9}), (1, 2, {"step": 1, "loss": 0.8}),
+                                   (0, 3, {"step": 2, "loss": 0.7})]
+        assert s.next_ids() == (2, 4)  # after the last report's event
+        # the reports table holds each report's step in a column of its own, for readers of the database
+        assert s.conn.execute("SELECT trial_id, step FROM reports ORDER BY rowid").fetchall() == [
+            (0, 1), (1, 1), (0, 2)]
+        s.delete_reports([0])  # trial 0 runs again on a resume: its reports go
+        assert s.all_reports() == [(1, 2, {"step": 1, "loss": 0.8})] and s.reports(0) == []
+
+
+def test_a_trial_without_start_or_end_times_has_empty_cells_in_results_csv(tmp_path):
+    s = RunStore.create(tmp_path / "run", {}, ["x"])
+    s.add_trials([0], [Suggestion({"x": 1.0}, 0)], 0, 1)
+    s.finish_trial(TrialResult(trial_id=0, status="stopped", objective=0.5, started_at=None,
+                               finished_at=None, duration_s=None), 1)
+    row = csv_rows(tmp_path / "run")[0]
+    assert (row["started_at"], row["finished_at"], row["duration_s"]) == ("", "", "")
+    df = s.dataframe()
+    assert df["started_at"].isna().all() and df["finished_at"].isna().all()
+    s.close()
+
+
+def test_a_store_opened_in_one_thread_is_written_from_another(tmp_path):
+    # a Study made in the main thread and asked and told from a worker thread
+    s = RunStore.create(tmp_path / "run", {}, ["x"])
+    errors = []
+
+    def work():
+        try:
+            s.add_trials([0], [Suggestion({"x": 1.0}, 0)], 0, 1)
+            s.finish_trial(done(0, objective=2.0), 1)
+        except Exception as exc:  # noqa: BLE001 - reported to the main thread
+            errors.append(exc)
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    assert errors == []
+    assert [(t.status, t.objective) for t in s.trials()] == [("done", 2.0)]
+    s.close()
+
+
+class _FullDisk:
+    """A connection on a disk that fills up when the schema is written."""
+
+    def __init__(self, conn):
+        self._conn = conn
+
+    def executescript(self, sql):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+
+def test_a_creation_that_fails_on_a_full_disk_leaves_no_store_behind(tmp_path, monkeypatch):
+    connect = RunStore._connect
+    monkeypatch.setattr(RunStore, "_connect", staticmethod(lambda path: _FullDisk(connect(path))))
+    with pytest.raises(StoreFull, match=r"run: the disk is full \(database or disk is full\); nothing was stored$"):
+        RunStore.create(tmp_path / "run", {"seed": 1}, ["x"])
+    assert sorted(p.name for p in (tmp_path / "run").iterdir() if p.name.startswith("results.db")) == []
+    monkeypatch.undo()
+    with pytest.raises(StoreError, match="not a run directory"):
+        RunStore.open(tmp_path / "run")
+    RunStore.create(tmp_path / "run", {"seed": 2}, ["x"]).close()  # the directory is free
+    with RunStore.open(tmp_path / "run", readonly=True) as r:
+        assert r.settings == {"seed": 2}
+
+
+def test_a_database_file_left_before_its_tables_were_made_is_replaced(tmp_path):
+    # creation killed right after SQLite made the file: no tables at all
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "results.db").write_bytes(b"")
+    with pytest.raises(StoreError, match="an incomplete run store"):
+        RunStore.open(tmp_path / "run")
+    RunStore.create(tmp_path / "run", {"seed": 3}, ["x"]).close()
+    with RunStore.open(tmp_path / "run", readonly=True) as r:
+        assert r.settings == {"seed": 3} and r.trials() == []
+
+
+def test_a_store_whose_tables_were_dropped_by_hand_is_not_replaced(tmp_path):
+    RunStore.create(tmp_path / "run", {"seed": 1}, ["x"]).close()
+    with sqlite3.connect(tmp_path / "run" / "results.db") as conn:
+        conn.execute("DELETE FROM meta WHERE key='settings'")
+        conn.execute("INSERT INTO trials (trial_id, config_id, params, status, ask_seq, ask_n) "
+                      "VALUES (0, 0, '{}', 'done', 0, 1)")
+    with pytest.raises(StoreError, match="already holds a run"):
+        RunStore.create(tmp_path / "run", {"seed": 2}, ["x"])
+    with pytest.raises(StoreError, match=r"damaged run store \(its settings are missing\)"):
+        RunStore.open(tmp_path / "run")
