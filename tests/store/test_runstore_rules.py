@@ -6,6 +6,7 @@ import sqlite3
 import threading
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from hpsearch.search.base import Suggestion
@@ -93,6 +94,7 @@ def test_a_trial_without_start_or_end_times_has_empty_cells_in_results_csv(tmp_p
     assert (row["started_at"], row["finished_at"], row["duration_s"]) == ("", "", "")
     df = s.dataframe()
     assert df["started_at"].isna().all() and df["finished_at"].isna().all()
+    assert str(df["started_at"].dt.tz) == "UTC"  # UTC times even when none is known
     s.close()
 
 
@@ -164,3 +166,43 @@ def test_a_store_whose_tables_were_dropped_by_hand_is_not_replaced(tmp_path):
         RunStore.create(tmp_path / "run", {"seed": 2}, ["x"])
     with pytest.raises(StoreError, match=r"damaged run store \(its settings are missing\)"):
         RunStore.open(tmp_path / "run")
+
+
+def test_the_warm_start_and_enqueued_configurations_are_read_back(tmp_path):
+    warm = {"sources": [{"run_dir": "/old"}], "evaluations": [{"source": 0, "trial_id": 3, "params": {"x": 1.0},
+                                                               "budget": None, "objective": 0.5}]}
+    s = RunStore.create(tmp_path / "run", {}, ["x"], warm_start=warm)
+    assert s.next_ids() == (0, 0)  # nothing stored yet: the first trial and event are 0
+    s.add_enqueued(0, {"x": 2.0})
+    s.add_enqueued(1, {"x": 3.0})
+    assert s.next_ids() == (0, 2)  # after the last enqueued configuration's event
+    s.close()
+    with RunStore.open(tmp_path / "run", readonly=True) as r:
+        assert r.warm_start() == warm
+        assert r.enqueued() == [(0, {"x": 2.0}), (1, {"x": 3.0})]
+    with RunStore.create(tmp_path / "cold", {}, ["x"]) as cold:
+        assert cold.warm_start() is None and cold.enqueued() == []
+
+
+def test_virtual_times_are_stored_with_the_finished_trial(tmp_path):
+    s = RunStore.create(tmp_path / "run", {}, ["x"])
+    s.add_trials([0, 1], [Suggestion({"x": 1.0}, 0), Suggestion({"x": 2.0}, 1)], 0, 2)
+    s.finish_trial(done(0, virtual_start=2.0, virtual_end=7.5), 1)
+    s.finish_trial(done(1), 2)  # not from the simulated evaluator
+    s.close()
+    with RunStore.open(tmp_path / "run", readonly=True) as r:
+        assert [(t.virtual_start, t.virtual_end) for t in r.trials()] == [(2.0, 7.5), (None, None)]
+
+
+def test_the_dataframe_holds_finished_trials_in_completion_order(tmp_path):
+    s = RunStore.create(tmp_path / "run", {}, ["x", "y"])
+    s.add_trials([0, 1, 2], [Suggestion({"x": 1.0, "y": 1}, 0), Suggestion({"x": 2.0}, 1),
+                             Suggestion({"x": 3.0, "y": 3}, 2)], 0, 3)
+    s.finish_trial(done(1, objective=2.0), 1)
+    s.finish_trial(done(0, objective=1.0), 2)
+    df = s.dataframe()
+    assert list(df["trial_id"]) == [1, 0]  # trial 2 still runs
+    assert str(df["p:x"].dtype) == "float64" and df["p:y"].isna().tolist() == [True, False]  # y inactive in 1
+    assert list(df["started_at"]) == [pd.Timestamp(1.7e9, unit="s", tz="UTC")] * 2
+    assert list(s.dataframe(finished_only=False)["trial_id"]) == [1, 0, 2]
+    s.close()
