@@ -206,3 +206,32 @@ def test_the_dataframe_holds_finished_trials_in_completion_order(tmp_path):
     assert list(df["started_at"]) == [pd.Timestamp(1.7e9, unit="s", tz="UTC")] * 2
     assert list(s.dataframe(finished_only=False)["trial_id"]) == [1, 0, 2]
     s.close()
+    with RunStore.open(tmp_path / "run"):  # results.csv rebuilt from the database: the same order
+        pass
+    assert [row["trial_id"] for row in csv_rows(tmp_path / "run")] == ["1", "0"]
+
+
+def test_results_csv_of_a_multi_objective_run_says_which_rows_are_on_the_front(tmp_path):
+    space = {"objective": "acc", "direction": "maximize", "objectives": {"acc": "maximize", "size": "minimize"}}
+    s = RunStore.create(tmp_path / "run", {"space": space}, ["x"])
+    s.add_trials([0, 1, 2], [Suggestion({"x": float(i)}, i) for i in range(3)], 0, 3)
+    s.finish_trial(done(0, objective=0.5, metrics={"size": 10}), 1)
+    s.finish_trial(done(1, objective=0.9, metrics={"size": 30}), 2)
+    front = [(row["trial_id"], row["pareto"]) for row in csv_rows(tmp_path / "run")]
+    assert front == [("0", "True"), ("1", "True")]
+    s.finish_trial(done(2, objective=0.6, metrics={"size": 5}), 3)  # trial 0 leaves the front
+    rows = csv_rows(tmp_path / "run")
+    assert list(rows[0]) == ["trial_id", "config_id", "bracket", "rung", "budget", "p:x", "objective", "m:size",
+                             "pareto", "status", "error", "started_at", "finished_at", "duration_s", "worker"]
+    assert [(row["trial_id"], row["pareto"]) for row in rows] == [("0", "False"), ("1", "True"), ("2", "True")]
+    s.close()
+
+
+def test_results_csv_deleted_while_the_store_is_open_comes_back_whole(tmp_path):
+    s = RunStore.create(tmp_path / "run", {}, ["x"])
+    s.add_trials([0, 1], [Suggestion({"x": 1.0}, 0), Suggestion({"x": 2.0}, 1)], 0, 2)
+    s.finish_trial(done(0), 1)
+    (tmp_path / "run" / "results.csv").unlink()
+    s.finish_trial(done(1), 2)
+    assert [row["trial_id"] for row in csv_rows(tmp_path / "run")] == ["0", "1"]
+    s.close()
