@@ -430,3 +430,62 @@ def test_a_signal_to_the_driver_interrupts_the_run_and_is_named(tmp_path, sig, w
     assert summary.ended == f"interrupted ({signal.Signals(sig).name})"
     assert summary.n_done == 1 and summary.n_interrupted == 1
     assert signal.getsignal(sig) != e._on_signal  # the handlers are given back
+
+
+def test_configurations_enqueued_are_asked_first_and_replayed_on_resume(tmp_path):
+    # the steps an ask/tell study takes: replay, enqueue, ask, finish
+    e = engine(tmp_path, Scripted(lambda tid: ([], 0.3)))
+    assert e.replay() == []
+    first, second = e.enqueue({"x": 0.25}), e.enqueue({"x": 0.75})
+    assert (first, second) == ({"x": 0.25}, {"x": 0.75})
+    for _ in range(3):
+        (tid,) = e.ask(1)
+        e.finish(TrialResult(trial_id=tid, status=Status.DONE, objective=0.3))
+    e.store.close()
+    trials, _ = stored(tmp_path)
+    assert [trials[0].params, trials[1].params] == [first, second]
+    assert trials[0].ask_seq == 2  # one event each: enqueued at 0 and 1, then the first ask
+    with RunStore.open(tmp_path / "run", readonly=True) as s:
+        assert s.enqueued() == [(0, first), (1, second)]
+    p = problem()
+    store = RunStore.open(tmp_path / "run")
+    summary = Engine(p, make_scheduler("random", p, 0, {}), Scripted(lambda tid: ([], 0.3)), store,
+                     Limits(max_evals=4), seed=0).run()
+    store.close()
+    assert (summary.n_replayed, summary.n_done) == (3, 4)  # the enqueued ones replayed in their place
+
+
+def two_objectives() -> HpProblem:
+    p = HpProblem(objectives={"loss": "minimize", "acc": "maximize"})
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    return p
+
+
+def test_a_multi_objective_trial_cut_off_by_the_stop_condition_keeps_every_objective(tmp_path):
+    def script(tid):
+        if tid == 0:
+            return [], TrialResult(trial_id=0, status=Status.DONE, objective=0.05, metrics={"acc": 0.9})
+        return [{"step": 1, "loss": 0.9, "acc": 0.2}, {"step": 2}, {"step": 3}], 0.5
+
+    p = two_objectives()
+    store = RunStore.create(tmp_path / "run", {}, p.names)
+    summary = Engine(p, make_scheduler("random", p, 0, {}), Scripted(script, workers=2), store,
+                     Limits(max_evals=4), seed=0, stop_when=[parse_condition("loss<=0.1")]).run()
+    store.close()
+    trials, _ = stored(tmp_path)
+    assert summary.stopped_by == "condition" and trials[1].status == "stopped"
+    # the first objective is the objective column and stays in the metrics, as every objective does
+    assert (trials[1].objective, trials[1].metrics) == (0.9, {"loss": 0.9, "acc": 0.2})
+
+
+def test_the_pruner_of_a_multi_objective_run_is_given_every_objectives_loss(tmp_path):
+    p = two_objectives()
+    pruner = AlwaysStop()
+    store = RunStore.create(tmp_path / "run", {}, p.names)
+    Engine(p, make_scheduler("random", p, 0, {}), Scripted(lambda tid: ([{"step": 1, "loss": 0.5, "acc": 0.8}],
+                                                                        TrialResult(trial_id=tid, status=Status.DONE,
+                                                                                    objective=0.4,
+                                                                                    metrics={"acc": 0.9}))),
+           store, Limits(max_evals=1), seed=0, pruner=pruner).run()
+    store.close()
+    assert pruner.asked == [(0, 1.0, (0.5, -0.8))]  # losses: acc is maximised
