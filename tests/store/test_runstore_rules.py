@@ -2,6 +2,7 @@
 the completed and ended marks, scheduler info, reports), numbers from numpy stored as plain numbers,
 a failed or half-made creation leaves nothing that blocks the directory, and results.csv's empty cells."""
 import csv
+import errno
 import sqlite3
 import threading
 
@@ -235,3 +236,46 @@ def test_results_csv_deleted_while_the_store_is_open_comes_back_whole(tmp_path):
     s.finish_trial(done(1), 2)
     assert [row["trial_id"] for row in csv_rows(tmp_path / "run")] == ["0", "1"]
     s.close()
+
+
+def test_a_full_disk_when_taking_the_lock_is_a_full_disk(tmp_path, monkeypatch):
+    from hpsearch.store.lock import RunDirLock
+
+    def full(self):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(RunDirLock, "acquire", full)
+    with pytest.raises(StoreFull, match=r"run: the disk is full \(\[Errno 28\] No space left on device\); "
+                       "nothing was stored$"):
+        RunStore.create(tmp_path / "run", {}, ["x"])
+
+
+def test_a_database_that_cannot_even_be_opened_on_a_full_disk_leaves_nothing(tmp_path, monkeypatch):
+    def full(path):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(RunStore, "_connect", staticmethod(full))
+    with pytest.raises(StoreFull, match="the disk is full"):
+        RunStore.create(tmp_path / "run", {}, ["x"])
+    monkeypatch.undo()
+    RunStore.create(tmp_path / "run", {}, ["x"]).close()  # the lock was given back
+
+
+def test_a_disk_io_error_is_a_full_disk_only_when_the_disk_is_nearly_full(tmp_path, monkeypatch):
+    import hpsearch.store.errors
+
+    connect = RunStore._connect
+    monkeypatch.setattr(RunStore, "_connect", staticmethod(lambda path: _IOError(connect(path))))
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+        RunStore.create(tmp_path / "roomy", {}, ["x"])
+    monkeypatch.setattr(hpsearch.store.errors, "free_bytes", lambda where: 0)
+    with pytest.raises(StoreFull, match=r"full: the disk is full \(disk I/O error\); nothing was stored$"):
+        RunStore.create(tmp_path / "full", {}, ["x"])
+    assert not (tmp_path / "full" / "results.db").exists()
+
+
+class _IOError(_FullDisk):
+    """A connection that fails with SQLite's bare I/O error when the schema is written."""
+
+    def executescript(self, sql):
+        raise sqlite3.OperationalError("disk I/O error")
