@@ -14,7 +14,7 @@ from hpsearch.evaluators.base import Evaluator
 from hpsearch.run.engine import Engine, Limits, ResumeError
 from hpsearch.run.runner import RunConfig, RunError, resume_run, start_run
 from hpsearch.run.stopping import parse_condition
-from hpsearch.search import DONE, make_scheduler
+from hpsearch.search import DONE, WAIT, make_scheduler
 from hpsearch.store import RunStore
 from hpsearch.trial import Status, TrialResult
 
@@ -476,6 +476,7 @@ def test_a_multi_objective_trial_cut_off_by_the_stop_condition_keeps_every_objec
     assert summary.stopped_by == "condition" and trials[1].status == "stopped"
     # the first objective is the objective column and stays in the metrics, as every objective does
     assert (trials[1].objective, trials[1].metrics) == (0.9, {"loss": 0.9, "acc": 0.2})
+    assert [t.trial_id for t in summary.front] == [0]  # the summary's result is the front (done trials)
 
 
 def test_the_pruner_of_a_multi_objective_run_is_given_every_objectives_loss(tmp_path):
@@ -489,3 +490,61 @@ def test_the_pruner_of_a_multi_objective_run_is_given_every_objectives_loss(tmp_
            store, Limits(max_evals=1), seed=0, pruner=pruner).run()
     store.close()
     assert pruner.asked == [(0, 1.0, (0.5, -0.8))]  # losses: acc is maximised
+
+
+def test_configurations_enqueued_before_anything_was_asked_are_asked_first_on_resume(tmp_path):
+    e = engine(tmp_path, Scripted(lambda tid: ([], 0.3)))
+    e.replay()
+    e.enqueue({"x": 0.125})
+    e.store.close()  # stopped before the first ask
+    p = problem()
+    store = RunStore.open(tmp_path / "run")
+    Engine(p, make_scheduler("random", p, 0, {}), Scripted(lambda tid: ([], 0.3)), store, Limits(max_evals=2),
+           seed=0).run()
+    store.close()
+    trials, _ = stored(tmp_path)
+    assert trials[0].params == {"x": 0.125} and trials[0].ask_seq == 1
+
+
+def test_a_run_whose_limit_was_reached_before_this_session_ends_saying_which(tmp_path):
+    # what an ask/tell study loaded after its last evaluation asks the engine: finished? why?
+    first_run(tmp_path, n=3)
+    e = resume_with(tmp_path, make_scheduler("random", problem(), 0, {}))
+    e.limits = Limits(max_evals=3)
+    assert e.replay() == []
+    assert e.exhausted() and e.ask(1) == [] and not e.waiting
+    assert e.end_reason() == "max-evals reached (3)"
+    e.store.close()
+
+
+def test_the_resource_limit_is_named_when_it_ends_the_run_before_max_evals(tmp_path):
+    p = HpProblem(objective="loss", direction="minimize")
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    p.add_dim("epochs", (1, 3), default=1, resource=True)
+    store = RunStore.create(tmp_path / "run", {}, p.names)
+    summary = Engine(p, make_scheduler("random", p, 0, {}), Scripted(lambda tid: ([], 0.3)), store,
+                     Limits(max_evals=3, max_resource_spent=2), seed=0).run()
+    store.close()
+    # each evaluation trains epochs=1: two reach the limit with one evaluation of max_evals left
+    assert (summary.n_done, summary.resource_spent) == (2, 2.0)
+    assert summary.ended == "max_resource_spent reached (2)"
+
+
+class Waiting:
+    """A broken scheduler: it waits for results while nothing is in flight."""
+
+    multi_fidelity = False
+
+    def ask(self, n):
+        return WAIT
+
+    def tell(self, told):
+        pass
+
+
+def test_a_scheduler_that_waits_with_nothing_in_flight_is_a_bug_named_after_it(tmp_path):
+    p = problem()
+    store = RunStore.create(tmp_path / "run", {}, p.names)
+    with pytest.raises(RuntimeError, match="^Waiting says WAIT with nothing in flight$"):
+        Engine(p, Waiting(), Scripted(lambda tid: ([], 0.3)), store, Limits(max_evals=2), seed=0).run()
+    store.close()
