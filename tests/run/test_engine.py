@@ -548,3 +548,34 @@ def test_a_scheduler_that_waits_with_nothing_in_flight_is_a_bug_named_after_it(t
     with pytest.raises(RuntimeError, match="^Waiting says WAIT with nothing in flight$"):
         Engine(p, Waiting(), Scripted(lambda tid: ([], 0.3)), store, Limits(max_evals=2), seed=0).run()
     store.close()
+
+
+def test_the_stored_warm_start_is_given_to_the_scheduler_before_its_first_ask(tmp_path):
+    p = problem()
+    warm = {"sources": [{"run_dir": "earlier"}],
+            "evaluations": [{"source": 0, "trial_id": 7, "params": {"x": 0.2}, "budget": None, "objective": 0.1}]}
+    store = RunStore.create(tmp_path / "run", {}, p.names, warm_start=warm)
+    scheduler = make_scheduler("random", p, 0, {})
+    given = []
+    learn = scheduler.warm_start
+    scheduler.warm_start = lambda observations: given.append(list(observations)) or learn(observations)
+    Engine(p, scheduler, Scripted(lambda tid: ([], 0.3)), store, Limits(max_evals=1), seed=0).run()
+    store.close()
+    assert [[(o.config, o.budget, o.loss) for o in obs] for obs in given] == [[({"x": 0.2}, None, 0.1)]]
+
+
+def test_the_front_of_a_multi_objective_multi_fidelity_run_holds_full_budget_evaluations_only(tmp_path):
+    p = HpProblem(objectives={"loss": "minimize", "acc": "maximize"})
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    p.add_dim("epochs", (1, 3), default=1, resource=True)
+
+    def script(tid):  # a budget of 1 looks better on both objectives: a preview, not a result
+        short = ev.specs[tid].budget == 1
+        return [], TrialResult(trial_id=tid, status=Status.DONE, objective=0.1 if short else 0.5,
+                               metrics={"acc": 0.9 if short else 0.6})
+
+    ev = Scripted(script)
+    store = RunStore.create(tmp_path / "run", {"space": p.to_dict()}, p.names)  # as a run stores it
+    summary = Engine(p, make_scheduler("hyperband", p, 0, {}), ev, store, Limits(), seed=0).run()
+    store.close()
+    assert summary.front and {t.budget for t in summary.front} == {3}
