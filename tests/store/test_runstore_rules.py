@@ -279,3 +279,27 @@ class _IOError(_FullDisk):
 
     def executescript(self, sql):
         raise sqlite3.OperationalError("disk I/O error")
+
+
+def test_results_csv_cells_of_a_finished_trial(tmp_path):
+    s = RunStore.create(tmp_path / "run", {}, ["x"])
+    s.add_trials([0], [Suggestion({"x": 1.0}, 0)], 0, 1)
+    s.finish_trial(TrialResult(trial_id=0, status="done", objective=0.5, started_at=1.7e9, finished_at=1.7e9 + 3,
+                               duration_s=1.23456789, worker=""), 1)
+    s.close()
+    (row,) = csv_rows(tmp_path / "run")
+    assert (row["error"], row["finished_at"], row["duration_s"], row["worker"]) == (
+        "", "2023-11-14T22:13:23.000+00:00", "1.234568", "")  # no error, no worker: empty cells
+
+
+def test_the_front_of_a_multi_fidelity_multi_objective_run_holds_full_budget_rows_only(tmp_path):
+    space = {"objective": "acc", "direction": "maximize", "objectives": {"acc": "maximize", "size": "minimize"},
+             "dims": [{"name": "epochs", "resource": True, "low": 1, "high": 3}]}
+    s = RunStore.create(tmp_path / "run", {"space": space, "multi_fidelity": True}, ["x"])
+    s.add_trials([0, 1], [Suggestion({"x": 0.0}, 0, budget=1), Suggestion({"x": 1.0}, 1, budget=3)], 0, 2)
+    s.finish_trial(done(0, objective=0.9, metrics={"size": 1}), 1)  # better, but a preview at budget 1
+    s.finish_trial(done(1, objective=0.5, metrics={"size": 5}), 2)
+    s.close()
+    with RunStore.open(tmp_path / "run") as s:  # results.csv rebuilt: the front read from the database
+        assert s.pareto_front().ids == {1}
+    assert [(row["budget"], row["pareto"]) for row in csv_rows(tmp_path / "run")] == [("1", "False"), ("3", "True")]
