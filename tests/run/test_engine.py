@@ -579,3 +579,21 @@ def test_the_front_of_a_multi_objective_multi_fidelity_run_holds_full_budget_eva
     summary = Engine(p, make_scheduler("hyperband", p, 0, {}), ev, store, Limits(), seed=0).run()
     store.close()
     assert summary.front and {t.budget for t in summary.front} == {3}
+
+
+def test_a_resume_of_a_run_that_met_its_stop_condition_runs_nothing_and_says_why(tmp_path):
+    def script(tid):
+        return [], 0.05 if tid == 0 else 0.5
+
+    stop = [parse_condition("loss<=0.1")]
+    first = engine(tmp_path, Scripted(script), stop_when=stop)
+    first.run()
+    first.store.close()
+    p = problem()
+    store = RunStore.open(tmp_path / "run")
+    again = Scripted(script)
+    summary = Engine(p, make_scheduler("random", p, 0, {}), again, store, Limits(max_evals=4), seed=0,
+                     stop_when=stop).run()
+    store.close()
+    assert summary.ended == "stop condition met: loss 0.05 <= 0.1 at trial 0" and again.specs == {}
+    assert 0.0 <= summary.startup_s <= summary.wall_s  # starting the evaluator: part of the wall time
