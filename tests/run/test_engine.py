@@ -512,8 +512,9 @@ def test_a_run_whose_limit_was_reached_before_this_session_ends_saying_which(tmp
     e = resume_with(tmp_path, make_scheduler("random", problem(), 0, {}))
     e.limits = Limits(max_evals=3)
     assert e.replay() == []
-    assert e.exhausted() and e.ask(1) == [] and not e.waiting
-    assert e.end_reason() == "max-evals reached (3)"
+    assert e.exhausted()
+    assert e.end_reason() == "max-evals reached (3)"  # without asking first
+    assert e.ask(1) == [] and not e.waiting
     e.store.close()
 
 
