@@ -303,3 +303,46 @@ def test_the_front_of_a_multi_fidelity_multi_objective_run_holds_full_budget_row
     with RunStore.open(tmp_path / "run") as s:  # results.csv rebuilt: the front read from the database
         assert s.pareto_front().ids == {1}
     assert [(row["budget"], row["pareto"]) for row in csv_rows(tmp_path / "run")] == [("1", "False"), ("3", "True")]
+
+
+@pytest.mark.parametrize("readonly", [False, True])
+def test_a_file_that_is_no_database_is_refused_naming_it(tmp_path, readonly):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "results.db").write_bytes(b"not a database, but long enough to have a header" * 4)
+    with pytest.raises(StoreError, match=r"run/results.db: not a readable run store \(file is not a database\)$"):
+        RunStore.open(tmp_path / "run", readonly=readonly)
+
+
+def test_a_store_without_a_format_version_or_with_a_damaged_one_is_refused(tmp_path):
+    RunStore.create(tmp_path / "run", {}, ["x"]).close()
+    with sqlite3.connect(tmp_path / "run" / "results.db") as conn:
+        conn.execute("UPDATE meta SET value='{' WHERE key='schema_version'")
+    with pytest.raises(StoreError, match=r"run/results.db: not a readable run store \(Expecting"):
+        RunStore.open(tmp_path / "run")
+    with sqlite3.connect(tmp_path / "run" / "results.db") as conn:
+        conn.execute("DELETE FROM meta WHERE key='schema_version'")
+    with pytest.raises(StoreError, match=r"run/results.db: unknown store format None$"):
+        RunStore.open(tmp_path / "run", readonly=True)
+
+
+def test_a_store_whose_creation_failed_half_way_says_how_to_start_again(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "results.db").write_bytes(b"")
+    with pytest.raises(StoreError) as info:
+        RunStore.open(tmp_path / "run")
+    assert str(info.value) == (f"{tmp_path / 'run' / 'results.db'}: an incomplete run store (its creation failed "
+                               f"half-way, nothing was run); start a new run with 'hps run --run-dir "
+                               f"{tmp_path / 'run'}'")
+
+
+def test_the_front_of_a_run_with_a_fixed_resource_holds_every_done_row(tmp_path):
+    # a resource dimension, but one budget for all (not multi-fidelity): every done evaluation counts
+    space = {"objective": "acc", "direction": "maximize", "objectives": {"acc": "maximize", "size": "minimize"},
+             "dims": [{"name": "epochs", "resource": True, "low": 1, "high": 3}]}
+    s = RunStore.create(tmp_path / "run", {"space": space, "multi_fidelity": False}, ["x"])
+    s.add_trials([0], [Suggestion({"x": 0.0}, 0, budget=1)], 0, 1)
+    s.finish_trial(done(0, objective=0.9, metrics={"size": 1}), 1)
+    s.close()
+    with RunStore.open(tmp_path / "run"):
+        pass
+    assert [row["pareto"] for row in csv_rows(tmp_path / "run")] == ["True"]
