@@ -346,3 +346,21 @@ def test_the_front_of_a_run_with_a_fixed_resource_holds_every_done_row(tmp_path)
     with RunStore.open(tmp_path / "run"):
         pass
     assert [row["pareto"] for row in csv_rows(tmp_path / "run")] == ["True"]
+
+
+def test_a_closed_store_gives_its_directory_back_to_the_next_writer(tmp_path):
+    RunStore.create(tmp_path / "run", {}, ["x"]).close()
+    RunStore.open(tmp_path / "run").close()
+    with RunStore.open(tmp_path / "run") as again:  # the lock was released by close()
+        assert again.lock.held
+
+
+def test_a_damaged_row_is_named_with_the_path_as_the_user_wrote_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    s = RunStore.create("run", {}, ["x"])
+    s.add_trials([0], [Suggestion({"x": 1.0}, 0)], 0, 1)
+    s.close()
+    with sqlite3.connect(tmp_path / "run" / "results.db") as conn:
+        conn.execute("UPDATE trials SET params='{' WHERE trial_id=0")
+    with pytest.raises(StoreError, match=r"^run/results.db: damaged row \(JSONDecodeError: "):
+        RunStore.open("run")
