@@ -364,3 +364,11 @@ def test_a_damaged_row_is_named_with_the_path_as_the_user_wrote_it(tmp_path, mon
         conn.execute("UPDATE trials SET params='{' WHERE trial_id=0")
     with pytest.raises(StoreError, match=r"^run/results.db: damaged row \(JSONDecodeError: "):
         RunStore.open("run")
+
+
+def test_closing_a_store_twice_is_harmless(tmp_path):
+    s = RunStore.create(tmp_path / "run", {}, ["x"])
+    s.close()
+    s.close()
+    with RunStore.open(tmp_path / "run") as again:
+        again.close()  # inside its with-block, then once more on leaving it
