@@ -14,6 +14,7 @@ never part of the test command.
     python tests/perf/mutation_core.py --budget 1800 run/stopping.py errors.py search/fidelity.py
     python tests/perf/mutation_core.py --report                  # the table of the last runs
     python tests/perf/mutation_core.py --survivors run/stopping.py   # each survivor's diff
+    python tests/perf/mutation_core.py store/runstore.py --recheck --with-tests tests/store/test_runstore_rules.py
 
 Work folders are kept in --work (default /tmp/hps-mutation/<module>) so that a later call with the
 same module resumes where the budget stopped it (mutmut keeps each checked mutant's outcome).
@@ -257,6 +258,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep-selection", action="store_true",
                     help="with --recheck: keep each work folder's test selection (a narrow one given with "
                     "--tests) instead of adding the tests MODULES names for its modules")
+    ap.add_argument("--with-tests", nargs="+", metavar="TEST",
+                    help="with --recheck: run the survivors with these tests alone (a few fast files, e.g. the "
+                    "new ones) in a scratch copy, and copy the kills into the work folder")
     ap.add_argument("--json", type=Path, help="also write the rows as JSON here")
     ap.add_argument("--repo", type=Path, default=REPO,
                     help="the checkout to mutate and test (e.g. an earlier commit's, for a before/after table)")
@@ -266,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="one mutmut run for all the modules given, with the union of their tests "
                     "(default: the modules given run in the groups of GROUPS they belong to)")
     args = ap.parse_args(argv)
+    missing = [t for t in args.with_tests or [] if not (args.repo / t.split("::")[0]).exists()]
+    if missing:
+        ap.error(f"--with-tests: no such test file: {', '.join(missing)} (give the modules before --with-tests)")
     modules = args.modules or ORDER
     unknown = [m for m in modules if m not in MODULES]
     if unknown:
@@ -276,6 +283,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.report:
         rows = [outcome(m, find_work(m, args.work)) for m in modules]
+    elif args.recheck and args.with_tests:
+        rows = recheck_with(modules, args.work, args.repo.resolve(), time.monotonic() + args.budget,
+                            args.with_tests)
     elif args.recheck:
         rows = recheck(modules, args.work, args.repo.resolve(), time.monotonic() + args.budget,
                        grow=not args.keep_selection)
@@ -366,6 +376,36 @@ def recheck(modules: list[str], root: Path, repo: Path, end: float, grow: bool =
         if added:
             print(f"{work.name}: tests added to the selection: {' '.join(added)}", flush=True)
         print(f"{work.name}: {len(names)} mutants again: {run(work, share, names)}", flush=True)
+    return [outcome(m, find_work(m, root)) for m in modules]
+
+
+def recheck_with(modules: list[str], root: Path, repo: Path, end: float, tests: list[str]) -> list[dict]:
+    """Run the survivors (and the mutants no test reached) of each module again in a scratch copy of
+    ``repo`` whose test selection is ``tests`` alone (fast: the stats and each mutant run only those), and
+    record the kills in the module's work folder. A kill there is a kill by the suite (those tests are
+    part of it); a survivor there keeps its verdict. The module's source must be the work folder's, so
+    that the mutants have the same names."""
+    todo = [(m, find_work(m, root)) for m in modules]
+    todo = [(m, w) for m, w in todo if w is not None]
+    for i, (m, work) in enumerate(todo):
+        names = [n for r in [outcome(m, work)] for n in r["survived"] + r["no_tests"]]
+        share = (end - time.monotonic()) / (len(todo) - i)
+        if (work / "hpsearch" / m).read_bytes() != (repo / "hpsearch" / m).read_bytes():
+            print(f"{m}: the work folder {work} mutates another version of it; not rechecked", flush=True)
+            continue
+        if not names or share < 30:
+            print(f"{m}: {'nothing to recheck' if not names else 'budget spent, not run'}", flush=True)
+            continue
+        scratch = root.parent / (root.name + "-with-tests") / slug(m)
+        prepare([m], scratch, True, repo, tests)
+        print(f"{m}: {len(names)} mutants with {' '.join(tests)}: {run(scratch, share, names)}", flush=True)
+        codes = json.loads(meta_path(m, scratch).read_text())["exit_code_by_key"]
+        killed = {n: codes[n] for n in names if codes.get(n) in KILLED}
+        meta = meta_path(m, work)
+        data = json.loads(meta.read_text())
+        data["exit_code_by_key"].update(killed)
+        meta.write_text(json.dumps(data, indent=4))
+        print(f"{m}: {len(killed)} of {len(names)} killed, recorded in {work.name}", flush=True)
     return [outcome(m, find_work(m, root)) for m in modules]
 
 

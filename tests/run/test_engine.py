@@ -14,7 +14,7 @@ from hpsearch.evaluators.base import Evaluator
 from hpsearch.run.engine import Engine, Limits, ResumeError
 from hpsearch.run.runner import RunConfig, RunError, resume_run, start_run
 from hpsearch.run.stopping import parse_condition
-from hpsearch.search import DONE, make_scheduler
+from hpsearch.search import DONE, WAIT, make_scheduler
 from hpsearch.store import RunStore
 from hpsearch.trial import Status, TrialResult
 
@@ -430,3 +430,171 @@ def test_a_signal_to_the_driver_interrupts_the_run_and_is_named(tmp_path, sig, w
     assert summary.ended == f"interrupted ({signal.Signals(sig).name})"
     assert summary.n_done == 1 and summary.n_interrupted == 1
     assert signal.getsignal(sig) != e._on_signal  # the handlers are given back
+
+
+def test_configurations_enqueued_are_asked_first_and_replayed_on_resume(tmp_path):
+    # the steps an ask/tell study takes: replay, enqueue, ask, finish
+    e = engine(tmp_path, Scripted(lambda tid: ([], 0.3)))
+    assert e.replay() == []
+    first, second = e.enqueue({"x": 0.25}), e.enqueue({"x": 0.75})
+    assert (first, second) == ({"x": 0.25}, {"x": 0.75})
+    for _ in range(3):
+        (tid,) = e.ask(1)
+        e.finish(TrialResult(trial_id=tid, status=Status.DONE, objective=0.3))
+    e.store.close()
+    trials, _ = stored(tmp_path)
+    assert [trials[0].params, trials[1].params] == [first, second]
+    assert trials[0].ask_seq == 2  # one event each: enqueued at 0 and 1, then the first ask
+    with RunStore.open(tmp_path / "run", readonly=True) as s:
+        assert s.enqueued() == [(0, first), (1, second)]
+    p = problem()
+    store = RunStore.open(tmp_path / "run")
+    summary = Engine(p, make_scheduler("random", p, 0, {}), Scripted(lambda tid: ([], 0.3)), store,
+                     Limits(max_evals=4), seed=0).run()
+    store.close()
+    assert (summary.n_replayed, summary.n_done) == (3, 4)  # the enqueued ones replayed in their place
+
+
+def two_objectives() -> HpProblem:
+    p = HpProblem(objectives={"loss": "minimize", "acc": "maximize"})
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    return p
+
+
+def test_a_multi_objective_trial_cut_off_by_the_stop_condition_keeps_every_objective(tmp_path):
+    def script(tid):
+        if tid == 0:
+            return [], TrialResult(trial_id=0, status=Status.DONE, objective=0.05, metrics={"acc": 0.9})
+        return [{"step": 1, "loss": 0.9, "acc": 0.2}, {"step": 2}, {"step": 3}], 0.5
+
+    p = two_objectives()
+    store = RunStore.create(tmp_path / "run", {}, p.names)
+    summary = Engine(p, make_scheduler("random", p, 0, {}), Scripted(script, workers=2), store,
+                     Limits(max_evals=4), seed=0, stop_when=[parse_condition("loss<=0.1")]).run()
+    store.close()
+    trials, _ = stored(tmp_path)
+    assert summary.stopped_by == "condition" and trials[1].status == "stopped"
+    # the first objective is the objective column and stays in the metrics, as every objective does
+    assert (trials[1].objective, trials[1].metrics) == (0.9, {"loss": 0.9, "acc": 0.2})
+    assert [t.trial_id for t in summary.front] == [0]  # the summary's result is the front (done trials)
+
+
+def test_the_pruner_of_a_multi_objective_run_is_given_every_objectives_loss(tmp_path):
+    p = two_objectives()
+    pruner = AlwaysStop()
+    store = RunStore.create(tmp_path / "run", {}, p.names)
+    Engine(p, make_scheduler("random", p, 0, {}), Scripted(lambda tid: ([{"step": 1, "loss": 0.5, "acc": 0.8}],
+                                                                        TrialResult(trial_id=tid, status=Status.DONE,
+                                                                                    objective=0.4,
+                                                                                    metrics={"acc": 0.9}))),
+           store, Limits(max_evals=1), seed=0, pruner=pruner).run()
+    store.close()
+    assert pruner.asked == [(0, 1.0, (0.5, -0.8))]  # losses: acc is maximised
+
+
+def test_configurations_enqueued_before_anything_was_asked_are_asked_first_on_resume(tmp_path):
+    e = engine(tmp_path, Scripted(lambda tid: ([], 0.3)))
+    e.replay()
+    e.enqueue({"x": 0.125})
+    e.store.close()  # stopped before the first ask
+    p = problem()
+    store = RunStore.open(tmp_path / "run")
+    Engine(p, make_scheduler("random", p, 0, {}), Scripted(lambda tid: ([], 0.3)), store, Limits(max_evals=2),
+           seed=0).run()
+    store.close()
+    trials, _ = stored(tmp_path)
+    assert trials[0].params == {"x": 0.125} and trials[0].ask_seq == 1
+
+
+def test_a_run_whose_limit_was_reached_before_this_session_ends_saying_which(tmp_path):
+    # what an ask/tell study loaded after its last evaluation asks the engine: finished? why?
+    first_run(tmp_path, n=3)
+    e = resume_with(tmp_path, make_scheduler("random", problem(), 0, {}))
+    e.limits = Limits(max_evals=3)
+    assert e.replay() == []
+    assert e.exhausted()
+    assert e.end_reason() == "max-evals reached (3)"  # without asking first
+    assert e.ask(1) == [] and not e.waiting
+    e.store.close()
+
+
+def test_the_resource_limit_is_named_when_it_ends_the_run_before_max_evals(tmp_path):
+    p = HpProblem(objective="loss", direction="minimize")
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    p.add_dim("epochs", (1, 3), default=1, resource=True)
+    store = RunStore.create(tmp_path / "run", {}, p.names)
+    summary = Engine(p, make_scheduler("random", p, 0, {}), Scripted(lambda tid: ([], 0.3)), store,
+                     Limits(max_evals=3, max_resource_spent=2), seed=0).run()
+    store.close()
+    # each evaluation trains epochs=1: two reach the limit with one evaluation of max_evals left
+    assert (summary.n_done, summary.resource_spent) == (2, 2.0)
+    assert summary.ended == "max_resource_spent reached (2)"
+
+
+class Waiting:
+    """A broken scheduler: it waits for results while nothing is in flight."""
+
+    multi_fidelity = False
+
+    def ask(self, n):
+        return WAIT
+
+    def tell(self, told):
+        pass
+
+
+def test_a_scheduler_that_waits_with_nothing_in_flight_is_a_bug_named_after_it(tmp_path):
+    p = problem()
+    store = RunStore.create(tmp_path / "run", {}, p.names)
+    with pytest.raises(RuntimeError, match="^Waiting says WAIT with nothing in flight$"):
+        Engine(p, Waiting(), Scripted(lambda tid: ([], 0.3)), store, Limits(max_evals=2), seed=0).run()
+    store.close()
+
+
+def test_the_stored_warm_start_is_given_to_the_scheduler_before_its_first_ask(tmp_path):
+    p = problem()
+    warm = {"sources": [{"run_dir": "earlier"}],
+            "evaluations": [{"source": 0, "trial_id": 7, "params": {"x": 0.2}, "budget": None, "objective": 0.1}]}
+    store = RunStore.create(tmp_path / "run", {}, p.names, warm_start=warm)
+    scheduler = make_scheduler("random", p, 0, {})
+    given = []
+    learn = scheduler.warm_start
+    scheduler.warm_start = lambda observations: given.append(list(observations)) or learn(observations)
+    Engine(p, scheduler, Scripted(lambda tid: ([], 0.3)), store, Limits(max_evals=1), seed=0).run()
+    store.close()
+    assert [[(o.config, o.budget, o.loss) for o in obs] for obs in given] == [[({"x": 0.2}, None, 0.1)]]
+
+
+def test_the_front_of_a_multi_objective_multi_fidelity_run_holds_full_budget_evaluations_only(tmp_path):
+    p = HpProblem(objectives={"loss": "minimize", "acc": "maximize"})
+    p.add_dim("x", (0.0, 1.0), default=0.5)
+    p.add_dim("epochs", (1, 3), default=1, resource=True)
+
+    def script(tid):  # a budget of 1 looks better on both objectives: a preview, not a result
+        short = ev.specs[tid].budget == 1
+        return [], TrialResult(trial_id=tid, status=Status.DONE, objective=0.1 if short else 0.5,
+                               metrics={"acc": 0.9 if short else 0.6})
+
+    ev = Scripted(script)
+    store = RunStore.create(tmp_path / "run", {"space": p.to_dict()}, p.names)  # as a run stores it
+    summary = Engine(p, make_scheduler("hyperband", p, 0, {}), ev, store, Limits(), seed=0).run()
+    store.close()
+    assert summary.front and {t.budget for t in summary.front} == {3}
+
+
+def test_a_resume_of_a_run_that_met_its_stop_condition_runs_nothing_and_says_why(tmp_path):
+    def script(tid):
+        return [], 0.05 if tid == 0 else 0.5
+
+    stop = [parse_condition("loss<=0.1")]
+    first = engine(tmp_path, Scripted(script), stop_when=stop)
+    first.run()
+    first.store.close()
+    p = problem()
+    store = RunStore.open(tmp_path / "run")
+    again = Scripted(script)
+    summary = Engine(p, make_scheduler("random", p, 0, {}), again, store, Limits(max_evals=4), seed=0,
+                     stop_when=stop).run()
+    store.close()
+    assert summary.ended == "stop condition met: loss 0.05 <= 0.1 at trial 0" and again.specs == {}
+    assert 0.0 <= summary.startup_s <= summary.wall_s  # starting the evaluator: part of the wall time

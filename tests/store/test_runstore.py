@@ -191,6 +191,7 @@ def test_a_store_of_an_unknown_format_is_refused(tmp_path):
     ("stopped", 9, 3, 20, 6.0),  # never more than the budget
     ("stopped", 9, 3, 1, 0.0),  # never less than nothing
     ("stopped", 9, 3, None, 0.0),  # stopped before its first report
+    ("stopped", 9, None, 5, 5.0),  # no checkpoint: counted from 0
 ])
 def test_trained_resource(status, budget, previous, step, trained):
     from hpsearch.store.runstore import trained_resource
