@@ -468,7 +468,10 @@ class BayesianSearcher(Searcher):
             preds = [model.predict(C) for model, _, _ in models]
             mu = np.column_stack([p[0] * std + mean for p, (_, mean, std) in zip(preds, models)])
             sd = np.column_stack([p[1] * std for p, (_, _, std) in zip(preds, models)])
-            return ehvi.ehvi(mu, sd, lower, upper)
+            out = np.zeros(len(C))
+            keep = ~ehvi.hopeless(mu, sd, Y[mask])
+            out[keep] = ehvi.ehvi(mu[keep], sd[keep], lower, upper)
+            return out
 
         centres = np.flatnonzero(mask)
         if len(centres) > _N_FRONT_CENTRES:

@@ -22,7 +22,7 @@ import numpy as np
 
 from ...problem import pareto
 
-__all__ = ["improvement_boxes", "ehvi", "hvi", "MAX_OBJECTIVES", "reference_for"]
+__all__ = ["improvement_boxes", "ehvi", "hvi", "MAX_OBJECTIVES", "reference_for", "hopeless"]
 
 #: the most objectives :func:`improvement_boxes` accepts (the box count grows as n^(m-1)).
 MAX_OBJECTIVES = 3
@@ -106,6 +106,21 @@ def ehvi(mu: np.ndarray, sd: np.ndarray, lower: np.ndarray, upper: np.ndarray) -
         lo_i, up_i = inverse[:len(lower)], inverse[len(lower):]
         total *= np.maximum(psi[:, up_i] - psi[:, lo_i], 0.0)
     return total.sum(axis=1)
+
+
+def hopeless(mu: np.ndarray, sd: np.ndarray, front: np.ndarray, k: float = 4.0) -> np.ndarray:
+    """True for each prediction whose optimistic corner ``mu - k sd`` is weakly dominated by a front
+    point: it improves with probability below ``m * Phi(-k)`` (3e-5 per objective at ``k = 4``), so its
+    EHVI need not be computed (the search's cost, at three objectives, is the boxes times the candidates).
+
+    >>> hopeless(np.array([[2.0, 2.0], [0.5, 2.0]]), np.full((2, 2), 0.1), np.array([[1.0, 1.0]])).tolist()
+    [True, False]
+    """
+    corner = np.atleast_2d(mu) - k * np.atleast_2d(sd)
+    out = np.zeros(len(corner), dtype=bool)
+    for q in np.asarray(front, dtype=float).reshape(-1, corner.shape[1]):
+        out |= np.all(q <= corner, axis=1)
+    return out
 
 
 def hvi(points: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
