@@ -36,7 +36,12 @@ scheduler, 0 otherwise) are random draws, which keeps exploring while low
 budgets mislead; configurations that start at the full budget always come
 from the model (:meth:`~.base.Searcher.draw_at_random`).
 
-Multi-objective problems (the loss is a tuple): ParEGO (Knowles 2006). Before
+Multi-objective problems (the loss is a tuple), two or three objectives
+(``mo_acquisition="ehvi"``, the default): a model per objective and the
+candidate of largest exact expected hypervolume improvement (:mod:`.ehvi`),
+candidates as for one objective with the front's points perturbed. With
+``mo_acquisition="parego"``, with four objectives or more, or when no
+candidate improves in expectation: ParEGO (Knowles 2006). Before
 each model proposal a weight vector is taken (two objectives: a golden-ratio
 sequence from a seeded random start) and the model is fitted on the augmented
 Chebyshev scalarisation of the losses, normalised per objective by the current
