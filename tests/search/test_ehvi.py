@@ -10,7 +10,7 @@ import pytest
 
 from hpsearch import HpProblem
 from hpsearch.search.searchers.bayesian import BayesianSearcher
-from hpsearch.search.searchers.ehvi import ehvi, hvi, improvement_boxes, reference_for
+from hpsearch.search.searchers.ehvi import ehvi, hopeless, hvi, improvement_boxes, reference_for
 
 FRONT = np.array([[1.0, 3.0], [2.0, 2.0], [3.0, 1.0]])
 REF = np.array([4.0, 4.0])
@@ -51,6 +51,13 @@ def test_boxes_give_moocores_improvement_with_ties_duplicates_and_points_beyond_
     base = moocore.hypervolume(inside, ref=ref)
     expected = [moocore.hypervolume(np.vstack([inside, p]), ref=ref) - base for p in points]
     assert hvi(points, lower, upper) == pytest.approx(expected, abs=1e-12)
+
+
+def test_a_prediction_dominated_even_at_its_optimistic_corner_is_skipped_and_would_score_next_to_nothing():
+    lower, upper = improvement_boxes(FRONT, REF)
+    mu, sd = np.array([[2.5, 2.5], [2.5, 2.5]]), np.array([[0.1, 0.1], [0.2, 0.2]])
+    assert hopeless(mu, sd, FRONT).tolist() == [True, False]  # 2.5 - 4 * 0.1 >= 2; 2.5 - 0.8 < 2
+    assert ehvi(mu[:1], sd[:1], lower, upper)[0] < 1e-6 < ehvi(mu[1:], sd[1:], lower, upper)[0]
 
 
 def test_four_objectives_are_refused():
