@@ -111,7 +111,7 @@ _LOCAL_SCALES = (0.15, 0.05)
 _REFINE_SCALES = (0.02, 0.005)
 _N_REFINE_TOP = 3
 _N_PER_REFINE = 100
-_N_FRONT_CENTRES = 10  # several objectives (EHVI): front points perturbed locally
+_N_FRONT_CENTRES = 20  # several objectives (EHVI): front points perturbed locally
 
 #: default of ``max_train``: the most observations the GP is fitted on.
 MAX_TRAIN = 300
