@@ -23,6 +23,7 @@ def test_every_option_is_listed_once_with_every_component_that_takes_it():
         ("kappa", ["searcher bayesian"]),
         ("xi", ["searcher bayesian"]),
         ("max_train", ["searcher bayesian"]),
+        ("mo_acquisition", ["searcher bayesian"]),
         ("random_fraction", ["searcher bayesian", "searcher kde"]),
         ("warm_incumbents", ["searcher bayesian", "searcher kde"]),
         ("fidelities", ["searcher bayesian", "searcher kde"]),

@@ -43,7 +43,12 @@ with the largest budget; a budget of weight 0 is left out, and the tree
 surrogates, which take no per-point noise, only see that), from as soon as all
 budgets together hold ``d + 2`` successes.
 
-Multi-objective problems (the loss is a tuple): ParEGO (Knowles 2006). Before
+Multi-objective problems (the loss is a tuple), two or three objectives
+(``mo_acquisition="ehvi"``, the default): a model per objective and the
+candidate of largest exact expected hypervolume improvement (:mod:`.ehvi`),
+candidates as for one objective with the front's points perturbed. With
+``mo_acquisition="parego"``, with four objectives or more, or when no
+candidate improves in expectation: ParEGO (Knowles 2006). Before
 each model proposal a weight vector is taken (two objectives: a golden-ratio
 sequence from a seeded random start) and the model is fitted on the augmented
 Chebyshev scalarisation of the losses, normalised per objective by the current
@@ -81,12 +86,13 @@ from typing import Any
 
 import numpy as np
 
+from ...problem import pareto
 from ...problem.space import HpProblem
 from ...seeding import mix_seed
 from ..encoding import EncodedSpace, config_key
 from ..options import Option
 from ..prior import pibo_weight
-from . import scalarise
+from . import ehvi, scalarise
 from .base import (
     FIDELITIES_OPTION,
     NOT_READY,
@@ -100,10 +106,11 @@ from .base import (
 from .fidelities import POOLED, budget_scores, budget_weights
 from .training import training_subset
 
-__all__ = ["BayesianSearcher", "ESTIMATORS", "ACQ_FUNCS", "one_blas_thread"]
+__all__ = ["BayesianSearcher", "ESTIMATORS", "ACQ_FUNCS", "MO_ACQUISITIONS", "one_blas_thread"]
 
 ESTIMATORS = ("GP", "RF", "ET", "GBRT")
 ACQ_FUNCS = ("gp_hedge", "EI", "PI", "LCB")
+MO_ACQUISITIONS = ("ehvi", "parego")
 
 # Candidate set for the acquisition (per suggestion).
 _N_RANDOM = 1000
@@ -113,6 +120,7 @@ _LOCAL_SCALES = (0.15, 0.05)
 _REFINE_SCALES = (0.02, 0.005)
 _N_REFINE_TOP = 3
 _N_PER_REFINE = 100
+_N_FRONT_CENTRES = 20  # several objectives (EHVI): front points perturbed locally
 
 #: default of ``max_train``: the most observations the GP is fitted on.
 MAX_TRAIN = 300
@@ -294,6 +302,10 @@ class BayesianSearcher(Searcher):
         Option("max_train", int, MAX_TRAIN,
                "Bayesian: the most observations the Gaussian process is fitted on; past it, the best half "
                "and a fixed random sample of the rest.", least=2),
+        Option("mo_acquisition", str, "ehvi",
+               "Bayesian, two or three objectives: expected hypervolume improvement with a model per "
+               "objective (ehvi) or ParEGO's random scalarisations (parego); more objectives use parego.",
+               choices=MO_ACQUISITIONS),
         RANDOM_FRACTION_OPTION,
         WARM_INCUMBENTS_OPTION,
         PRIOR_OPTION,
@@ -317,6 +329,8 @@ class BayesianSearcher(Searcher):
         self._prepared: dict | None = None
         self._weights: np.ndarray | None = None  # a multi-objective problem: this proposal's ParEGO weights
         self._weight_stream = scalarise.WeightStream(len(problem.objectives))
+        m = len(problem.objectives)
+        self._ehvi = m > 1 and m <= ehvi.MAX_OBJECTIVES and o["mo_acquisition"] == "ehvi"
 
     # -- suggest / observe -------------------------------------------------------------
     def suggest(self, n: int = 1, stream: tuple[int, ...] | None = None,
@@ -353,6 +367,10 @@ class BayesianSearcher(Searcher):
             return self.random_draw(self.rng, Taken(self._asked, self.pending))
         if self.draw_at_random():
             return self.random_draw(self.rng, Taken(self._asked, self.pending))
+        if self._ehvi:
+            found = self._suggest_ehvi(budget)
+            if found is not None:
+                return found
         if self.problem.multi_objective:  # ParEGO: a scalarisation of its own for every proposal
             self._weights = self._weight_stream.next(self.rng)
             self._prepared = None
@@ -477,6 +495,66 @@ class BayesianSearcher(Searcher):
             self._hedge_prev = firsts
         return config
 
+
+    # -- several objectives: expected hypervolume improvement ---------------------------------
+    def _suggest_ehvi(self, budget: Any) -> dict | None:
+        """A model per objective (standardised, failures as each objective's worst success, pending
+        configurations at the mean: CL-mean), candidates as for one objective with the front's points
+        perturbed, the one of largest exact EHVI (:mod:`.ehvi`) against the declared reference point
+        (or the front's nadir plus a tenth of its range). None when no candidate improves in
+        expectation (every prediction far outside the reference box): ParEGO proposes instead."""
+        enc, rng, o = self._enc, self.rng, self.options
+        Xs, ys = self._obs[budget]
+        ok = pareto.points([v for v in ys if v is not None])
+        worst = ok.max(axis=0)
+        Y = np.array([worst if v is None else v for v in ys], dtype=float)
+        X = np.array(Xs)
+        mask = pareto.pareto_mask(Y)
+        idx = None
+        if self._estimator == "GP":
+            idx = training_subset(pareto.pareto_rank(Y).astype(float), o["max_train"],
+                                  mix_seed(self.seed or 0, -1))
+        pending = [enc.encode(c) for c in self.pending.values()]
+        models = []
+        for j in range(Y.shape[1]):
+            mean, std = float(Y[:, j].mean()), float(Y[:, j].std())
+            std = std if std > 0 else 1.0
+            yn = (Y[:, j] - mean) / std
+            Xt, yt = (X, yn) if idx is None else (X[idx], yn[idx])
+            model = self._model((budget, j))
+            model.fit_hyper(Xt, yt, seed=mix_seed(self.seed or 0, len(yn) + j * 1_000_003), n=len(yn))
+            if pending:
+                Xt, yt = np.vstack([Xt, np.array(pending)]), np.concatenate([yt, np.zeros(len(pending))])
+            model.condition(Xt, yt)
+            models.append((model, mean, std))
+        ref = ehvi.reference_for(ok, self.problem.reference_losses)
+        lower, upper = ehvi.improvement_boxes(Y[mask], ref)
+
+        def score(C: np.ndarray) -> np.ndarray:
+            preds = [model.predict(C) for model, _, _ in models]
+            mu = np.column_stack([p[0] * std + mean for p, (_, mean, std) in zip(preds, models)])
+            sd = np.column_stack([p[1] * std for p, (_, _, std) in zip(preds, models)])
+            out = np.zeros(len(C))
+            keep = ~ehvi.hopeless(mu, sd, Y[mask])
+            out[keep] = ehvi.ehvi(mu[keep], sd[keep], lower, upper)
+            return out
+
+        centres = np.flatnonzero(mask)
+        if len(centres) > _N_FRONT_CENTRES:
+            centres = np.sort(rng.choice(centres, _N_FRONT_CENTRES, replace=False))
+        per = max(1, _N_PER_BEST // len(_LOCAL_SCALES))
+        cands = np.vstack([enc.random(_N_RANDOM, rng)]
+                          + [enc.perturb(X[centres], per, s, rng) for s in _LOCAL_SCALES])
+        values = -score(cands)
+        for scale in _REFINE_SCALES:
+            top = cands[np.argsort(values, kind="stable")[:_N_REFINE_TOP]]
+            more = enc.perturb(top, _N_PER_REFINE, scale, rng)
+            cands = np.vstack([cands, more])
+            values = np.concatenate([values, -score(more)])
+        if not values.min() < 0:
+            return None
+        found = enc.first_new(cands, np.argsort(values, kind="stable"), Taken(self._asked, self.pending))
+        return None if found is None else found[0]
 
     def _pibo(self, cands: np.ndarray, mu: np.ndarray, sd: np.ndarray, p: dict) -> Any:
         """``weigh(acq, values, C)``: the acquisition values of candidates ``C`` (to minimise) times
