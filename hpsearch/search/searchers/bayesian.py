@@ -367,7 +367,7 @@ class BayesianSearcher(Searcher):
             return self.random_draw(self.rng, Taken(self._asked, self.pending))
         if self.draw_at_random():
             return self.random_draw(self.rng, Taken(self._asked, self.pending))
-        if self._ehvi:
+        if self._ehvi and budget is not POOLED:  # EHVI needs one budget's values; pooled ranks: ParEGO
             found = self._suggest_ehvi(budget)
             if found is not None:
                 return found
